@@ -1,0 +1,30 @@
+/**
+ * Stable error codes shared by the relay, PocketBase's API and the app. A code never changes meaning;
+ * the UI maps codes to sentences a person understands (see `describeError` in the app).
+ */
+export const ErrorCode = {
+  /** The message was not JSON, or not an object with a known `type`. */
+  Malformed: 'malformed',
+  /** A frame exceeded the relay's size limit. */
+  TooLarge: 'too-large',
+  /** The client sent more messages per second than the relay allows. */
+  RateLimited: 'rate-limited',
+  /** No ticket was presented for a topic that needs one. */
+  TicketMissing: 'ticket-missing',
+  /** The ticket's signature or shape is wrong. */
+  TicketInvalid: 'ticket-invalid',
+  /** The ticket's expiry has passed. */
+  TicketExpired: 'ticket-expired',
+  /** The ticket is valid but for another studio than the topic asked for. */
+  TicketWrongStudio: 'ticket-wrong-studio',
+  /** Publishing to a topic the connection has not subscribed to. */
+  NotSubscribed: 'not-subscribed',
+  /** The connection holds too many topics. */
+  TooManyTopics: 'too-many-topics',
+  /** The peer speaks a protocol version this side does not understand. */
+  IncompatibleVersion: 'incompatible-version',
+  /** The room holds as many players as it allows. */
+  RoomFull: 'room-full',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

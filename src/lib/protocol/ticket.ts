@@ -1,0 +1,66 @@
+/**
+ * Room tickets: PocketBase mints them for studio members, the relay verifies them offline with a
+ * shared secret. Format: a compact JWT, `HS256` only, with the claims below. Tickets are short-lived
+ * (at most {@link TICKET_MAX_TTL_SECONDS}) and only gate *entry*: a subscription made with a valid
+ * ticket lasts until its socket closes; a reconnect needs a fresh ticket.
+ */
+export const TICKET_AUDIENCE = 'bandmesh-relay';
+export const TICKET_VERSION = 1;
+export const TICKET_MAX_TTL_SECONDS = 600;
+
+export const StudioRole = {
+  Owner: 'owner',
+  Engineer: 'engineer',
+  Member: 'member',
+} as const;
+export type StudioRole = (typeof StudioRole)[keyof typeof StudioRole];
+
+export interface TicketClaims {
+  /** Format version of the claims, {@link TICKET_VERSION}. */
+  v: number;
+  aud: typeof TICKET_AUDIENCE;
+  /** PocketBase user id. */
+  sub: string;
+  /** PocketBase studio id. */
+  studio: string;
+  slug: string;
+  role: StudioRole;
+  /** Issued at / expires at, in Unix seconds. */
+  iat: number;
+  exp: number;
+}
+
+/** The signaling topic that carries one studio's mesh. A ticket for studio S opens only this topic. */
+export function studioTopic(studioId: string): string {
+  return `studio/${studioId}`;
+}
+
+/** The studio id a topic belongs to, or `null` when the topic is not a studio topic. */
+export function studioIdFromTopic(topic: string): string | null {
+  const match = /^studio\/([a-z0-9]{1,32})$/.exec(topic);
+  return match ? match[1]! : null;
+}
+
+export function isStudioRole(value: unknown): value is StudioRole {
+  return value === 'owner' || value === 'engineer' || value === 'member';
+}
+
+/** What `POST /api/bandmesh/studios/{slug}/ticket` answers. */
+export interface TicketResponse {
+  ticket: string;
+  /** WebSocket URL of the relay's signaling endpoint. */
+  relayUrl: string;
+  /** ICE servers for RTCPeerConnection: TURN with REST credentials when configured, never public STUN. */
+  iceServers: RTCIceServerLike[];
+  /** Unix seconds when the ticket stops opening the topic. */
+  expiresAt: number;
+  role: StudioRole;
+  studioId: string;
+}
+
+/** Structural copy of `RTCIceServer`, so this module needs no DOM types. */
+export interface RTCIceServerLike {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}

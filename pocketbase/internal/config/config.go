@@ -1,0 +1,117 @@
+// Package config reads Bandmesh's environment variables once, at start, and validates them so
+// that a misconfigured server refuses to start with a sentence instead of failing later.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// DefaultRelayURL is where `npm start` runs the relay on a developer machine.
+const DefaultRelayURL = "ws://127.0.0.1:8091"
+
+// DefaultTURNTTL is how long TURN REST credentials stay valid when BANDMESH_TURN_TTL_SECONDS is unset.
+const DefaultTURNTTL = time.Hour
+
+// Config is everything Bandmesh adds to PocketBase's own flags.
+type Config struct {
+	// RelayURL is the public WebSocket URL of the relay, handed to clients with each ticket.
+	RelayURL string
+	// RelayOrigin is RelayURL's scheme://host[:port], allowed in the CSP's connect-src.
+	RelayOrigin string
+	// TicketSecret is BANDMESH_TICKET_SECRET; empty means "use TicketSecretFile".
+	TicketSecret string
+	// TicketSecretFile is BANDMESH_TICKET_SECRET_FILE; empty means "<dataDir>/bandmesh-ticket.secret".
+	TicketSecretFile string
+	// PublicDir is BANDMESH_PUBLIC_DIR; empty means the default next to the executable.
+	PublicDir string
+	TURN      TURN
+}
+
+// TURN holds coturn's REST-auth settings; Enabled is false when neither URLs nor secret is set.
+type TURN struct {
+	URLs   []string
+	Secret string
+	TTL    time.Duration
+}
+
+// Enabled reports whether TURN credentials should be minted.
+func (t TURN) Enabled() bool { return len(t.URLs) > 0 }
+
+// FromEnv builds a Config from getenv (os.Getenv in production, a map in tests).
+func FromEnv(getenv func(string) string) (Config, error) {
+	var cfg Config
+	var errs []error
+
+	cfg.RelayURL = strings.TrimSpace(getenv("BANDMESH_RELAY_URL"))
+	if cfg.RelayURL == "" {
+		cfg.RelayURL = DefaultRelayURL
+	}
+	origin, err := wsOrigin(cfg.RelayURL)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("BANDMESH_RELAY_URL=%q: %w", cfg.RelayURL, err))
+	}
+	cfg.RelayOrigin = origin
+
+	cfg.TicketSecret = strings.TrimSpace(getenv("BANDMESH_TICKET_SECRET"))
+	cfg.TicketSecretFile = strings.TrimSpace(getenv("BANDMESH_TICKET_SECRET_FILE"))
+	cfg.PublicDir = strings.TrimSpace(getenv("BANDMESH_PUBLIC_DIR"))
+
+	turn, err := turnFromEnv(getenv)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	cfg.TURN = turn
+
+	return cfg, errors.Join(errs...)
+}
+
+func wsOrigin(raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", err
+	}
+	if u.Scheme != "ws" && u.Scheme != "wss" {
+		return "", errors.New("must start with ws:// or wss://")
+	}
+	if u.Host == "" {
+		return "", errors.New("has no host")
+	}
+	return u.Scheme + "://" + u.Host, nil
+}
+
+func turnFromEnv(getenv func(string) string) (TURN, error) {
+	t := TURN{TTL: DefaultTURNTTL, Secret: strings.TrimSpace(getenv("BANDMESH_TURN_SECRET"))}
+	for _, part := range strings.Split(getenv("BANDMESH_TURN_URLS"), ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			t.URLs = append(t.URLs, part)
+		}
+	}
+
+	// Half a TURN configuration would silently leave players behind strict NATs without relay
+	// candidates, so it is an error rather than "TURN off".
+	if len(t.URLs) > 0 && t.Secret == "" {
+		return t, errors.New("BANDMESH_TURN_URLS is set but BANDMESH_TURN_SECRET is not: set both (coturn's static-auth-secret) or neither")
+	}
+	if len(t.URLs) == 0 && t.Secret != "" {
+		return t, errors.New("BANDMESH_TURN_SECRET is set but BANDMESH_TURN_URLS is not: set both (e.g. turn:turn.example.org:3478) or neither")
+	}
+	for _, u := range t.URLs {
+		if !strings.HasPrefix(u, "turn:") && !strings.HasPrefix(u, "turns:") {
+			return t, fmt.Errorf("BANDMESH_TURN_URLS entry %q must start with turn: or turns:", u)
+		}
+	}
+
+	if raw := strings.TrimSpace(getenv("BANDMESH_TURN_TTL_SECONDS")); raw != "" {
+		secs, err := strconv.Atoi(raw)
+		if err != nil || secs < 60 || secs > 86400 {
+			return t, fmt.Errorf("BANDMESH_TURN_TTL_SECONDS=%q must be a whole number of seconds between 60 and 86400", raw)
+		}
+		t.TTL = time.Duration(secs) * time.Second
+	}
+	return t, nil
+}

@@ -1,0 +1,147 @@
+/**
+ * Offline verification of room tickets (compact JWT, HS256 only; see src/lib/protocol/ticket.ts).
+ *
+ * Order matters: the signature is checked before any claim is read, so an unauthenticated payload
+ * never influences which error a client sees beyond "invalid". Only HS256 is accepted — the header's
+ * `alg` is checked against that constant, never used to pick an algorithm ("alg: none" and
+ * RS256/HS256 confusion are impossible by construction).
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { ErrorCode } from '../../../src/lib/protocol/errors.js';
+import {
+  TICKET_AUDIENCE,
+  TICKET_MAX_TTL_SECONDS,
+  TICKET_VERSION,
+  isStudioRole,
+  type TicketClaims,
+} from '../../../src/lib/protocol/ticket.js';
+
+/** Real tickets are ~300 bytes; anything far larger is not one and is not worth hashing. */
+export const MAX_TICKET_LENGTH = 2048;
+/** Clock difference tolerated between PocketBase and the relay. */
+export const DEFAULT_CLOCK_SKEW_SECONDS = 5;
+
+export type TicketVerdict =
+  | { ok: true; claims: TicketClaims }
+  | {
+      ok: false;
+      code:
+        | typeof ErrorCode.TicketMissing
+        | typeof ErrorCode.TicketInvalid
+        | typeof ErrorCode.TicketExpired
+        | typeof ErrorCode.TicketWrongStudio;
+      reason: string;
+    };
+
+export interface TicketVerifier {
+  /** Checks `ticket` and, when `studioId` is given, that it opens that studio. Never throws. */
+  verify(ticket: string | undefined, studioId?: string): TicketVerdict;
+}
+
+export interface TicketVerifierOptions {
+  secret: string | Buffer;
+  clockSkewSeconds?: number;
+  /** Current time in Unix seconds (tests inject it). */
+  nowSeconds?: () => number;
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const STUDIO_ID = /^[a-z0-9]{1,32}$/;
+
+function decodeSegment(segment: string): Buffer | null {
+  if (!BASE64URL.test(segment) || segment.length % 4 === 1) return null;
+  const bytes = Buffer.from(segment, 'base64url');
+  // Reject non-canonical encodings (stray trailing bits), so one ticket has one spelling.
+  return bytes.toString('base64url') === segment ? bytes : null;
+}
+
+function decodeJsonObject(segment: string): Record<string, unknown> | null {
+  const bytes = decodeSegment(segment);
+  if (!bytes) return null;
+  try {
+    const value: unknown = JSON.parse(bytes.toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+const isUnixSeconds = (value: unknown): value is number =>
+  Number.isSafeInteger(value) && (value as number) > 0;
+
+function invalid(reason: string): TicketVerdict {
+  return { ok: false, code: ErrorCode.TicketInvalid, reason };
+}
+
+export function createTicketVerifier(options: TicketVerifierOptions): TicketVerifier {
+  const key = Buffer.isBuffer(options.secret)
+    ? Buffer.from(options.secret)
+    : Buffer.from(options.secret, 'utf8');
+  const skew = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
+  const nowSeconds = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
+
+  const verify = (ticket: string | undefined, studioId?: string): TicketVerdict => {
+    if (ticket === undefined || ticket === '') {
+      return { ok: false, code: ErrorCode.TicketMissing, reason: 'A room ticket is required.' };
+    }
+    if (ticket.length > MAX_TICKET_LENGTH) return invalid('The ticket is too long.');
+    const parts = ticket.split('.');
+    if (parts.length !== 3) return invalid('The ticket is not a compact JWT.');
+    const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
+
+    const header = decodeJsonObject(headerPart);
+    if (!header) return invalid('The ticket header is not base64url JSON.');
+    if (header.alg !== 'HS256') return invalid('Only HS256 tickets are accepted.');
+    if (header.typ !== undefined && header.typ !== 'JWT') return invalid('The ticket type is not JWT.');
+    if (header.crit !== undefined) return invalid('The ticket has critical header extensions.');
+
+    const signature = decodeSegment(signaturePart);
+    const expected = createHmac('sha256', key).update(`${headerPart}.${payloadPart}`).digest();
+    if (!signature || signature.length !== expected.length || !timingSafeEqual(signature, expected)) {
+      return invalid('The ticket signature does not match.');
+    }
+
+    const claims = decodeJsonObject(payloadPart);
+    if (!claims) return invalid('The ticket payload is not base64url JSON.');
+    if (claims.v !== TICKET_VERSION) return invalid('The ticket version is not supported.');
+    if (claims.aud !== TICKET_AUDIENCE) return invalid('The ticket is not for the relay.');
+    if (!isNonEmptyString(claims.sub) || !isNonEmptyString(claims.slug)) {
+      return invalid('The ticket lacks a subject or slug.');
+    }
+    if (typeof claims.studio !== 'string' || !STUDIO_ID.test(claims.studio)) {
+      return invalid('The ticket lacks a valid studio.');
+    }
+    if (!isStudioRole(claims.role)) return invalid('The ticket role is unknown.');
+    if (!isUnixSeconds(claims.iat) || !isUnixSeconds(claims.exp)) return invalid('The ticket lacks iat/exp.');
+    if (claims.exp <= claims.iat || claims.exp - claims.iat > TICKET_MAX_TTL_SECONDS) {
+      return invalid('The ticket lifetime is out of range.');
+    }
+
+    const now = nowSeconds();
+    if (claims.iat > now + skew) return invalid('The ticket was issued in the future.');
+    if (claims.exp + skew <= now) {
+      return { ok: false, code: ErrorCode.TicketExpired, reason: 'The ticket has expired.' };
+    }
+    if (studioId !== undefined && claims.studio !== studioId) {
+      return { ok: false, code: ErrorCode.TicketWrongStudio, reason: 'The ticket is for another studio.' };
+    }
+    return {
+      ok: true,
+      claims: {
+        v: claims.v,
+        aud: TICKET_AUDIENCE,
+        sub: claims.sub,
+        studio: claims.studio,
+        slug: claims.slug,
+        role: claims.role,
+        iat: claims.iat,
+        exp: claims.exp,
+      },
+    };
+  };
+
+  return { verify };
+}

@@ -1,0 +1,182 @@
+/**
+ * The relay's configuration, read from the environment once at start and validated. Every problem
+ * is a {@link ConfigError} naming the variable and what it expects; main.ts exits with code 2 on it.
+ */
+import { readFile } from 'node:fs/promises';
+
+export const ENV = {
+  Host: 'BANDMESH_RELAY_HOST',
+  Port: 'BANDMESH_RELAY_PORT',
+  Secret: 'BANDMESH_TICKET_SECRET',
+  SecretFile: 'BANDMESH_TICKET_SECRET_FILE',
+  MaxMessagesPerSecond: 'BANDMESH_RELAY_MAX_MESSAGES_PER_SECOND',
+  MaxTopicsPerConnection: 'BANDMESH_RELAY_MAX_TOPICS_PER_CONNECTION',
+  AllowedOrigins: 'BANDMESH_RELAY_ALLOWED_ORIGINS',
+} as const;
+
+/** Shorter HMAC secrets are guessable offline from one captured ticket. */
+export const MIN_SECRET_LENGTH = 16;
+
+export interface RelayConfig {
+  host: string;
+  /** 0 means "any free port"; the relay logs the real one. */
+  port: number;
+  /** The HS256 secret shared with PocketBase. Never log it. */
+  ticketSecret: string;
+  maxMessagesPerSecond: number;
+  /** Token-bucket burst: twice the rate. */
+  burstMessages: number;
+  maxTopicsPerConnection: number;
+  /** Allowed `Origin` values (scheme://host[:port]); `null` accepts any origin. */
+  allowedOrigins: ReadonlySet<string> | null;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadConfigOptions {
+  env: Readonly<Record<string, string | undefined>>;
+  /** How long to wait for a secret file that does not exist yet (PocketBase writes it on first start). */
+  secretFileWaitMs?: number;
+  pollIntervalMs?: number;
+}
+
+function nonEmpty(env: LoadConfigOptions['env'], name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function integer(
+  env: LoadConfigOptions['env'],
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return fallback;
+  const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(name, `expected an integer from ${min} to ${max}, got ${JSON.stringify(raw)}.`);
+  }
+  return value;
+}
+
+function origins(env: LoadConfigOptions['env']): ReadonlySet<string> | null {
+  const raw = nonEmpty(env, ENV.AllowedOrigins);
+  if (raw === undefined) return null;
+  const result = new Set<string>();
+  for (const entry of raw.split(',')) {
+    const candidate = entry.trim();
+    if (candidate === '') continue;
+    let origin: string | null = null;
+    try {
+      const url = new URL(candidate);
+      if (
+        (url.protocol === 'http:' || url.protocol === 'https:') &&
+        url.origin === candidate.replace(/\/$/, '')
+      ) {
+        origin = url.origin;
+      }
+    } catch {
+      origin = null;
+    }
+    if (origin === null) {
+      throw new ConfigError(
+        ENV.AllowedOrigins,
+        `expected a comma-separated list of origins like https://jam.example.org, got ${JSON.stringify(candidate)}.`,
+      );
+    }
+    result.add(origin);
+  }
+  if (result.size === 0) {
+    throw new ConfigError(ENV.AllowedOrigins, 'is set but names no origin; unset it to accept any origin.');
+  }
+  return result;
+}
+
+function checkSecret(variable: string, secret: string): string {
+  if (secret.length < MIN_SECRET_LENGTH) {
+    throw new ConfigError(
+      variable,
+      `the ticket secret must be at least ${MIN_SECRET_LENGTH} characters long.`,
+    );
+  }
+  return secret;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function readSecretFile(path: string, waitMs: number, pollMs: number): Promise<string> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      const secret = (await readFile(path, 'utf8')).trim();
+      // PocketBase may have created the file but not written it yet: treat empty like missing.
+      if (secret !== '') return checkSecret(ENV.SecretFile, secret);
+      if (Date.now() >= deadline) {
+        throw new ConfigError(ENV.SecretFile, `the file ${path} is empty; it should hold the ticket secret.`);
+      }
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT') {
+        throw new ConfigError(ENV.SecretFile, `cannot read ${path} (${code ?? 'unknown error'}).`);
+      }
+      if (Date.now() >= deadline) {
+        throw new ConfigError(
+          ENV.SecretFile,
+          `the file ${path} does not exist (waited ${Math.round(waitMs / 1000)} s for PocketBase to create it).`,
+        );
+      }
+    }
+    await sleep(pollMs);
+  }
+}
+
+export async function loadConfig(options: LoadConfigOptions): Promise<RelayConfig> {
+  const { env } = options;
+  const host = nonEmpty(env, ENV.Host) ?? '127.0.0.1';
+  const port = integer(env, ENV.Port, 8091, 0, 65535);
+  const maxMessagesPerSecond = integer(env, ENV.MaxMessagesPerSecond, 50, 1, 100_000);
+  const maxTopicsPerConnection = integer(env, ENV.MaxTopicsPerConnection, 4, 1, 1000);
+  const allowedOrigins = origins(env);
+
+  const inline = nonEmpty(env, ENV.Secret);
+  const file = nonEmpty(env, ENV.SecretFile);
+  if (inline !== undefined && file !== undefined) {
+    throw new ConfigError(ENV.Secret, `set either ${ENV.Secret} or ${ENV.SecretFile}, not both.`);
+  }
+  let ticketSecret: string;
+  if (inline !== undefined) {
+    ticketSecret = checkSecret(ENV.Secret, inline);
+  } else if (file !== undefined) {
+    ticketSecret = await readSecretFile(
+      file,
+      options.secretFileWaitMs ?? 10_000,
+      options.pollIntervalMs ?? 200,
+    );
+  } else {
+    throw new ConfigError(
+      ENV.Secret,
+      `a ticket secret is required: set ${ENV.Secret}, or ${ENV.SecretFile} to the file PocketBase writes.`,
+    );
+  }
+
+  return {
+    host,
+    port,
+    ticketSecret,
+    maxMessagesPerSecond,
+    burstMessages: maxMessagesPerSecond * 2,
+    maxTopicsPerConnection,
+    allowedOrigins,
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * The relay's network front: one HTTP server carrying `/healthz` and the signaling WebSocket
+ * (`/signal`, and `/` for stock y-webrtc clients), the set of live connections, and the heartbeat.
+ *
+ * `close()` is the shutdown cascade: stop accepting, close every socket with 1001, terminate the
+ * ones that do not finish their closing handshake in time, then release the port. It is idempotent.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { SIGNALING_MAX_FRAME_BYTES, SignalingClose } from '../../../src/lib/protocol/signaling.js';
+import type { TicketVerifier } from '../auth/ticket-verifier.js';
+import type { RelayConfig } from '../config.js';
+import type { Logger } from '../log.js';
+import { Connection } from './connection.js';
+import { createHttpHandler, requestPath, type RelayStats } from './http-health.js';
+import { TopicRegistry } from './topic-registry.js';
+
+export const SIGNALING_PATHS: ReadonlySet<string> = new Set(['/signal', '/']);
+
+export interface RelayServerOptions {
+  config: RelayConfig;
+  verifier: TicketVerifier;
+  logger: Logger;
+  heartbeatIntervalMs?: number;
+  /** A socket that has not answered a ping for this long is terminated. */
+  heartbeatTimeoutMs?: number;
+  /** How long `close()` waits for clients to finish the closing handshake. */
+  closeGraceMs?: number;
+  maxBufferedBytes?: number;
+  maxErrorsPerSecond?: number;
+}
+
+export interface RelayServer {
+  /** Starts listening on the configured host and port; resolves with the real address. */
+  listen(): Promise<{ host: string; port: number }>;
+  close(): Promise<void>;
+  stats(): RelayStats;
+}
+
+function refuseUpgrade(socket: Duplex, status: number, text: string): void {
+  const body = JSON.stringify({ ok: false, error: text.toLowerCase().replace(/ /g, '-') });
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+export function createRelayServer(options: RelayServerOptions): RelayServer {
+  const { config, verifier, logger } = options;
+  const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 10_000;
+  const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 20_000;
+  const closeGraceMs = options.closeGraceMs ?? 2_000;
+  const limits = {
+    maxMessagesPerSecond: config.maxMessagesPerSecond,
+    burstMessages: config.burstMessages,
+    maxTopicsPerConnection: config.maxTopicsPerConnection,
+    maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024,
+    maxErrorsPerSecond: options.maxErrorsPerSecond ?? 5,
+  };
+
+  const registry = new TopicRegistry<Connection>();
+  const connections = new Set<Connection>();
+  let nextId = 1;
+  let heartbeat: NodeJS.Timeout | undefined;
+  let closing: Promise<void> | undefined;
+
+  const stats = (): RelayStats => ({ connections: connections.size, topics: registry.topicCount });
+  const http: Server = createServer(createHttpHandler({ stats }));
+  // maxPayload makes ws close an oversized message with 1009 before buffering it whole;
+  // compression stays off so a small frame cannot inflate into a large one.
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: SIGNALING_MAX_FRAME_BYTES,
+    perMessageDeflate: false,
+  });
+
+  const accept = (socket: WebSocket): void => {
+    const connection = new Connection({
+      id: `c${nextId++}`,
+      socket,
+      registry,
+      verifier,
+      limits,
+      logger,
+      onClosed: (closed) => connections.delete(closed),
+    });
+    connections.add(connection);
+    logger.info('connection-opened', { connection: connection.id });
+  };
+
+  http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    if (closing) {
+      refuseUpgrade(socket, 503, 'Service Unavailable');
+      return;
+    }
+    const path = requestPath(request.url);
+    if (path === null || !SIGNALING_PATHS.has(path)) {
+      refuseUpgrade(socket, 404, 'Not Found');
+      return;
+    }
+    if (config.allowedOrigins) {
+      const origin = request.headers.origin;
+      if (origin === undefined || !config.allowedOrigins.has(origin)) {
+        logger.info('origin-refused');
+        refuseUpgrade(socket, 403, 'Forbidden');
+        return;
+      }
+    }
+    wss.handleUpgrade(request, socket, head, accept);
+  });
+  http.on('clientError', (_error, socket: Duplex) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  const tick = (): void => {
+    for (const connection of [...connections]) connection.heartbeat(heartbeatTimeoutMs);
+  };
+
+  const listen = (): Promise<{ host: string; port: number }> =>
+    new Promise((resolve, reject) => {
+      const onError = (error: Error): void => reject(error);
+      http.once('error', onError);
+      http.listen(config.port, config.host, () => {
+        http.off('error', onError);
+        http.on('error', (error: Error & { code?: string }) =>
+          logger.error('http-error', { code: error.code ?? 'unknown' }),
+        );
+        heartbeat = setInterval(tick, heartbeatIntervalMs);
+        heartbeat.unref();
+        const address = http.address();
+        const port = typeof address === 'object' && address ? address.port : config.port;
+        resolve({ host: config.host, port });
+      });
+    });
+
+  const shutdown = async (): Promise<void> => {
+    clearInterval(heartbeat);
+    const httpClosed = new Promise<void>((resolve) => {
+      if (!http.listening) resolve();
+      else http.close(() => resolve());
+    });
+    for (const connection of connections) connection.close(SignalingClose.GoingAway, 'relay shutting down');
+    const deadline = Date.now() + closeGraceMs;
+    while (connections.size > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    for (const connection of [...connections]) {
+      connection.terminate();
+      connection.dispose();
+    }
+    registry.clear();
+    wss.close();
+    http.closeAllConnections();
+    await httpClosed;
+  };
+
+  return {
+    listen,
+    stats,
+    close: () => (closing ??= shutdown()),
+  };
+}

@@ -14,8 +14,11 @@ export const ENV = {
   AllowedOrigins: 'BANDMESH_RELAY_ALLOWED_ORIGINS',
 } as const;
 
-/** Shorter HMAC secrets are guessable offline from one captured ticket. */
-export const MIN_SECRET_LENGTH = 16;
+/**
+ * Same floor as PocketBase (32 hex characters = 128 bits): shorter HMAC secrets could be guessed
+ * offline from one captured ticket. The key is the UTF-8 bytes of the trimmed text, never hex-decoded.
+ */
+export const MIN_SECRET_LENGTH = 32;
 
 export interface RelayConfig {
   host: string;
@@ -103,7 +106,7 @@ function origins(env: LoadConfigOptions['env']): ReadonlySet<string> | null {
 }
 
 function checkSecret(variable: string, secret: string): string {
-  if (secret.length < MIN_SECRET_LENGTH) {
+  if (Buffer.byteLength(secret, 'utf8') < MIN_SECRET_LENGTH) {
     throw new ConfigError(
       variable,
       `the ticket secret must be at least ${MIN_SECRET_LENGTH} characters long.`,

@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../../src/lib/protocol/errors.js';
+import { signRaw, signTicket, ticketClaims } from '../../../tests/support/tickets.js';
+import { createTicketVerifier, MAX_TICKET_LENGTH } from './ticket-verifier.js';
+
+const SECRET = 'unit-test-secret-0123456789abcdef0123456789';
+const NOW = 1_800_000_000;
+const STUDIO = 'abc123studio';
+const verifier = createTicketVerifier({ secret: SECRET, nowSeconds: () => NOW });
+const claims = (extra: Record<string, unknown> = {}): string =>
+  JSON.stringify({ ...ticketClaims({ studio: STUDIO, iat: NOW - 10 }), ...extra });
+const b64 = (text: string): string => Buffer.from(text).toString('base64url');
+
+describe('createTicketVerifier', () => {
+  it('accepts a ticket minted like PocketBase does and returns its claims', () => {
+    const ticket = signTicket(SECRET, { studio: STUDIO, sub: 'u1', role: 'engineer', iat: NOW - 10 });
+    const verdict = verifier.verify(ticket, STUDIO);
+    expect(verdict).toEqual({
+      ok: true,
+      claims: expect.objectContaining({ studio: STUDIO, sub: 'u1', role: 'engineer', exp: NOW + 290 }),
+    });
+  });
+
+  it('reports a missing ticket as ticket-missing', () => {
+    expect(verifier.verify(undefined, STUDIO)).toMatchObject({ ok: false, code: ErrorCode.TicketMissing });
+    expect(verifier.verify('', STUDIO)).toMatchObject({ ok: false, code: ErrorCode.TicketMissing });
+  });
+
+  it('rejects a forged signature and a ticket signed with another secret', () => {
+    const ticket = signTicket(SECRET, { studio: STUDIO, iat: NOW });
+    const [h, p, s] = ticket.split('.') as [string, string, string];
+    const flipped = `${h}.${p}.${s.startsWith('A') ? 'B' : 'A'}${s.slice(1)}`;
+    expect(verifier.verify(flipped, STUDIO)).toMatchObject({ ok: false, code: ErrorCode.TicketInvalid });
+    const other = signTicket('another-secret-0123456789abcdef0123456789', { studio: STUDIO, iat: NOW });
+    expect(verifier.verify(other, STUDIO)).toMatchObject({ ok: false, code: ErrorCode.TicketInvalid });
+    // A payload swapped under a valid signature is caught too.
+    const otherPayload = signTicket(SECRET, { studio: 'otherstudio', iat: NOW }).split('.')[1];
+    expect(verifier.verify(`${h}.${otherPayload}.${s}`, STUDIO)).toMatchObject({
+      code: ErrorCode.TicketInvalid,
+    });
+  });
+
+  it('rejects alg none, RS256 and other algorithms even with an otherwise valid shape', () => {
+    const none = `${b64('{"alg":"none","typ":"JWT"}')}.${b64(claims())}.`;
+    expect(verifier.verify(none, STUDIO)).toMatchObject({ ok: false, code: ErrorCode.TicketInvalid });
+    // An HMAC over the input with alg RS256 still fails: the header, not the key, decides.
+    for (const alg of ['RS256', 'HS512', 'hs256']) {
+      const forged = signRaw(SECRET, JSON.stringify({ alg, typ: 'JWT' }), claims());
+      expect(verifier.verify(forged, STUDIO)).toMatchObject({ ok: false, code: ErrorCode.TicketInvalid });
+    }
+  });
+
+  it('rejects expired tickets, allowing at most the clock skew', () => {
+    const expired = signTicket(SECRET, { studio: STUDIO, iat: NOW - 400, exp: NOW - 6 });
+    expect(verifier.verify(expired, STUDIO)).toMatchObject({ ok: false, code: ErrorCode.TicketExpired });
+    const withinSkew = signTicket(SECRET, { studio: STUDIO, iat: NOW - 300, exp: NOW - 3 });
+    expect(verifier.verify(withinSkew, STUDIO).ok).toBe(true);
+  });
+
+  it('rejects wrong audience, version, role, missing claims and bad lifetimes', () => {
+    const cases: Record<string, unknown>[] = [
+      { aud: 'someone-else' },
+      { aud: ['bandmesh-relay'] },
+      { v: 2 },
+      { role: 'admin' },
+      { sub: undefined },
+      { sub: '' },
+      { slug: 42 },
+      { studio: 'UPPER' },
+      { exp: '9999999999' },
+      { iat: NOW + 60, exp: NOW + 120 },
+      { iat: NOW - 10, exp: NOW + 3600 },
+      { iat: NOW, exp: NOW },
+    ];
+    for (const extra of cases) {
+      const ticket = signRaw(SECRET, '{"alg":"HS256","typ":"JWT"}', claims(extra));
+      expect(verifier.verify(ticket, STUDIO), JSON.stringify(extra)).toMatchObject({
+        ok: false,
+        code: ErrorCode.TicketInvalid,
+      });
+    }
+  });
+
+  it('rejects a valid ticket for another studio as ticket-wrong-studio', () => {
+    const ticket = signTicket(SECRET, { studio: 'otherstudio', iat: NOW });
+    expect(verifier.verify(ticket, STUDIO)).toMatchObject({ ok: false, code: ErrorCode.TicketWrongStudio });
+    expect(verifier.verify(ticket).ok).toBe(true);
+  });
+
+  it('rejects garbage without throwing', () => {
+    const valid = signTicket(SECRET, { studio: STUDIO, iat: NOW });
+    const garbage = [
+      'x',
+      '...',
+      'a.b',
+      'a.b.c.d',
+      '%%%.%%%.%%%',
+      `${b64('not json')}.${b64(claims())}.AAAA`,
+      `${b64('[1]')}.${b64(claims())}.AAAA`,
+      `${valid}=`,
+      valid.replace('.', '+.'),
+      'e'.repeat(MAX_TICKET_LENGTH + 1),
+      `${signRaw(SECRET, '{"alg":"HS256"}', '"just a string"')}`,
+      `${signRaw(SECRET, '{"alg":"HS256","crit":["exp"]}', claims())}`,
+    ];
+    for (const ticket of garbage) {
+      expect(verifier.verify(ticket, STUDIO), ticket.slice(0, 40)).toMatchObject({
+        ok: false,
+        code: ErrorCode.TicketInvalid,
+      });
+    }
+  });
+});

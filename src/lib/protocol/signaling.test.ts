@@ -1,0 +1,123 @@
+// The purity rule guards protocol/'s runtime code; the test runner is a test-only dependency.
+// eslint-disable-next-line no-restricted-imports
+import { describe, expect, it } from 'vitest';
+import { ErrorCode } from './errors.js';
+import {
+  SIGNALING_MAX_TOPIC_LENGTH,
+  SIGNALING_MAX_TOPICS_PER_MESSAGE,
+  parseClientMessage,
+  parseServerMessage,
+} from './signaling.js';
+
+const client = (value: unknown) => parseClientMessage(JSON.stringify(value));
+const server = (value: unknown) => parseServerMessage(JSON.stringify(value));
+
+describe('parseClientMessage', () => {
+  it('accepts every client message type', () => {
+    expect(client({ type: 'subscribe', topics: ['studio/a'], ticket: 't' })).toEqual({
+      ok: true,
+      message: { type: 'subscribe', topics: ['studio/a'], ticket: 't' },
+    });
+    expect(client({ type: 'subscribe', topics: ['studio/a'] })).toEqual({
+      ok: true,
+      message: { type: 'subscribe', topics: ['studio/a'] },
+    });
+    expect(client({ type: 'unsubscribe', topics: ['studio/a'] })).toEqual({
+      ok: true,
+      message: { type: 'unsubscribe', topics: ['studio/a'] },
+    });
+    expect(client({ type: 'publish', topic: 'studio/a', data: { x: [1] } })).toEqual({
+      ok: true,
+      message: { type: 'publish', topic: 'studio/a', data: { x: [1] } },
+    });
+    expect(client({ type: 'ping' })).toEqual({ ok: true, message: { type: 'ping' } });
+  });
+
+  it('drops unknown fields instead of passing them on', () => {
+    const result = client({ type: 'ping', extra: 'x' });
+    expect(result).toEqual({ ok: true, message: { type: 'ping' } });
+  });
+
+  it.each([
+    ['not JSON', '{'],
+    ['a string', '"subscribe"'],
+    ['null', 'null'],
+    ['an array', '[{"type":"ping"}]'],
+    ['no type', '{"topics":["a"]}'],
+    ['a numeric type', '{"type":1}'],
+    ['an unknown type', '{"type":"announce"}'],
+    ['subscribe without topics', '{"type":"subscribe"}'],
+    ['subscribe with empty topics', '{"type":"subscribe","topics":[]}'],
+    ['subscribe with a non-string topic', '{"type":"subscribe","topics":[1]}'],
+    ['subscribe with an empty topic', '{"type":"subscribe","topics":[""]}'],
+    ['subscribe with a numeric ticket', '{"type":"subscribe","topics":["a"],"ticket":1}'],
+    ['unsubscribe with a string', '{"type":"unsubscribe","topics":"a"}'],
+    ['publish without topic', '{"type":"publish","data":1}'],
+  ])('refuses %s as malformed', (_label, text) => {
+    const result = parseClientMessage(text);
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.code).toBe(ErrorCode.Malformed);
+      expect(result.reason.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('enforces topic length and count limits', () => {
+    const long = 'x'.repeat(SIGNALING_MAX_TOPIC_LENGTH + 1);
+    expect(client({ type: 'publish', topic: long, data: 1 }).ok).toBe(false);
+    expect(client({ type: 'publish', topic: long.slice(1), data: 1 }).ok).toBe(true);
+    const many = Array.from({ length: SIGNALING_MAX_TOPICS_PER_MESSAGE + 1 }, (_, i) => `t${i}`);
+    expect(client({ type: 'subscribe', topics: many }).ok).toBe(false);
+    expect(client({ type: 'subscribe', topics: many.slice(1) }).ok).toBe(true);
+  });
+
+  it('bounds the echoed type in the reason', () => {
+    const result = client({ type: 'y'.repeat(10_000) });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.reason.length).toBeLessThan(100);
+  });
+});
+
+describe('parseServerMessage', () => {
+  it('accepts every server message type', () => {
+    expect(server({ type: 'welcome', version: 1 })).toEqual({
+      ok: true,
+      message: { type: 'welcome', version: 1 },
+    });
+    expect(server({ type: 'subscribed', topic: 'studio/a', clients: 2 })).toEqual({
+      ok: true,
+      message: { type: 'subscribed', topic: 'studio/a', clients: 2 },
+    });
+    expect(server({ type: 'publish', topic: 'studio/a', data: 'd', clients: 3 })).toEqual({
+      ok: true,
+      message: { type: 'publish', topic: 'studio/a', data: 'd', clients: 3 },
+    });
+    expect(server({ type: 'pong' })).toEqual({ ok: true, message: { type: 'pong' } });
+    expect(server({ type: 'error', code: 'ticket-expired', message: 'm', topic: 'studio/a' })).toEqual({
+      ok: true,
+      message: { type: 'error', code: 'ticket-expired', message: 'm', topic: 'studio/a' },
+    });
+  });
+
+  it('defaults a missing clients count on publish (stock y-webrtc servers omit it)', () => {
+    expect(server({ type: 'publish', topic: 't', data: 1 })).toEqual({
+      ok: true,
+      message: { type: 'publish', topic: 't', data: 1, clients: 0 },
+    });
+  });
+
+  it.each([
+    ['not JSON', 'nope'],
+    ['no type', '{}'],
+    ['welcome without version', '{"type":"welcome"}'],
+    ['subscribed without clients', '{"type":"subscribed","topic":"t"}'],
+    ['publish without topic', '{"type":"publish","data":1}'],
+    ['error without code', '{"type":"error","message":"m"}'],
+    ['error with a numeric message', '{"type":"error","code":"malformed","message":1}'],
+    ['an unknown type', '{"type":"announce"}'],
+  ])('refuses %s', (_label, text) => {
+    const result = parseServerMessage(text);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.code).toBe(ErrorCode.Malformed);
+  });
+});

@@ -1,18 +1,119 @@
+// Command bandmesh-pocketbase is PocketBase built as a framework with Bandmesh's routes, JS
+// migrations and hooks. This file only composes; the logic lives in internal/.
 package main
 
 import (
-	"log"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/pocketbase/pocketbase"
+	"github.com/pocketbase/pocketbase/apis"
+	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/plugins/jsvm"
 	"github.com/pocketbase/pocketbase/plugins/migratecmd"
+	"github.com/pocketbase/pocketbase/tools/hook"
+
+	"bandmesh/pocketbase/internal/config"
+	"bandmesh/pocketbase/internal/secrets"
+	"bandmesh/pocketbase/internal/studioapi"
+	"bandmesh/pocketbase/internal/turn"
+	"bandmesh/pocketbase/internal/web"
 )
 
 func main() {
+	cfg, err := config.FromEnv(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bandmesh-pocketbase: refusing to start:\n%v\n", err)
+		os.Exit(2)
+	}
+
 	app := pocketbase.New()
-	jsvm.MustRegister(app, jsvm.Config{})
-	migratecmd.MustRegister(app, app.RootCmd, migratecmd.Config{TemplateLang: migratecmd.TemplateLangJS})
+
+	// Defaults sit next to the executable (pocketbase/), not under --dir, so tests and deployments
+	// can point --dir anywhere and still run the committed migrations and hooks.
+	exeDir := config.ExeDir()
+	publicDefault := cfg.PublicDir
+	if publicDefault == "" {
+		publicDefault = filepath.Join(exeDir, "..", "build")
+	}
+	flags := app.RootCmd.PersistentFlags()
+	hooksDir := flags.String("hooksDir", filepath.Join(exeDir, "pb_hooks"), "the directory with the JS app hooks")
+	hooksWatch := flags.Bool("hooksWatch", true, "restart the app when a pb_hooks file changes (no effect on Windows)")
+	hooksPool := flags.Int("hooksPool", 8, "how many goja runtimes to prewarm for the JS hooks")
+	migrationsDir := flags.String("migrationsDir", filepath.Join(exeDir, "pb_migrations"), "the directory with the JS migrations")
+	publicDir := flags.String("publicDir", publicDefault, "the built SvelteKit app to serve at / (BANDMESH_PUBLIC_DIR)")
+	_ = app.RootCmd.ParseFlags(os.Args[1:])
+
+	jsvm.MustRegister(app, jsvm.Config{
+		MigrationsDir: *migrationsDir,
+		HooksDir:      *hooksDir,
+		HooksWatch:    *hooksWatch,
+		HooksPoolSize: *hooksPool,
+	})
+	migratecmd.MustRegister(app, app.RootCmd, migratecmd.Config{
+		TemplateLang: migratecmd.TemplateLangJS,
+		Automigrate:  false,
+		Dir:          *migrationsDir,
+	})
+
+	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		secretFile := cfg.TicketSecretFile
+		if secretFile == "" {
+			secretFile = filepath.Join(se.App.DataDir(), secrets.DefaultFileName)
+		}
+		secret, source, err := secrets.TicketSecret(secrets.Options{EnvValue: cfg.TicketSecret, File: secretFile})
+		if err != nil {
+			return err
+		}
+		se.App.Logger().Info("bandmesh ticket secret", "source", source, "file", secretFile, "relayUrl", cfg.RelayURL, "turn", cfg.TURN.Enabled())
+
+		se.Router.Bind(&hook.Handler[*core.RequestEvent]{
+			Id: "bandmeshHeaders",
+			// After PocketBase's own security headers, so X-Frame-Options DENY wins over SAMEORIGIN.
+			Priority: apis.DefaultSecurityHeadersMiddlewarePriority + 1,
+			Func: func(e *core.RequestEvent) error {
+				web.SetCommonHeaders(e.Response.Header(), e.Request)
+				if strings.HasPrefix(e.Request.URL.Path, "/api/") {
+					web.SetAPIHeaders(e.Response.Header())
+				}
+				return e.Next()
+			},
+		})
+
+		studioapi.Register(se.Router, studioapi.Options{
+			TicketSecret: secret,
+			RelayURL:     cfg.RelayURL,
+			TURN:         turn.Options{URLs: cfg.TURN.URLs, Secret: cfg.TURN.Secret, TTL: cfg.TURN.TTL},
+		})
+		return se.Next()
+	})
+
+	// The SPA catch-all registers last, so routes added by pb_hooks (routerAdd) take precedence.
+	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
+		Priority: 999,
+		Func: func(se *core.ServeEvent) error {
+			static, err := web.NewStatic(web.StaticOptions{Dir: *publicDir, ConnectOrigins: []string{cfg.RelayOrigin}})
+			if err != nil {
+				return err
+			}
+			if !se.Router.HasRoute(http.MethodGet, "/{path...}") {
+				se.Router.GET("/{path...}", func(e *core.RequestEvent) error {
+					if strings.HasPrefix(e.Request.URL.Path, "/api/") {
+						return e.NotFoundError("", nil)
+					}
+					static.ServeHTTP(e.Response, e.Request)
+					return nil
+				})
+			}
+			return se.Next()
+		},
+	})
+
 	if err := app.Start(); err != nil {
-		log.Fatal(err)
+		fmt.Fprintf(os.Stderr, "bandmesh-pocketbase: %v\n", err)
+		os.Exit(1)
 	}
 }

@@ -1,0 +1,46 @@
+// Package studioapi holds Bandmesh's own routes under /api/bandmesh/: room tickets, studio
+// previews and joining. Access decisions mirror the collections' API rules (see docs/pocketbase.md).
+package studioapi
+
+import (
+	"net/http"
+
+	"github.com/pocketbase/pocketbase/core"
+)
+
+// Stable error codes; the app switches on them, people read the message.
+const (
+	CodeUnauthorized       = "unauthorized"
+	CodeNotFound           = "not-found"
+	CodeNotMember          = "not-member"
+	CodeInvitationRequired = "invitation-required"
+	CodeInternal           = "internal"
+)
+
+// Error is every error body of these routes.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func fail(e *core.RequestEvent, status int, code, message string) error {
+	e.Response.Header().Set("Cache-Control", "no-store")
+	return e.JSON(status, Error{Code: code, Message: message})
+}
+
+func unauthorized(e *core.RequestEvent) error {
+	return fail(e, http.StatusUnauthorized, CodeUnauthorized, "Sign in with your Bandmesh account to continue.")
+}
+
+func notFound(e *core.RequestEvent) error {
+	return fail(e, http.StatusNotFound, CodeNotFound, "There is no studio at this address. Check the link, or ask whoever shared it.")
+}
+
+func invitationRequired(e *core.RequestEvent) error {
+	return fail(e, http.StatusForbidden, CodeInvitationRequired, "This studio is private: you need an invitation to join.")
+}
+
+func internal(e *core.RequestEvent, err error) error {
+	e.App.Logger().Error("bandmesh route failed", "path", e.Request.URL.Path, "error", err)
+	return fail(e, http.StatusInternalServerError, CodeInternal, "Something went wrong on the server. Please try again in a moment.")
+}

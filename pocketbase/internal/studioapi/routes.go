@@ -1,0 +1,210 @@
+package studioapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/pocketbase/dbx"
+	"github.com/pocketbase/pocketbase/core"
+	"github.com/pocketbase/pocketbase/tools/router"
+
+	"bandmesh/pocketbase/internal/tickets"
+	"bandmesh/pocketbase/internal/turn"
+)
+
+// Options are the routes' dependencies, created by main's composition root.
+type Options struct {
+	TicketSecret []byte
+	RelayURL     string
+	TURN         turn.Options
+	// Now is injectable for tests; nil means time.Now.
+	Now func() time.Time
+}
+
+type api struct{ opts Options }
+
+// Register mounts the routes on r.
+func Register(r *router.Router[*core.RequestEvent], opts Options) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	a := &api{opts: opts}
+	g := r.Group("/api/bandmesh/studios/{slug}")
+	g.POST("/ticket", a.ticket)
+	g.GET("/preview", a.preview)
+	g.POST("/join", a.join)
+}
+
+// TicketResponse is TicketResponse in src/lib/protocol/ticket.ts.
+type TicketResponse struct {
+	Ticket     string           `json:"ticket"`
+	RelayURL   string           `json:"relayUrl"`
+	IceServers []turn.IceServer `json:"iceServers"`
+	ExpiresAt  int64            `json:"expiresAt"`
+	Role       string           `json:"role"`
+	StudioID   string           `json:"studioId"`
+}
+
+func (a *api) ticket(e *core.RequestEvent) error {
+	user := requireUser(e)
+	if user == nil {
+		return unauthorized(e)
+	}
+	studio, err := findStudio(e.App, e.Request.PathValue("slug"))
+	if err != nil {
+		return internal(e, err)
+	}
+	if studio == nil {
+		return notFound(e)
+	}
+	m, err := findMembership(e.App, studio.Id, user.Id)
+	if err != nil {
+		return internal(e, err)
+	}
+	if m == nil {
+		msg := "You are not a member of this studio yet: join it first."
+		if !isOpen(studio) {
+			msg = "You are not a member of this private studio: you need an invitation to join."
+		}
+		return fail(e, http.StatusForbidden, CodeNotMember, msg)
+	}
+
+	now := a.opts.Now()
+	claims := tickets.NewClaims(user.Id, studio.Id, studio.GetString("slug"), m.GetString("role"), now)
+	token, err := tickets.Sign(a.opts.TicketSecret, claims)
+	if err != nil {
+		return internal(e, err)
+	}
+	e.Response.Header().Set("Cache-Control", "no-store")
+	return e.JSON(http.StatusOK, TicketResponse{
+		Ticket:     token,
+		RelayURL:   a.opts.RelayURL,
+		IceServers: turn.IceServers(a.opts.TURN, user.Id, now),
+		ExpiresAt:  claims.Exp,
+		Role:       claims.Role,
+		StudioID:   studio.Id,
+	})
+}
+
+// Preview is what someone holding a studio link may see before joining.
+type Preview struct {
+	ID          string  `json:"id"`
+	Name        string  `json:"name"`
+	Slug        string  `json:"slug"`
+	Visibility  string  `json:"visibility"`
+	Description string  `json:"description"`
+	IsMember    bool    `json:"isMember"`
+	Role        *string `json:"role"`
+	MemberCount int64   `json:"memberCount"`
+}
+
+// JoinResponse is the preview after joining, and whether this request created the membership.
+type JoinResponse struct {
+	Preview
+	Joined bool `json:"joined"`
+}
+
+func (a *api) preview(e *core.RequestEvent) error {
+	user := requireUser(e)
+	if user == nil {
+		return unauthorized(e)
+	}
+	studio, m, err := a.visibleStudio(e, user)
+	if err != nil || studio == nil {
+		return err
+	}
+	p, err := buildPreview(e.App, studio, m)
+	if err != nil {
+		return internal(e, err)
+	}
+	e.Response.Header().Set("Cache-Control", "no-store")
+	return e.JSON(http.StatusOK, p)
+}
+
+func (a *api) join(e *core.RequestEvent) error {
+	user := requireUser(e)
+	if user == nil {
+		return unauthorized(e)
+	}
+	studio, m, err := a.visibleStudio(e, user)
+	if err != nil || studio == nil {
+		return err
+	}
+
+	joined := false
+	if m == nil {
+		m, joined, err = addMember(e.App, studio, user)
+		if err != nil {
+			return internal(e, err)
+		}
+	}
+	p, err := buildPreview(e.App, studio, m)
+	if err != nil {
+		return internal(e, err)
+	}
+	e.Response.Header().Set("Cache-Control", "no-store")
+	return e.JSON(http.StatusOK, JoinResponse{Preview: p, Joined: joined})
+}
+
+// visibleStudio resolves the slug for a user who may see it (a member, or anyone when the studio
+// is unlisted/public). On any other outcome it has already written the response and returns nil.
+func (a *api) visibleStudio(e *core.RequestEvent, user *core.Record) (*core.Record, *core.Record, error) {
+	studio, err := findStudio(e.App, e.Request.PathValue("slug"))
+	if err != nil {
+		return nil, nil, internal(e, err)
+	}
+	if studio == nil {
+		return nil, nil, notFound(e)
+	}
+	m, err := findMembership(e.App, studio.Id, user.Id)
+	if err != nil {
+		return nil, nil, internal(e, err)
+	}
+	if m == nil && !isOpen(studio) {
+		return nil, nil, invitationRequired(e)
+	}
+	return studio, m, nil
+}
+
+// addMember creates a 'member' membership. Two concurrent joins race on the (studio,user) unique
+// index; the loser finds the winner's row, so joining stays idempotent.
+func addMember(app core.App, studio, user *core.Record) (*core.Record, bool, error) {
+	col, err := app.FindCachedCollectionByNameOrId(membershipsCollection)
+	if err != nil {
+		return nil, false, err
+	}
+	rec := core.NewRecord(col)
+	rec.Set("studio", studio.Id)
+	rec.Set("user", user.Id)
+	rec.Set("role", RoleMember)
+	saveErr := app.Save(rec)
+	if saveErr == nil {
+		return rec, true, nil
+	}
+	existing, err := findMembership(app, studio.Id, user.Id)
+	if err != nil || existing == nil {
+		return nil, false, saveErr
+	}
+	return existing, false, nil
+}
+
+func buildPreview(app core.App, studio, m *core.Record) (Preview, error) {
+	count, err := app.CountRecords(membershipsCollection, dbx.HashExp{"studio": studio.Id})
+	if err != nil {
+		return Preview{}, err
+	}
+	p := Preview{
+		ID:          studio.Id,
+		Name:        studio.GetString("name"),
+		Slug:        studio.GetString("slug"),
+		Visibility:  studio.GetString("visibility"),
+		Description: studio.GetString("description"),
+		IsMember:    m != nil,
+		MemberCount: count,
+	}
+	if m != nil {
+		role := m.GetString("role")
+		p.Role = &role
+	}
+	return p, nil
+}

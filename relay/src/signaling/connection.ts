@@ -181,7 +181,8 @@ export class Connection {
   }
 
   #onMessage(data: RawData, isBinary: boolean): void {
-    if (this.#disposed) return;
+    // Frames still arriving after we started closing (flood, shutdown) are not worth a reply.
+    if (this.#disposed || this.#socket.readyState !== WebSocket.OPEN) return;
     this.#counters.received += 1;
     const verdict = this.#limiter.check();
     if (verdict === LimitVerdict.Flood) {

@@ -1,0 +1,247 @@
+/**
+ * Test support for the relay: start the built relay as a real process on a free loopback port,
+ * and talk to it with a small signaling client that queues what the relay sends.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { parseServerMessage, type ServerMessage } from '../../src/lib/protocol/signaling';
+import { freePort } from './ports';
+import { TEST_TICKET_SECRET } from './tickets';
+
+export const RELAY_ENTRY = resolve(
+  fileURLToPath(new URL('../../relay/dist/relay/src/main.js', import.meta.url)),
+);
+
+export interface StartRelayOptions {
+  /** HMAC secret; defaults to {@link TEST_TICKET_SECRET} unless a secret file or env says otherwise. */
+  ticketSecret?: string;
+  ticketSecretFile?: string;
+  /** Extra environment for the relay process (wins over the options above). */
+  env?: Record<string, string>;
+}
+
+export interface RunningRelay {
+  wsUrl: string;
+  httpUrl: string;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string;
+  /** Sends `signal` (SIGTERM by default) once and resolves with the exit code (null if killed). */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+function assertBuilt(): void {
+  if (!existsSync(RELAY_ENTRY)) {
+    throw new Error(`The relay is not built (${RELAY_ENTRY} is missing): run npm run build:relay first.`);
+  }
+}
+
+/** Environment without the caller's BANDMESH_* settings, so a developer's shell cannot leak in. */
+function baseEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !key.startsWith('BANDMESH_')) env[key] = value;
+  }
+  return env;
+}
+
+function spawnRelay(env: Record<string, string>): {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+} {
+  assertBuilt();
+  const child = spawn(process.execPath, [RELAY_ENTRY], {
+    env: { ...baseEnv(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
+  return { child, output: () => text, exited };
+}
+
+/** Runs the relay with `env` and waits for it to exit (for configuration errors). */
+export async function runRelayToExit(
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+): Promise<{ code: number | null; output: string }> {
+  const { child, output, exited } = spawnRelay(env);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  try {
+    const code = await exited;
+    return { code, output: output() };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function waitForHealth(
+  httpUrl: string,
+  exited: Promise<number | null>,
+  timeoutMs: number,
+): Promise<boolean> {
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const deadline = Date.now() + timeoutMs;
+  while (!gone && Date.now() < deadline) {
+    try {
+      const response = await fetch(`${httpUrl}/healthz`, { signal: AbortSignal.timeout(1000) });
+      if (response.ok) return true;
+    } catch {
+      // Not listening yet: retry until the deadline.
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+export async function startRelay(options: StartRelayOptions = {}): Promise<RunningRelay> {
+  const secretEnv: Record<string, string> =
+    options.ticketSecretFile !== undefined
+      ? { BANDMESH_TICKET_SECRET_FILE: options.ticketSecretFile }
+      : { BANDMESH_TICKET_SECRET: options.ticketSecret ?? TEST_TICKET_SECRET };
+  // freePort() can race with another process; a relay that lost the race exits, so try again.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const env = {
+      BANDMESH_RELAY_HOST: '127.0.0.1',
+      BANDMESH_RELAY_PORT: String(port),
+      ...secretEnv,
+      ...options.env,
+    };
+    const { child, output, exited } = spawnRelay(env);
+    const httpUrl = `http://127.0.0.1:${port}`;
+    if (!(await waitForHealth(httpUrl, exited, 15_000))) {
+      child.kill('SIGKILL');
+      await exited;
+      if (attempt < 3 && /EADDRINUSE/.test(output())) continue;
+      throw new Error(`The relay did not become healthy on port ${port}. Output:\n${output()}`);
+    }
+    let stopping: Promise<number | null> | undefined;
+    return {
+      wsUrl: `ws://127.0.0.1:${port}/signal`,
+      httpUrl,
+      output,
+      stop: (signal: NodeJS.Signals = 'SIGTERM') =>
+        (stopping ??= (async () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+          const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+          try {
+            return await exited;
+          } finally {
+            clearTimeout(timer);
+          }
+        })()),
+    };
+  }
+}
+
+// ---- a signaling client for tests ---------------------------------------------------------------
+
+export interface CloseInfo {
+  code: number;
+  reason: string;
+}
+
+export class TestClient {
+  readonly socket: WebSocket;
+  /** Resolves when the socket has closed, with the close code the client saw. */
+  readonly closed: Promise<CloseInfo>;
+  readonly #queue: ServerMessage[] = [];
+  readonly #waiters = new Set<() => void>();
+
+  private constructor(socket: WebSocket) {
+    this.socket = socket;
+    socket.on('message', (data, isBinary) => {
+      const parsed = isBinary ? null : parseServerMessage(String(data));
+      if (parsed?.ok) this.#queue.push(parsed.message);
+      for (const wake of [...this.#waiters]) wake();
+    });
+    this.closed = new Promise((resolveClose) =>
+      socket.once('close', (code, reason) => {
+        resolveClose({ code, reason: reason.toString('utf8') });
+        for (const wake of [...this.#waiters]) wake();
+      }),
+    );
+    // Errors (e.g. the relay closing mid-send) surface through `closed`.
+    socket.on('error', () => undefined);
+  }
+
+  /** Connects and consumes the relay's `welcome`. */
+  static async connect(url: string, options: { origin?: string } = {}): Promise<TestClient> {
+    const socket = new WebSocket(url, options.origin ? { origin: options.origin } : {});
+    const client = new TestClient(socket);
+    await new Promise<void>((resolveOpen, reject) => {
+      socket.once('open', () => resolveOpen());
+      socket.once('error', reject);
+      socket.once('unexpected-response', (_request, response) =>
+        reject(new Error(`upgrade refused with HTTP ${response.statusCode}`)),
+      );
+    });
+    await client.next((m) => m.type === 'welcome');
+    return client;
+  }
+
+  get isOpen(): boolean {
+    return this.socket.readyState === WebSocket.OPEN;
+  }
+
+  send(message: unknown): void {
+    this.socket.send(JSON.stringify(message));
+  }
+
+  sendRaw(data: string | Buffer, options: { binary?: boolean } = {}): void {
+    this.socket.send(data, { binary: options.binary ?? typeof data !== 'string' });
+  }
+
+  /** Removes and returns the first queued message matching `match`, waiting up to `timeoutMs`. */
+  async next<T extends ServerMessage = ServerMessage>(
+    match: (message: ServerMessage) => boolean = () => true,
+    timeoutMs = 5_000,
+  ): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const index = this.#queue.findIndex(match);
+      if (index >= 0) return this.#queue.splice(index, 1)[0] as T;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new Error(`No matching message within ${timeoutMs} ms`);
+      if (this.socket.readyState === WebSocket.CLOSED) throw new Error('The socket closed while waiting');
+      await new Promise<void>((wake) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          this.#waiters.delete(done);
+          wake();
+        };
+        const timer = setTimeout(done, remaining);
+        this.#waiters.add(done);
+      });
+    }
+  }
+
+  /** Messages received and not yet taken by {@link next}. */
+  pending(): readonly ServerMessage[] {
+    return this.#queue;
+  }
+
+  async subscribe(topic: string, ticket?: string): Promise<ServerMessage> {
+    this.send(
+      ticket === undefined
+        ? { type: 'subscribe', topics: [topic] }
+        : { type: 'subscribe', topics: [topic], ticket },
+    );
+    return this.next(
+      (m) => (m.type === 'subscribed' || m.type === 'error') && 'topic' in m && m.topic === topic,
+    );
+  }
+
+  close(): Promise<CloseInfo> {
+    if (this.socket.readyState === WebSocket.CONNECTING || this.socket.readyState === WebSocket.OPEN) {
+      this.socket.close(1000);
+    }
+    return this.closed;
+  }
+}

@@ -1,0 +1,41 @@
+/// <reference path="../../pb_data/types.d.ts" />
+// Studio lifecycle. A studio and its owner's membership are created in one transaction: a studio
+// without an owner membership would be invisible to its owner (the rules go through memberships).
+
+const DEFAULT_VISIBILITY = 'private';
+const DEFAULT_MAX_PLAYERS = 6;
+
+/** Fills the defaults the schema cannot express, before validation runs. */
+function applyStudioDefaults(e) {
+  if (!e.record.getString('visibility')) {
+    e.record.set('visibility', DEFAULT_VISIBILITY);
+  }
+  if (!e.record.getInt('maxPlayers')) {
+    e.record.set('maxPlayers', DEFAULT_MAX_PLAYERS);
+  }
+  e.next();
+}
+
+/**
+ * Wraps the studio insert (the rest of the execute chain) and the owner membership in a single
+ * transaction; if the membership cannot be saved, the studio insert is rolled back too.
+ */
+function createStudioWithOwnerMembership(e) {
+  const outerApp = e.app;
+  outerApp.runInTransaction((txApp) => {
+    e.app = txApp;
+    try {
+      e.next();
+      const memberships = txApp.findCollectionByNameOrId('memberships');
+      const owner = new Record(memberships);
+      owner.set('studio', e.record.id);
+      owner.set('user', e.record.getString('owner'));
+      owner.set('role', 'owner');
+      txApp.save(owner);
+    } finally {
+      e.app = outerApp;
+    }
+  });
+}
+
+module.exports = { applyStudioDefaults, createStudioWithOwnerMembership };

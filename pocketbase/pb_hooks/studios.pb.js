@@ -1,0 +1,11 @@
+/// <reference path="../pb_data/types.d.ts" />
+// Registration only; the logic is in lib/studios.js. Handlers run in their own JS runtimes, so each
+// one requires the module itself.
+
+onRecordCreate((e) => {
+  require(`${__hooks}/lib/studios.js`).applyStudioDefaults(e);
+}, 'studios');
+
+onRecordCreateExecute((e) => {
+  require(`${__hooks}/lib/studios.js`).createStudioWithOwnerMembership(e);
+}, 'studios');

@@ -26,6 +26,8 @@ export interface StartRelayOptions {
 export interface RunningRelay {
   wsUrl: string;
   httpUrl: string;
+  /** The relay process id, for sending it signals directly. */
+  pid: number;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
   /** Sends `signal` (SIGTERM by default) once and resolves with the exit code (null if killed). */
@@ -125,6 +127,7 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
     return {
       wsUrl: `ws://127.0.0.1:${port}/signal`,
       httpUrl,
+      pid: child.pid ?? -1,
       output,
       stop: (signal: NodeJS.Signals = 'SIGTERM') =>
         (stopping ??= (async () => {

@@ -22,7 +22,10 @@ const config: RelayConfig = {
 const servers: RelayServer[] = [];
 const sockets: (WebSocket | Socket)[] = [];
 afterEach(async () => {
-  for (const s of sockets.splice(0)) s instanceof WebSocket ? s.terminate() : s.destroy();
+  for (const s of sockets.splice(0)) {
+    if (s instanceof WebSocket) s.terminate();
+    else s.destroy();
+  }
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 

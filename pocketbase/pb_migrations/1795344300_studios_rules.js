@@ -10,7 +10,7 @@ migrate(
     studios.viewRule = studios.listRule;
     studios.createRule = "@request.auth.id != '' && owner = @request.auth.id";
     studios.updateRule =
-      "owner = @request.auth.id && (@request.body.owner:isset = false || @request.body.owner = @request.auth.id)";
+      'owner = @request.auth.id && (@request.body.owner:isset = false || @request.body.owner = @request.auth.id)';
     studios.deleteRule = 'owner = @request.auth.id';
     app.save(studios);
   },

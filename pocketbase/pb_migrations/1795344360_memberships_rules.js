@@ -5,8 +5,7 @@
 migrate(
   (app) => {
     const memberships = app.findCollectionByNameOrId('memberships');
-    memberships.listRule =
-      "@request.auth.id != '' && studio.memberships_via_studio.user ?= @request.auth.id";
+    memberships.listRule = "@request.auth.id != '' && studio.memberships_via_studio.user ?= @request.auth.id";
     memberships.viewRule = memberships.listRule;
     memberships.createRule = null;
     memberships.updateRule = [

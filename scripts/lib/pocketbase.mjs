@@ -14,7 +14,11 @@ export const pocketBaseBinary = join(pocketBaseDir, 'bandmesh-pocketbase');
 
 const SKIP_DIRS = new Set(['pb_data', 'pb_hooks', 'pb_migrations', 'node_modules', '.git']);
 
-/** Newest mtime (ms) of *.go, go.mod and go.sum under `dir`. */
+/**
+ * Newest mtime (ms) of *.go, go.mod and go.sum under `dir`.
+ * @param {string} dir
+ * @returns {number}
+ */
 function newestGoSource(dir) {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -63,7 +67,9 @@ export async function ensurePocketBaseBinary({ log = console.log } = {}) {
     );
     process.exit(1);
   }
-  log(`Building PocketBase because ${reason} (${go}); the first build compiles SQLite and takes a few minutes`);
+  log(
+    `Building PocketBase because ${reason} (${go}); the first build compiles SQLite and takes a few minutes`,
+  );
   log(`$ cd pocketbase && go build -o bandmesh-pocketbase .`);
   await new Promise((resolveBuild, reject) => {
     const child = spawn('go', ['build', '-o', 'bandmesh-pocketbase', '.'], {

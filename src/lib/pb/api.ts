@@ -1,0 +1,53 @@
+/**
+ * Bandmesh's own PocketBase routes (pocketbase/internal/studioapi): request paths, response shapes
+ * and error codes. The ticket response is the protocol's {@link TicketResponse}.
+ */
+import type { TicketResponse } from '../protocol/ticket';
+import type { MembershipsRoleOptions, StudiosVisibilityOptions } from './types';
+
+export type { TicketResponse };
+
+/** `GET /api/bandmesh/studios/{slug}/preview`: what a link holder may see before joining. */
+export interface StudioPreview {
+  id: string;
+  name: string;
+  slug: string;
+  visibility: StudiosVisibilityOptions;
+  description: string;
+  isMember: boolean;
+  role: MembershipsRoleOptions | null;
+  memberCount: number;
+}
+
+/** `POST /api/bandmesh/studios/{slug}/join`: the preview after joining. */
+export interface JoinStudioResponse extends StudioPreview {
+  /** False when the user already was a member (joining is idempotent). */
+  joined: boolean;
+}
+
+export const BandmeshErrorCode = {
+  Unauthorized: 'unauthorized',
+  NotFound: 'not-found',
+  NotMember: 'not-member',
+  InvitationRequired: 'invitation-required',
+  Internal: 'internal',
+} as const;
+export type BandmeshErrorCode = (typeof BandmeshErrorCode)[keyof typeof BandmeshErrorCode];
+
+/** Error body of every /api/bandmesh route; `message` is a sentence for people. */
+export interface BandmeshApiError {
+  code: BandmeshErrorCode;
+  message: string;
+}
+
+export function isBandmeshApiError(value: unknown): value is BandmeshApiError {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.code === 'string' && typeof v.message === 'string';
+}
+
+export const bandmeshRoutes = {
+  ticket: (slug: string) => `/api/bandmesh/studios/${encodeURIComponent(slug)}/ticket`,
+  preview: (slug: string) => `/api/bandmesh/studios/${encodeURIComponent(slug)}/preview`,
+  join: (slug: string) => `/api/bandmesh/studios/${encodeURIComponent(slug)}/join`,
+} as const;

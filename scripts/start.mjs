@@ -1,0 +1,58 @@
+/**
+ * `npm start`: set up what is missing, run PocketBase and the relay on loopback, print the URL,
+ * and stop both cleanly on Ctrl-C. Ports and paths come from the environment (see README).
+ */
+import { setup } from './lib/setup.mjs';
+import { fail, ok, step } from './lib/log.mjs';
+
+const port = (name, fallback) => {
+  const value = process.env[name];
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+    fail(`${name} must be a port number between 1 and 65535 (got "${value}").`);
+    process.exit(2);
+  }
+  return n;
+};
+
+try {
+  const httpPort = port('BANDMESH_HTTP_PORT', 8090);
+  const relayPort = port('BANDMESH_RELAY_PORT', 8091);
+  await setup();
+  const { startStack } = await import('./lib/stack.mjs');
+  step('Starting PocketBase and the relay');
+  const stack = await startStack({
+    host: process.env.BANDMESH_HOST ?? '127.0.0.1',
+    httpPort,
+    relayPort,
+    ...(process.env.BANDMESH_DATA_DIR ? { dataDir: process.env.BANDMESH_DATA_DIR } : {}),
+  });
+  ok(`Bandmesh is running: ${stack.url}`);
+  console.log(`  relay (signaling): ${stack.relayUrl}`);
+  console.log(`  PocketBase admin:  ${stack.url}/_/   data in ${stack.dataDir}`);
+  console.log('  Press Ctrl-C to stop.');
+
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    step('Stopping…');
+    await stack.stop();
+    ok('Stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  // If either server dies, say so and stop the other.
+  for (const proc of stack.processes) {
+    proc.exited.then(({ code, signal }) => {
+      if (stopping) return;
+      fail(`${proc.name} exited (${signal ?? code}); stopping.`);
+      void stack.stop().then(() => process.exit(1));
+    });
+  }
+} catch (error) {
+  fail(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+}

@@ -1,0 +1,278 @@
+/**
+ * The browser's connection to the relay's signaling endpoint, for one studio topic.
+ *
+ * It (re)connects with backoff, fetches a fresh ticket before every subscribe (tickets are short-lived
+ * and gate entry only), keeps the socket alive with pings, and surfaces relay errors as typed events.
+ * A ticket problem that a new ticket cannot fix (not a member, studio gone) stops reconnecting.
+ */
+import { ErrorCode } from '../protocol/errors';
+import {
+  parseServerMessage,
+  SIGNALING_VERSION,
+  type ClientMessage,
+  type ErrorMessage,
+} from '../protocol/signaling';
+import { Emitter } from '../util/emitter';
+
+/** The subset of the WebSocket API the client needs, so tests can pass Node's `ws`. */
+export interface SocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+}
+
+export interface TicketGrant {
+  ticket: string;
+  topic: string;
+}
+
+export const SignalingState = {
+  Connecting: 'connecting',
+  Open: 'open',
+  Reconnecting: 'reconnecting',
+  Stopped: 'stopped',
+} as const;
+export type SignalingState = (typeof SignalingState)[keyof typeof SignalingState];
+
+export interface SignalingEvents extends Record<string, unknown> {
+  state: { state: SignalingState; detail?: string };
+  /** The topic was (re)joined: everyone already there should be (re)announced to. */
+  subscribed: { topic: string; clients: number };
+  message: { topic: string; data: unknown; clients: number };
+  error: { code: string; message: string; fatal: boolean };
+}
+
+export interface SignalingClientOptions {
+  url: string;
+  getTicket(): Promise<TicketGrant>;
+  createSocket?: (url: string) => SocketLike;
+  /** Backoff between reconnects, in ms: starts at `min`, doubles up to `max`. */
+  backoff?: { min: number; max: number };
+  pingIntervalMs?: number;
+}
+
+const OPEN = 1;
+/** Errors a fresh ticket will not fix. */
+const FATAL_CODES = new Set<string>([ErrorCode.TicketWrongStudio, ErrorCode.IncompatibleVersion]);
+
+export class SignalingClient {
+  readonly events = new Emitter<SignalingEvents>();
+  readonly #options: Required<Omit<SignalingClientOptions, 'createSocket'>> & {
+    createSocket: (url: string) => SocketLike;
+  };
+  #socket: SocketLike | null = null;
+  #topic: string | null = null;
+  #state: SignalingState = SignalingState.Connecting;
+  #retryDelay: number;
+  #retryTimer: ReturnType<typeof setTimeout> | null = null;
+  #pingTimer: ReturnType<typeof setInterval> | null = null;
+  #disposed = false;
+
+  constructor(options: SignalingClientOptions) {
+    this.#options = {
+      backoff: { min: 250, max: 5000 },
+      pingIntervalMs: 20_000,
+      createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
+      ...options,
+    };
+    this.#retryDelay = this.#options.backoff.min;
+  }
+
+  get state(): SignalingState {
+    return this.#state;
+  }
+
+  start(): void {
+    if (this.#disposed || this.#socket) return;
+    this.#connect();
+  }
+
+  /** Publishes to the studio topic; returns false when not subscribed right now (caller retries later). */
+  publish(data: unknown): boolean {
+    if (!this.#topic || this.#state !== SignalingState.Open) return false;
+    return this.#send({ type: 'publish', topic: this.#topic, data });
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#clearTimers();
+    const socket = this.#socket;
+    this.#socket = null;
+    if (socket) {
+      socket.onclose = socket.onmessage = socket.onerror = socket.onopen = null;
+      try {
+        if (this.#topic && socket.readyState === OPEN) {
+          socket.send(JSON.stringify({ type: 'unsubscribe', topics: [this.#topic] } satisfies ClientMessage));
+        }
+        socket.close(1000, 'leaving');
+      } catch {
+        // The socket is already gone; nothing to release.
+      }
+    }
+    this.#setState(SignalingState.Stopped);
+    this.events.clear();
+  }
+
+  #connect(): void {
+    this.#setState(
+      this.#state === SignalingState.Connecting ? SignalingState.Connecting : SignalingState.Reconnecting,
+    );
+    let socket: SocketLike;
+    try {
+      socket = this.#options.createSocket(this.#options.url);
+    } catch (error) {
+      this.#scheduleReconnect(`cannot open ${this.#options.url}: ${String(error)}`);
+      return;
+    }
+    this.#socket = socket;
+    socket.onmessage = (event) => {
+      if (typeof event.data === 'string') this.#handleText(event.data);
+    };
+    socket.onclose = (event) => {
+      if (this.#socket !== socket) return;
+      this.#socket = null;
+      this.#topic = null;
+      this.#clearTimers();
+      this.#scheduleReconnect(
+        `relay connection closed (${event.code}${event.reason ? `: ${event.reason}` : ''})`,
+      );
+    };
+    socket.onerror = () => {
+      // onclose follows and schedules the reconnect.
+    };
+  }
+
+  #handleText(text: string): void {
+    const parsed = parseServerMessage(text);
+    if (!parsed.ok) return; // A relay that speaks nonsense is ignored message by message.
+    const message = parsed.message;
+    switch (message.type) {
+      case 'welcome':
+        if (message.version !== SIGNALING_VERSION) {
+          this.#fail({
+            code: ErrorCode.IncompatibleVersion,
+            message: `The relay speaks signaling version ${message.version}; this page needs ${SIGNALING_VERSION}. Reload the page.`,
+          });
+          return;
+        }
+        void this.#subscribe();
+        return;
+      case 'subscribed':
+        this.#retryDelay = this.#options.backoff.min;
+        this.#setState(SignalingState.Open);
+        this.#startPing();
+        this.events.emit('subscribed', { topic: message.topic, clients: message.clients });
+        return;
+      case 'publish':
+        if (message.topic === this.#topic) {
+          this.events.emit('message', { topic: message.topic, data: message.data, clients: message.clients });
+        }
+        return;
+      case 'pong':
+        return;
+      case 'error':
+        this.#handleRelayError(message);
+        return;
+    }
+  }
+
+  async #subscribe(): Promise<void> {
+    const socket = this.#socket;
+    let grant: TicketGrant;
+    try {
+      grant = await this.#options.getTicket();
+    } catch (error) {
+      const fatal = isFatalTicketError(error);
+      this.events.emit('error', { code: errorCode(error), message: errorMessage(error), fatal });
+      if (fatal) this.#stop(errorMessage(error));
+      else socket?.close(1000, 'no ticket');
+      return;
+    }
+    if (this.#disposed || socket !== this.#socket) return;
+    this.#topic = grant.topic;
+    this.#send({ type: 'subscribe', topics: [grant.topic], ticket: grant.ticket });
+  }
+
+  #handleRelayError(message: ErrorMessage): void {
+    const fatal = FATAL_CODES.has(message.code);
+    this.events.emit('error', { code: message.code, message: message.message, fatal });
+    if (fatal) {
+      this.#stop(message.message);
+    } else if (message.code === ErrorCode.TicketExpired || message.code === ErrorCode.TicketInvalid) {
+      // A fresh ticket may fix it: ask for one on a new connection, after the backoff.
+      this.#socket?.close(1000, 'renewing ticket');
+    }
+  }
+
+  #fail(error: { code: string; message: string }): void {
+    this.events.emit('error', { ...error, fatal: true });
+    this.#stop(error.message);
+  }
+
+  #stop(detail: string): void {
+    this.#clearTimers();
+    const socket = this.#socket;
+    this.#socket = null;
+    if (socket) {
+      socket.onclose = null;
+      socket.close(1000, 'stopped');
+    }
+    this.#setState(SignalingState.Stopped, detail);
+  }
+
+  #scheduleReconnect(detail: string): void {
+    if (this.#disposed || this.#state === SignalingState.Stopped) return;
+    this.#setState(SignalingState.Reconnecting, detail);
+    const delay = this.#retryDelay;
+    this.#retryDelay = Math.min(this.#retryDelay * 2, this.#options.backoff.max);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      this.#connect();
+    }, delay);
+  }
+
+  #startPing(): void {
+    if (this.#pingTimer) clearInterval(this.#pingTimer);
+    this.#pingTimer = setInterval(() => this.#send({ type: 'ping' }), this.#options.pingIntervalMs);
+  }
+
+  #clearTimers(): void {
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    if (this.#pingTimer) clearInterval(this.#pingTimer);
+    this.#retryTimer = this.#pingTimer = null;
+  }
+
+  #send(message: ClientMessage): boolean {
+    const socket = this.#socket;
+    if (!socket || socket.readyState !== OPEN) return false;
+    socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  #setState(state: SignalingState, detail?: string): void {
+    if (this.#state === state && detail === undefined) return;
+    this.#state = state;
+    this.events.emit('state', detail === undefined ? { state } : { state, detail });
+  }
+}
+
+/** Ticket errors carry an HTTP status (PocketBase SDK errors do): 401/403/404 will not heal by retrying. */
+function isFatalTicketError(error: unknown): boolean {
+  const status = (error as { status?: unknown } | null)?.status;
+  return status === 401 || status === 403 || status === 404;
+}
+
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown; response?: { code?: unknown } } | null)?.response?.code;
+  return typeof code === 'string' ? code : 'ticket-unavailable';
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof Error && error.message) return error.message;
+  return 'Could not get a ticket for this studio.';
+}

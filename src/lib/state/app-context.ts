@@ -1,0 +1,23 @@
+/** The app-wide state handed from the root layout to pages through Svelte context (typed). */
+import { getContext, setContext } from 'svelte';
+import type PocketBase from 'pocketbase';
+import type { StudioApi } from '../pb/studios';
+import type { AuthState } from './auth.svelte';
+
+export interface AppContext {
+  pb: PocketBase;
+  auth: AuthState;
+  studios: StudioApi;
+}
+
+const KEY = Symbol('bandmesh-app');
+
+export function setAppContext(context: AppContext): AppContext {
+  return setContext(KEY, context);
+}
+
+export function getAppContext(): AppContext {
+  const context = getContext<AppContext | undefined>(KEY);
+  if (!context) throw new Error('getAppContext() called outside the root layout');
+  return context;
+}

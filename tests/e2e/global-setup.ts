@@ -1,0 +1,25 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+// @ts-expect-error -- plain ESM script shared with `npm start`, no type declarations
+import { startStack } from '../../scripts/lib/stack.mjs';
+import { freePort } from '../support/ports';
+
+/**
+ * Starts the real stack (PocketBase serving the built app, and the relay) on free loopback ports with a
+ * throw-away data directory; the returned function stops it and removes the data.
+ */
+export default async function globalSetup(): Promise<() => Promise<void>> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bandmesh-e2e-'));
+  const stack = await startStack({
+    httpPort: await freePort(),
+    relayPort: await freePort(),
+    dataDir,
+    quiet: !process.env.BANDMESH_E2E_VERBOSE,
+  });
+  process.env.BANDMESH_E2E_URL = stack.url;
+  return async () => {
+    await stack.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}

@@ -7,6 +7,8 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ClientResponseError } from 'pocketbase';
+import { createPocketBaseClient, type TypedPocketBase } from '../../src/lib/pb/client';
 import { freePort } from './ports';
 
 const POCKETBASE_DIR = resolve(fileURLToPath(new URL('../../pocketbase', import.meta.url)));
@@ -163,4 +165,54 @@ export function runPocketBaseToExit(
     timeout: 30_000,
   });
   return { code: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+// ---- SDK helpers for tests ------------------------------------------------------------------------
+
+export interface TestUser {
+  pb: TypedPocketBase;
+  id: string;
+  email: string;
+  password: string;
+  name: string;
+}
+
+let userCounter = 0;
+
+/** Signs up a fresh user through the public API and signs them in on their own client. */
+export async function signUp(url: string, name = 'Player'): Promise<TestUser> {
+  const pb = createPocketBaseClient({ url });
+  pb.autoCancellation(false);
+  userCounter += 1;
+  const email = `${name.toLowerCase().replace(/[^a-z0-9]/g, '')}-${process.pid}-${userCounter}@bandmesh.test`;
+  const password = 'correct-horse-battery';
+  const record = await pb.collection('users').create({ email, password, passwordConfirm: password, name });
+  await pb.collection('users').authWithPassword(email, password);
+  return { pb, id: record.id, email, password, name };
+}
+
+/** A client signed in as the test superuser. */
+export async function superuserClient(url: string): Promise<TypedPocketBase> {
+  const pb = createPocketBaseClient({ url });
+  pb.autoCancellation(false);
+  await pb.collection('_superusers').authWithPassword(TEST_SUPERUSER.email, TEST_SUPERUSER.password);
+  return pb;
+}
+
+/** A client with no session. */
+export function guestClient(url: string): TypedPocketBase {
+  const pb = createPocketBaseClient({ url });
+  pb.autoCancellation(false);
+  return pb;
+}
+
+/** The ClientResponseError a call fails with; throws when it succeeds. */
+export async function rejection(call: Promise<unknown>): Promise<ClientResponseError> {
+  try {
+    await call;
+  } catch (error) {
+    if (error instanceof ClientResponseError) return error;
+    throw error;
+  }
+  throw new Error('expected the PocketBase call to fail, but it succeeded');
 }

@@ -18,6 +18,8 @@ test('two players meet in a studio through a share link and see each other come 
   await expect(ada.getByTestId('connection-status')).toHaveText(/Connected/);
   await expect(ada.getByTestId('present-player')).toHaveCount(1);
   await expect(ada.getByTestId('present-player')).toContainText('Ada');
+  // The studio page is cross-origin isolated (COOP/COEP), so SharedArrayBuffer is available for audio.
+  expect(await ada.evaluate(() => crossOriginIsolated && typeof SharedArrayBuffer === 'function')).toBe(true);
 
   // Bo opens the share link: asked to sign up first, then offered to join, then in the studio.
   await bo.goto(studioPath);

@@ -50,6 +50,9 @@ describe('relay signaling', () => {
     expect(echo.data).toEqual({ type: 'announce', from: 'a' });
 
     b.send({ type: 'unsubscribe', topics: [TOPIC] });
+    // Sockets are independent: a pong on b's socket proves the relay has handled b's unsubscribe.
+    b.send({ type: 'ping' });
+    await b.next((m) => m.type === 'pong');
     a.send({ type: 'publish', topic: TOPIC, data: 'after' });
     expect((await a.next<ForwardedPublishMessage>((m) => m.type === 'publish')).clients).toBe(1);
     b.send({ type: 'publish', topic: TOPIC, data: 'x' });

@@ -106,6 +106,10 @@ describe('createRelayServer', () => {
         ticket: signTicket(SECRET, { studio: 'studioerr01' }),
       }),
     );
+    await until(
+      () => good.messages.some((m) => (m as { type: string }).type === 'subscribed'),
+      'good to subscribe',
+    );
     const bad = await open(url);
     bad.ws.send(
       JSON.stringify({

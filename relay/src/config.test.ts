@@ -68,11 +68,14 @@ describe('loadConfig', () => {
     expect(error.message).toContain(variable);
   });
 
-  it('requires a secret, refuses a short one, and refuses two sources', async () => {
+  it('requires a secret and refuses a short one', async () => {
     expect((await configError({})).message).toMatch(/BANDMESH_TICKET_SECRET.*required/);
     expect((await configError({ [ENV.Secret]: 'short' })).message).toMatch(/at least 32/);
-    const both = await configError({ [ENV.Secret]: SECRET, [ENV.SecretFile]: join(dir, 's') });
-    expect(both.message).toMatch(/not both/);
+  });
+
+  it('prefers the variable over the file, as PocketBase does', async () => {
+    const config = await loadConfig({ env: { [ENV.Secret]: SECRET, [ENV.SecretFile]: join(dir, 'absent') } });
+    expect(config.ticketSecret).toBe(SECRET);
   });
 
   it('reads and trims the secret file', async () => {

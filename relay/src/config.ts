@@ -154,9 +154,8 @@ export async function loadConfig(options: LoadConfigOptions): Promise<RelayConfi
 
   const inline = nonEmpty(env, ENV.Secret);
   const file = nonEmpty(env, ENV.SecretFile);
-  if (inline !== undefined && file !== undefined) {
-    throw new ConfigError(ENV.Secret, `set either ${ENV.Secret} or ${ENV.SecretFile}, not both.`);
-  }
+  // Same precedence as PocketBase (the variable wins over the file), so one environment shared by
+  // both processes always gives them the same key.
   let ticketSecret: string;
   if (inline !== undefined) {
     ticketSecret = checkSecret(ENV.Secret, inline);

@@ -11,6 +11,37 @@ const claims = (extra: Record<string, unknown> = {}): string =>
   JSON.stringify({ ...ticketClaims({ studio: STUDIO, iat: NOW - 10 }), ...extra });
 const b64 = (text: string): string => Buffer.from(text).toString('base64url');
 
+/** The fixed vector of pocketbase/internal/tickets/tickets_test.go: what PocketBase really mints. */
+const POCKETBASE_SECRET = '0123456789abcdef0123456789abcdef';
+const POCKETBASE_VECTOR =
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.' +
+  'eyJ2IjoxLCJhdWQiOiJiYW5kbWVzaC1yZWxheSIsInN1YiI6InUxMjMiLCJzdHVkaW8iOiJzNDU2Iiwic2x1ZyI6Im15LWJhbmQiLCJyb2xlIjoib3duZXIiLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MTcwMDAwMDMwMH0.' +
+  'X5DG_HPGz8ZYUN7ObGrDNAr3fHmQ2u8q-inFzyVbAog';
+
+describe('PocketBase compatibility', () => {
+  it('the test fixture mints byte-identical tickets to PocketBase', () => {
+    const claims = {
+      sub: 'u123',
+      studio: 's456',
+      slug: 'my-band',
+      role: 'owner' as const,
+      iat: 1_700_000_000,
+    };
+    expect(signTicket(POCKETBASE_SECRET, claims)).toBe(POCKETBASE_VECTOR);
+  });
+
+  it('the verifier accepts PocketBase tickets until exp and refuses them after', () => {
+    const at = (now: number) => createTicketVerifier({ secret: POCKETBASE_SECRET, nowSeconds: () => now });
+    expect(at(1_700_000_299).verify(POCKETBASE_VECTOR, 's456')).toMatchObject({
+      ok: true,
+      claims: { sub: 'u123', studio: 's456', slug: 'my-band', role: 'owner', exp: 1_700_000_300 },
+    });
+    expect(at(1_700_000_400).verify(POCKETBASE_VECTOR, 's456')).toMatchObject({
+      code: ErrorCode.TicketExpired,
+    });
+  });
+});
+
 describe('createTicketVerifier', () => {
   it('accepts a ticket minted like PocketBase does and returns its claims', () => {
     const ticket = signTicket(SECRET, { studio: STUDIO, sub: 'u1', role: 'engineer', iat: NOW - 10 });

@@ -1,4 +1,5 @@
-/// <reference path="../pb_data/types.d.ts" />
+/* global onRecordCreate, onRecordCreateExecute, __hooks -- provided by PocketBase's JS runtime (goja) */
+/* eslint-disable @typescript-eslint/no-require-imports -- goja loads hook modules with CommonJS require() */
 // Registration only; the logic is in lib/studios.js. Handlers run in their own JS runtimes, so each
 // one requires the module itself.
 

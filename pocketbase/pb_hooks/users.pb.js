@@ -1,4 +1,5 @@
-/// <reference path="../pb_data/types.d.ts" />
+/* global onRecordCreateRequest, onRecordUpdateRequest, __hooks -- provided by PocketBase's JS runtime (goja) */
+/* eslint-disable @typescript-eslint/no-require-imports -- goja loads hook modules with CommonJS require() */
 // Registration only; the logic is in lib/users.js.
 
 onRecordCreateRequest((e) => {

@@ -1,4 +1,4 @@
-/// <reference path="../pb_data/types.d.ts" />
+/* global migrate, JSONField, TextField, SelectField -- provided by PocketBase's JS runtime (goja) */
 // Profile fields on the built-in users collection: a display name, an avatar and what a musician
 // plays. Instruments are free-form strings (validated in pb_hooks/lib/users.js) because no fixed
 // list fits everyone.

@@ -1,4 +1,4 @@
-/// <reference path="../pb_data/types.d.ts" />
+/* global migrate -- provided by PocketBase's JS runtime (goja) */
 // Passwords of at least 10 characters; a shorter one fails with a field error on `password`.
 migrate(
   (app) => {

@@ -1,4 +1,4 @@
-/// <reference path="../pb_data/types.d.ts" />
+/* global migrate, Collection -- provided by PocketBase's JS runtime (goja) */
 // Studios: a named room with an address (slug). API rules come in a later migration because they
 // reference memberships, which does not exist yet. Locked (null rules) until then.
 migrate(

@@ -1,4 +1,4 @@
-/// <reference path="../pb_data/types.d.ts" />
+/* global migrate, Collection -- provided by PocketBase's JS runtime (goja) */
 // Who belongs to which studio, with which role. Rows are created by server code only (the studio
 // hook for the owner, /api/bandmesh/studios/{slug}/join for members); rules come next.
 migrate(

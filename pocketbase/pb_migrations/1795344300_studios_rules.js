@@ -1,4 +1,4 @@
-/// <reference path="../pb_data/types.d.ts" />
+/* global migrate -- provided by PocketBase's JS runtime (goja) */
 // Studios are seen by their members, and by any signed-in user when public (unlisted ones are
 // reached by slug through /api/bandmesh/studios/{slug}/preview). Only the owner edits or deletes,
 // and ownership cannot be handed over through the API.

@@ -1,4 +1,4 @@
-/// <reference path="../pb_data/types.d.ts" />
+/* global migrate -- provided by PocketBase's JS runtime (goja) */
 // Members see the member list of their studios. Nobody creates memberships through the API. The
 // studio owner may change others' roles (never to or from 'owner') and remove others; a member may
 // leave (delete their own non-owner membership).

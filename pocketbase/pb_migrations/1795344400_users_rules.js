@@ -1,4 +1,4 @@
-/// <reference path="../pb_data/types.d.ts" />
+/* global migrate -- provided by PocketBase's JS runtime (goja) */
 // Anyone may sign up; any signed-in user may view a profile (to show names in studios); the list
 // only shows yourself and the people you share a studio with. Emails stay private: PocketBase
 // hides `email` from everyone but its owner while emailVisibility is false, and

@@ -19,7 +19,10 @@ const BINARY = resolve(here, '..', 'bandmesh-pocketbase');
 /** The collections the app uses, in output order. */
 export const APP_COLLECTIONS = ['users', 'studios', 'memberships'];
 
-/** JSON fields have no schema in PocketBase: their TypeScript types are declared here. */
+/**
+ * JSON fields have no schema in PocketBase: their TypeScript types are declared here.
+ * @type {Record<string, string>}
+ */
 const JSON_TYPES = {
   'users.instruments': 'string[] | null',
   'users.preferences': 'Record<string, unknown> | null',
@@ -27,9 +30,24 @@ const JSON_TYPES = {
 
 const SKIP = new Set(['id', 'created', 'updated']);
 
-const pascal = (name) => name.replace(/(^|[_-])([a-z])/g, (_, __, c) => c.toUpperCase());
+/** @typedef {{ name: string; type: string; hidden?: boolean; required?: boolean; maxSelect?: number; values?: string[] }} Field */
+/** @typedef {{ name: string; type: string; fields: Field[] }} CollectionSchema */
+
+/** @param {string} name */
+const pascal = (name) =>
+  name.replace(
+    /(^|[_-])([a-z])/g,
+    (/** @type {string} */ _, /** @type {string} */ __, /** @type {string} */ c) => c.toUpperCase(),
+  );
+/** @param {string} v */
 const quote = (v) => `'${String(v).replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
+/**
+ * @param {CollectionSchema} collection
+ * @param {Field} field
+ * @param {string[]} unions receives the select fields' option types
+ * @returns {string}
+ */
 function fieldType(collection, field, unions) {
   const many = (field.maxSelect ?? 1) > 1;
   switch (field.type) {
@@ -44,7 +62,7 @@ function fieldType(collection, field, unions) {
       return many ? 'string[]' : 'string';
     case 'select': {
       const union = `${pascal(collection.name)}${pascal(field.name)}Options`;
-      unions.push(`export type ${union} = ${field.values.map(quote).join(' | ')};`);
+      unions.push(`export type ${union} = ${(field.values ?? []).map(quote).join(' | ')};`);
       if (many) return `${union}[]`;
       return field.required ? union : `${union} | ''`;
     }
@@ -56,7 +74,7 @@ function fieldType(collection, field, unions) {
 }
 
 /**
- * @param {Array<{ name: string; type: string; fields: Array<Record<string, any>> }>} collections
+ * @param {CollectionSchema[]} collections
  * @returns {string} the contents of src/lib/pb/types.ts
  */
 export function renderTypes(collections) {
@@ -83,7 +101,9 @@ export function renderTypes(collections) {
   for (const name of APP_COLLECTIONS) {
     const collection = byName.get(name);
     if (!collection) throw new Error(`collection ${name} is missing from the server`);
+    /** @type {string[]} */
     const unions = [];
+    /** @type {string[]} */
     const lines = [];
     for (const field of collection.fields) {
       if (field.hidden || SKIP.has(field.name)) continue;
@@ -108,18 +128,25 @@ export function renderTypes(collections) {
   return out.join('\n');
 }
 
+/** @returns {Promise<number>} */
 function freePort() {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
       server.close(() => resolvePort(port));
     });
   });
 }
 
-/** Fetches the collections (as a superuser) from `url`. */
+/**
+ * Fetches the collections (as a superuser) from `url`.
+ * @param {string} url
+ * @param {{ email: string; password: string }} superuser
+ * @returns {Promise<CollectionSchema[]>}
+ */
 export async function fetchCollections(url, superuser) {
   const auth = await fetch(`${url}/api/collections/_superusers/auth-with-password`, {
     method: 'POST',

@@ -1,4 +1,4 @@
-/// <reference path="../../pb_data/types.d.ts" />
+/* global Record -- provided by PocketBase's JS runtime (goja) */
 // Studio lifecycle. A studio and its owner's membership are created in one transaction: a studio
 // without an owner membership would be invisible to its owner (the rules go through memberships).
 

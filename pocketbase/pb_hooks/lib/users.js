@@ -1,4 +1,4 @@
-/// <reference path="../../pb_data/types.d.ts" />
+/* global BadRequestError, ValidationError -- provided by PocketBase's JS runtime (goja) */
 // Request-level checks on users that field options cannot express.
 
 const MAX_INSTRUMENTS = 20;
@@ -35,7 +35,7 @@ function instrumentsProblem(raw) {
   let value;
   try {
     value = JSON.parse(raw);
-  } catch (_) {
+  } catch {
     return 'Instruments must be a list of names.';
   }
   if (!Array.isArray(value)) {

@@ -126,8 +126,9 @@ export class Connection {
   sendText(text: string): void {
     if (this.#socket.readyState !== WebSocket.OPEN) return;
     if (this.#socket.bufferedAmount > this.#limits.maxBufferedBytes) {
+      // A close frame would queue behind the unread backlog; dropping the socket frees it now.
       this.#logger.warn('slow-consumer', { connection: this.id });
-      this.close(SignalingClose.PolicyViolation, 'not reading fast enough');
+      this.terminate();
       return;
     }
     this.#socket.send(text);

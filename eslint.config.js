@@ -82,6 +82,7 @@ export default ts.config(
   },
   {
     files: ['src/lib/protocol/**'],
+    ignores: ['src/lib/protocol/**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

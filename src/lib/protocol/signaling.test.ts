@@ -1,5 +1,3 @@
-// The purity rule guards protocol/'s runtime code; the test runner is a test-only dependency.
-// eslint-disable-next-line no-restricted-imports
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from './errors.js';
 import {

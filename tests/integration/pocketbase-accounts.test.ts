@@ -36,14 +36,12 @@ describe('sign up', () => {
 
   it('refuses a weak password with a field error', async () => {
     const error = await rejection(
-      guestClient(server.url)
-        .collection('users')
-        .create({
-          email: 'weak@bandmesh.test',
-          password: 'short123',
-          passwordConfirm: 'short123',
-          name: 'W',
-        }),
+      guestClient(server.url).collection('users').create({
+        email: 'weak@bandmesh.test',
+        password: 'short123',
+        passwordConfirm: 'short123',
+        name: 'W',
+      }),
     );
     expect(error.status).toBe(400);
     expect(error.response.data.password.code).toBe('validation_min_text_constraint');

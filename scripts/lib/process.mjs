@@ -1,16 +1,28 @@
 import { spawn } from 'node:child_process';
 
 /**
+ * @typedef {object} ManagedProcess
+ * @property {string} name
+ * @property {Promise<{ code: number | null, signal: NodeJS.Signals | null }>} exited
+ * @property {() => string} output the last lines it printed
+ * @property {(graceMs?: number) => Promise<{ code: number | null, signal: NodeJS.Signals | null }>} stop
+ */
+
+/**
  * A long-running child process whose output is prefixed and kept (the last lines) for error messages.
  * stop() is idempotent: SIGTERM, then SIGKILL if it has not exited after `graceMs`.
+ * @param {{ name: string, command: string, args: string[], env?: Record<string, string>, cwd?: string, quiet?: boolean }} options
+ * @returns {ManagedProcess}
  */
-export function startProcess({ name, command, args, env, cwd, quiet = false }) {
+export function startProcess({ name, command, args, env = {}, cwd, quiet = false }) {
   const child = spawn(command, args, {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  /** @type {string[]} */
   const tail = [];
+  /** @param {Buffer} chunk */
   const onData = (chunk) => {
     for (const line of chunk.toString().split('\n')) {
       if (!line) continue;
@@ -21,6 +33,7 @@ export function startProcess({ name, command, args, env, cwd, quiet = false }) {
   };
   child.stdout.on('data', onData);
   child.stderr.on('data', onData);
+  /** @type {Promise<{ code: number | null, signal: NodeJS.Signals | null }>} */
   const exited = new Promise((resolve) => {
     child.on('exit', (code, signal) => resolve({ code, signal }));
     child.on('error', (error) => {
@@ -28,6 +41,7 @@ export function startProcess({ name, command, args, env, cwd, quiet = false }) {
       resolve({ code: 127, signal: null });
     });
   });
+  /** @type {ReturnType<ManagedProcess['stop']> | null} */
   let stopping = null;
   return {
     name,
@@ -47,7 +61,11 @@ export function startProcess({ name, command, args, env, cwd, quiet = false }) {
   };
 }
 
-/** Polls an HTTP URL until it answers 2xx, the process exits, or the time runs out. */
+/**
+ * Polls an HTTP URL until it answers 2xx, the process exits, or the time runs out.
+ * @param {string} url
+ * @param {ManagedProcess} proc
+ */
 export async function waitForHttp(url, proc, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   let exited = false;

@@ -7,6 +7,10 @@ import { pocketBaseBinary } from './pocketbase.mjs';
 import { startProcess, waitForHttp } from './process.mjs';
 import { at } from './paths.mjs';
 
+/**
+ * @param {{ host?: string, httpPort?: number, relayPort?: number, dataDir?: string, publicDir?: string,
+ *   env?: Record<string, string>, quiet?: boolean }} [options]
+ */
 export async function startStack({
   host = '127.0.0.1',
   httpPort = 8090,
@@ -28,6 +32,7 @@ export async function startStack({
     env: { ...shared, BANDMESH_PUBLIC_DIR: publicDir, BANDMESH_RELAY_URL: relayUrl },
     quiet,
   });
+  /** @type {{ current: import('./process.mjs').ManagedProcess | null }} */
   const relay = { current: null };
   const stop = async () => {
     await Promise.all([relay.current?.stop(), pocketbase.stop()]);

@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-// @ts-expect-error -- plain ESM script shared with `npm start`, no type declarations
 import { startStack } from '../../scripts/lib/stack.mjs';
 import { freePort } from '../support/ports';
 

@@ -1,38 +1,17 @@
 /**
- * Studio operations against PocketBase: listing, creating, previewing, joining through a share link,
- * and fetching room tickets. Thin and typed; errors are the SDK's (see errors.ts to describe them).
+ * Studio operations for the app: listing, creating, and the Bandmesh routes (preview, join, ticket),
+ * typed by the generated collection types. Errors are the SDK's (see errors.ts to describe them).
  */
-import type PocketBase from 'pocketbase';
-import type { StudioRole, TicketResponse } from '../protocol/ticket';
+import { fetchStudioPreview, fetchStudioTicket, joinStudio, type TypedPocketBase } from './client';
+import type { JoinStudioResponse, StudioPreview, TicketResponse } from './api';
+import type { MembershipsRoleOptions, StudiosRecord, StudiosVisibilityOptions } from './types';
 
-export const Visibility = { Private: 'private', Unlisted: 'unlisted', Public: 'public' } as const;
-export type Visibility = (typeof Visibility)[keyof typeof Visibility];
-
-export interface Studio {
-  id: string;
-  name: string;
-  slug: string;
-  owner: string;
-  visibility: Visibility;
-  maxPlayers: number;
-  description: string;
-}
-
-export interface StudioPreview {
-  id: string;
-  name: string;
-  slug: string;
-  visibility: Visibility;
-  description: string;
-  isMember: boolean;
-  role: StudioRole | null;
-  memberCount: number;
-}
+export type { StudioPreview };
 
 export interface NewStudio {
   name: string;
   slug: string;
-  visibility: Visibility;
+  visibility: StudiosVisibilityOptions;
   description: string;
 }
 
@@ -48,38 +27,34 @@ export function slugify(name: string): string {
     .replace(/-+$/g, '');
 }
 
-export function createStudioApi(pb: PocketBase) {
-  const path = (slug: string, action: string) =>
-    `/api/bandmesh/studios/${encodeURIComponent(slug)}/${action}`;
+export function createStudioApi(pb: TypedPocketBase) {
   return {
-    async mine(userId: string): Promise<Array<{ studio: Studio; role: StudioRole }>> {
+    async mine(userId: string): Promise<Array<{ studio: StudiosRecord; role: MembershipsRoleOptions }>> {
       const memberships = await pb.collection('memberships').getFullList<{
-        role: StudioRole;
-        expand?: { studio?: Studio };
-      }>({ filter: pb.filter('user = {:user}', { user: userId }), expand: 'studio', sort: '-created' });
+        role: MembershipsRoleOptions;
+        expand?: { studio?: StudiosRecord };
+      }>({
+        filter: pb.filter('user = {:user}', { user: userId }),
+        expand: 'studio',
+        sort: '-created',
+        requestKey: null,
+      });
       return memberships.flatMap((m) =>
         m.expand?.studio ? [{ studio: m.expand.studio, role: m.role }] : [],
       );
     },
-    async listPublic(): Promise<Studio[]> {
-      const page = await pb.collection('studios').getList<Studio>(1, 50, {
-        filter: 'visibility = "public"',
-        sort: '-created',
-      });
+    async listPublic(): Promise<StudiosRecord[]> {
+      const page = await pb
+        .collection('studios')
+        .getList(1, 50, { filter: 'visibility = "public"', sort: '-created', requestKey: null });
       return page.items;
     },
-    create(userId: string, studio: NewStudio): Promise<Studio> {
-      return pb.collection('studios').create<Studio>({ ...studio, owner: userId, maxPlayers: 6 });
+    create(userId: string, studio: NewStudio): Promise<StudiosRecord> {
+      return pb.collection('studios').create({ ...studio, owner: userId, maxPlayers: 6 });
     },
-    preview(slug: string): Promise<StudioPreview> {
-      return pb.send<StudioPreview>(path(slug, 'preview'), { method: 'GET' });
-    },
-    join(slug: string): Promise<{ role: StudioRole }> {
-      return pb.send<{ role: StudioRole }>(path(slug, 'join'), { method: 'POST' });
-    },
-    ticket(slug: string): Promise<TicketResponse> {
-      return pb.send<TicketResponse>(path(slug, 'ticket'), { method: 'POST' });
-    },
+    preview: (slug: string): Promise<StudioPreview> => fetchStudioPreview(pb, slug),
+    join: (slug: string): Promise<JoinStudioResponse> => joinStudio(pb, slug),
+    ticket: (slug: string): Promise<TicketResponse> => fetchStudioTicket(pb, slug),
   };
 }
 

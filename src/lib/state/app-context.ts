@@ -1,11 +1,11 @@
 /** The app-wide state handed from the root layout to pages through Svelte context (typed). */
 import { getContext, setContext } from 'svelte';
-import type PocketBase from 'pocketbase';
+import type { TypedPocketBase } from '../pb/client';
 import type { StudioApi } from '../pb/studios';
 import type { AuthState } from './auth.svelte';
 
 export interface AppContext {
-  pb: PocketBase;
+  pb: TypedPocketBase;
   auth: AuthState;
   studios: StudioApi;
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
+import { goCommand } from './pocketbase.mjs';
 
 /**
  * Runs `go test -json ./...` in `cwd`, saving the JSON events to `reportFile` for counting and echoing
@@ -8,7 +9,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 export function runGoTests({ cwd, reportFile }) {
   const out = createWriteStream(reportFile);
   return new Promise((resolve) => {
-    const child = spawn('go', ['test', '-json', '-count=1', './...'], { cwd });
+    const child = spawn(goCommand(), ['test', '-json', '-count=1', './...'], { cwd });
     let partial = '';
     child.stdout.on('data', (chunk) => {
       out.write(chunk);

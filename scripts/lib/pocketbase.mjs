@@ -3,7 +3,7 @@
  * binary is missing or older than any Go source, go.mod or go.sum. Only node: builtins here.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, utimesSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -43,8 +43,17 @@ export function pocketBaseBuildReason() {
   return newestGoSource(pocketBaseDir) > built ? 'Go sources changed since the last build' : null;
 }
 
+/**
+ * The Go command: `go` on PATH, else the usual install location of the official tarball
+ * (/usr/local/go/bin/go), which non-login shells and CI often leave off PATH.
+ */
+export function goCommand() {
+  if (spawnSync('go', ['version']).status === 0) return 'go';
+  return existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : 'go';
+}
+
 function goAvailable() {
-  const probe = spawnSync('go', ['version'], { encoding: 'utf8' });
+  const probe = spawnSync(goCommand(), ['version'], { encoding: 'utf8' });
   return probe.status === 0 ? probe.stdout.trim() : null;
 }
 
@@ -72,7 +81,7 @@ export async function ensurePocketBaseBinary({ log = console.log } = {}) {
   );
   log(`$ cd pocketbase && go build -o bandmesh-pocketbase .`);
   await new Promise((resolveBuild, reject) => {
-    const child = spawn('go', ['build', '-o', 'bandmesh-pocketbase', '.'], {
+    const child = spawn(goCommand(), ['build', '-o', 'bandmesh-pocketbase', '.'], {
       cwd: pocketBaseDir,
       stdio: ['ignore', 'inherit', 'inherit'],
     });

@@ -1,15 +1,20 @@
 /**
  * One WebRTC connection to one remote peer, with the "perfect negotiation" pattern so either side may
- * renegotiate (ICE restarts, later extra channels) without glare: the peer with the larger id is polite.
+ * renegotiate (ICE restarts, audio tracks) without glare: the peer with the larger id is polite.
  *
- * The initiator creates the reliable, ordered data channel that carries Yjs; the other side receives it.
+ * Two pre-negotiated data channels (fixed SCTP stream ids, so no `datachannel` event and no id
+ * collision): the reliable, ordered one carries Yjs; the audio one is unordered with no retransmits, and
+ * is handed to `onAudioChannel` in the task that creates it, so the owner can transfer it to a Worker
+ * (Chromium allows the transfer only then). The initiator creates both at once, which starts the
+ * negotiation; the other side creates them when the first offer arrives.
  * Invariants: signals are applied strictly in arrival order (one promise chain); `close` is emitted
  * exactly once, after which the link holds no connection, channel or timer.
  */
 import type { PeerSignal } from '../protocol/mesh-signal';
 import { Emitter } from '../util/emitter';
 
-export const RELIABLE_CHANNEL_LABEL = 'bandmesh-reliable';
+export const RELIABLE_CHANNEL = { label: 'bandmesh-reliable', id: 0 } as const;
+export const AUDIO_CHANNEL = { label: 'bandmesh-audio', id: 1 } as const;
 
 export interface PeerLinkEvents extends Record<string, unknown> {
   open: undefined;
@@ -25,6 +30,8 @@ export interface PeerLinkOptions {
   /** How long a failed or disconnected link may try to recover (ICE restart) before it closes. */
   recoveryMs?: number;
   createPeerConnection?: (config: RTCConfiguration) => RTCPeerConnection;
+  /** Receives the lossy audio channel synchronously, in the task that created it. */
+  onAudioChannel?: (channel: RTCDataChannel) => void;
   onError?: (error: unknown) => void;
 }
 
@@ -51,12 +58,7 @@ export class PeerLink {
       options.sendSignal({ kind: 'candidate', candidate: candidate ? candidate.toJSON() : null });
     this.#pc.onnegotiationneeded = () => void this.#negotiate();
     this.#pc.onconnectionstatechange = () => this.#onConnectionState();
-    this.#pc.ondatachannel = ({ channel }) => {
-      if (channel.label === RELIABLE_CHANNEL_LABEL) this.#adoptChannel(channel);
-    };
-    if (options.initiator) {
-      this.#adoptChannel(this.#pc.createDataChannel(RELIABLE_CHANNEL_LABEL, { ordered: true }));
-    }
+    if (options.initiator) this.#createChannels();
   }
 
   get isOpen(): boolean {
@@ -93,7 +95,7 @@ export class PeerLink {
       channel.close();
     }
     const pc = this.#pc;
-    pc.onicecandidate = pc.onnegotiationneeded = pc.onconnectionstatechange = pc.ondatachannel = null;
+    pc.onicecandidate = pc.onnegotiationneeded = pc.onconnectionstatechange = null;
     pc.close();
     this.events.emit('close', { reason });
     this.events.clear();
@@ -117,6 +119,8 @@ export class PeerLink {
     if (this.#ignoreOffer) return;
     await pc.setRemoteDescription(description); // rolls back our own offer when polite and colliding
     if (description.type === 'offer') {
+      // The offer carries the SCTP association: creating the channels now needs no renegotiation.
+      if (!this.#channel) this.#createChannels();
       await pc.setLocalDescription();
       this.#sendDescription();
     }
@@ -139,6 +143,19 @@ export class PeerLink {
     const local = this.#pc.localDescription;
     if (!local || this.#closed) return;
     this.#options.sendSignal({ kind: 'description', description: { type: local.type, sdp: local.sdp } });
+  }
+
+  #createChannels(): void {
+    const { label, id } = RELIABLE_CHANNEL;
+    this.#adoptChannel(this.#pc.createDataChannel(label, { negotiated: true, id, ordered: true }));
+    const audio = this.#pc.createDataChannel(AUDIO_CHANNEL.label, {
+      negotiated: true,
+      id: AUDIO_CHANNEL.id,
+      ordered: false,
+      maxRetransmits: 0,
+    });
+    audio.binaryType = 'arraybuffer';
+    this.#options.onAudioChannel?.(audio);
   }
 
   #adoptChannel(channel: RTCDataChannel): void {

@@ -203,9 +203,13 @@ export class SignalingClient {
     this.events.emit('error', { code: message.code, message: message.message, fatal });
     if (fatal) {
       this.#stop(message.message);
-    } else if (message.code === ErrorCode.TicketExpired || message.code === ErrorCode.TicketInvalid) {
-      // A fresh ticket may fix it: ask for one on a new connection, after the backoff.
-      this.#socket?.close(1000, 'renewing ticket');
+    } else if (
+      message.code === ErrorCode.TicketExpired ||
+      message.code === ErrorCode.TicketInvalid ||
+      message.code === ErrorCode.RoomFull
+    ) {
+      // A fresh ticket (or a free seat) may fix it: try again on a new connection, after the backoff.
+      this.#socket?.close(1000, message.code);
     }
   }
 

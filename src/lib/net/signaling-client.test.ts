@@ -1,0 +1,139 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SignalingClient, type SocketLike } from './signaling-client';
+
+/** A scripted socket: the test plays the relay by calling `receive` and `drop`. */
+class FakeSocket implements SocketLike {
+  readyState = 0;
+  sent: Array<Record<string, unknown>> = [];
+  closed: { code?: number; reason?: string } | null = null;
+  onopen: SocketLike['onopen'] = null;
+  onclose: SocketLike['onclose'] = null;
+  onerror: SocketLike['onerror'] = null;
+  onmessage: SocketLike['onmessage'] = null;
+  open() {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+  receive(message: unknown) {
+    this.onmessage?.({ data: JSON.stringify(message) });
+  }
+  drop(code = 1006) {
+    this.readyState = 3;
+    this.onclose?.({ code, reason: '' });
+  }
+  send(data: string) {
+    this.sent.push(JSON.parse(data) as Record<string, unknown>);
+  }
+  close(code?: number, reason?: string) {
+    this.closed = { code, reason };
+    this.readyState = 3;
+    queueMicrotask(() => this.onclose?.({ code: code ?? 1000, reason: reason ?? '' }));
+  }
+}
+
+function setup(
+  getTicket = vi.fn(async () => ({ ticket: `t${getTicket.mock.calls.length}`, topic: 'studio/abc' })),
+) {
+  const sockets: FakeSocket[] = [];
+  const client = new SignalingClient({
+    url: 'ws://relay.test/signal',
+    getTicket,
+    backoff: { min: 100, max: 400 },
+    createSocket: () => {
+      const socket = new FakeSocket();
+      sockets.push(socket);
+      return socket;
+    },
+  });
+  const events: string[] = [];
+  client.events.on('state', ({ state }) => events.push(`state:${state}`));
+  client.events.on('error', ({ code, fatal }) => events.push(`error:${code}:${fatal}`));
+  client.events.on('subscribed', ({ clients }) => events.push(`subscribed:${clients}`));
+  client.events.on('message', ({ data }) => events.push(`message:${JSON.stringify(data)}`));
+  client.start();
+  return { client, sockets, events, getTicket };
+}
+
+const flush = () => vi.advanceTimersByTimeAsync(0);
+
+describe('SignalingClient', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('subscribes with a ticket after the welcome, then publishes and receives on its topic only', async () => {
+    const { client, sockets, events } = setup();
+    const socket = sockets[0]!;
+    socket.open();
+    expect(client.publish({ hello: 1 })).toBe(false); // not subscribed yet
+    socket.receive({ type: 'welcome', version: 1 });
+    await flush();
+    expect(socket.sent).toEqual([{ type: 'subscribe', topics: ['studio/abc'], ticket: 't1' }]);
+    socket.receive({ type: 'subscribed', topic: 'studio/abc', clients: 2 });
+    expect(client.state).toBe('open');
+    expect(client.publish({ hello: 1 })).toBe(true);
+    socket.receive({ type: 'publish', topic: 'studio/abc', data: { x: 1 }, clients: 2 });
+    socket.receive({ type: 'publish', topic: 'studio/other', data: { x: 2 }, clients: 2 });
+    socket.receive('not json at all');
+    expect(events).toContain('subscribed:2');
+    expect(events.filter((e) => e.startsWith('message:'))).toEqual(['message:{"x":1}']);
+  });
+
+  it('reconnects with backoff and a fresh ticket when the connection drops', async () => {
+    const { sockets, getTicket, events } = setup();
+    sockets[0]!.open();
+    sockets[0]!.receive({ type: 'welcome', version: 1 });
+    await flush();
+    sockets[0]!.drop();
+    expect(events.at(-1)).toBe('state:reconnecting');
+    await vi.advanceTimersByTimeAsync(99);
+    expect(sockets).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sockets).toHaveLength(2);
+    sockets[1]!.open();
+    sockets[1]!.receive({ type: 'welcome', version: 1 });
+    await flush();
+    expect(getTicket).toHaveBeenCalledTimes(2);
+    expect(sockets[1]!.sent[0]).toMatchObject({ type: 'subscribe', ticket: 't2' });
+  });
+
+  it('retries on room-full and expired tickets, and stops for good on an incompatible relay', async () => {
+    const { sockets, events } = setup();
+    sockets[0]!.open();
+    sockets[0]!.receive({ type: 'welcome', version: 1 });
+    await flush();
+    sockets[0]!.receive({ type: 'error', code: 'room-full', message: 'This studio is full.' });
+    expect(events).toContain('error:room-full:false');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(sockets).toHaveLength(2);
+    sockets[1]!.open();
+    sockets[1]!.receive({ type: 'welcome', version: 99 });
+    expect(events).toContain('error:incompatible-version:true');
+    expect(events.at(-1)).toBe('state:stopped');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(sockets).toHaveLength(2);
+  });
+
+  it('stops when the ticket is refused (not a member), and says why', async () => {
+    const refused = Object.assign(new Error('You are not a member of this studio.'), { status: 403 });
+    const { sockets, events } = setup(vi.fn(async () => Promise.reject(refused)));
+    sockets[0]!.open();
+    sockets[0]!.receive({ type: 'welcome', version: 1 });
+    await flush();
+    expect(events).toContain('error:ticket-unavailable:true');
+    expect(events.at(-1)).toBe('state:stopped');
+  });
+
+  it('unsubscribes and closes once on dispose', async () => {
+    const { client, sockets } = setup();
+    sockets[0]!.open();
+    sockets[0]!.receive({ type: 'welcome', version: 1 });
+    await flush();
+    sockets[0]!.receive({ type: 'subscribed', topic: 'studio/abc', clients: 1 });
+    client.dispose();
+    client.dispose();
+    expect(sockets[0]!.sent.at(-1)).toEqual({ type: 'unsubscribe', topics: ['studio/abc'] });
+    expect(sockets[0]!.closed).toEqual({ code: 1000, reason: 'leaving' });
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(sockets).toHaveLength(1);
+  });
+});

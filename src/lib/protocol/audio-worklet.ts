@@ -1,0 +1,179 @@
+/**
+ * Messages between the main thread and the two AudioWorkletProcessors (`bandmesh-capture`,
+ * `bandmesh-playback`), over the node's MessagePort. Everything else crosses through the shared-memory
+ * layouts of `audio-layout.ts`; the port carries setup, membership changes, rare benchmark events, and —
+ * only when SharedArrayBuffer is unavailable (`fallback: true`) — the data the rings would have carried.
+ *
+ * The first message to a processor is `init` with {@link AUDIO_WORKLET_VERSION}; a processor that speaks
+ * another version answers `error { code: 'version-mismatch' }` and stays silent.
+ */
+import type { AudioMemory } from './audio-layout.js';
+
+export const AUDIO_WORKLET_VERSION = 1;
+export const CAPTURE_PROCESSOR_NAME = 'bandmesh-capture';
+export const PLAYBACK_PROCESSOR_NAME = 'bandmesh-playback';
+/** Fallback status posts at most this often (ms of audio time). */
+export const STATUS_POST_INTERVAL_MS = 50;
+
+export const WorkletErrorCode = {
+  VersionMismatch: 'version-mismatch',
+  NotInitialised: 'not-initialised',
+  BadMessage: 'bad-message',
+} as const;
+export type WorkletErrorCode = (typeof WorkletErrorCode)[keyof typeof WorkletErrorCode];
+
+/** Shared buffers handed over in `init` (absent in fallback mode). */
+export interface SharedAudioBuffers {
+  /** PACKET_RINGS_BYTES: one packet ring per peer slot (playback only). */
+  packets?: AudioMemory;
+  /** SAMPLE_RING_BYTES: capture → encoder Worker (capture only). */
+  capture?: AudioMemory;
+  /** STATUS_BYTES; the capture and playback nodes may share one block (disjoint fields). */
+  status: AudioMemory;
+  /** PARAM_BYTES (playback only; capture reads MonitorGain from it when given). */
+  params?: AudioMemory;
+}
+
+// ---- main → worklet ------------------------------------------------------------------------------
+
+export interface InitMessage {
+  type: 'init';
+  version: number;
+  /** True when no SharedArrayBuffer: data and status travel by message instead. */
+  fallback: boolean;
+  /** Present unless `fallback`. */
+  buffers?: SharedAudioBuffers;
+  /** Samples per channel per frame the capture side produces: 120, 240 or 480. */
+  frameSamples: number;
+  /** Channels the capture side sends (1 or 2). */
+  channels?: number;
+  /** Report impulses for the latency benchmark. */
+  benchmark?: { enabled: boolean; threshold?: number; holdoffMs?: number };
+}
+export interface AddPeerMessage {
+  type: 'add-peer';
+  slot: number;
+  peerKey: string;
+}
+export interface RemovePeerMessage {
+  type: 'remove-peer';
+  slot: number;
+}
+export interface SetFrameSizeMessage {
+  type: 'set-frame-size';
+  frameSamples: number;
+}
+/** Fallback: one decoded packet for a peer slot (PCM planar, transferable). */
+export interface PacketMessage {
+  type: 'packet';
+  slot: number;
+  seq: number;
+  senderTime: number;
+  arrivalTime: number;
+  frameSamples: number;
+  channels: number;
+  flags: number;
+  pcm: Float32Array;
+}
+/** Fallback: the whole parameter block (PARAM_FLOATS floats). */
+export interface ParamsMessage {
+  type: 'params';
+  floats: Float32Array;
+}
+export interface SetBenchmarkMessage {
+  type: 'set-benchmark';
+  enabled: boolean;
+  threshold?: number;
+  holdoffMs?: number;
+}
+export type PlaybackCommand =
+  InitMessage | AddPeerMessage | RemovePeerMessage | PacketMessage | ParamsMessage | SetBenchmarkMessage;
+export type CaptureCommand = InitMessage | SetFrameSizeMessage | ParamsMessage | SetBenchmarkMessage;
+export type WorkletCommand = PlaybackCommand | CaptureCommand;
+
+// ---- worklet → main ------------------------------------------------------------------------------
+
+export interface ReadyEvent {
+  type: 'ready';
+  version: number;
+  processor: typeof CAPTURE_PROCESSOR_NAME | typeof PLAYBACK_PROCESSOR_NAME;
+}
+/** Fallback: one captured frame, interleaved, posted once per frame (never per block). */
+export interface CaptureFrameEvent {
+  type: 'capture-frame';
+  /** Capture sample index (48 kHz, wraps at 2^32) of the first sample: the frame's senderTime. */
+  senderTime: number;
+  frameSamples: number;
+  channels: number;
+  samples: Float32Array;
+}
+/** Fallback: copies of the status block regions, throttled to STATUS_POST_INTERVAL_MS. */
+export interface StatusEvent {
+  type: 'status';
+  ints: Int32Array;
+  floats: Float32Array;
+}
+/**
+ * Benchmark: an impulse's onset, as the AudioContext frame (`currentFrame` + offset) at which it was
+ * heard. `slot` is the peer slot for playback, absent for capture.
+ */
+export interface ImpulseDetectedEvent {
+  type: 'impulse-detected';
+  contextFrame: number;
+  slot?: number;
+}
+export interface WorkletErrorEvent {
+  type: 'error';
+  code: WorkletErrorCode;
+  message: string;
+}
+export type WorkletEvent =
+  ReadyEvent | CaptureFrameEvent | StatusEvent | ImpulseDetectedEvent | WorkletErrorEvent;
+
+const COMMAND_TYPES: ReadonlySet<string> = new Set([
+  'init',
+  'add-peer',
+  'remove-peer',
+  'set-frame-size',
+  'packet',
+  'params',
+  'set-benchmark',
+]);
+
+/**
+ * Cheap shape check for a port message (the port is same-origin, so this guards against our own bugs,
+ * not attackers). Returns the command or null; never throws.
+ */
+export function asWorkletCommand(data: unknown): WorkletCommand | null {
+  if (typeof data !== 'object' || data === null) return null;
+  const type = (data as { type?: unknown }).type;
+  if (typeof type !== 'string' || !COMMAND_TYPES.has(type)) return null;
+  const m = data as Record<string, unknown>;
+  switch (type) {
+    case 'init':
+      return typeof m.version === 'number' &&
+        typeof m.fallback === 'boolean' &&
+        typeof m.frameSamples === 'number'
+        ? (data as InitMessage)
+        : null;
+    case 'add-peer':
+      return isSlot(m.slot) && typeof m.peerKey === 'string' ? (data as AddPeerMessage) : null;
+    case 'remove-peer':
+      return isSlot(m.slot) ? (data as RemovePeerMessage) : null;
+    case 'set-frame-size':
+      return typeof m.frameSamples === 'number' ? (data as SetFrameSizeMessage) : null;
+    case 'packet':
+      return isSlot(m.slot) && m.pcm instanceof Float32Array && typeof m.seq === 'number'
+        ? (data as PacketMessage)
+        : null;
+    case 'params':
+      return m.floats instanceof Float32Array ? (data as ParamsMessage) : null;
+    case 'set-benchmark':
+      return typeof m.enabled === 'boolean' ? (data as SetBenchmarkMessage) : null;
+  }
+  return null;
+}
+
+function isSlot(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 8;
+}

@@ -193,6 +193,11 @@ export class MixerDoc {
     return () => this.#listeners.delete(listener);
   }
 
+  /** Whether the local player may change other players' mixes (engineer or owner). */
+  get canEditOthers(): boolean {
+    return privileged(this.#me.role);
+  }
+
   canEdit(listener: string): boolean {
     return listener === this.#me.userId || privileged(this.#me.role);
   }

@@ -1,0 +1,155 @@
+/**
+ * The mixer as reactive state for the studio page. Mix values come from a MixerDoc (Yjs) through
+ * `createSubscriber`; meters come from the audio engine (shared memory) through a reader called once
+ * per animation frame while something renders them — never through Yjs.
+ * The MixerDoc belongs to the session; dispose() only stops this adapter.
+ */
+import { createSubscriber } from 'svelte/reactivity';
+import { DEFAULT_SOURCE_MIX, type MixerDoc, type MixerResult } from '../sync/mixer-doc';
+
+/** Linear levels, 0..1. */
+export interface MeterLevel {
+  peak: number;
+  rms: number;
+}
+
+export interface MixerStrip {
+  userId: string;
+  name: string;
+  instrument: string;
+  colour: string;
+  gain: number;
+  pan: number;
+  mute: boolean;
+  solo: boolean;
+  /** One-way mouth-to-ear estimate in ms; null until the audio path reports it. */
+  latencyMs: number | null;
+}
+
+export interface MixerStateOptions {
+  mixer: MixerDoc;
+  /** The local player's user id. */
+  me: string;
+  /** User ids present now (read inside the getter, so a rune-backed source keeps strips reactive). */
+  players?: () => readonly string[];
+  /** Reads one source's current level from the engine's shared memory; null when silent/unknown. */
+  meters?: (userId: string) => MeterLevel | null;
+  latencyOf?: (userId: string) => number | null;
+}
+
+export class MixerState {
+  readonly #options: MixerStateOptions;
+  readonly #subscribe: () => void;
+  readonly #frame: () => void;
+  #listener = $state('');
+  #refusal = $state<string | null>(null);
+  #disposed = false;
+  #stopFrames: (() => void) | null = null;
+
+  constructor(options: MixerStateOptions) {
+    this.#options = options;
+    this.#listener = options.me;
+    this.#subscribe = createSubscriber((update) => options.mixer.subscribe(update));
+    this.#frame = createSubscriber((update) => {
+      if (this.#disposed || typeof requestAnimationFrame !== 'function') return;
+      let id = requestAnimationFrame(function tick() {
+        update();
+        id = requestAnimationFrame(tick);
+      });
+      const stop = () => cancelAnimationFrame(id);
+      this.#stopFrames = stop;
+      return stop;
+    });
+  }
+
+  /** Whose personal mix is shown and edited (engineers and owners may pick another player). */
+  get listener(): string {
+    return this.#listener;
+  }
+  set listener(userId: string) {
+    this.#listener = userId;
+  }
+
+  get canEditOthers(): boolean {
+    return this.#options.mixer.canEditOthers;
+  }
+
+  /** One strip per player heard by the listener (everyone present but the listener). */
+  get strips(): MixerStrip[] {
+    if (this.#disposed) return [];
+    this.#subscribe();
+    const { mixer, players, latencyOf } = this.#options;
+    const mix = mixer.mixFor(this.#listener);
+    const channels = mixer.channels();
+    const ids = players ? players() : channels.map((c) => c.userId);
+    return ids
+      .filter((id, i) => id !== this.#listener && ids.indexOf(id) === i)
+      .map((userId) => {
+        const channel = channels.find((c) => c.userId === userId);
+        return {
+          userId,
+          name: channel?.name || userId,
+          instrument: channel?.instrument ?? '',
+          colour: channel?.colour ?? '#7f8aa3',
+          ...DEFAULT_SOURCE_MIX,
+          ...mix.sources[userId],
+          latencyMs: latencyOf?.(userId) ?? null,
+        };
+      });
+  }
+
+  get monitor(): number {
+    this.#subscribe();
+    return this.#options.mixer.mixFor(this.#listener).monitor;
+  }
+
+  get master(): number {
+    this.#subscribe();
+    return this.#options.mixer.mixFor(this.#listener).master;
+  }
+
+  /** The last refused change, in words; cleared by the next accepted one. */
+  get refusal(): string | null {
+    return this.#refusal;
+  }
+
+  /** Current level of one source; re-read every animation frame while rendered. */
+  meter(userId: string): MeterLevel | null {
+    if (this.#disposed) return null;
+    this.#frame();
+    return this.#options.meters?.(userId) ?? null;
+  }
+
+  setGain(source: string, db: number): boolean {
+    return this.#do((m, l) => m.setGain(l, source, db));
+  }
+  setPan(source: string, pan: number): boolean {
+    return this.#do((m, l) => m.setPan(l, source, pan));
+  }
+  setMute(source: string, mute: boolean): boolean {
+    return this.#do((m, l) => m.setMute(l, source, mute));
+  }
+  setSolo(source: string, solo: boolean): boolean {
+    return this.#do((m, l) => m.setSolo(l, source, solo));
+  }
+  setMonitor(db: number): boolean {
+    return this.#do((m, l) => m.setMonitor(l, db));
+  }
+  setMaster(db: number): boolean {
+    return this.#do((m, l) => m.setMaster(l, db));
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#stopFrames?.();
+    this.#stopFrames = null;
+  }
+
+  #do(change: (mixer: MixerDoc, listener: string) => MixerResult): boolean {
+    if (this.#disposed) return false;
+    const result = change(this.#options.mixer, this.#listener);
+    this.#refusal = result.ok ? null : result.message;
+    return result.ok;
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * The audio network Worker's state: reads captured frames from the capture ring, encodes each frame
+ * once, sends it to every peer, and feeds every peer's decoded audio into its packet ring. Probes RTT
+ * and reports stats once a second. Owns its encoder, decoders, channels and timers; dispose() ends all.
+ */
+import {
+  PacketRing,
+  SampleRing,
+  SampleRingHeader,
+  MAX_PEERS,
+  type PacketMeta,
+} from '../../protocol/audio-layout';
+import {
+  AUDIO_WORKER_VERSION,
+  type FromAudioWorker,
+  type SendSettings,
+  type ToAudioWorker,
+} from '../../protocol/audio-worker';
+import { FrameEncoder } from './frame-encoder';
+import { PeerStream, type FrameTransport } from './peer-stream';
+
+type Post = (message: FromAudioWorker, transfer?: Transferable[]) => void;
+
+const PING_INTERVAL_MS = 500;
+const STATS_INTERVAL_MS = 1000;
+
+export class AudioNet {
+  readonly #post: Post;
+  readonly #peers = new Map<string, { stream: PeerStream; slot: number }>();
+  #capture: SampleRing | null = null;
+  #packetMemory: ArrayBuffer | SharedArrayBuffer | null = null;
+  #rings: PacketRing[] = [];
+  #encoder: FrameEncoder | null = null;
+  #settings: SendSettings | null = null;
+  #sending = true;
+  #senderTime = 0;
+  #timers: ReturnType<typeof setInterval>[] = [];
+  #disposed = false;
+  readonly #interleaved = new Float32Array(480 * 2);
+  readonly #planes = [new Float32Array(480), new Float32Array(480)];
+
+  constructor(post: Post) {
+    this.#post = post;
+  }
+
+  handle(message: ToAudioWorker): void {
+    if (this.#disposed) return;
+    switch (message.type) {
+      case 'init':
+        void this.#init(message);
+        return;
+      case 'settings':
+        void this.#configure(message.settings);
+        return;
+      case 'add-peer':
+        this.#addPeer(message.peerKey, message.slot, message.channel);
+        return;
+      case 'frame':
+        this.#peers.get(message.peerKey)?.stream.receive(new Uint8Array(message.bytes));
+        return;
+      case 'remove-peer':
+        this.#removePeer(message.peerKey);
+        return;
+      case 'sending':
+        this.#sending = message.enabled;
+        return;
+      case 'dispose':
+        this.dispose();
+        return;
+    }
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const timer of this.#timers) clearInterval(timer);
+    for (const key of [...this.#peers.keys()]) this.#removePeer(key);
+    this.#encoder?.dispose();
+    this.#encoder = null;
+  }
+
+  async #init(message: Extract<ToAudioWorker, { type: 'init' }>): Promise<void> {
+    if (message.version !== AUDIO_WORKER_VERSION) {
+      this.#post({ type: 'error', code: 'incompatible-version', message: 'Audio worker version mismatch.' });
+      return;
+    }
+    this.#capture = new SampleRing(message.captureMemory);
+    this.#packetMemory = message.packetMemory;
+    this.#rings = Array.from({ length: MAX_PEERS }, (_, p) => PacketRing.forPeer(message.packetMemory, p));
+    await this.#configure(message.settings);
+    this.#timers.push(setInterval(() => this.#ping(), PING_INTERVAL_MS));
+    this.#timers.push(setInterval(() => this.#reportStats(), STATS_INTERVAL_MS));
+    if (message.shared) void this.#pumpShared();
+  }
+
+  async #configure(settings: SendSettings): Promise<void> {
+    const opusSupported = await FrameEncoder.opusSupported(settings);
+    if (this.#disposed) return;
+    const effective: SendSettings = {
+      ...settings,
+      codec: settings.codec === 'opus' && opusSupported ? 'opus' : 'pcm',
+    };
+    this.#encoder?.dispose();
+    this.#settings = effective;
+    this.#encoder = new FrameEncoder({
+      settings: effective,
+      onFrame: (bytes) => this.#broadcast(bytes),
+      onError: (text) => this.#post({ type: 'error', code: 'encoder', message: text }),
+    });
+    this.#post({ type: 'ready', codec: this.#encoder.codec, opusSupported });
+  }
+
+  /**
+   * Waits on the capture ring's frame counter (Atomics.waitAsync: no polling, no main thread), then
+   * encodes every whole frame available.
+   */
+  async #pumpShared(): Promise<void> {
+    const ring = this.#capture!;
+    while (!this.#disposed) {
+      const seen = Atomics.load(ring.header, SampleRingHeader.Frames);
+      this.#drainCapture();
+      const wait = Atomics.waitAsync(ring.header, SampleRingHeader.Frames, seen, 200);
+      if (wait.async) await wait.value;
+    }
+  }
+
+  #drainCapture(): void {
+    const ring = this.#capture;
+    const settings = this.#settings;
+    if (!ring || !settings) return;
+    const channels = Atomics.load(ring.header, SampleRingHeader.Channels) || 1;
+    const frameSamples = Atomics.load(ring.header, SampleRingHeader.FrameSamples) || settings.frameSamples;
+    const count = channels * frameSamples;
+    while (ring.availableRead() >= count) {
+      ring.read(this.#interleaved, count);
+      const senderTime = this.#senderTime;
+      this.#senderTime = (this.#senderTime + frameSamples) >>> 0;
+      // A frame of another shape than the encoder's (settings changing) is skipped, not mangled.
+      if (!this.#sending || frameSamples !== settings.frameSamples) continue;
+      for (let i = 0; i < frameSamples; i++) {
+        for (let c = 0; c < settings.channels; c++) {
+          this.#planes[c]![i] = this.#interleaved[i * channels + Math.min(c, channels - 1)]!;
+        }
+      }
+      this.#encoder?.encode(this.#planes, senderTime);
+    }
+  }
+
+  #broadcast(bytes: Uint8Array): void {
+    for (const { stream } of this.#peers.values()) stream.send(bytes);
+  }
+
+  #addPeer(peerKey: string, slot: number, channel: RTCDataChannel | undefined): void {
+    this.#removePeer(peerKey);
+    const transport = channel ? channelTransport(channel) : this.#relayTransport(peerKey);
+    const stream = new PeerStream({
+      peerKey,
+      transport,
+      now: () => performance.now(),
+      sink: (meta, planes) => this.#deliver(slot, meta, planes),
+    });
+    if (channel) {
+      channel.binaryType = 'arraybuffer';
+      channel.onmessage = ({ data }) => {
+        if (data instanceof ArrayBuffer) stream.receive(new Uint8Array(data));
+      };
+    }
+    this.#peers.set(peerKey, { stream, slot });
+  }
+
+  #deliver(slot: number, meta: PacketMeta, planes: readonly Float32Array[]): void {
+    this.#rings[slot]?.write(meta, planes);
+  }
+
+  #removePeer(peerKey: string): void {
+    const peer = this.#peers.get(peerKey);
+    if (!peer) return;
+    this.#peers.delete(peerKey);
+    peer.stream.close();
+  }
+
+  /** Fallback transport when the channel could not be moved here: the main thread sends for us. */
+  #relayTransport(peerKey: string): FrameTransport {
+    let open = true;
+    return {
+      get open() {
+        return open;
+      },
+      bufferedAmount: 0,
+      send: (bytes) => {
+        const copy = bytes.slice().buffer;
+        this.#post({ type: 'send', peerKey, bytes: copy }, [copy]);
+      },
+      close: () => {
+        open = false;
+      },
+    };
+  }
+
+  #ping(): void {
+    for (const { stream } of this.#peers.values()) stream.ping();
+  }
+
+  #reportStats(): void {
+    this.#post({
+      type: 'stats',
+      peers: [...this.#peers.values()].map(({ stream }) => stream.stats()),
+      encodeErrors: this.#encoder?.encodeErrors ?? 0,
+    });
+  }
+
+  /** Exposed for the fallback path's packet port (set by the worker entry); unused with shared memory. */
+  get packetMemory(): ArrayBuffer | SharedArrayBuffer | null {
+    return this.#packetMemory;
+  }
+}
+
+function channelTransport(channel: RTCDataChannel): FrameTransport {
+  return {
+    get open() {
+      return channel.readyState === 'open';
+    },
+    get bufferedAmount() {
+      return channel.bufferedAmount;
+    },
+    send: (bytes) => channel.send(bytes as Uint8Array<ArrayBuffer>),
+    close: () => {
+      channel.onmessage = null;
+      channel.close();
+    },
+  };
+}

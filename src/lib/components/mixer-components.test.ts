@@ -1,0 +1,67 @@
+import { render } from 'svelte/server';
+import { describe, expect, it } from 'vitest';
+import ChannelStrip from './ChannelStrip.svelte';
+import LatencyBadge from './LatencyBadge.svelte';
+import MixerPanel from './MixerPanel.svelte';
+
+const strip = {
+  userId: 'bob',
+  name: 'Bob',
+  instrument: 'bass',
+  colour: '#aabbcc',
+  gain: -6,
+  pan: -0.4,
+  mute: true,
+  solo: false,
+  latencyMs: 31,
+};
+const noop = () => undefined;
+
+describe('mixer components (server-rendered markup)', () => {
+  it('renders a channel strip with labelled ranges, pressed states and a latency badge', () => {
+    const { body } = render(ChannelStrip, {
+      props: {
+        strip,
+        level: { peak: 0.5, rms: 0.25 },
+        ongain: noop,
+        onpan: noop,
+        onmute: noop,
+        onsolo: noop,
+      },
+    });
+    expect(body).toContain('data-testid="channel-strip"');
+    expect(body).toMatch(/<label[^>]*>Bob gain<\/label>/);
+    expect(body).toContain('aria-valuetext="−6.0 dB"');
+    expect(body).toContain('aria-valuetext="Left 40%"');
+    expect(body).toMatch(/class="secondary mute[^"]*" aria-pressed="true"/);
+    expect(body).toMatch(/class="secondary solo[^"]*" aria-pressed="false"/);
+    expect(body).toContain('data-testid="meter"');
+    expect(body).toMatch(/data-level="fair"[^>]*>\s*31 ms/);
+  });
+
+  it('shows a dash for an unknown latency', () => {
+    const { body } = render(LatencyBadge, { props: { ms: null } });
+    expect(body).toMatch(/data-level="unknown"[^>]*>\s*—/);
+  });
+
+  it('lays out strips, monitor, master and the last refusal', () => {
+    const { body } = render(MixerPanel, {
+      props: {
+        strips: [strip, { ...strip, userId: 'cat', name: 'Cat' }],
+        levelOf: () => null,
+        monitor: -6,
+        master: 0,
+        refusal: 'Not yours.',
+        ongain: noop,
+        onpan: noop,
+        onmute: noop,
+        onsolo: noop,
+        onmonitor: noop,
+        onmaster: noop,
+      },
+    });
+    expect(body.match(/data-testid="channel-strip"/g)).toHaveLength(2);
+    expect(body).toContain('Own monitor level');
+    expect(body).toContain('Not yours.');
+  });
+});

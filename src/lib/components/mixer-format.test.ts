@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { formatDb, formatPan, latencyLevel, levelFraction } from './mixer-format';
+
+describe('mixer formatting', () => {
+  it('formats gains, pans and latency levels', () => {
+    expect([formatDb(-6), formatDb(3.5), formatDb(0), formatDb(-60)]).toEqual([
+      '−6.0 dB',
+      '+3.5 dB',
+      '0.0 dB',
+      '−∞ dB',
+    ]);
+    expect([formatPan(0), formatPan(-0.4), formatPan(1)]).toEqual(['Centre', 'Left 40%', 'Right 100%']);
+    expect([25, 26, 45, 46, null].map(latencyLevel)).toEqual(['good', 'fair', 'fair', 'poor', 'unknown']);
+  });
+
+  it('maps linear and dBFS levels onto the same bar', () => {
+    expect(levelFraction(1, 'linear')).toBe(1);
+    expect(levelFraction(0, 'linear')).toBe(0);
+    expect(levelFraction(-30, 'dbfs')).toBeCloseTo(0.5);
+    expect(levelFraction(10 ** (-30 / 20), 'linear')).toBeCloseTo(0.5);
+    expect(levelFraction(Number.NaN, 'dbfs')).toBe(0);
+  });
+});

@@ -23,19 +23,18 @@ export class DeviceError extends Error {
 
 export function inputConstraints(options: InputOptions): MediaStreamConstraints {
   const processing = options.voiceProcessing;
-  return {
-    audio: {
-      ...(options.deviceId ? { deviceId: { exact: options.deviceId } } : {}),
-      channelCount: { ideal: options.channels },
-      sampleRate: { ideal: 48_000 },
-      echoCancellation: processing,
-      noiseSuppression: processing,
-      autoGainControl: processing,
-      // Chromium's own request for the smallest capture buffer it can do.
-      latency: { ideal: 0 },
-    },
-    video: false,
+  // `latency` is a Media Capture constraint Chromium honours that TypeScript's DOM types lack.
+  const audio: MediaTrackConstraints & { latency?: ConstrainDouble } = {
+    ...(options.deviceId ? { deviceId: { exact: options.deviceId } } : {}),
+    channelCount: { ideal: options.channels },
+    sampleRate: { ideal: 48_000 },
+    echoCancellation: processing,
+    noiseSuppression: processing,
+    autoGainControl: processing,
+    // Ask for the smallest capture buffer the device can do.
+    latency: { ideal: 0 },
   };
+  return { audio, video: false };
 }
 
 export async function openInput(options: InputOptions): Promise<MediaStream> {

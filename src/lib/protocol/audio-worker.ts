@@ -41,6 +41,14 @@ export type ToAudioWorker =
   /** Fallback when a channel could not be transferred: the main thread relays what arrives. */
   | { type: 'frame'; peerKey: string; bytes: ArrayBuffer }
   | { type: 'remove-peer'; peerKey: string }
+  /** No shared memory: a captured frame, relayed from the capture worklet (interleaved). */
+  | {
+      type: 'capture-frame';
+      senderTime: number;
+      frameSamples: number;
+      channels: number;
+      samples: Float32Array;
+    }
   | { type: 'sending'; enabled: boolean }
   | { type: 'dispose' };
 
@@ -61,4 +69,16 @@ export type FromAudioWorker =
   | { type: 'stats'; peers: PeerLinkStats[]; encodeErrors: number }
   /** Fallback: bytes to send on a channel the main thread kept. */
   | { type: 'send'; peerKey: string; bytes: ArrayBuffer }
+  /** No shared memory: a decoded packet for the playback worklet (planar PCM), relayed by the engine. */
+  | {
+      type: 'packet';
+      slot: number;
+      seq: number;
+      senderTime: number;
+      arrivalTime: number;
+      frameSamples: number;
+      channels: number;
+      flags: number;
+      pcm: Float32Array;
+    }
   | { type: 'error'; code: string; message: string };

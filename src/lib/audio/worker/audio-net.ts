@@ -28,8 +28,8 @@ export class AudioNet {
   readonly #post: Post;
   readonly #peers = new Map<string, { stream: PeerStream; slot: number }>();
   #capture: SampleRing | null = null;
-  #packetMemory: ArrayBuffer | SharedArrayBuffer | null = null;
   #rings: PacketRing[] = [];
+  #shared = false;
   #encoder: FrameEncoder | null = null;
   #settings: SendSettings | null = null;
   #sending = true;
@@ -61,6 +61,9 @@ export class AudioNet {
       case 'remove-peer':
         this.#removePeer(message.peerKey);
         return;
+      case 'capture-frame':
+        this.#encodeInterleaved(message.samples, message.channels, message.frameSamples, message.senderTime);
+        return;
       case 'sending':
         this.#sending = message.enabled;
         return;
@@ -85,7 +88,7 @@ export class AudioNet {
       return;
     }
     this.#capture = new SampleRing(message.captureMemory);
-    this.#packetMemory = message.packetMemory;
+    this.#shared = message.shared;
     this.#rings = Array.from({ length: MAX_PEERS }, (_, p) => PacketRing.forPeer(message.packetMemory, p));
     await this.#configure(message.settings);
     this.#timers.push(setInterval(() => this.#ping(), PING_INTERVAL_MS));
@@ -135,15 +138,25 @@ export class AudioNet {
       ring.read(this.#interleaved, count);
       const senderTime = this.#senderTime;
       this.#senderTime = (this.#senderTime + frameSamples) >>> 0;
-      // A frame of another shape than the encoder's (settings changing) is skipped, not mangled.
-      if (!this.#sending || frameSamples !== settings.frameSamples) continue;
-      for (let i = 0; i < frameSamples; i++) {
-        for (let c = 0; c < settings.channels; c++) {
-          this.#planes[c]![i] = this.#interleaved[i * channels + Math.min(c, channels - 1)]!;
-        }
-      }
-      this.#encoder?.encode(this.#planes, senderTime);
+      this.#encodeInterleaved(this.#interleaved, channels, frameSamples, senderTime);
     }
+  }
+
+  #encodeInterleaved(
+    samples: Float32Array,
+    channels: number,
+    frameSamples: number,
+    senderTime: number,
+  ): void {
+    const settings = this.#settings;
+    // A frame of another shape than the encoder's (settings changing) is skipped, not mangled.
+    if (!settings || !this.#sending || frameSamples !== settings.frameSamples) return;
+    for (let i = 0; i < frameSamples; i++) {
+      for (let c = 0; c < settings.channels; c++) {
+        this.#planes[c]![i] = samples[i * channels + Math.min(c, channels - 1)]!;
+      }
+    }
+    this.#encoder?.encode(this.#planes, senderTime);
   }
 
   #broadcast(bytes: Uint8Array): void {
@@ -169,7 +182,14 @@ export class AudioNet {
   }
 
   #deliver(slot: number, meta: PacketMeta, planes: readonly Float32Array[]): void {
-    this.#rings[slot]?.write(meta, planes);
+    if (this.#shared) {
+      this.#rings[slot]?.write(meta, planes);
+      return;
+    }
+    const n = meta.frameSamples;
+    const pcm = new Float32Array(n * meta.channels);
+    for (let c = 0; c < meta.channels; c++) pcm.set(planes[c]!.subarray(0, n), c * n);
+    this.#post({ type: 'packet', slot, ...meta, pcm }, [pcm.buffer]);
   }
 
   #removePeer(peerKey: string): void {
@@ -207,11 +227,6 @@ export class AudioNet {
       peers: [...this.#peers.values()].map(({ stream }) => stream.stats()),
       encodeErrors: this.#encoder?.encodeErrors ?? 0,
     });
-  }
-
-  /** Exposed for the fallback path's packet port (set by the worker entry); unused with shared memory. */
-  get packetMemory(): ArrayBuffer | SharedArrayBuffer | null {
-    return this.#packetMemory;
   }
 }
 

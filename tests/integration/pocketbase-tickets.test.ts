@@ -55,14 +55,24 @@ describe('tickets with the generated data-dir secret', () => {
     const response = await fetchStudioTicket(owner.pb, 'ticket-claims');
 
     expect(Object.keys(response).sort()).toEqual(
-      ['expiresAt', 'iceServers', 'relayUrl', 'role', 'studioId', 'ticket'].sort(),
+      ['expiresAt', 'iceServers', 'maxPlayers', 'relayUrl', 'role', 'studioId', 'ticket'].sort(),
     );
     expect(response.relayUrl).toBe('wss://relay.bandmesh.test/signal');
     expect(response.iceServers).toEqual([]);
 
     const { header, claims } = verifyHs256(response.ticket, server.ticketSecret);
     expect(header).toEqual({ alg: 'HS256', typ: 'JWT' });
-    expect(Object.keys(claims)).toEqual(['v', 'aud', 'sub', 'studio', 'slug', 'role', 'iat', 'exp']);
+    expect(Object.keys(claims)).toEqual([
+      'v',
+      'aud',
+      'sub',
+      'studio',
+      'slug',
+      'role',
+      'maxPlayers',
+      'iat',
+      'exp',
+    ]);
     expect(claims).toMatchObject({
       v: 1,
       aud: TICKET_AUDIENCE,
@@ -70,12 +80,14 @@ describe('tickets with the generated data-dir secret', () => {
       studio: studioId,
       slug: 'ticket-claims',
       role: 'owner',
+      maxPlayers: 6,
     });
     expect(claims.iat).toBeGreaterThanOrEqual(before - 1);
     expect(claims.exp - claims.iat).toBe(300);
     expect(claims.exp - claims.iat).toBeLessThanOrEqual(TICKET_MAX_TTL_SECONDS);
     expect(response.expiresAt).toBe(claims.exp);
     expect(response.studioId).toBe(studioId);
+    expect(response.maxPlayers).toBe(claims.maxPlayers);
 
     expect(() => verifyHs256(response.ticket, 'x'.repeat(64))).toThrow('bad signature');
   });

@@ -5,6 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import {
+  MESH_MAX_PLAYERS,
   StudioRole,
   TICKET_AUDIENCE,
   TICKET_VERSION,
@@ -17,7 +18,11 @@ export const TEST_TICKET_SECRET = 'test-ticket-secret-0123456789abcdef0123456789
 
 const b64url = (bytes: Buffer | string): string => Buffer.from(bytes).toString('base64url');
 
-/** Claims with defaults: a member of `studio`, issued now, valid for 300 s (PocketBase's TTL). */
+/**
+ * Claims with defaults: a member of `studio`, `maxPlayers` {@link MESH_MAX_PLAYERS}, issued now,
+ * valid for 300 s (PocketBase's TTL). Pass `maxPlayers: undefined` explicitly for a ticket minted
+ * before that claim existed (the claim is then left out).
+ */
 export function ticketClaims(claims: Partial<TicketClaims> & { studio: string }): TicketClaims {
   const iat = claims.iat ?? Math.floor(Date.now() / 1000);
   return {
@@ -27,6 +32,8 @@ export function ticketClaims(claims: Partial<TicketClaims> & { studio: string })
     studio: claims.studio,
     slug: claims.slug ?? `slug-${claims.studio}`,
     role: claims.role ?? StudioRole.Member,
+    // JSON.stringify drops an undefined member, so an explicit `undefined` omits the claim.
+    maxPlayers: 'maxPlayers' in claims ? claims.maxPlayers : MESH_MAX_PLAYERS,
     iat,
     exp: claims.exp ?? iat + 300,
   };

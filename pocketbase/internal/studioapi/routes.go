@@ -43,6 +43,7 @@ type TicketResponse struct {
 	ExpiresAt  int64            `json:"expiresAt"`
 	Role       string           `json:"role"`
 	StudioID   string           `json:"studioId"`
+	MaxPlayers int              `json:"maxPlayers"`
 }
 
 func (a *api) ticket(e *core.RequestEvent) error {
@@ -70,7 +71,8 @@ func (a *api) ticket(e *core.RequestEvent) error {
 	}
 
 	now := a.opts.Now()
-	claims := tickets.NewClaims(user.Id, studio.Id, studio.GetString("slug"), m.GetString("role"), now)
+	claims := tickets.NewClaims(user.Id, studio.Id, studio.GetString("slug"), m.GetString("role"),
+		studio.GetInt("maxPlayers"), now)
 	token, err := tickets.Sign(a.opts.TicketSecret, claims)
 	if err != nil {
 		return internal(e, err)
@@ -83,6 +85,7 @@ func (a *api) ticket(e *core.RequestEvent) error {
 		ExpiresAt:  claims.Exp,
 		Role:       claims.Role,
 		StudioID:   studio.Id,
+		MaxPlayers: claims.MaxPlayers,
 	})
 }
 

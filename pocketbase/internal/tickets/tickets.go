@@ -20,6 +20,9 @@ const (
 	// TTL is how long a ticket opens a studio topic. The protocol caps it at MaxTTL.
 	TTL    = 300 * time.Second
 	MaxTTL = 600 * time.Second
+	// MeshMaxPlayers is MESH_MAX_PLAYERS in src/lib/protocol/ticket.ts: the most players one
+	// studio's full mesh carries. Keep the two equal; the relay refuses larger maxPlayers claims.
+	MeshMaxPlayers = 6
 )
 
 // Claims mirror TicketClaims; the field order is the wire order.
@@ -30,14 +33,30 @@ type Claims struct {
 	Studio string `json:"studio"`
 	Slug   string `json:"slug"`
 	Role   string `json:"role"`
-	Iat    int64  `json:"iat"`
-	Exp    int64  `json:"exp"`
+	// MaxPlayers is how many connections the relay admits to the studio's topic, 1..MeshMaxPlayers.
+	MaxPlayers int   `json:"maxPlayers"`
+	Iat        int64 `json:"iat"`
+	Exp        int64 `json:"exp"`
 }
 
-// NewClaims fills the fixed fields and the validity window starting at now.
-func NewClaims(userID, studioID, slug, role string, now time.Time) Claims {
+// NewClaims fills the fixed fields, the player limit (studioMaxPlayers clamped by ClampMaxPlayers)
+// and the validity window starting at now.
+func NewClaims(userID, studioID, slug, role string, studioMaxPlayers int, now time.Time) Claims {
 	iat := now.Unix()
-	return Claims{V: Version, Aud: Audience, Sub: userID, Studio: studioID, Slug: slug, Role: role, Iat: iat, Exp: iat + int64(TTL/time.Second)}
+	return Claims{
+		V: Version, Aud: Audience, Sub: userID, Studio: studioID, Slug: slug, Role: role,
+		MaxPlayers: ClampMaxPlayers(studioMaxPlayers),
+		Iat:        iat, Exp: iat + int64(TTL/time.Second),
+	}
+}
+
+// ClampMaxPlayers turns a studio's maxPlayers field into the ticket claim: min(n, MeshMaxPlayers).
+// A missing or nonsensical value (below 1) means the mesh limit.
+func ClampMaxPlayers(n int) int {
+	if n < 1 || n > MeshMaxPlayers {
+		return MeshMaxPlayers
+	}
+	return n
 }
 
 // header is fixed: the relay accepts HS256 only, so nothing else is ever produced.
@@ -51,6 +70,9 @@ func Sign(secret []byte, c Claims) (string, error) {
 	if c.Exp <= c.Iat || time.Duration(c.Exp-c.Iat)*time.Second > MaxTTL {
 		return "", fmt.Errorf("ticket lifetime %ds is outside (0, %ds]", c.Exp-c.Iat, int64(MaxTTL/time.Second))
 	}
+	if c.MaxPlayers < 1 || c.MaxPlayers > MeshMaxPlayers {
+		return "", fmt.Errorf("ticket maxPlayers %d is outside [1, %d]", c.MaxPlayers, MeshMaxPlayers)
+	}
 	payload, err := json.Marshal(c)
 	if err != nil {
 		return "", err
@@ -59,8 +81,9 @@ func Sign(secret []byte, c Claims) (string, error) {
 	return signingInput + "." + b64(mac(secret, signingInput)), nil
 }
 
-// Verify checks signature, header, audience, version and expiry. PocketBase never needs it at
-// runtime; it documents what the relay must do and backs the tests.
+// Verify checks signature, header, audience, version, player limit and expiry. PocketBase never
+// needs it at runtime; it documents what the relay must do and backs the tests. A ticket without
+// the maxPlayers claim (minted before it existed) gets MeshMaxPlayers.
 func Verify(secret []byte, token string, now time.Time) (Claims, error) {
 	var c Claims
 	parts := strings.Split(token, ".")
@@ -84,8 +107,20 @@ func Verify(secret []byte, token string, now time.Time) (Claims, error) {
 	if err := json.Unmarshal(payload, &c); err != nil {
 		return c, fmt.Errorf("bad payload: %w", err)
 	}
+	var limit struct {
+		MaxPlayers *int `json:"maxPlayers"`
+	}
+	if err := json.Unmarshal(payload, &limit); err != nil {
+		return c, fmt.Errorf("bad payload: %w", err)
+	}
 	if c.V != Version || c.Aud != Audience {
 		return c, errors.New("wrong version or audience")
+	}
+	switch {
+	case limit.MaxPlayers == nil:
+		c.MaxPlayers = MeshMaxPlayers
+	case *limit.MaxPlayers < 1 || *limit.MaxPlayers > MeshMaxPlayers:
+		return c, errors.New("maxPlayers out of range")
 	}
 	if now.Unix() >= c.Exp {
 		return c, errors.New("expired")

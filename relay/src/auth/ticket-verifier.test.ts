@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src/lib/protocol/errors.js';
+import { MESH_MAX_PLAYERS } from '../../../src/lib/protocol/ticket.js';
 import { signRaw, signTicket, ticketClaims } from '../../../tests/support/tickets.js';
 import { createTicketVerifier, MAX_TICKET_LENGTH } from './ticket-verifier.js';
 
@@ -11,34 +12,58 @@ const claims = (extra: Record<string, unknown> = {}): string =>
   JSON.stringify({ ...ticketClaims({ studio: STUDIO, iat: NOW - 10 }), ...extra });
 const b64 = (text: string): string => Buffer.from(text).toString('base64url');
 
-/** The fixed vector of pocketbase/internal/tickets/tickets_test.go: what PocketBase really mints. */
+/** The fixed vectors of pocketbase/internal/tickets/tickets_test.go: what PocketBase really mints. */
 const POCKETBASE_SECRET = '0123456789abcdef0123456789abcdef';
 const POCKETBASE_VECTOR =
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.' +
+  'eyJ2IjoxLCJhdWQiOiJiYW5kbWVzaC1yZWxheSIsInN1YiI6InUxMjMiLCJzdHVkaW8iOiJzNDU2Iiwic2x1ZyI6Im15LWJhbmQiLCJyb2xlIjoib3duZXIiLCJtYXhQbGF5ZXJzIjo0LCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MTcwMDAwMDMwMH0.' +
+  'N-sEhU542saDJBTH-U2fBmGHNk-hZ_JqsWzKjLmBPDI';
+/** Minted before the `maxPlayers` claim existed. */
+const POCKETBASE_LEGACY_VECTOR =
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.' +
   'eyJ2IjoxLCJhdWQiOiJiYW5kbWVzaC1yZWxheSIsInN1YiI6InUxMjMiLCJzdHVkaW8iOiJzNDU2Iiwic2x1ZyI6Im15LWJhbmQiLCJyb2xlIjoib3duZXIiLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MTcwMDAwMDMwMH0.' +
   'X5DG_HPGz8ZYUN7ObGrDNAr3fHmQ2u8q-inFzyVbAog';
 
 describe('PocketBase compatibility', () => {
+  const claims = {
+    sub: 'u123',
+    studio: 's456',
+    slug: 'my-band',
+    role: 'owner' as const,
+    iat: 1_700_000_000,
+  };
+
   it('the test fixture mints byte-identical tickets to PocketBase', () => {
-    const claims = {
-      sub: 'u123',
-      studio: 's456',
-      slug: 'my-band',
-      role: 'owner' as const,
-      iat: 1_700_000_000,
-    };
-    expect(signTicket(POCKETBASE_SECRET, claims)).toBe(POCKETBASE_VECTOR);
+    expect(signTicket(POCKETBASE_SECRET, { ...claims, maxPlayers: 4 })).toBe(POCKETBASE_VECTOR);
+    expect(signTicket(POCKETBASE_SECRET, { ...claims, maxPlayers: undefined })).toBe(
+      POCKETBASE_LEGACY_VECTOR,
+    );
   });
 
   it('the verifier accepts PocketBase tickets until exp and refuses them after', () => {
     const at = (now: number) => createTicketVerifier({ secret: POCKETBASE_SECRET, nowSeconds: () => now });
     expect(at(1_700_000_299).verify(POCKETBASE_VECTOR, 's456')).toMatchObject({
       ok: true,
-      claims: { sub: 'u123', studio: 's456', slug: 'my-band', role: 'owner', exp: 1_700_000_300 },
+      claims: {
+        sub: 'u123',
+        studio: 's456',
+        slug: 'my-band',
+        role: 'owner',
+        maxPlayers: 4,
+        exp: 1_700_000_300,
+      },
     });
     expect(at(1_700_000_400).verify(POCKETBASE_VECTOR, 's456')).toMatchObject({
       code: ErrorCode.TicketExpired,
     });
+  });
+
+  it('gives a ticket without maxPlayers (minted before the claim) the mesh limit', () => {
+    const verdict = createTicketVerifier({
+      secret: POCKETBASE_SECRET,
+      nowSeconds: () => 1_700_000_100,
+    }).verify(POCKETBASE_LEGACY_VECTOR, 's456');
+    expect(verdict).toMatchObject({ ok: true, claims: { sub: 'u123', maxPlayers: MESH_MAX_PLAYERS } });
   });
 });
 
@@ -50,6 +75,8 @@ describe('createTicketVerifier', () => {
       ok: true,
       claims: expect.objectContaining({ studio: STUDIO, sub: 'u1', role: 'engineer', exp: NOW + 290 }),
     });
+    const limited = signTicket(SECRET, { studio: STUDIO, maxPlayers: 2, iat: NOW - 10 });
+    expect(verifier.verify(limited, STUDIO)).toMatchObject({ ok: true, claims: { maxPlayers: 2 } });
   });
 
   it('reports a missing ticket as ticket-missing', () => {
@@ -94,6 +121,12 @@ describe('createTicketVerifier', () => {
       { aud: ['bandmesh-relay'] },
       { v: 2 },
       { role: 'admin' },
+      { maxPlayers: 0 },
+      { maxPlayers: -1 },
+      { maxPlayers: MESH_MAX_PLAYERS + 1 },
+      { maxPlayers: 2.5 },
+      { maxPlayers: '4' },
+      { maxPlayers: null },
       { sub: undefined },
       { sub: '' },
       { slug: 42 },

@@ -9,6 +9,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ErrorCode } from '../../../src/lib/protocol/errors.js';
 import {
+  MESH_MAX_PLAYERS,
   TICKET_AUDIENCE,
   TICKET_MAX_TTL_SECONDS,
   TICKET_VERSION,
@@ -21,8 +22,11 @@ export const MAX_TICKET_LENGTH = 2048;
 /** Clock difference tolerated between PocketBase and the relay. */
 export const DEFAULT_CLOCK_SKEW_SECONDS = 5;
 
+/** Verified claims: `maxPlayers` is always set (tickets minted before the claim get the mesh limit). */
+export type VerifiedTicketClaims = TicketClaims & { maxPlayers: number };
+
 export type TicketVerdict =
-  | { ok: true; claims: TicketClaims }
+  | { ok: true; claims: VerifiedTicketClaims }
   | {
       ok: false;
       code:
@@ -71,6 +75,9 @@ function decodeJsonObject(segment: string): Record<string, unknown> | null {
 const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 const isUnixSeconds = (value: unknown): value is number =>
   Number.isSafeInteger(value) && (value as number) > 0;
+/** A `maxPlayers` claim: an integer from 1 to the mesh limit (PocketBase clamps to it). */
+const isPlayerLimit = (value: unknown): value is number =>
+  Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= MESH_MAX_PLAYERS;
 
 function invalid(reason: string): TicketVerdict {
   return { ok: false, code: ErrorCode.TicketInvalid, reason };
@@ -115,6 +122,9 @@ export function createTicketVerifier(options: TicketVerifierOptions): TicketVeri
       return invalid('The ticket lacks a valid studio.');
     }
     if (!isStudioRole(claims.role)) return invalid('The ticket role is unknown.');
+    if (claims.maxPlayers !== undefined && !isPlayerLimit(claims.maxPlayers)) {
+      return invalid('The ticket player limit is out of range.');
+    }
     if (!isUnixSeconds(claims.iat) || !isUnixSeconds(claims.exp)) return invalid('The ticket lacks iat/exp.');
     if (claims.exp <= claims.iat || claims.exp - claims.iat > TICKET_MAX_TTL_SECONDS) {
       return invalid('The ticket lifetime is out of range.');
@@ -137,6 +147,7 @@ export function createTicketVerifier(options: TicketVerifierOptions): TicketVeri
         studio: claims.studio,
         slug: claims.slug,
         role: claims.role,
+        maxPlayers: isPlayerLimit(claims.maxPlayers) ? claims.maxPlayers : MESH_MAX_PLAYERS,
         iat: claims.iat,
         exp: claims.exp,
       },

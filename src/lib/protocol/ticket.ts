@@ -7,6 +7,12 @@
 export const TICKET_AUDIENCE = 'bandmesh-relay';
 export const TICKET_VERSION = 1;
 export const TICKET_MAX_TTL_SECONDS = 600;
+/**
+ * Most players a studio's full mesh carries (every player links to every other, so the cost grows
+ * with the square). A ticket's {@link TicketClaims.maxPlayers} never exceeds it; PocketBase clamps
+ * the studio's own `maxPlayers` to it (`tickets.MeshMaxPlayers` in pocketbase/internal/tickets).
+ */
+export const MESH_MAX_PLAYERS = 6;
 
 export const StudioRole = {
   Owner: 'owner',
@@ -25,6 +31,13 @@ export interface TicketClaims {
   studio: string;
   slug: string;
   role: StudioRole;
+  /**
+   * How many connections the studio's topic holds at most: `min(studio.maxPlayers,
+   * MESH_MAX_PLAYERS)`, an integer from 1 to {@link MESH_MAX_PLAYERS}. The relay refuses a
+   * subscription beyond it with `room-full`. Tickets minted before this claim existed lack it; the
+   * relay then uses {@link MESH_MAX_PLAYERS}.
+   */
+  maxPlayers?: number;
   /** Issued at / expires at, in Unix seconds. */
   iat: number;
   exp: number;
@@ -56,6 +69,8 @@ export interface TicketResponse {
   expiresAt: number;
   role: StudioRole;
   studioId: string;
+  /** The ticket's `maxPlayers` claim: players the studio's mesh admits at once. */
+  maxPlayers: number;
 }
 
 /** Structural copy of `RTCIceServer`, so this module needs no DOM types. */

@@ -3,7 +3,7 @@
  * binary, oversized and flooding traffic. Loops are bounded in count; waits are liveness timeouts,
  * never performance assertions. Needs `npm run build:relay`.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/lib/protocol/errors';
 import {
   SIGNALING_MAX_FRAME_BYTES,
@@ -14,8 +14,16 @@ import { studioTopic } from '../../src/lib/protocol/ticket';
 import { startRelay, TestClient, type RunningRelay } from '../support/relay';
 import { signTicket, TEST_TICKET_SECRET } from '../support/tickets';
 
-const STUDIO = 'studioabuse01';
-const TOPIC = studioTopic(STUDIO);
+// A fresh studio per test: earlier tests' clients stay connected until afterAll, and one studio
+// admits at most MESH_MAX_PLAYERS of them.
+let studioCounter = 0;
+let STUDIO = 'studioabuse00';
+let TOPIC = studioTopic(STUDIO);
+beforeEach(() => {
+  studioCounter += 1;
+  STUDIO = `studioabuse${String(studioCounter).padStart(2, '0')}`;
+  TOPIC = studioTopic(STUDIO);
+});
 const ticket = (): string => signTicket(TEST_TICKET_SECRET, { studio: STUDIO });
 const OVERSIZED = 'x'.repeat(100 * 1024);
 

@@ -9,7 +9,7 @@ import type {
   ForwardedPublishMessage,
   SubscribedMessage,
 } from '../../src/lib/protocol/signaling';
-import { studioTopic } from '../../src/lib/protocol/ticket';
+import { MESH_MAX_PLAYERS, studioTopic } from '../../src/lib/protocol/ticket';
 import { startRelay, TestClient, type RunningRelay } from '../support/relay';
 import { signRaw, signTicket, TEST_TICKET_SECRET, ticketClaims } from '../support/tickets';
 
@@ -121,6 +121,53 @@ describe('relay signaling', () => {
     expect(await c.subscribe(studioTopic(studios[2]!), ticket(studios[2]))).toMatchObject({
       type: 'error',
       code: ErrorCode.TooManyTopics,
+    });
+  });
+
+  it("refuses a player beyond the ticket's maxPlayers with room-full until someone leaves", async () => {
+    const studio = 'studiofull01';
+    const topic = studioTopic(studio);
+    const limited = (): string => signTicket(TEST_TICKET_SECRET, { studio, maxPlayers: 2 });
+    const a = await connect();
+    const b = await connect();
+    const c = await connect();
+    expect(await a.subscribe(topic, limited())).toEqual({ type: 'subscribed', topic, clients: 1 });
+    expect(await b.subscribe(topic, limited())).toEqual({ type: 'subscribed', topic, clients: 2 });
+    expect(await c.subscribe(topic, limited())).toEqual({
+      type: 'error',
+      code: ErrorCode.RoomFull,
+      topic,
+      message: 'This studio is full (2 players). Try again when someone leaves.',
+    });
+    // A held topic re-acknowledged is not a second seat; the refused socket stays open and out.
+    expect(await b.subscribe(topic, limited())).toEqual({ type: 'subscribed', topic, clients: 2 });
+    expect(c.isOpen).toBe(true);
+    c.send({ type: 'publish', topic, data: 'sneak' });
+    expect(await c.next(isError(ErrorCode.NotSubscribed))).toMatchObject({ topic });
+
+    await b.close();
+    expect(await c.subscribeWhenSeatFree(topic, limited())).toEqual({
+      type: 'subscribed',
+      topic,
+      clients: 2,
+    });
+    a.send({ type: 'publish', topic, data: 'welcome back' });
+    expect(await c.next((m) => m.type === 'publish')).toMatchObject({ data: 'welcome back', clients: 2 });
+  });
+
+  it('admits MESH_MAX_PLAYERS with tickets minted before the maxPlayers claim', async () => {
+    const studio = 'studiolegacy1';
+    const topic = studioTopic(studio);
+    const legacy = (): string => signTicket(TEST_TICKET_SECRET, { studio, maxPlayers: undefined });
+    for (let i = 1; i <= MESH_MAX_PLAYERS; i++) {
+      const player = await connect();
+      expect(await player.subscribe(topic, legacy())).toEqual({ type: 'subscribed', topic, clients: i });
+    }
+    const extra = await connect();
+    expect(await extra.subscribe(topic, legacy())).toMatchObject({
+      type: 'error',
+      code: ErrorCode.RoomFull,
+      message: `This studio is full (${MESH_MAX_PLAYERS} players). Try again when someone leaves.`,
     });
   });
 

@@ -258,8 +258,18 @@ export class Connection {
         );
         continue;
       }
+      // Players are connections: the limit is the subscribing ticket's (PocketBase clamps it).
+      const { maxPlayers } = verdict.claims;
+      const clients = this.#registry.addWithin(topic, this, maxPlayers);
+      if (clients === null) {
+        this.#refuse(
+          ErrorCode.RoomFull,
+          `This studio is full (${maxPlayers} players). Try again when someone leaves.`,
+          topic,
+        );
+        continue;
+      }
       this.#topics.add(topic);
-      const clients = this.#registry.add(topic, this);
       this.send({ type: 'subscribed', topic, clients });
     }
   }

@@ -1,7 +1,8 @@
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { studioTopic } from '../../../src/lib/protocol/ticket.js';
+import { ErrorCode } from '../../../src/lib/protocol/errors.js';
+import { MESH_MAX_PLAYERS, studioTopic } from '../../../src/lib/protocol/ticket.js';
 import { signTicket } from '../../../tests/support/tickets.js';
 import { createTicketVerifier, type TicketVerifier } from '../auth/ticket-verifier.js';
 import type { RelayConfig } from '../config.js';
@@ -146,5 +147,60 @@ describe('createRelayServer', () => {
     await first;
     expect(await closed).toBe(1001);
     await expect(open(url)).rejects.toThrow();
+  });
+
+  it("refuses a subscription beyond the ticket's maxPlayers with room-full and keeps the socket", async () => {
+    const { url } = await start();
+    const topic = studioTopic('studiofull01');
+    const ticket = signTicket(SECRET, { studio: 'studiofull01', maxPlayers: 2 });
+    type Msg = { type: string; code?: string; topic?: string; clients?: number; message?: string };
+    const subscribe = async (client: { ws: WebSocket; messages: unknown[] }, t = ticket) => {
+      const before = client.messages.length;
+      client.ws.send(JSON.stringify({ type: 'subscribe', topics: [topic], ticket: t }));
+      await until(() => client.messages.length > before, 'a reply to subscribe');
+      return client.messages.at(-1) as Msg;
+    };
+
+    const a = await open(url);
+    const b = await open(url);
+    const c = await open(url);
+    expect(await subscribe(a)).toEqual({ type: 'subscribed', topic, clients: 1 });
+    expect(await subscribe(b)).toEqual({ type: 'subscribed', topic, clients: 2 });
+    expect(await subscribe(c)).toEqual({
+      type: 'error',
+      code: ErrorCode.RoomFull,
+      topic,
+      message: 'This studio is full (2 players). Try again when someone leaves.',
+    });
+    // Subscribing again to a held topic is a re-ack, not a third player.
+    expect(await subscribe(b)).toEqual({ type: 'subscribed', topic, clients: 2 });
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+
+    b.ws.close();
+    await until(() => b.ws.readyState === WebSocket.CLOSED, 'b to close');
+    // The relay handles b's close asynchronously: retry until the seat is free.
+    let reply = await subscribe(c);
+    for (let i = 0; i < 50 && reply.type === 'error'; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      reply = await subscribe(c);
+    }
+    expect(reply).toEqual({ type: 'subscribed', topic, clients: 2 });
+  });
+
+  it('uses the mesh limit for a ticket without maxPlayers', async () => {
+    const { url } = await start();
+    const topic = studioTopic('studiolegacy1');
+    const legacy = signTicket(SECRET, { studio: 'studiolegacy1', maxPlayers: undefined });
+    const replies: unknown[] = [];
+    for (let i = 0; i <= MESH_MAX_PLAYERS; i++) {
+      const client = await open(url);
+      client.ws.send(JSON.stringify({ type: 'subscribe', topics: [topic], ticket: legacy }));
+      await until(() => client.messages.length > 1, 'a reply to subscribe');
+      replies.push(client.messages.at(-1));
+    }
+    expect(replies.slice(0, MESH_MAX_PLAYERS)).toEqual(
+      Array.from({ length: MESH_MAX_PLAYERS }, (_, i) => ({ type: 'subscribed', topic, clients: i + 1 })),
+    );
+    expect(replies.at(-1)).toMatchObject({ type: 'error', code: ErrorCode.RoomFull, topic });
   });
 });

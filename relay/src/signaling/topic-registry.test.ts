@@ -36,4 +36,22 @@ describe('TopicRegistry', () => {
     expect(seen).toEqual(['a', 'b', 'c']);
     expect(registry.members('t').sort()).toEqual(['a', 'c', 'd']);
   });
+
+  it('admits members up to a capacity, never counting a present member twice', () => {
+    const registry = new TopicRegistry<string>();
+    expect(registry.addWithin('studio/a', 'x', 2)).toBe(1);
+    expect(registry.addWithin('studio/a', 'y', 2)).toBe(2);
+    expect(registry.addWithin('studio/a', 'z', 2)).toBeNull();
+    expect(registry.members('studio/a').sort()).toEqual(['x', 'y']);
+    // Re-adding a member of a full topic is accepted and does not grow it.
+    expect(registry.addWithin('studio/a', 'y', 2)).toBe(2);
+    // A smaller capacity (another ticket's limit) refuses newcomers but keeps who is in.
+    expect(registry.addWithin('studio/a', 'z', 1)).toBeNull();
+    registry.remove('studio/a', 'x');
+    expect(registry.addWithin('studio/a', 'z', 2)).toBe(2);
+    expect(registry.members('studio/a').sort()).toEqual(['y', 'z']);
+    // A refused add never creates an empty topic.
+    expect(registry.addWithin('studio/b', 'x', 0)).toBeNull();
+    expect(registry.topicCount).toBe(1);
+  });
 });

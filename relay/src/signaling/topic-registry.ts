@@ -19,6 +19,17 @@ export class TopicRegistry<Member> {
     return members.size;
   }
 
+  /**
+   * Adds `member` to `topic` unless the topic already holds `capacity` members; a member already
+   * present is not counted twice (it is accepted even when the topic is full). Returns the topic's
+   * subscriber count, or `null` when the topic is full.
+   */
+  addWithin(topic: string, member: Member, capacity: number): number | null {
+    const members = this.#topics.get(topic);
+    if (!members?.has(member) && (members?.size ?? 0) >= capacity) return null;
+    return this.add(topic, member);
+  }
+
   /** Removes `member` from `topic` (idempotent); drops the topic when it becomes empty. */
   remove(topic: string, member: Member): void {
     const members = this.#topics.get(topic);

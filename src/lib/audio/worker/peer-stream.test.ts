@@ -34,8 +34,8 @@ function pair() {
   const make = (
     name: string,
     deliver: (bytes: Uint8Array) => void,
-  ): [PeerStream, FrameTransport & { sent: number }] => {
-    const transport = {
+  ) => {
+    const transport: FrameTransport & { sent: number; bufferedAmount: number; open: boolean } = {
       open: true,
       bufferedAmount: 0,
       sent: 0,
@@ -48,7 +48,7 @@ function pair() {
       now: () => now,
       sink: (meta, planes) => delivered.push({ meta: { ...meta }, first: planes[0]![0]! }),
     });
-    return [stream, transport];
+    return [stream, transport] as const;
   };
   // eslint-disable-next-line prefer-const
   let b: PeerStream;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { StudioRole } from '../protocol/ticket';
-import { DEFAULT_SOURCE_MIX, MixerDoc, type Author } from './mixer-doc';
+import { DEFAULT_SOURCE_MIX, MixerDoc, rolesFromPresence, type Author } from './mixer-doc';
 
 interface Peer {
   doc: Y.Doc;
@@ -52,6 +52,7 @@ describe('MixerDoc', () => {
     const a = join('ann');
     expect(a.mixer.mixFor('ann')).toEqual({ listener: 'ann', monitor: -6, master: 0, sources: {} });
     expect(a.mixer.channels()).toEqual([]);
+    expect(a.mixer.mixFor('zed')).toBe(a.mixer.mixFor('zed'));
     expect(DEFAULT_SOURCE_MIX).toEqual({ gain: 0, pan: 0, mute: false, solo: false });
   });
 
@@ -250,5 +251,23 @@ describe('MixerDoc', () => {
     a.mixer.dispose();
     a.mixer.dispose();
     expect(a.mixer.setGain('ann', 'bob', 0)).toMatchObject({ ok: false });
+  });
+
+  it('resolves roles from presence entries', () => {
+    const roleOf = rolesFromPresence(() => [{ clientId: 7, userId: 'eve', role: 'engineer' }]);
+    expect(roleOf(7)).toEqual({ userId: 'eve', role: 'engineer' });
+    expect(roleOf(8)).toBeNull();
+  });
+
+  it('restores a field a peer deleted (deletions carry no author)', () => {
+    const { join, peers } = createRoom();
+    const a = join('ann');
+    const b = join('bob');
+    a.mixer.setMonitor('ann', -20);
+    syncAll(peers);
+    b.doc.getMap('mixes').delete('ann:monitor');
+    expect(b.mixer.mixFor('ann').monitor).toBe(-6);
+    syncAll(peers);
+    for (const p of peers) expect(p.mixer.mixFor('ann').monitor).toBe(-20);
   });
 });

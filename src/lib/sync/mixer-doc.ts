@@ -27,7 +27,8 @@
  *
  * Trust model, honestly: roles are self-declared. The relay admits only holders of a valid ticket, but
  * presence (awareness) and attestations are written by the peers themselves, and Yjs client ids can be
- * forged by a modified client. This rule stops honest mistakes and casual tampering through the normal
+ * forged by a modified client (which could also overwrite another client's attestation with an entry
+ * that then fails the author check). This rule stops honest mistakes and casual tampering through the normal
  * app; it does not stop a member running a modified client. Binding roles to signed tickets exchanged
  * on the mesh would close that gap. Known limits: an overwrite made while the listener is away wins
  * until they return, and the overwritten value may be garbage-collected, so the heal restores the
@@ -133,6 +134,19 @@ function kindOf(scope: Scope, key: string): Kind | null {
     : null;
 }
 
+/**
+ * A `roleOf` backed by live presence. Awareness shares the doc's clientID, so a presence entry's
+ * `clientId` is the author id of that visit's Yjs items.
+ */
+export function rolesFromPresence(
+  presence: () => ReadonlyArray<{ clientId: number; userId: string; role: StudioRole }>,
+): (clientId: number) => Author | null {
+  return (clientId) => {
+    const peer = presence().find((p) => p.clientId === clientId);
+    return peer ? { userId: peer.userId, role: peer.role } : null;
+  };
+}
+
 /** The owner id of a flat key; keys without one map to '' (not a user id, so ignored). */
 const ownerOf = (key: string) => key.slice(0, Math.max(0, key.indexOf(':')));
 const privileged = (role: StudioRole) => role === 'engineer' || role === 'owner';
@@ -172,14 +186,13 @@ export class MixerDoc {
 
   /** A snapshot of one listener's mix; the same object while nothing in it changes. */
   mixFor(listener: string): PersonalMix {
-    return (
-      this.#mixes.get(listener) ?? {
-        listener,
-        monitor: DEFAULT_MONITOR_DB,
-        master: DEFAULT_MASTER_DB,
-        sources: {},
-      }
-    );
+    let mix = this.#mixes.get(listener);
+    if (!mix) {
+      mix = { listener, monitor: DEFAULT_MONITOR_DB, master: DEFAULT_MASTER_DB, sources: {} };
+      // Remembered so repeated reads of an untouched mix return the same object.
+      if (isUserId(listener)) this.#mixes.set(listener, mix);
+    }
+    return mix;
   }
 
   /** Every player's channel metadata, ordered by user id; the same array while nothing changes. */

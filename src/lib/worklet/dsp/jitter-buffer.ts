@@ -1,0 +1,358 @@
+/**
+ * Adaptive jitter buffer for one remote peer: packets in by sequence number, 128-sample render quanta
+ * out, with loss concealment and drift-compensating resampling. Pure: the caller supplies the local
+ * time (the AudioContext sample frame at the start of the current render quantum) with every call.
+ *
+ * Timeline. Each arriving packet has a transit offset o = localArrival − senderTime (samples; the
+ * unknown clock offset cancels out in differences). `floor` tracks the fastest recent packets: it follows
+ * o down at once and leaks upward at 500 ppm, faster than any real drift. Playout runs at a delay P
+ * (same units: local time − sender time of the sample playing); a packet is on time iff it is drained
+ * before the quantum that first needs it, i.e. iff o − floor ≤ P − floor − LOOKAHEAD. The depth
+ * D = P − floor − LOOKAHEAD is what the controller chooses; LOOKAHEAD covers the render quantum and
+ * the interpolator's taps, and is latency every block-based player pays.
+ *
+ * Depth control, after Jamulus's `CNetBufWithStats` (src/buffer.cpp): Jamulus runs simulation buffers of
+ * 2…11 blocks beside the real one, tracks each one's error rate with exponential forgetting, picks the
+ * smallest size whose rate is under a bound, then smooths the decision with an up/down IIR and a
+ * hysteresis. Here the candidates are depths 0, 1.25, 2.5 … 58.75 ms evaluated on the real arrival
+ * timeline (candidate k "underruns" when o − floor > k × 1.25 ms); a run of consecutive late packets is
+ * one error event, so a single delay spike costs one event, not forty. Each candidate's event rate is an
+ * EMA with a 30 s time constant; the bound is 1 event per minute. The decision grows the target at
+ * once (an underrun is audible) and shrinks it one step per second of continuous evidence, four steps per
+ * second while more than four steps too deep (grow fast, shrink slowly). Growth is realised by inserting concealment (one insert per quantum), shrinking by
+ * resampling up to 0.5 % faster, so neither is a jump in the audio.
+ *
+ * Per packet: late (its time has passed: counted, dropped; consecutive lates are one underrun),
+ * duplicate (already stored or already played: counted, dropped), reordered (stored by seq, fine),
+ * missing at playout (concealed). Stream restart (flag bit 0 with a new seq, a frame-size change, a seq
+ * jump beyond the slot window, or 1 s of silence from the peer) resynchronises: the buffer restarts at
+ * the current target depth.
+ */
+import { AudioFrameFlag, isFrameSamples, seqDiff } from '../../protocol/audio-frame.js';
+import { Concealer } from './conceal.js';
+import { DriftEstimator, Resampler, ratioFor } from './drift.js';
+
+const SLOTS = 64;
+const MAX_FRAME = 480;
+export const JB_CANDIDATES = 48;
+export const JB_STEP_SAMPLES = 60;
+/** Render quantum (128) + interpolator look-ahead (3) + margin. */
+export const JB_LOOKAHEAD_SAMPLES = 136;
+/** Depth error (samples) below which growth is left to the resampler rather than an insert. */
+const INSERT_MIN = 48;
+/** Seq distance behind playout treated as a sender restart rather than a late packet. */
+const RESTART_BEHIND = 1000;
+
+export interface JitterBufferOptions {
+  sampleRate?: number;
+  /** Candidate error-event bound, events per minute. */
+  errorsPerMinute?: number;
+  /** Forgetting time constant of the candidates' error rates. */
+  statsTauSeconds?: number;
+  /** Depth a fresh stream starts at. */
+  initialDepthMs?: number;
+  /** Evidence needed before shrinking by one step. */
+  shrinkHoldSeconds?: number;
+  floorLeakPpm?: number;
+}
+
+export class JitterBuffer {
+  // ---- counters (read by the processor into the status block) ----
+  received = 0;
+  late = 0;
+  underruns = 0;
+  concealed = 0;
+  duplicates = 0;
+  dropped = 0;
+  resyncs = 0;
+  inserts = 0;
+  /** Current playback ratio (sender samples per output sample). */
+  ratio = 1;
+  /** Channels of the latest packet (1 = mono source). */
+  channels = 1;
+  /** Fixed depth in ms (the same measure as `targetMs`); 0 = automatic. */
+  overrideMs = 0;
+
+  private readonly sr: number;
+  private readonly errorsPerMinute: number;
+  private readonly tau: number;
+  private readonly initialK: number;
+  private readonly shrinkHold: number;
+  private readonly leak: number;
+
+  private readonly pcm = new Float32Array(SLOTS * 2 * MAX_FRAME);
+  private readonly slotPlanes: Float32Array[][] = [];
+  private readonly slotSeq = new Float64Array(SLOTS);
+  private readonly slotValid = new Uint8Array(SLOTS);
+  private readonly playedSeq = new Float64Array(SLOTS).fill(-1);
+  private readonly tmp = [new Float32Array(2 * MAX_FRAME), new Float32Array(2 * MAX_FRAME)];
+  private readonly concealer: Concealer;
+  private readonly resampler = new Resampler();
+  private readonly drift: DriftEstimator;
+  private readonly rate = new Float64Array(JB_CANDIDATES);
+  private readonly inLate = new Uint8Array(JB_CANDIDATES);
+
+  private started = false;
+  private frame = 120;
+  private startSeq = 0;
+  private nextSeq = 0;
+  private highestSeq = 0;
+  private nextRel = 0;
+  private senderBase = 0;
+  private localBase = 0;
+  private floor = 0;
+  private lastArrival = 0;
+  private lastLateSeq = -2;
+  private targetK = 0;
+  private shrinkTimer = 0;
+  private lastErr = 0;
+
+  constructor(options: JitterBufferOptions = {}) {
+    this.sr = options.sampleRate ?? 48000;
+    this.errorsPerMinute = options.errorsPerMinute ?? 1;
+    this.tau = (options.statsTauSeconds ?? 30) * this.sr;
+    this.initialK = Math.round(((options.initialDepthMs ?? 5) * this.sr) / 1000 / JB_STEP_SAMPLES);
+    this.shrinkHold = (options.shrinkHoldSeconds ?? 1) * this.sr;
+    this.leak = (options.floorLeakPpm ?? 500) * 1e-6;
+    this.concealer = new Concealer({ sampleRate: this.sr });
+    this.drift = new DriftEstimator(20 * this.sr);
+    for (let s = 0; s < SLOTS; s++) {
+      const o = s * 2 * MAX_FRAME;
+      this.slotPlanes.push([
+        this.pcm.subarray(o, o + MAX_FRAME),
+        this.pcm.subarray(o + MAX_FRAME, o + 2 * MAX_FRAME),
+      ]);
+    }
+    this.targetK = this.initialK;
+  }
+
+  get active(): boolean {
+    return this.started;
+  }
+
+  /** Depth the controller steers to, ms (includes the look-ahead: comparable to `depthMs`). */
+  get targetMs(): number {
+    return ((this.depthSamples() + JB_LOOKAHEAD_SAMPLES) * 1000) / this.sr;
+  }
+
+  /** Playout delay above the fastest recent packet, ms. */
+  get depthMs(): number {
+    return ((this.lastErr + this.depthSamples() + JB_LOOKAHEAD_SAMPLES) * 1000) / this.sr;
+  }
+
+  /** Received audio not yet played, ms. */
+  get bufferedMs(): number {
+    if (!this.started) return 0;
+    const ahead = Math.max(0, seqDiff(this.highestSeq, this.nextSeq) + 1) * this.frame;
+    return ((ahead + this.resampler.buffered) * 1000) / this.sr;
+  }
+
+  get driftPpm(): number {
+    return this.drift.ppm(this.sr);
+  }
+
+  /** Forgets the stream (peer removed). Counters are kept; the processor resets them. */
+  reset(): void {
+    this.started = false;
+    this.slotValid.fill(0);
+    this.playedSeq.fill(-1);
+    this.resampler.reset();
+    this.concealer.reset();
+    this.drift.reset();
+    this.rate.fill(0);
+    this.inLate.fill(0);
+    this.targetK = this.initialK;
+    this.ratio = 1;
+    this.lastErr = 0;
+  }
+
+  /**
+   * One decoded packet. `pcm` is planar (channel c at [c × frameSamples, …)); `now` is the local sample
+   * time of the render quantum during which it was drained. Never throws: bad shapes are counted.
+   */
+  push(
+    seq: number,
+    senderTime: number,
+    flags: number,
+    frameSamples: number,
+    channels: number,
+    pcm: Float32Array,
+    now: number,
+  ): void {
+    this.received++;
+    if (
+      !isFrameSamples(frameSamples) ||
+      (channels !== 1 && channels !== 2) ||
+      pcm.length < frameSamples * channels
+    ) {
+      this.dropped++;
+      return;
+    }
+    seq = seq >>> 0;
+    let d = this.started ? seqDiff(seq, this.nextSeq) : 0;
+    if (
+      !this.started ||
+      ((flags & AudioFrameFlag.StreamStart) !== 0 && seq !== this.startSeq) ||
+      frameSamples !== this.frame ||
+      d >= SLOTS ||
+      d < -RESTART_BEHIND
+    ) {
+      this.resync(seq, senderTime, frameSamples, now);
+      d = 0;
+    }
+    const slot = seq & (SLOTS - 1);
+    if (d < 0) {
+      if (this.playedSeq[slot] === seq) {
+        this.duplicates++;
+        return;
+      }
+      this.observe(senderTime, now);
+      this.late++;
+      if (seq !== (this.lastLateSeq + 1) >>> 0) this.underruns++;
+      this.lastLateSeq = seq;
+      return;
+    }
+    if (this.slotValid[slot] && this.slotSeq[slot] === seq) {
+      this.duplicates++;
+      return;
+    }
+    this.observe(senderTime, now);
+    this.channels = channels;
+    const planes = this.slotPlanes[slot]!;
+    const l = planes[0]!;
+    const r = planes[1]!;
+    const second = channels === 2 ? frameSamples : 0;
+    for (let i = 0; i < frameSamples; i++) {
+      l[i] = pcm[i]!;
+      r[i] = pcm[second + i]!;
+    }
+    this.slotValid[slot] = 1;
+    this.slotSeq[slot] = seq;
+    if (seqDiff(seq, this.highestSeq) > 0) this.highestSeq = seq;
+  }
+
+  /** Renders `n` (≤ 128) samples into `out[0]`, `out[1]` for the quantum starting at local time `now`. */
+  render(out: readonly Float32Array[], n: number, now: number): void {
+    if (this.started && now - this.lastArrival > this.sr) this.started = false;
+    if (!this.started) {
+      out[0]!.fill(0, 0, n);
+      out[1]!.fill(0, 0, n);
+      return;
+    }
+    this.updateTarget(n);
+    const d = this.depthSamples();
+    let err = this.playDelay(now) - (this.floor + d + JB_LOOKAHEAD_SAMPLES);
+    if (err < -INSERT_MIN) {
+      const insert = Math.min(-err, 2 * MAX_FRAME, this.resampler.space - 2 * MAX_FRAME);
+      if (insert > 0) {
+        const k = Math.round(insert);
+        this.concealer.conceal(this.tmp, k);
+        this.resampler.write(this.tmp, k);
+        err += k;
+        this.inserts++;
+      }
+    }
+    this.lastErr = err;
+    this.ratio = ratioFor({ previous: this.ratio, driftPpm: this.drift.ppm(this.sr), errorSamples: err });
+    while (this.resampler.needed(n, this.ratio) > 0) this.popFrame();
+    this.resampler.read(out, n, this.ratio);
+  }
+
+  /** local time − sender time of the next output sample, in the o-units of `observe`. */
+  private playDelay(now: number): number {
+    return now - this.localBase - (this.nextRel - this.resampler.buffered);
+  }
+
+  private depthSamples(): number {
+    if (this.overrideMs > 0) {
+      return Math.max(0, Math.round((this.overrideMs * this.sr) / 1000) - JB_LOOKAHEAD_SAMPLES);
+    }
+    return this.targetK * JB_STEP_SAMPLES;
+  }
+
+  /** Timing statistics of one first-time arrival: floor, candidate error events, drift. */
+  private observe(senderTime: number, now: number): void {
+    const o = now - this.localBase - seqDiff(senderTime >>> 0, this.senderBase);
+    const leaked = this.floor + this.leak * (now - this.lastArrival);
+    this.floor = o < leaked ? o : leaked;
+    this.lastArrival = now;
+    const x = o - this.floor;
+    const alpha = this.frame / this.tau;
+    for (let k = 0; k < JB_CANDIDATES; k++) {
+      const late = x > k * JB_STEP_SAMPLES ? 1 : 0;
+      const event = late && !this.inLate[k] ? 1 : 0;
+      this.rate[k] = this.rate[k]! + alpha * (event - this.rate[k]!);
+      this.inLate[k] = late;
+    }
+    this.drift.update(now, o);
+  }
+
+  private updateTarget(n: number): void {
+    const bound = (this.errorsPerMinute * this.frame) / (60 * this.sr);
+    let decision = JB_CANDIDATES - 1;
+    for (let k = 0; k < JB_CANDIDATES; k++) {
+      if (this.rate[k]! <= bound) {
+        decision = k;
+        break;
+      }
+    }
+    if (decision > this.targetK) {
+      this.targetK = decision;
+      this.shrinkTimer = 0;
+    } else if (decision < this.targetK) {
+      // Far above what the statistics ask for (after a delay spike has aged out): shrink 4× faster.
+      this.shrinkTimer += decision < this.targetK - 4 ? 4 * n : n;
+      if (this.shrinkTimer >= this.shrinkHold) {
+        this.targetK--;
+        this.shrinkTimer = 0;
+      }
+    } else this.shrinkTimer = 0;
+  }
+
+  private popFrame(): void {
+    const f = this.frame;
+    const slot = this.nextSeq & (SLOTS - 1);
+    if (this.slotValid[slot] && this.slotSeq[slot] === this.nextSeq) {
+      const planes = this.slotPlanes[slot]!;
+      this.concealer.good(planes, f);
+      this.resampler.write(planes, f);
+      this.slotValid[slot] = 0;
+      this.playedSeq[slot] = this.nextSeq;
+    } else {
+      this.concealer.conceal(this.tmp, f);
+      this.resampler.write(this.tmp, f);
+      this.concealed++;
+      this.slotValid[slot] = 0;
+      this.playedSeq[slot] = -1;
+    }
+    this.nextSeq = (this.nextSeq + 1) >>> 0;
+    this.nextRel += f;
+    if (this.nextRel > 2 ** 30) {
+      // Keep sender-relative times far from the i32 wrap of seqDiff; o is unchanged by the shift.
+      this.senderBase = (this.senderBase + 2 ** 30) >>> 0;
+      this.localBase += 2 ** 30;
+      this.nextRel -= 2 ** 30;
+    }
+  }
+
+  private resync(seq: number, senderTime: number, frameSamples: number, now: number): void {
+    if (this.started) this.resyncs++;
+    const keepK = this.started ? this.targetK : this.initialK;
+    const wasStarted = this.started;
+    this.reset();
+    this.targetK = keepK;
+    this.started = true;
+    this.frame = frameSamples;
+    this.startSeq = seq;
+    this.nextSeq = seq;
+    this.highestSeq = seq;
+    this.senderBase = senderTime >>> 0;
+    this.localBase = now;
+    this.nextRel = 0;
+    this.floor = 0;
+    this.lastArrival = now;
+    this.lastLateSeq = -2;
+    if (wasStarted) this.drift.reset();
+    this.resampler.writeSilence(this.depthSamples() + JB_LOOKAHEAD_SAMPLES);
+  }
+}

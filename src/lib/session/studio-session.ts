@@ -3,13 +3,16 @@
  * mesh of peer links and the shared document, wires them together, and tears all of it down in
  * dispose() (once; later calls do nothing). Nothing here is global: two sessions can coexist.
  */
+import { AudioNetClient } from '../audio/audio-net-client';
 import { Mesh } from '../net/mesh';
 import { PeerLink } from '../net/peer-link';
 import { SignalingClient, type SignalingState, type SocketLike } from '../net/signaling-client';
 import { studioTopic, type TicketResponse } from '../protocol/ticket';
+import { MixerDoc, rolesFromPresence } from '../sync/mixer-doc';
 import type { Presence, PresentPeer } from '../sync/presence';
 import { StudioSync } from '../sync/studio-sync';
 import { Emitter } from '../util/emitter';
+import { StudioAudio, type AudioAssets } from './studio-audio';
 
 export interface StudioSessionEvents extends Record<string, unknown> {
   presence: PresentPeer[];
@@ -24,6 +27,8 @@ export interface StudioSessionOptions {
   fetchTicket(): Promise<TicketResponse>;
   /** What this player shows to the others. */
   me: Omit<Presence, 'peerId' | 'joinedAt'>;
+  /** The audio network Worker and worklet modules (bundler assets, passed in by the page). */
+  audio: AudioAssets & { createWorker(): Worker; benchmark?: boolean };
   createSocket?: (url: string) => SocketLike;
 }
 
@@ -31,6 +36,8 @@ export interface StudioSession {
   readonly peerId: string;
   readonly events: Emitter<StudioSessionEvents>;
   readonly sync: StudioSync;
+  readonly mixer: MixerDoc;
+  readonly audio: StudioAudio;
   presence(): PresentPeer[];
   connectionState(): SignalingState;
   dispose(): void;
@@ -59,11 +66,43 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     },
   });
 
+  const mixer = new MixerDoc({
+    doc: sync.doc,
+    me: { userId: options.me.userId, role: options.me.role },
+    roleOf: rolesFromPresence(() => sync.presence()),
+  });
+  mixer.setMyChannel({ name: options.me.name, instrument: options.me.instrument });
+  const net = new AudioNetClient(options.audio.createWorker);
+  const audio = new StudioAudio({
+    net,
+    mixer,
+    me: options.me.userId,
+    presence: () => sync.presence(),
+    assets: options.audio,
+    benchmark: options.audio.benchmark === true,
+  });
+  sync.events.on('presence', () => {
+    mixer.recheck();
+    audio.applyMix();
+  });
+
   const mesh = new Mesh({
     localId: peerId,
     signaling,
-    createLink: ({ remoteId, initiator, sendSignal }) =>
-      new PeerLink({ remoteId, initiator, iceServers, sendSignal }),
+    createLink: ({ remoteId, initiator, sendSignal }) => {
+      let releaseAudio = () => {};
+      const link = new PeerLink({
+        remoteId,
+        initiator,
+        iceServers,
+        sendSignal,
+        // Moved to the audio Worker in the task that created it.
+        onAudioChannel: (channel) => (releaseAudio = net.addPeer(remoteId, channel)),
+      });
+      // Whether or not it ever opened, a closed link frees its audio slot.
+      link.events.on('close', () => releaseAudio());
+      return link;
+    },
   });
 
   signaling.events.on('state', (state) => events.emit('connection', state));
@@ -83,15 +122,20 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     peerId,
     events,
     sync,
+    mixer,
+    audio,
     presence: () => sync.presence(),
     connectionState: () => signaling.state,
     dispose() {
       if (disposed) return;
       disposed = true;
       // Order matters: say goodbye over the links and the relay before closing them.
+      audio.dispose();
+      mixer.dispose();
       sync.dispose();
       mesh.dispose();
       signaling.dispose();
+      net.dispose();
       events.clear();
     },
   };

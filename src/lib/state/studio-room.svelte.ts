@@ -5,24 +5,39 @@
 import { createSubscriber } from 'svelte/reactivity';
 import type { SignalingState } from '../net/signaling-client';
 import type { StudioSession } from '../session/studio-session';
+import { AudioRoom } from './audio-room.svelte';
+import { MixerState } from './mixer.svelte';
 
 export interface PresentPlayer {
   key: string;
+  userId: string;
   name: string;
   instrument: string;
   role: string;
   self: boolean;
+  /** How this player's audio reaches us ('opus', 'pcm'), once it does. */
+  path: string | null;
 }
 
 export class StudioRoom {
   readonly #session: StudioSession;
   readonly #subscribe: () => void;
+  readonly audio: AudioRoom;
+  readonly mixer: MixerState;
   #error = $state<{ message: string; fatal: boolean } | null>(null);
   #connection = $state<{ state: SignalingState; detail?: string }>({ state: 'connecting' });
 
-  constructor(session: StudioSession) {
+  constructor(session: StudioSession, options: { me: string; storage?: Storage | null }) {
     this.#session = session;
     this.#subscribe = createSubscriber((update) => session.events.on('presence', update));
+    this.audio = new AudioRoom(session.audio, { storage: options.storage ?? null });
+    this.mixer = new MixerState({
+      mixer: session.mixer,
+      me: options.me,
+      players: () => this.players.filter((p) => !p.self).map((p) => p.userId),
+      meters: (userId) => session.audio.levelOf(userId),
+      latencyOf: (userId) => this.audio.latencyOf(userId),
+    });
     session.events.on('connection', (state) => {
       this.#connection = state;
       if (state.state === 'open' && !this.#error?.fatal) this.#error = null;
@@ -34,10 +49,12 @@ export class StudioRoom {
     this.#subscribe();
     return this.#session.presence().map((p) => ({
       key: p.peerId,
+      userId: p.userId,
       name: p.name,
       instrument: p.instrument,
       role: p.role,
       self: p.self,
+      path: p.self ? null : this.audio.pathOf(p.userId),
     }));
   }
 
@@ -50,6 +67,7 @@ export class StudioRoom {
   }
 
   dispose(): void {
+    this.mixer.dispose();
     this.#session.dispose();
   }
 }

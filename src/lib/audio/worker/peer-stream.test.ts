@@ -31,10 +31,7 @@ function pair() {
     for (const deliver of queue.splice(0)) deliver();
   };
   const delivered: Array<{ meta: PacketMeta; first: number }> = [];
-  const make = (
-    name: string,
-    deliver: (bytes: Uint8Array) => void,
-  ) => {
+  const make = (name: string, deliver: (bytes: Uint8Array) => void) => {
     const transport: FrameTransport & { sent: number; bufferedAmount: number; open: boolean } = {
       open: true,
       bufferedAmount: 0,

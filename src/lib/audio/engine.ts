@@ -1,0 +1,260 @@
+/**
+ * The audio engine of one studio visit: AudioContext, microphone, the capture and playback worklets,
+ * and the shared memory they and the network Worker use. Started on a user gesture; the session owns
+ * it and calls dispose() (once) on leave.
+ *
+ * Data path: mic → input gain → CaptureNode → (sample ring) → Worker: encode once, send to all peers
+ * → (their Workers decode into packet rings) → PlaybackNode: jitter buffers + personal mix → speakers.
+ * The CaptureNode's output is the direct monitor (own input at zero network delay).
+ */
+import {
+  allocateAudioMemory,
+  PACKET_RINGS_BYTES,
+  PARAM_BYTES,
+  ParamBlock,
+  ParamGlobal,
+  SAMPLE_RING_BYTES,
+  STATUS_BYTES,
+  StatusBlock,
+  StatusFloat,
+  type PeerParams,
+  type PeerStatus,
+} from '../protocol/audio-layout';
+import { AUDIO_SAMPLE_RATE } from '../protocol/audio-frame';
+import type { SendSettings } from '../protocol/audio-worker';
+import { Emitter } from '../util/emitter';
+import type { AudioNetClient } from './audio-net-client';
+import { openInput, type InputOptions } from './devices';
+import { CaptureNode, PlaybackNode } from './nodes';
+
+export interface AudioEngineEvents extends Record<string, unknown> {
+  /** Benchmark: an impulse entered our capture (`slot` absent) or left a peer's jitter buffer. */
+  impulse: { slot?: number; epochMs: number };
+  error: { code: string; message: string };
+}
+
+export interface AudioEngineOptions {
+  net: AudioNetClient;
+  send: SendSettings;
+  input: InputOptions;
+  workletUrls: { capture: string; playback: string };
+  benchmark?: boolean;
+}
+
+export class AudioEngine {
+  readonly events = new Emitter<AudioEngineEvents>();
+  readonly context: AudioContext;
+  readonly shared: boolean;
+  readonly #net: AudioNetClient;
+  readonly #params: ParamBlock;
+  readonly #status: StatusBlock;
+  readonly #capture: CaptureNode;
+  readonly #playback: PlaybackNode;
+  readonly #inputGain: GainNode;
+  #source: MediaStreamAudioSourceNode;
+  #stream: MediaStream;
+  #input: InputOptions;
+  readonly #offs: Array<() => void> = [];
+  #disposed = false;
+
+  /** Opens the microphone and builds the graph. Throws DeviceError with a readable message. */
+  static async start(options: AudioEngineOptions): Promise<AudioEngine> {
+    // latencyHint 0: the smallest output buffer the device allows.
+    const context = new AudioContext({ latencyHint: 0, sampleRate: AUDIO_SAMPLE_RATE });
+    try {
+      await Promise.all([
+        context.audioWorklet.addModule(options.workletUrls.capture),
+        context.audioWorklet.addModule(options.workletUrls.playback),
+      ]);
+      const stream = await openInput(options.input);
+      if (context.state !== 'running') await context.resume();
+      return new AudioEngine(context, stream, options);
+    } catch (error) {
+      await context.close();
+      throw error;
+    }
+  }
+
+  private constructor(context: AudioContext, stream: MediaStream, options: AudioEngineOptions) {
+    this.context = context;
+    this.#net = options.net;
+    this.#stream = stream;
+    this.#input = options.input;
+    this.shared = typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated === true;
+    const memory = {
+      capture: allocateAudioMemory(SAMPLE_RING_BYTES, this.shared),
+      packets: allocateAudioMemory(PACKET_RINGS_BYTES, this.shared),
+      status: allocateAudioMemory(STATUS_BYTES, this.shared),
+      params: allocateAudioMemory(PARAM_BYTES, this.shared),
+    };
+    this.#params = new ParamBlock(memory.params);
+    this.#params.reset();
+    this.#status = new StatusBlock(memory.status);
+    const common = {
+      fallback: !this.shared,
+      frameSamples: options.send.frameSamples,
+      channels: options.send.channels,
+      benchmark: { enabled: options.benchmark === true },
+    };
+    this.#capture = new CaptureNode(context, {
+      ...common,
+      ...(this.shared
+        ? { buffers: { capture: memory.capture, status: memory.status, params: memory.params } }
+        : {}),
+    });
+    this.#playback = new PlaybackNode(context, {
+      ...common,
+      ...(this.shared
+        ? { buffers: { packets: memory.packets, status: memory.status, params: memory.params } }
+        : {}),
+    });
+    this.#inputGain = new GainNode(context, { gain: 1 });
+    this.#source = context.createMediaStreamSource(stream);
+    this.#source.connect(this.#inputGain).connect(this.#capture).connect(context.destination);
+    this.#playback.connect(context.destination);
+
+    this.#capture.onEvent((event) => this.#onWorkletEvent(event));
+    this.#playback.onEvent((event) => this.#onWorkletEvent(event));
+    options.net.init({
+      captureMemory: memory.capture,
+      packetMemory: memory.packets,
+      shared: this.shared,
+      settings: options.send,
+    });
+    for (const [peerKey, slot] of options.net.slots) this.#playback.post({ type: 'add-peer', slot, peerKey });
+    this.#offs.push(
+      options.net.events.on('peer-added', ({ peerKey, slot }) =>
+        this.#playback.post({ type: 'add-peer', slot, peerKey }),
+      ),
+      options.net.events.on('peer-removed', ({ slot }) => this.#playback.post({ type: 'remove-peer', slot })),
+      options.net.events.on('packet', ({ type: _type, ...packet }) =>
+        this.#playback.post({ type: 'packet', ...packet }, [packet.pcm.buffer as ArrayBuffer]),
+      ),
+    );
+  }
+
+  setPeerParams(slot: number, params: Partial<PeerParams>): void {
+    this.#params.setPeer(slot, params);
+    this.#paramsChanged();
+  }
+
+  /** Own input in own ears (linear gain; 0 = off). */
+  setMonitorGain(gain: number): void {
+    this.#params.setGlobal(ParamGlobal.MonitorGain, gain);
+    this.#paramsChanged();
+  }
+
+  setMasterGain(gain: number): void {
+    this.#params.setGlobal(ParamGlobal.MasterGain, gain);
+    this.#paramsChanged();
+  }
+
+  /** Fixed jitter-buffer depth in ms for every peer, or 0 for automatic. */
+  setJitterOverride(ms: number): void {
+    this.#params.setGlobal(ParamGlobal.JitterOverrideMs, Math.max(0, ms));
+    this.#paramsChanged();
+  }
+
+  setInputGainDb(db: number): void {
+    this.#inputGain.gain.setTargetAtTime(10 ** (db / 20), this.context.currentTime, 0.02);
+  }
+
+  /** Reopens the microphone with other options (device, processing, channels). */
+  async setInput(input: InputOptions): Promise<void> {
+    const stream = await openInput(input);
+    if (this.#disposed) {
+      for (const track of stream.getTracks()) track.stop();
+      return;
+    }
+    this.#source.disconnect();
+    for (const track of this.#stream.getTracks()) track.stop();
+    this.#stream = stream;
+    this.#input = input;
+    this.#source = this.context.createMediaStreamSource(stream);
+    this.#source.connect(this.#inputGain);
+  }
+
+  get input(): InputOptions {
+    return this.#input;
+  }
+
+  /** Chooses the output device where the browser allows it (AudioContext.setSinkId). */
+  async setOutput(deviceId: string): Promise<void> {
+    const context = this.context as AudioContext & { setSinkId?: (id: string) => Promise<void> };
+    if (!context.setSinkId) throw new Error('This browser cannot choose the output device.');
+    await context.setSinkId(deviceId);
+  }
+
+  peerStatus(slot: number): PeerStatus {
+    return this.#status.readPeer(slot);
+  }
+
+  inputLevel(): { peak: number; rms: number } {
+    return {
+      peak: this.#status.floats[StatusFloat.CapturePeak]!,
+      rms: this.#status.floats[StatusFloat.CaptureRms]!,
+    };
+  }
+
+  /** Device latencies the browser reports, ms. */
+  deviceLatencyMs(): { output: number; base: number } {
+    return { output: (this.context.outputLatency || 0) * 1000, base: this.context.baseLatency * 1000 };
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const off of this.#offs) off();
+    this.#source.disconnect();
+    this.#inputGain.disconnect();
+    this.#capture.dispose();
+    this.#playback.dispose();
+    for (const track of this.#stream.getTracks()) track.stop();
+    void this.context.close();
+    this.events.clear();
+  }
+
+  #paramsChanged(): void {
+    if (this.shared) return; // the worklets read the shared block every render quantum
+    const floats = this.#params.floats.slice();
+    this.#playback.post({ type: 'params', floats });
+    this.#capture.post({ type: 'params', floats: floats.slice() });
+  }
+
+  #onWorkletEvent(event: import('../protocol/audio-worklet').WorkletEvent): void {
+    switch (event.type) {
+      case 'capture-frame':
+        this.#net.relayCaptureFrame(event);
+        return;
+      case 'status':
+        this.#status.ints.set(event.ints.subarray(0, this.#status.ints.length));
+        this.#status.floats.set(event.floats.subarray(0, this.#status.floats.length));
+        return;
+      case 'impulse-detected':
+        this.events.emit('impulse', {
+          ...(event.slot === undefined ? {} : { slot: event.slot }),
+          epochMs: this.#contextFrameToEpochMs(event.contextFrame, event.slot === undefined),
+        });
+        return;
+      case 'error':
+        this.events.emit('error', { code: event.code, message: event.message });
+        return;
+      case 'ready':
+        return;
+    }
+  }
+
+  /**
+   * Wall-clock time of a context frame, through the browser's output timestamp (which tells when the
+   * sample at `contextTime` reaches the speaker). Captured frames are moved back by the output latency,
+   * so they read as the moment they entered the graph; played frames keep it: that is when they are heard.
+   */
+  #contextFrameToEpochMs(frame: number, captured: boolean): number {
+    const stamp = this.context.getOutputTimestamp();
+    const contextTime = stamp.contextTime ?? this.context.currentTime;
+    const performanceTime = stamp.performanceTime ?? performance.now();
+    const heardAt = performanceTime + (frame / this.context.sampleRate - contextTime) * 1000;
+    const outputMs = (this.context.outputLatency || this.context.baseLatency || 0) * 1000;
+    return performance.timeOrigin + heardAt - (captured ? outputMs : 0);
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Main-thread wrappers of the two AudioWorkletProcessors. Each owns its node and disposes it once.
+ */
+import {
+  AUDIO_WORKLET_VERSION,
+  CAPTURE_PROCESSOR_NAME,
+  PLAYBACK_PROCESSOR_NAME,
+  type CaptureCommand,
+  type InitMessage,
+  type PlaybackCommand,
+  type WorkletEvent,
+} from '../protocol/audio-worklet';
+
+abstract class BandmeshNode<Command> extends AudioWorkletNode {
+  #disposed = false;
+
+  post(command: Command, transfer: Transferable[] = []): void {
+    if (!this.#disposed) this.port.postMessage(command, transfer);
+  }
+
+  onEvent(listener: (event: WorkletEvent) => void): void {
+    this.port.onmessage = (message: MessageEvent<WorkletEvent>) => listener(message.data);
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.port.onmessage = null;
+    this.port.close();
+    this.disconnect();
+  }
+}
+
+/** Mic in → frames to the encoder (ring or port), input meter, direct monitoring out. */
+export class CaptureNode extends BandmeshNode<CaptureCommand> {
+  constructor(context: AudioContext, init: Omit<InitMessage, 'type' | 'version'>) {
+    super(context, CAPTURE_PROCESSOR_NAME, {
+      numberOfInputs: 1,
+      numberOfOutputs: 1,
+      outputChannelCount: [2],
+      channelCount: init.channels ?? 1,
+      channelCountMode: 'explicit',
+    });
+    this.post({ type: 'init', version: AUDIO_WORKLET_VERSION, ...init });
+  }
+}
+
+/** Every peer's jitter buffer and the personal mix, out to the speakers. */
+export class PlaybackNode extends BandmeshNode<PlaybackCommand> {
+  constructor(context: AudioContext, init: Omit<InitMessage, 'type' | 'version'>) {
+    super(context, PLAYBACK_PROCESSOR_NAME, {
+      numberOfInputs: 0,
+      numberOfOutputs: 1,
+      outputChannelCount: [2],
+    });
+    this.post({ type: 'init', version: AUDIO_WORKLET_VERSION, ...init });
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * The audio side of one studio visit: starts and stops the engine, keeps the engine's personal mix in
+ * step with this player's mix in the shared MixerDoc, and answers per-player questions for the UI
+ * (level, path, estimated one-way delay). The session owns it; dispose() stops everything once.
+ */
+import type { AudioNetClient } from '../audio/audio-net-client';
+import { AudioEngine } from '../audio/engine';
+import type { InputOptions } from '../audio/devices';
+import { AUDIO_SAMPLE_RATE } from '../protocol/audio-frame';
+import type { SendSettings, TransportCodec } from '../protocol/audio-worker';
+import { DEFAULT_SOURCE_MIX, type MixerDoc } from '../sync/mixer-doc';
+import type { PresentPeer } from '../sync/presence';
+import { Emitter } from '../util/emitter';
+
+export interface AudioSettings {
+  codec: TransportCodec;
+  /** 2.5, 5 or 10. */
+  frameMs: number;
+  channels: 1 | 2;
+  bitrate: number;
+  fec: boolean;
+  voiceProcessing: boolean;
+  inputDeviceId?: string | undefined;
+}
+
+export const DEFAULT_AUDIO_SETTINGS: AudioSettings = {
+  codec: 'opus',
+  frameMs: 2.5,
+  channels: 1,
+  bitrate: 96_000,
+  fec: false,
+  voiceProcessing: false,
+};
+
+export interface AudioAssets {
+  workletUrls: { capture: string; playback: string };
+}
+
+export type AudioState =
+  | { kind: 'off' }
+  | { kind: 'starting' }
+  | { kind: 'on'; codec: TransportCodec; shared: boolean }
+  | { kind: 'error'; message: string };
+
+export interface StudioAudioEvents extends Record<string, unknown> {
+  state: AudioState;
+  impulse: { peerId?: string; epochMs: number };
+}
+
+/** Lookahead of Opus in CELT low-delay mode (2.5 ms); PCM has none. */
+const OPUS_LOWDELAY_LOOKAHEAD_MS = 2.5;
+
+export function sendSettingsFor(settings: AudioSettings): SendSettings {
+  return {
+    codec: settings.codec,
+    frameSamples: Math.round((settings.frameMs * AUDIO_SAMPLE_RATE) / 1000),
+    channels: settings.channels,
+    bitrate: settings.bitrate,
+    fec: settings.fec,
+  };
+}
+
+export function dbToGain(db: number): number {
+  return db <= -60 ? 0 : 10 ** (db / 20);
+}
+
+export class StudioAudio {
+  readonly events = new Emitter<StudioAudioEvents>();
+  readonly #net: AudioNetClient;
+  readonly #mixer: MixerDoc;
+  readonly #me: string;
+  readonly #presence: () => PresentPeer[];
+  readonly #assets: AudioAssets;
+  readonly #benchmark: boolean;
+  #engine: AudioEngine | null = null;
+  #state: AudioState = { kind: 'off' };
+  #settings: AudioSettings = DEFAULT_AUDIO_SETTINGS;
+  #codec: TransportCodec | null = null;
+  readonly #offs: Array<() => void> = [];
+  #disposed = false;
+
+  constructor(options: {
+    net: AudioNetClient;
+    mixer: MixerDoc;
+    me: string;
+    presence: () => PresentPeer[];
+    assets: AudioAssets;
+    benchmark?: boolean;
+  }) {
+    this.#net = options.net;
+    this.#mixer = options.mixer;
+    this.#me = options.me;
+    this.#presence = options.presence;
+    this.#assets = options.assets;
+    this.#benchmark = options.benchmark === true;
+    this.#offs.push(
+      this.#mixer.subscribe(() => this.applyMix()),
+      this.#net.events.on('peer-added', () => this.applyMix()),
+      this.#net.events.on('ready', ({ codec }) => {
+        this.#codec = codec;
+        if (this.#engine) this.#setState({ kind: 'on', codec, shared: this.#engine.shared });
+      }),
+    );
+  }
+
+  get state(): AudioState {
+    return this.#state;
+  }
+
+  get settings(): AudioSettings {
+    return this.#settings;
+  }
+
+  get engine(): AudioEngine | null {
+    return this.#engine;
+  }
+
+  /** Starts audio (call from a user gesture). Errors become the `error` state with a readable message. */
+  async start(settings: AudioSettings = this.#settings): Promise<void> {
+    if (this.#disposed || this.#state.kind === 'starting') return;
+    this.stop();
+    this.#settings = settings;
+    this.#setState({ kind: 'starting' });
+    try {
+      const engine = await AudioEngine.start({
+        net: this.#net,
+        send: sendSettingsFor(settings),
+        input: this.#inputOptions(settings),
+        workletUrls: this.#assets.workletUrls,
+        benchmark: this.#benchmark,
+      });
+      if (this.#disposed) {
+        engine.dispose();
+        return;
+      }
+      this.#engine = engine;
+      engine.events.on('impulse', ({ slot, epochMs }) => {
+        const peerId = slot === undefined ? undefined : this.#peerOfSlot(slot);
+        this.events.emit('impulse', { ...(peerId ? { peerId } : {}), epochMs });
+      });
+      this.applyMix();
+      this.#setState({ kind: 'on', codec: this.#codec ?? settings.codec, shared: engine.shared });
+    } catch (error) {
+      this.#setState({ kind: 'error', message: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  /** Changes settings live where possible (send settings, input); restarts nothing that plays. */
+  async update(settings: AudioSettings): Promise<void> {
+    const previous = this.#settings;
+    this.#settings = settings;
+    const engine = this.#engine;
+    if (!engine) return;
+    if (previous.frameMs !== settings.frameMs || previous.channels !== settings.channels) {
+      await this.start(settings); // the worklets' frame shape changes: rebuild the graph
+      return;
+    }
+    this.#net.configure(sendSettingsFor(settings));
+    if (
+      previous.voiceProcessing !== settings.voiceProcessing ||
+      previous.inputDeviceId !== settings.inputDeviceId
+    ) {
+      await engine.setInput(this.#inputOptions(settings));
+    }
+  }
+
+  stop(): void {
+    this.#engine?.dispose();
+    this.#engine = null;
+    if (this.#state.kind !== 'off') this.#setState({ kind: 'off' });
+  }
+
+  /** Pushes this player's personal mix from the MixerDoc into the engine's parameter block. */
+  applyMix(): void {
+    const engine = this.#engine;
+    if (!engine) return;
+    const mix = this.#mixer.mixFor(this.#me);
+    const users = new Map(this.#presence().map((p) => [p.peerId, p.userId]));
+    for (const [peerId, slot] of this.#net.slots) {
+      const userId = users.get(peerId);
+      const source = (userId && mix.sources[userId]) || DEFAULT_SOURCE_MIX;
+      engine.setPeerParams(slot, {
+        gain: dbToGain(source.gain),
+        pan: source.pan,
+        mute: source.mute,
+        solo: source.solo,
+      });
+    }
+    engine.setMonitorGain(dbToGain(mix.monitor));
+    engine.setMasterGain(dbToGain(mix.master));
+  }
+
+  /** Loudest current level among a user's visits, from the playback worklet's meters. */
+  levelOf(userId: string): { peak: number; rms: number } | null {
+    const engine = this.#engine;
+    if (!engine) return null;
+    let best: { peak: number; rms: number } | null = null;
+    for (const peerId of this.#peersOf(userId)) {
+      const slot = this.#net.slots.get(peerId);
+      if (slot === undefined) continue;
+      const status = engine.peerStatus(slot);
+      if (!best || status.Peak > best.peak) best = { peak: status.Peak, rms: status.Rms };
+    }
+    return best;
+  }
+
+  inputLevel(): { peak: number; rms: number } | null {
+    return this.#engine?.inputLevel() ?? null;
+  }
+
+  /**
+   * Estimated one-way delay from a player's mouth to our ears, like Jamulus's "overall delay":
+   * half the RTT on the audio channel + our jitter buffer for them + one frame + codec lookahead +
+   * our output device latency + their capture buffering (estimated as our own base latency).
+   */
+  latencyOf(userId: string): number | null {
+    const engine = this.#engine;
+    if (!engine) return null;
+    let best: number | null = null;
+    for (const peerId of this.#peersOf(userId)) {
+      const slot = this.#net.slots.get(peerId);
+      const stats = this.#net.stats(peerId);
+      if (slot === undefined || !stats || stats.rttMs === null || stats.framesReceived === 0) continue;
+      const status = engine.peerStatus(slot);
+      const device = engine.deviceLatencyMs();
+      const codec = stats.codec === 'opus' ? OPUS_LOWDELAY_LOOKAHEAD_MS : 0;
+      const ms =
+        stats.rttMs / 2 + status.DepthMs + this.#settings.frameMs + codec + device.output + device.base;
+      best = best === null ? ms : Math.min(best, ms);
+    }
+    return best;
+  }
+
+  /** Which path a user's audio takes to us: 'opus', 'pcm', or null while nothing arrived. */
+  pathOf(userId: string): TransportCodec | null {
+    for (const peerId of this.#peersOf(userId)) {
+      const codec = this.#net.stats(peerId)?.codec;
+      if (codec) return codec;
+    }
+    return null;
+  }
+
+  /** Raw per-peer counters for diagnostics and tests. */
+  diagnostics(): Array<{
+    peerId: string;
+    userId: string | null;
+    slot: number;
+    framesReceived: number;
+    underruns: number;
+    peak: number;
+  }> {
+    const engine = this.#engine;
+    const users = new Map(this.#presence().map((p) => [p.peerId, p.userId]));
+    return [...this.#net.slots].map(([peerId, slot]) => {
+      const status = engine?.peerStatus(slot);
+      return {
+        peerId,
+        userId: users.get(peerId) ?? null,
+        slot,
+        framesReceived: this.#net.stats(peerId)?.framesReceived ?? 0,
+        underruns: status?.Underruns ?? 0,
+        peak: status?.Peak ?? 0,
+      };
+    });
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const off of this.#offs) off();
+    this.stop();
+    this.events.clear();
+  }
+
+  #peersOf(userId: string): string[] {
+    return this.#presence()
+      .filter((p) => p.userId === userId && !p.self)
+      .map((p) => p.peerId);
+  }
+
+  #peerOfSlot(slot: number): string | undefined {
+    for (const [peerId, s] of this.#net.slots) if (s === slot) return peerId;
+    return undefined;
+  }
+
+  #inputOptions(settings: AudioSettings): InputOptions {
+    return {
+      deviceId: settings.inputDeviceId,
+      channels: settings.channels,
+      voiceProcessing: settings.voiceProcessing,
+    };
+  }
+
+  #setState(state: AudioState): void {
+    this.#state = state;
+    this.events.emit('state', state);
+  }
+}

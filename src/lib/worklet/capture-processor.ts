@@ -1,0 +1,229 @@
+/**
+ * `bandmesh-capture`: frames the microphone input (mono or stereo) into 120/240/480-sample frames and
+ * hands each frame to the encoder Worker through the capture sample ring (which wakes the Worker with
+ * `Atomics.notify`), or, without SharedArrayBuffer, as one `capture-frame` message per frame. It also
+ * meters the input into the status block, can monitor the input straight to its own output at
+ * `MonitorGain` (zero network delay), and, for the latency benchmark, reports impulse onsets.
+ *
+ * The logic lives in {@link CaptureEngine}, a plain class Node tests drive with typed arrays.
+ */
+import { AUDIO_MAX_CHANNELS, AUDIO_MAX_FRAME_SAMPLES, isFrameSamples } from '../protocol/audio-frame.js';
+import {
+  PARAM_BYTES,
+  PARAM_FLOATS,
+  STATUS_BYTES,
+  ParamBlock,
+  ParamGlobal,
+  SampleRing,
+  SampleRingHeader,
+  StatusBlock,
+  StatusFloat,
+  StatusInt,
+  allocateAudioMemory,
+} from '../protocol/audio-layout.js';
+import {
+  AUDIO_WORKLET_VERSION,
+  CAPTURE_PROCESSOR_NAME,
+  STATUS_POST_INTERVAL_MS,
+  WorkletErrorCode,
+  asWorkletCommand,
+  type InitMessage,
+  type WorkletEvent,
+} from '../protocol/audio-worklet.js';
+import { Framer } from './dsp/framer.js';
+import { ImpulseDetector } from './dsp/impulse.js';
+import { Meter, onePoleCoeff } from './dsp/mixer.js';
+import { audioWorkletScope, type AudioBuses, type ProcessorBase } from './scope.js';
+
+export interface CaptureEngineOptions {
+  sampleRate: number;
+  post: (event: WorkletEvent, transfer?: unknown[]) => void;
+}
+
+export class CaptureEngine {
+  private readonly sr: number;
+  private readonly post: CaptureEngineOptions['post'];
+  private readonly framer = new Framer({ frameSamples: 120, channels: 1 });
+  private readonly frame = new Float32Array(AUDIO_MAX_FRAME_SAMPLES * AUDIO_MAX_CHANNELS);
+  private readonly meter: Meter;
+  private readonly impulse = new ImpulseDetector();
+  private readonly smooth: number;
+  private ring: SampleRing | null = null;
+  private status: StatusBlock | null = null;
+  private params: ParamBlock | null = null;
+  private fallback = false;
+  private benchmark = false;
+  private monitor = 0;
+  private statusCountdown = 0;
+
+  constructor(options: CaptureEngineOptions) {
+    this.sr = options.sampleRate;
+    this.post = options.post;
+    this.meter = new Meter(this.sr);
+    this.smooth = onePoleCoeff(0.01, this.sr);
+  }
+
+  handle(data: unknown): void {
+    const m = asWorkletCommand(data);
+    if (!m) {
+      this.post({ type: 'error', code: WorkletErrorCode.BadMessage, message: 'unrecognised message' });
+      return;
+    }
+    if (m.type === 'init') return this.init(m);
+    if (!this.status || !this.params) {
+      this.post({ type: 'error', code: WorkletErrorCode.NotInitialised, message: `${m.type} before init` });
+      return;
+    }
+    switch (m.type) {
+      case 'set-frame-size':
+        if (isFrameSamples(m.frameSamples)) {
+          this.framer.setFrameSamples(m.frameSamples);
+          this.ring?.setShape(this.framer.channels, m.frameSamples);
+        }
+        return;
+      case 'params':
+        if (this.fallback) this.params.floats.set(m.floats.subarray(0, PARAM_FLOATS));
+        return;
+      case 'set-benchmark':
+        this.setBenchmark(m.enabled, m.threshold, m.holdoffMs);
+        return;
+      default:
+        this.post({ type: 'error', code: WorkletErrorCode.BadMessage, message: `${m.type} is for playback` });
+    }
+  }
+
+  private init(m: InitMessage): void {
+    if (m.version !== AUDIO_WORKLET_VERSION) {
+      this.post({
+        type: 'error',
+        code: WorkletErrorCode.VersionMismatch,
+        message: `worklet speaks v${AUDIO_WORKLET_VERSION}, main thread v${m.version}`,
+      });
+      return;
+    }
+    this.fallback = m.fallback || !m.buffers;
+    const b = m.buffers;
+    this.framer.channels = m.channels === 2 ? 2 : 1;
+    this.framer.setFrameSamples(isFrameSamples(m.frameSamples) ? m.frameSamples : 120);
+    this.ring = !this.fallback && b?.capture ? new SampleRing(b.capture) : null;
+    this.ring?.setShape(this.framer.channels, this.framer.frameSamples);
+    this.status = new StatusBlock(!this.fallback && b ? b.status : allocateAudioMemory(STATUS_BYTES, false));
+    this.params = new ParamBlock(
+      !this.fallback && b?.params ? b.params : allocateAudioMemory(PARAM_BYTES, false),
+    );
+    if (this.fallback || !b?.params) this.params.reset();
+    this.setBenchmark(m.benchmark?.enabled ?? false, m.benchmark?.threshold, m.benchmark?.holdoffMs);
+    this.post({ type: 'ready', version: AUDIO_WORKLET_VERSION, processor: CAPTURE_PROCESSOR_NAME });
+  }
+
+  private setBenchmark(enabled: boolean, threshold?: number, holdoffMs?: number): void {
+    this.benchmark = enabled;
+    if (threshold !== undefined) this.impulse.threshold = threshold;
+    if (holdoffMs !== undefined) this.impulse.holdoffSamples = Math.round((holdoffMs * this.sr) / 1000);
+    this.impulse.reset();
+  }
+
+  /** One render quantum: `inputs[0]` is the microphone, `outputs[0]` the monitor. */
+  process(inputs: AudioBuses, outputs: AudioBuses, currentFrame: number): boolean {
+    const input = inputs[0] ?? [];
+    const out = outputs[0];
+    const n = out?.[0]?.length ?? input[0]?.length ?? 128;
+    const status = this.status;
+    if (!status || !this.params) {
+      if (out) for (const ch of out) ch.fill(0);
+      return true;
+    }
+    const ints = status.ints;
+    ints[StatusInt.CaptureBlocks] = (ints[StatusInt.CaptureBlocks]! + 1) | 0;
+
+    const framer = this.framer;
+    framer.push(input, n);
+    const count = framer.frameSamples * framer.channels;
+    for (let start = framer.frameStart; framer.pop(this.frame); start = framer.frameStart) {
+      ints[StatusInt.CaptureFrames] = (ints[StatusInt.CaptureFrames]! + 1) | 0;
+      if (this.ring) this.ring.writeFrame(this.frame, count);
+      else {
+        // Fallback: one message per frame (≤ 400/s at 2.5 ms), never per quantum.
+        const samples = this.frame.slice(0, count);
+        this.post(
+          {
+            type: 'capture-frame',
+            senderTime: start,
+            frameSamples: framer.frameSamples,
+            channels: framer.channels,
+            samples,
+          },
+          [samples.buffer],
+        );
+      }
+    }
+    if (this.ring) ints[StatusInt.CaptureOverflows] = this.ring.header[SampleRingHeader.Overflows]!;
+
+    const in0 = input[0];
+    if (in0) {
+      this.meter.update(in0, n, input[1]);
+      if (this.benchmark) {
+        const idx = this.impulse.process(in0, n);
+        if (idx >= 0) {
+          ints[StatusInt.CaptureImpulses] = (ints[StatusInt.CaptureImpulses]! + 1) | 0;
+          this.post({ type: 'impulse-detected', contextFrame: currentFrame + idx });
+        }
+      }
+    } else this.meter.update(this.frame, 0);
+    status.floats[StatusFloat.CapturePeak] = this.meter.peak;
+    status.floats[StatusFloat.CaptureRms] = this.meter.rms;
+
+    if (out) {
+      const target = this.params.floats[ParamGlobal.MonitorGain]!;
+      const k = this.smooth;
+      for (let c = 0; c < out.length; c++) {
+        const o = out[c]!;
+        const src = input[c] ?? input[0];
+        // Every channel runs the same ramp from the same start; the last one stores where it ended.
+        let g = this.monitor;
+        if (src) {
+          for (let i = 0; i < n; i++) {
+            g += (target - g) * k;
+            o[i] = src[i]! * g;
+          }
+        } else o.fill(0);
+        if (c === out.length - 1) this.monitor = src ? g : target;
+      }
+    }
+    if (this.fallback) this.postStatus(n);
+    return true;
+  }
+
+  private postStatus(n: number): void {
+    this.statusCountdown -= n;
+    if (this.statusCountdown > 0) return;
+    this.statusCountdown = Math.round((STATUS_POST_INTERVAL_MS * this.sr) / 1000);
+    const ints = this.status!.ints.slice();
+    const floats = this.status!.floats.slice();
+    this.post({ type: 'status', ints, floats }, [ints.buffer, floats.buffer]);
+  }
+}
+
+/** Registers `bandmesh-capture` when loaded in an AudioWorkletGlobalScope; a no-op elsewhere. */
+export function registerCaptureProcessor(): void {
+  const scope = audioWorkletScope();
+  if (!scope) return;
+  class CaptureProcessor extends scope.AudioWorkletProcessor {
+    private readonly engine: CaptureEngine;
+    constructor() {
+      super();
+      const port = this.port;
+      this.engine = new CaptureEngine({
+        sampleRate: scope!.sampleRate,
+        post: (event, transfer) => port.postMessage(event, transfer),
+      });
+      port.onmessage = (e) => this.engine.handle(e.data);
+    }
+    process(inputs: AudioBuses, outputs: AudioBuses): boolean {
+      return this.engine.process(inputs, outputs, scope!.currentFrame);
+    }
+  }
+  scope.registerProcessor(CAPTURE_PROCESSOR_NAME, CaptureProcessor as unknown as new () => ProcessorBase);
+}
+
+registerCaptureProcessor();

@@ -47,7 +47,7 @@ describe('audio frame', () => {
     expect([...bytes.subarray(0, 4)]).toEqual([1, 0, 2, 1]);
     expect(bytes[4]).toBe(0xfe);
     expect(bytes[8]).toBe(0xef);
-    expect(bytes[12] | (bytes[13]! << 8)).toBe(240);
+    expect(bytes[12]! | (bytes[13]! << 8)).toBe(240);
     const parsed = readAudioFrame(bytes);
     expect(parsed.ok).toBe(true);
     if (!parsed.ok) return;

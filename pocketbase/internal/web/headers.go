@@ -49,5 +49,15 @@ func setStaticHeaders(h http.Header, r *http.Request, csp string) {
 	if IsStudioPath(r.URL.Path) {
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		h.Set("Cross-Origin-Embedder-Policy", "require-corp")
+	} else if IsAppAsset(r.URL.Path) {
+		// A dedicated Worker started by a cross-origin-isolated page must itself be served with COEP,
+		// or the browser refuses to run it (the studio's audio Worker lives here). On other
+		// responses of this kind the header has no effect.
+		h.Set("Cross-Origin-Embedder-Policy", "require-corp")
 	}
+}
+
+// IsAppAsset tells the SPA's bundled files (scripts, workers, worklets, styles).
+func IsAppAsset(p string) bool {
+	return strings.HasPrefix(p, "/_app/")
 }

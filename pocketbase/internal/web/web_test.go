@@ -117,6 +117,17 @@ func TestStudioPagesAreIsolated(t *testing.T) {
 	}
 }
 
+func TestAppAssetsCarryCOEPForWorkers(t *testing.T) {
+	h := http.Header{}
+	setStaticHeaders(h, httptest.NewRequest("GET", "/_app/immutable/workers/audio-net.worker-x.js", nil), "csp")
+	if h.Get("Cross-Origin-Embedder-Policy") != "require-corp" || h.Get("Cross-Origin-Opener-Policy") != "" {
+		t.Fatalf("worker script headers: %v", h)
+	}
+	if !IsAppAsset("/_app/x.js") || IsAppAsset("/s/_app") {
+		t.Fatal("IsAppAsset")
+	}
+}
+
 func TestFilesPagesAndCaching(t *testing.T) {
 	s := newSite(t)
 	if rec := get(s, "/about", nil); !strings.Contains(rec.Body.String(), "about") {

@@ -76,6 +76,7 @@ export class StudioAudio {
   #state: AudioState = { kind: 'off' };
   #settings: AudioSettings = DEFAULT_AUDIO_SETTINGS;
   #codec: TransportCodec | null = null;
+  #lastError: string | null = null;
   readonly #offs: Array<() => void> = [];
   #disposed = false;
 
@@ -96,6 +97,10 @@ export class StudioAudio {
     this.#offs.push(
       this.#mixer.subscribe(() => this.applyMix()),
       this.#net.events.on('peer-added', () => this.applyMix()),
+      this.#net.events.on('error', ({ code, message }) => {
+        this.#lastError = `${code}: ${message}`;
+        console.warn('audio worker', code, message);
+      }),
       this.#net.events.on('ready', ({ codec }) => {
         this.#codec = codec;
         if (this.#engine) this.#setState({ kind: 'on', codec, shared: this.#engine.shared });
@@ -240,6 +245,11 @@ export class StudioAudio {
     return null;
   }
 
+  /** The last problem the audio Worker reported (it keeps running), for diagnostics. */
+  get lastError(): string | null {
+    return this.#lastError;
+  }
+
   /** Raw per-peer counters for diagnostics and tests. */
   diagnostics(): Array<{
     peerId: string;
@@ -257,9 +267,12 @@ export class StudioAudio {
         peerId,
         userId: users.get(peerId) ?? null,
         slot,
+        framesSent: this.#net.stats(peerId)?.framesSent ?? 0,
         framesReceived: this.#net.stats(peerId)?.framesReceived ?? 0,
+        badFrames: this.#net.stats(peerId)?.badFrames ?? 0,
         underruns: status?.Underruns ?? 0,
         peak: status?.Peak ?? 0,
+        depthMs: status?.DepthMs ?? 0,
       };
     });
   }

@@ -7,7 +7,7 @@
  * The first message to a processor is `init` with {@link AUDIO_WORKLET_VERSION}; a processor that speaks
  * another version answers `error { code: 'version-mismatch' }` and stays silent.
  */
-import type { AudioMemory } from './audio-layout.js';
+import { MAX_PEERS, type AudioMemory } from './audio-layout.js';
 
 export const AUDIO_WORKLET_VERSION = 1;
 export const CAPTURE_PROCESSOR_NAME = 'bandmesh-capture';
@@ -175,5 +175,5 @@ export function asWorkletCommand(data: unknown): WorkletCommand | null {
 }
 
 function isSlot(v: unknown): v is number {
-  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 8;
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < MAX_PEERS;
 }

@@ -35,6 +35,8 @@ import { ImpulseDetector } from './dsp/impulse.js';
 import { Meter, onePoleCoeff } from './dsp/mixer.js';
 import { audioWorkletScope, type AudioBuses, type ProcessorBase } from './scope.js';
 
+const NO_INPUT: Float32Array[] = [];
+
 export interface CaptureEngineOptions {
   sampleRate: number;
   post: (event: WorkletEvent, transfer?: unknown[]) => void;
@@ -125,7 +127,7 @@ export class CaptureEngine {
 
   /** One render quantum: `inputs[0]` is the microphone, `outputs[0]` the monitor. */
   process(inputs: AudioBuses, outputs: AudioBuses, currentFrame: number): boolean {
-    const input = inputs[0] ?? [];
+    const input = inputs[0] ?? NO_INPUT;
     const out = outputs[0];
     const n = out?.[0]?.length ?? input[0]?.length ?? 128;
     const status = this.status;

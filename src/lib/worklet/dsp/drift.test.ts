@@ -23,11 +23,11 @@ describe('DriftEstimator', () => {
 describe('ratioFor', () => {
   it('clamps to ±0.5 % and slews gradually', () => {
     let r = 1;
-    r = ratioFor({ previous: r, driftPpm: 0, errorSamples: 1e6 });
+    r = ratioFor(r, 0, 1e6);
     expect(r).toBeCloseTo(1 + 2e-5, 10);
-    for (let i = 0; i < 1000; i++) r = ratioFor({ previous: r, driftPpm: 0, errorSamples: 1e6 });
+    for (let i = 0; i < 1000; i++) r = ratioFor(r, 0, 1e6);
     expect(r).toBe(1 + MAX_RATIO_DEVIATION);
-    for (let i = 0; i < 1000; i++) r = ratioFor({ previous: r, driftPpm: -100, errorSamples: 0 });
+    for (let i = 0; i < 1000; i++) r = ratioFor(r, -100, 0);
     expect(r).toBeCloseTo(1 - 100e-6, 9);
   });
 });

@@ -79,22 +79,21 @@ export const MAX_RATIO_DEVIATION = 0.005;
 
 /**
  * Next playback ratio. `errorSamples` = current depth − target depth (positive: too deep → play faster).
- * `kp` per sample of error; `maxStep` limits the change per call (per render quantum).
+ * `kp` per sample of error; `maxStep` limits the change per call (per render quantum). Positional
+ * arguments rather than an options object: this runs every quantum for every peer and must not allocate.
  */
-export function ratioFor(options: {
-  previous: number;
-  driftPpm: number;
-  errorSamples: number;
-  kp?: number;
-  maxStep?: number;
-}): number {
-  const kp = options.kp ?? 1 / 96000;
-  const maxStep = options.maxStep ?? 2e-5;
-  let want = 1 + options.driftPpm * 1e-6 + kp * options.errorSamples;
+export function ratioFor(
+  previous: number,
+  driftPpm: number,
+  errorSamples: number,
+  kp = 1 / 96000,
+  maxStep = 2e-5,
+): number {
+  let want = 1 + driftPpm * 1e-6 + kp * errorSamples;
   if (want > 1 + MAX_RATIO_DEVIATION) want = 1 + MAX_RATIO_DEVIATION;
   if (want < 1 - MAX_RATIO_DEVIATION) want = 1 - MAX_RATIO_DEVIATION;
-  const d = want - options.previous;
-  return options.previous + (d > maxStep ? maxStep : d < -maxStep ? -maxStep : d);
+  const d = want - previous;
+  return previous + (d > maxStep ? maxStep : d < -maxStep ? -maxStep : d);
 }
 
 const CAP = 4096;

@@ -19,7 +19,8 @@ const max = (a: number[]) => Math.max(...a);
 const min = (a: number[]) => Math.min(...a);
 const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
 
-describe('JitterBuffer on simulated networks', () => {
+// Pure arithmetic: ~5 s in all unloaded (30 simulated minutes take ~3 s); generous timeouts for busy CI.
+describe('JitterBuffer on simulated networks', { timeout: 60_000 }, () => {
   it('clean network, 2.5 ms frames: shrinks to the floor and never underruns', () => {
     const { jb, targets } = run({ seconds: 60 });
     expect(jb.underruns).toBe(0);
@@ -106,11 +107,29 @@ describe('JitterBuffer on simulated networks', () => {
     expect(Math.abs(mean(depths.slice(10)) - 20)).toBeLessThan(1);
   });
 
-  it('resynchronises on a sender restart and keeps playing', () => {
-    const { jb } = run({ seconds: 40, jitterMs: 0.3, restartAtSeconds: 20 });
+  it('resynchronises on a sender restart and keeps playing without a click', () => {
+    const sine = (i: number) => 0.5 * Math.sin((2 * Math.PI * 220 * i) / 48000);
+    let prev = 0;
+    let worst = 0;
+    const { jb } = run({
+      seconds: 40,
+      jitterMs: 0.3,
+      restartAtSeconds: 20,
+      signal: sine,
+      onBlock: (l, b) => {
+        if (b < 375) prev = l[127]!;
+        else
+          for (let i = 0; i < 128; i++) {
+            worst = Math.max(worst, Math.abs(l[i]! - prev));
+            prev = l[i]!;
+          }
+      },
+    });
     expect(jb.resyncs).toBe(1);
     expect(jb.active).toBe(true);
     expect(jb.late).toBe(0);
+    // The sine's own largest step is 0.0144; a click would be ~0.5.
+    expect(worst).toBeLessThan(0.04);
   });
 
   it('works with 10 ms frames', () => {

@@ -253,7 +253,7 @@ export class JitterBuffer {
       }
     }
     this.lastErr = err;
-    this.ratio = ratioFor({ previous: this.ratio, driftPpm: this.drift.ppm(this.sr), errorSamples: err });
+    this.ratio = ratioFor(this.ratio, this.drift.ppm(this.sr), err);
     while (this.resampler.needed(n, this.ratio) > 0) this.popFrame();
     this.resampler.read(out, n, this.ratio);
   }
@@ -335,12 +335,26 @@ export class JitterBuffer {
     }
   }
 
+  /**
+   * (Re)starts the stream at `seq`. A fresh stream starts with `target` of silence; a running one keeps
+   * its not-yet-played audio and concealment state, so the old tail plays out and the render loop
+   * inserts concealment up to the target: a restart is a crossfade, not a click.
+   */
   private resync(seq: number, senderTime: number, frameSamples: number, now: number): void {
-    if (this.started) this.resyncs++;
-    const keepK = this.started ? this.targetK : this.initialK;
     const wasStarted = this.started;
-    this.reset();
-    this.targetK = keepK;
+    if (wasStarted) {
+      this.resyncs++;
+      this.slotValid.fill(0);
+      this.playedSeq.fill(-1);
+      this.rate.fill(0);
+      this.inLate.fill(0);
+    } else {
+      const keepK = this.targetK;
+      this.reset();
+      this.targetK = keepK;
+    }
+    // The sender's timeline moved: its clock offset (and our regression's intercept) starts over.
+    this.drift.reset();
     this.started = true;
     this.frame = frameSamples;
     this.startSeq = seq;
@@ -352,7 +366,6 @@ export class JitterBuffer {
     this.floor = 0;
     this.lastArrival = now;
     this.lastLateSeq = -2;
-    if (wasStarted) this.drift.reset();
-    this.resampler.writeSilence(this.depthSamples() + JB_LOOKAHEAD_SAMPLES);
+    if (!wasStarted) this.resampler.writeSilence(this.depthSamples() + JB_LOOKAHEAD_SAMPLES);
   }
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   PACKET_RINGS_BYTES,
   PARAM_BYTES,
@@ -15,8 +15,8 @@ import {
   StatusInt,
 } from '../protocol/audio-layout.js';
 import { AUDIO_WORKLET_VERSION, type WorkletEvent } from '../protocol/audio-worklet.js';
-import { CaptureEngine } from './capture-processor.js';
-import { PlaybackEngine } from './playback-processor.js';
+import { CaptureEngine, registerCaptureProcessor } from './capture-processor.js';
+import { PlaybackEngine, registerPlaybackProcessor } from './playback-processor.js';
 
 const SR = 48000;
 const tone = (i: number) => 0.5 * Math.sin((2 * Math.PI * 440 * i) / SR);
@@ -323,5 +323,40 @@ describe('CaptureEngine', () => {
         .filter((e) => e.type === 'capture-frame')
         .every((f) => f.type === 'capture-frame' && f.frameSamples === 480),
     ).toBe(true);
+  });
+});
+
+describe('registration', () => {
+  it('registers both processors when loaded in a worklet scope, and the registered class pumps audio', () => {
+    const registered = new Map<
+      string,
+      new () => { port: { onmessage: ((e: { data: unknown }) => void) | null } }
+    >();
+    const posted: unknown[] = [];
+    vi.stubGlobal('sampleRate', SR);
+    vi.stubGlobal('currentFrame', 0);
+    vi.stubGlobal(
+      'AudioWorkletProcessor',
+      class {
+        port = { postMessage: (m: unknown) => void posted.push(m), onmessage: null };
+      },
+    );
+    vi.stubGlobal('registerProcessor', (name: string, ctor: never) => void registered.set(name, ctor));
+    try {
+      registerPlaybackProcessor();
+      registerCaptureProcessor();
+      expect([...registered.keys()]).toEqual(['bandmesh-playback', 'bandmesh-capture']);
+      const node = new (registered.get('bandmesh-playback')!)() as unknown as {
+        port: { onmessage: (e: { data: unknown }) => void };
+        process: (i: unknown, o: Float32Array[][]) => boolean;
+      };
+      node.port.onmessage({
+        data: { type: 'init', version: AUDIO_WORKLET_VERSION, fallback: true, frameSamples: 120 },
+      });
+      expect(node.process([], stereoOut())).toBe(true);
+      expect(posted[0]).toMatchObject({ type: 'ready', processor: 'bandmesh-playback' });
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });

@@ -4,6 +4,22 @@ import { mustRun } from './run.mjs';
 
 export const chromiumPath = process.env.BANDMESH_CHROMIUM ?? '/usr/bin/chromium';
 
+/** Flags for Debian's Chromium on this kind of machine: headless, fake media, loopback WebRTC. */
+export const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+  '--autoplay-policy=no-user-gesture-required',
+  '--allow-loopback-in-peer-connection',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+];
+
 /**
  * Debian's Chromium drives the browser tests (Playwright never downloads a browser here).
  * As root it is installed with apt; otherwise the exact command is printed.

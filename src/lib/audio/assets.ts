@@ -10,5 +10,8 @@ export function audioAssets(): {
   workletUrls: { capture: string; playback: string };
   createWorker: () => Worker;
 } {
-  return { workletUrls: { capture: captureUrl, playback: playbackUrl }, createWorker: () => new AudioNetWorker() };
+  return {
+    workletUrls: { capture: captureUrl, playback: playbackUrl },
+    createWorker: () => new AudioNetWorker(),
+  };
 }

@@ -7,6 +7,7 @@ import { MAX_PEERS } from '../protocol/audio-layout';
 import {
   AUDIO_WORKER_VERSION,
   type FromAudioWorker,
+  type Impairment,
   type PeerLinkStats,
   type SendSettings,
   type ToAudioWorker,

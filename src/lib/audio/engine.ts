@@ -21,7 +21,7 @@ import {
   type PeerStatus,
 } from '../protocol/audio-layout';
 import { AUDIO_SAMPLE_RATE } from '../protocol/audio-frame';
-import type { SendSettings } from '../protocol/audio-worker';
+import type { Impairment, SendSettings } from '../protocol/audio-worker';
 import { Emitter } from '../util/emitter';
 import type { AudioNetClient } from './audio-net-client';
 import { openInput, type InputOptions } from './devices';
@@ -39,6 +39,7 @@ export interface AudioEngineOptions {
   input: InputOptions;
   workletUrls: { capture: string; playback: string };
   benchmark?: boolean;
+  impairment?: Impairment | null;
 }
 
 export class AudioEngine {

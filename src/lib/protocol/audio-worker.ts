@@ -20,6 +20,24 @@ export interface SendSettings {
   fec: boolean;
 }
 
+/** Emulated network trouble on the receive side of every peer's audio channel. */
+export interface Impairment {
+  /** Fraction of frames dropped at random, 0…1. */
+  lossRate: number;
+  /** Each frame is delayed by a uniform random 0…2×jitterMs, so arrival jitter is ±jitterMs. */
+  jitterMs: number;
+}
+
+/** Parses `loss:1,jitter:2` (percent, ms); null when absent or malformed. */
+export function parseImpairment(text: string | null): Impairment | null {
+  if (!text) return null;
+  const fields = new Map(text.split(',').map((part) => part.split(':') as [string, string]));
+  const loss = Number(fields.get('loss') ?? 0);
+  const jitter = Number(fields.get('jitter') ?? 0);
+  if (!(loss >= 0 && loss <= 100 && jitter >= 0 && jitter <= 100)) return null;
+  return { lossRate: loss / 100, jitterMs: jitter };
+}
+
 // ---- main → worker -----------------------------------------------------------------------------
 
 export type ToAudioWorker =
@@ -31,9 +49,9 @@ export type ToAudioWorker =
       packetMemory: AudioMemory;
       /** True when the memories are SharedArrayBuffers; else frames/packets go through the ports. */
       shared: boolean;
-      capturePort?: MessagePort;
-      playbackPort?: MessagePort;
       settings: SendSettings;
+      /** Benchmarks only: emulate a bad network on receive (random loss, uniform extra delay). */
+      impairment?: Impairment;
     }
   | { type: 'settings'; settings: SendSettings }
   /** Transferred in the task that created it; `channel` is absent when the transfer failed (see `frame`). */

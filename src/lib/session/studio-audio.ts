@@ -7,7 +7,7 @@ import type { AudioNetClient } from '../audio/audio-net-client';
 import { AudioEngine } from '../audio/engine';
 import type { InputOptions } from '../audio/devices';
 import { AUDIO_SAMPLE_RATE } from '../protocol/audio-frame';
-import type { SendSettings, TransportCodec } from '../protocol/audio-worker';
+import type { Impairment, SendSettings, TransportCodec } from '../protocol/audio-worker';
 import { DEFAULT_SOURCE_MIX, type MixerDoc } from '../sync/mixer-doc';
 import type { PresentPeer } from '../sync/presence';
 import { Emitter } from '../util/emitter';
@@ -72,6 +72,7 @@ export class StudioAudio {
   readonly #presence: () => PresentPeer[];
   readonly #assets: AudioAssets;
   readonly #benchmark: boolean;
+  readonly #impairment: Impairment | null;
   #engine: AudioEngine | null = null;
   #state: AudioState = { kind: 'off' };
   #settings: AudioSettings = DEFAULT_AUDIO_SETTINGS;
@@ -87,6 +88,7 @@ export class StudioAudio {
     presence: () => PresentPeer[];
     assets: AudioAssets;
     benchmark?: boolean;
+    impairment?: Impairment | null;
   }) {
     this.#net = options.net;
     this.#mixer = options.mixer;
@@ -94,6 +96,7 @@ export class StudioAudio {
     this.#presence = options.presence;
     this.#assets = options.assets;
     this.#benchmark = options.benchmark === true;
+    this.#impairment = options.impairment ?? null;
     this.#offs.push(
       this.#mixer.subscribe(() => this.applyMix()),
       this.#net.events.on('peer-added', () => this.applyMix()),
@@ -133,6 +136,7 @@ export class StudioAudio {
         input: this.#inputOptions(settings),
         workletUrls: this.#assets.workletUrls,
         benchmark: this.#benchmark,
+        impairment: this.#impairment,
       });
       if (this.#disposed) {
         engine.dispose();

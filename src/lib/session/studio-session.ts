@@ -7,6 +7,7 @@ import { AudioNetClient } from '../audio/audio-net-client';
 import { Mesh } from '../net/mesh';
 import { PeerLink } from '../net/peer-link';
 import { SignalingClient, type SignalingState, type SocketLike } from '../net/signaling-client';
+import type { Impairment } from '../protocol/audio-worker';
 import { studioTopic, type TicketResponse } from '../protocol/ticket';
 import { MixerDoc, rolesFromPresence } from '../sync/mixer-doc';
 import type { Presence, PresentPeer } from '../sync/presence';
@@ -28,7 +29,7 @@ export interface StudioSessionOptions {
   /** What this player shows to the others. */
   me: Omit<Presence, 'peerId' | 'joinedAt'>;
   /** The audio network Worker and worklet modules (bundler assets, passed in by the page). */
-  audio: AudioAssets & { createWorker(): Worker; benchmark?: boolean };
+  audio: AudioAssets & { createWorker(): Worker; benchmark?: boolean; impairment?: Impairment | null };
   createSocket?: (url: string) => SocketLike;
 }
 
@@ -80,6 +81,7 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     presence: () => sync.presence(),
     assets: options.audio,
     benchmark: options.audio.benchmark === true,
+    impairment: options.audio.impairment ?? null,
   });
   sync.events.on('presence', () => {
     mixer.recheck();

@@ -13,6 +13,7 @@ import {
 import {
   AUDIO_WORKER_VERSION,
   type FromAudioWorker,
+  type Impairment,
   type SendSettings,
   type ToAudioWorker,
 } from '../../protocol/audio-worker';
@@ -30,6 +31,7 @@ export class AudioNet {
   #capture: SampleRing | null = null;
   #rings: PacketRing[] = [];
   #shared = false;
+  #impairment: Impairment | null = null;
   #encoder: FrameEncoder | null = null;
   #settings: SendSettings | null = null;
   #sending = true;
@@ -89,6 +91,7 @@ export class AudioNet {
     }
     this.#capture = new SampleRing(message.captureMemory);
     this.#shared = message.shared;
+    this.#impairment = message.impairment ?? null;
     this.#rings = Array.from({ length: MAX_PEERS }, (_, p) => PacketRing.forPeer(message.packetMemory, p));
     await this.#configure(message.settings);
     this.#timers.push(setInterval(() => this.#ping(), PING_INTERVAL_MS));
@@ -175,7 +178,15 @@ export class AudioNet {
     if (channel) {
       channel.binaryType = 'arraybuffer';
       channel.onmessage = ({ data }) => {
-        if (data instanceof ArrayBuffer) stream.receive(new Uint8Array(data));
+        if (!(data instanceof ArrayBuffer)) return;
+        const impairment = this.#impairment;
+        if (!impairment) {
+          stream.receive(new Uint8Array(data));
+          return;
+        }
+        // Benchmark shim: lose some frames, hold the rest back by a random delay (reorders too).
+        if (Math.random() < impairment.lossRate) return;
+        setTimeout(() => stream.receive(new Uint8Array(data)), Math.random() * 2 * impairment.jitterMs);
       };
     }
     this.#peers.set(peerKey, { stream, slot });

@@ -1,0 +1,213 @@
+/**
+ * `npm run bench:latency`: one-way mouth-to-ear latency of the real app in headless Chromium on
+ * loopback, for each transport and band size, in one run.
+ *
+ * Every player's fake microphone plays a click every 500 ms (a WAV this script writes). The capture
+ * worklet time-stamps each click as it enters the graph; each receiver's playback worklet time-stamps it
+ * as it leaves that sender's jitter buffer (the output, before the device); both clocks are the machine's
+ * wall clock (performance.timeOrigin + the AudioContext's output timestamps), so differences are one-way
+ * delays. Underruns come from the jitter buffers' counters, CPU from /proc for the whole browser.
+ *
+ * Options: --seconds N (measured per row, default 20), --peers 2,4, --rows opus-2.5,opus-5,...
+ * Writes bench/results/latency-<timestamp>.json and prints a table.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, tmpdir, release } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium } from '@playwright/test';
+import { chromiumArgs, chromiumPath, ensureChromium } from '../scripts/lib/chromium.mjs';
+import { at } from '../scripts/lib/paths.mjs';
+import { authInitScript, createStudio, joinStudio, signUpUser } from '../scripts/lib/pb-rest.mjs';
+import { setup } from '../scripts/lib/setup.mjs';
+import { startStack } from '../scripts/lib/stack.mjs';
+import { treeCpuSeconds } from './lib/cpu.mjs';
+import { writeImpulseWav } from './lib/impulses.mjs';
+import { longestGapMs, matchLatencies, percentile } from './lib/stats.mjs';
+
+const PERIOD_MS = 500;
+const ROWS = {
+  'opus-2.5': { transport: 'opus', frameMs: 2.5 },
+  'opus-5': { transport: 'opus', frameMs: 5 },
+  'opus-10': { transport: 'opus', frameMs: 10 },
+  'pcm-2.5': { transport: 'pcm', frameMs: 2.5 },
+  'opus-2.5-impaired': { transport: 'opus', frameMs: 2.5, impair: 'loss:1,jitter:2' },
+};
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '20' },
+    peers: { type: 'string', default: '2,4' },
+    rows: { type: 'string', default: Object.keys(ROWS).join(',') },
+  },
+});
+const seconds = Math.max(5, Math.min(300, Number(values.seconds) || 20));
+const peerCounts = values.peers
+  .split(',')
+  .map(Number)
+  .filter((n) => n >= 2 && n <= 6);
+const rowNames = values.rows.split(',').filter((name) => name in ROWS);
+
+await setup();
+await ensureChromium();
+const work = mkdtempSync(join(tmpdir(), 'bandmesh-bench-'));
+const wav = join(work, 'impulses.wav');
+writeImpulseWav(wav, { periodMs: PERIOD_MS });
+const stack = await startStack({
+  httpPort: 18190,
+  relayPort: 18191,
+  dataDir: join(work, 'pb_data'),
+  quiet: true,
+});
+const browser = await chromium.launch({
+  executablePath: chromiumPath,
+  args: [...chromiumArgs, `--use-file-for-fake-audio-capture=${wav}`],
+});
+const browserPid = browser.process?.()?.pid;
+const results = [];
+
+try {
+  for (const peers of peerCounts) {
+    for (const name of rowNames) {
+      const row = ROWS[name];
+      process.stdout.write(`measuring ${name} with ${peers} peers for ${seconds} s… `);
+      const result = await measure({ ...row, name, peers });
+      results.push(result);
+      console.log(`p50 ${fmt(result.p50Ms)} ms, p95 ${fmt(result.p95Ms)} ms, ${result.samples} samples`);
+    }
+  }
+} finally {
+  await browser.close();
+  await stack.stop();
+  rmSync(work, { recursive: true, force: true });
+}
+
+const machine = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  kernel: release(),
+  node: process.version,
+  chromium: browser.version(),
+};
+mkdirSync(at('bench', 'results'), { recursive: true });
+const file = at('bench', 'results', `latency-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify({ machine, seconds, rows: results }, null, 2));
+printTable(results);
+console.log(
+  `\nmachine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Chromium ${machine.chromium}`,
+);
+console.log(`written: ${file}`);
+
+async function measure({ name, transport, frameMs, impair, peers }) {
+  const players = [];
+  for (let i = 0; i < peers; i++) players.push(await signUpUser(stack.url, { name: `Bench${i}` }));
+  const slug = `bench-${Date.now().toString(36)}`;
+  await createStudio(stack.url, players[0], { name: `Bench ${name}`, slug });
+  for (const player of players.slice(1)) await joinStudio(stack.url, player, slug);
+
+  const contexts = [];
+  const pages = [];
+  const query = `bench=1${impair ? `&impair=${impair}` : ''}`;
+  for (const player of players) {
+    const context = await browser.newContext({ baseURL: stack.url });
+    await context.addInitScript(authInitScript(player));
+    const page = await context.newPage();
+    await page.goto(`/s/${slug}?${query}`);
+    await page.waitForFunction(() => 'audio' in (window.__bandmesh ?? {}) || window.__bandmesh);
+    contexts.push(context);
+    pages.push(page);
+  }
+  const settings = {
+    codec: transport,
+    frameMs,
+    channels: 1,
+    bitrate: 96_000,
+    fec: false,
+    voiceProcessing: false,
+  };
+  for (const page of pages) await page.evaluate((s) => window.__bandmesh.start(s), settings);
+  // Wait for every pair to carry audio, then let the jitter buffers settle.
+  for (const page of pages) {
+    await page.waitForFunction(
+      (n) => window.__bandmesh.diagnostics().filter((d) => d.framesReceived > 0).length === n,
+      peers - 1,
+      { timeout: 30_000 },
+    );
+  }
+  await sleep(4000);
+  const before = await Promise.all(pages.map((p) => p.evaluate(() => window.__bandmesh.diagnostics())));
+  await Promise.all(pages.map((p) => p.evaluate(() => (window.__bandmesh.impulses.length = 0))));
+  const cpu0 = browserPid ? treeCpuSeconds(browserPid) : 0;
+  const t0 = Date.now();
+  await sleep(seconds * 1000);
+  const wall = (Date.now() - t0) / 1000;
+  const cpuPct = browserPid ? ((treeCpuSeconds(browserPid) - cpu0) / wall) * 100 : Number.NaN;
+  const snapshots = await Promise.all(
+    pages.map((p) =>
+      p.evaluate(() => ({
+        peerId: window.__bandmesh.peerId,
+        impulses: window.__bandmesh.impulses.slice(),
+        diagnostics: window.__bandmesh.diagnostics(),
+      })),
+    ),
+  );
+  for (const context of contexts) await context.close();
+
+  const latencies = [];
+  let maxGapMs = 0;
+  for (const receiver of snapshots) {
+    for (const sender of snapshots) {
+      if (sender === receiver) continue;
+      const sent = sender.impulses.filter((i) => !i.peerId);
+      const heard = receiver.impulses.filter((i) => i.peerId === sender.peerId);
+      latencies.push(...matchLatencies(sent, heard));
+      maxGapMs = Math.max(maxGapMs, longestGapMs(heard, PERIOD_MS));
+    }
+  }
+  const underruns = snapshots.reduce(
+    (sum, s, i) =>
+      sum +
+      s.diagnostics.reduce(
+        (acc, d) => acc + d.underruns - (before[i].find((b) => b.peerId === d.peerId)?.underruns ?? 0),
+        0,
+      ),
+    0,
+  );
+  const streams = peers * (peers - 1);
+  return {
+    transport: name,
+    frameMs,
+    peers,
+    p50Ms: round(percentile(latencies, 50)),
+    p95Ms: round(percentile(latencies, 95)),
+    maxMs: round(latencies.length ? Math.max(...latencies) : Number.NaN),
+    underrunsPerMin: round(underruns / streams / (wall / 60)),
+    cpuPct: round(cpuPct),
+    samples: latencies.length,
+    expectedSamples: Math.floor((wall * 1000) / PERIOD_MS) * streams,
+    maxGapMs: round(maxGapMs),
+  };
+}
+
+function printTable(rows) {
+  console.log(
+    '\n| transport | frame ms | peers | p50 ms | p95 ms | max ms | underruns/min/stream | browser CPU % | samples |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    console.log(
+      `| ${r.transport} | ${r.frameMs} | ${r.peers} | ${fmt(r.p50Ms)} | ${fmt(r.p95Ms)} | ${fmt(r.maxMs)} | ${fmt(r.underrunsPerMin)} | ${fmt(r.cpuPct)} | ${r.samples}/${r.expectedSamples} |`,
+    );
+  }
+}
+
+function round(x) {
+  return Number.isFinite(x) ? Math.round(x * 10) / 10 : null;
+}
+function fmt(x) {
+  return x === null || x === undefined ? '—' : String(x);
+}
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -22,6 +22,7 @@ export interface AudioNetEvents extends Record<string, unknown> {
   ready: { codec: SendSettings['codec']; opusSupported: boolean };
   packet: Extract<FromAudioWorker, { type: 'packet' }>;
   error: { code: string; message: string };
+  trace: Extract<FromAudioWorker, { type: 'trace' }>;
 }
 
 export class AudioNetClient {
@@ -120,6 +121,17 @@ export class AudioNetClient {
     this.events.emit('peer-removed', { peerKey, slot });
   }
 
+  /** Benchmarks: every peer's recorded arrivals (see `trace` in init). */
+  dumpTrace(): Promise<Extract<FromAudioWorker, { type: 'trace' }>> {
+    return new Promise((resolve) => {
+      const off = this.events.on('trace', (trace) => {
+        off();
+        resolve(trace);
+      });
+      this.#post({ type: 'dump-trace' });
+    });
+  }
+
   /** Fallback: a captured frame from the capture worklet's port. */
   relayCaptureFrame(frame: {
     senderTime: number;
@@ -169,6 +181,9 @@ export class AudioNetClient {
         return;
       case 'error':
         this.events.emit('error', { code: message.code, message: message.message });
+        return;
+      case 'trace':
+        this.events.emit('trace', message);
         return;
     }
   }

@@ -121,6 +121,8 @@ export class AudioEngine {
       packetMemory: memory.packets,
       shared: this.shared,
       settings: options.send,
+      ...(options.impairment ? { impairment: options.impairment } : {}),
+      trace: options.benchmark === true,
     });
     for (const [peerKey, slot] of options.net.slots) this.#playback.post({ type: 'add-peer', slot, peerKey });
     this.#offs.push(

@@ -52,7 +52,10 @@ export type ToAudioWorker =
       settings: SendSettings;
       /** Benchmarks only: emulate a bad network on receive (random loss, uniform extra delay). */
       impairment?: Impairment;
+      /** Benchmarks only: record every frame's arrival for `dump-trace`. */
+      trace?: boolean;
     }
+  | { type: 'dump-trace' }
   | { type: 'settings'; settings: SendSettings }
   /** Transferred in the task that created it; `channel` is absent when the transfer failed (see `frame`). */
   | { type: 'add-peer'; peerKey: string; slot: number; channel?: RTCDataChannel }
@@ -99,4 +102,6 @@ export type FromAudioWorker =
       flags: number;
       pcm: Float32Array;
     }
-  | { type: 'error'; code: string; message: string };
+  | { type: 'error'; code: string; message: string }
+  /** Arrival traces: per peer, triples of (arrival ms, seq, senderTime) in arrival order. */
+  | { type: 'trace'; peers: Array<{ peerKey: string; triples: Float64Array }> };

@@ -249,6 +249,12 @@ export class StudioAudio {
     return null;
   }
 
+  /** Benchmarks: recorded arrival traces, by peer id (only when started with `benchmark`). */
+  async arrivalTraces(): Promise<Record<string, number[]>> {
+    const trace = await this.#net.dumpTrace();
+    return Object.fromEntries(trace.peers.map((p) => [p.peerKey, Array.from(p.triples)]));
+  }
+
   /** The last problem the audio Worker reported (it keeps running), for diagnostics. */
   get lastError(): string | null {
     return this.#lastError;

@@ -32,6 +32,7 @@ export class AudioNet {
   #rings: PacketRing[] = [];
   #shared = false;
   #impairment: Impairment | null = null;
+  #trace = false;
   #encoder: FrameEncoder | null = null;
   #settings: SendSettings | null = null;
   #sending = true;
@@ -69,6 +70,15 @@ export class AudioNet {
       case 'sending':
         this.#sending = message.enabled;
         return;
+      case 'dump-trace':
+        this.#post({
+          type: 'trace',
+          peers: [...this.#peers.values()].map(({ stream }) => ({
+            peerKey: stream.peerKey,
+            triples: stream.trace(),
+          })),
+        });
+        return;
       case 'dispose':
         this.dispose();
         return;
@@ -92,6 +102,8 @@ export class AudioNet {
     this.#capture = new SampleRing(message.captureMemory);
     this.#shared = message.shared;
     this.#impairment = message.impairment ?? null;
+    this.#trace = message.trace === true;
+    if (this.#trace) for (const { stream } of this.#peers.values()) stream.recordTrace();
     this.#rings = Array.from({ length: MAX_PEERS }, (_, p) => PacketRing.forPeer(message.packetMemory, p));
     await this.#configure(message.settings);
     this.#timers.push(setInterval(() => this.#ping(), PING_INTERVAL_MS));
@@ -189,6 +201,7 @@ export class AudioNet {
         setTimeout(() => stream.receive(new Uint8Array(data)), Math.random() * 2 * impairment.jitterMs);
       };
     }
+    if (this.#trace) stream.recordTrace();
     this.#peers.set(peerKey, { stream, slot });
   }
 

@@ -15,6 +15,8 @@ import {
 import type { SendSettings } from '../../protocol/audio-worker';
 
 const US_PER_SAMPLE = 1e6 / AUDIO_SAMPLE_RATE;
+/** Frames the encoder may hold before we skip input: each queued frame is a frame of added delay. */
+const MAX_QUEUED_FRAMES = 2;
 
 export interface FrameEncoderOptions {
   settings: SendSettings;
@@ -32,6 +34,8 @@ export class FrameEncoder {
   /** Interleaving buffer for AudioData input (planar layout: channel after channel). */
   readonly #planar = new Float32Array(480 * 2);
   encodeErrors = 0;
+  /** Frames dropped because the encoder had fallen behind. */
+  skippedFrames = 0;
 
   constructor(options: FrameEncoderOptions) {
     this.#options = options;
@@ -67,6 +71,11 @@ export class FrameEncoder {
       return;
     }
     if (this.#opus.state !== 'configured') return;
+    // A backlog in the encoder is latency: drop the frame (the receivers conceal it) rather than queue it.
+    if (this.#opus.encodeQueueSize > MAX_QUEUED_FRAMES) {
+      this.skippedFrames++;
+      return;
+    }
     for (let c = 0; c < channels; c++)
       this.#planar.set(planes[c]!.subarray(0, frameSamples), c * frameSamples);
     const data = new AudioData({

@@ -23,6 +23,9 @@ export interface FrameTransport {
 /** Skip a frame rather than queue it behind this much (≈ 20 frames of Opus at 2.5 ms). */
 const MAX_BUFFERED_BYTES = 16 * 1024;
 const RTT_SMOOTHING = 0.2;
+const MAX_QUEUED_FRAMES = 3;
+/** Two minutes of 2.5 ms frames. */
+const TRACE_FRAMES = 48_000;
 const US_PER_SAMPLE = 1e6 / AUDIO_SAMPLE_RATE;
 
 export class PeerStream {
@@ -39,16 +42,31 @@ export class PeerStream {
   #rtt: number | null = null;
   #codec: TransportCodec | null = null;
   #closed = false;
+  /** Benchmark arrival trace: (arrival ms, seq, senderTime) triples, at most TRACE_FRAMES frames. */
+  #trace: Float64Array | null = null;
+  #traced = 0;
   framesSent = 0;
   framesReceived = 0;
   badFrames = 0;
   skippedSends = 0;
+  /** Frames not decoded because the decoder had fallen behind. */
+  skippedFrames = 0;
 
   constructor(options: { peerKey: string; transport: FrameTransport; sink: PacketSink; now: () => number }) {
     this.peerKey = options.peerKey;
     this.#transport = options.transport;
     this.#sink = options.sink;
     this.#now = options.now;
+  }
+
+  /** Starts recording arrivals (benchmarks): at most TRACE_FRAMES, then recording stops. */
+  recordTrace(): void {
+    this.#trace ??= new Float64Array(TRACE_FRAMES * 3);
+  }
+
+  /** The arrivals recorded so far (a copy). */
+  trace(): Float64Array {
+    return this.#trace ? this.#trace.slice(0, this.#traced * 3) : new Float64Array(0);
   }
 
   send(bytes: Uint8Array): void {
@@ -81,6 +99,10 @@ export class PeerStream {
     }
     const { header, payload } = frame;
     this.framesReceived++;
+    if (this.#trace && this.#traced < TRACE_FRAMES) {
+      this.#trace.set([this.#now(), header.seq, header.senderTime], this.#traced * 3);
+      this.#traced++;
+    }
     const meta: PacketMeta = {
       seq: header.seq,
       senderTime: header.senderTime,
@@ -138,6 +160,11 @@ export class PeerStream {
     const decoder = this.#opusDecoder(meta.channels);
     if (!decoder) {
       this.badFrames++;
+      return;
+    }
+    // A decoder that has fallen behind adds delay to every later frame: skip, the jitter buffer conceals.
+    if (decoder.decodeQueueSize > MAX_QUEUED_FRAMES) {
+      this.skippedFrames++;
       return;
     }
     const timestamp = Math.round(meta.senderTime * US_PER_SAMPLE);

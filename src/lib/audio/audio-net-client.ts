@@ -57,6 +57,8 @@ export class AudioNetClient {
     packetMemory: AudioMemory;
     shared: boolean;
     settings: SendSettings;
+    impairment?: Impairment;
+    trace?: boolean;
   }) {
     this.#post({ type: 'init', version: AUDIO_WORKER_VERSION, ...options });
   }

@@ -21,7 +21,7 @@ import { at } from '../scripts/lib/paths.mjs';
 import { authInitScript, createStudio, joinStudio, signUpUser } from '../scripts/lib/pb-rest.mjs';
 import { setup } from '../scripts/lib/setup.mjs';
 import { startStack } from '../scripts/lib/stack.mjs';
-import { treeCpuSeconds } from './lib/cpu.mjs';
+import { childPids, treeCpuSeconds } from './lib/cpu.mjs';
 import { writeImpulseWav } from './lib/impulses.mjs';
 import { longestGapMs, matchLatencies, percentile } from './lib/stats.mjs';
 
@@ -63,7 +63,8 @@ const browser = await chromium.launch({
   executablePath: chromiumPath,
   args: [...chromiumArgs, `--use-file-for-fake-audio-capture=${wav}`],
 });
-const browserPid = browser.process?.()?.pid;
+// Playwright starts Chromium as a child of this process (PocketBase and the relay are children too).
+const browserPid = childPids(process.pid, /chrom/i)[0];
 const results = [];
 
 try {

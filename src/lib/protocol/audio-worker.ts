@@ -82,6 +82,10 @@ export interface PeerLinkStats {
   framesSent: number;
   framesReceived: number;
   badFrames: number;
+  /** Frames not decoded because the decoder had fallen behind. */
+  skippedFrames: number;
+  /** Frames decoded into the packet ring. */
+  framesDecoded: number;
   codec: TransportCodec | null;
 }
 

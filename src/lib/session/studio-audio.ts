@@ -280,6 +280,8 @@ export class StudioAudio {
         framesSent: this.#net.stats(peerId)?.framesSent ?? 0,
         framesReceived: this.#net.stats(peerId)?.framesReceived ?? 0,
         badFrames: this.#net.stats(peerId)?.badFrames ?? 0,
+        skippedFrames: this.#net.stats(peerId)?.skippedFrames ?? 0,
+        framesDecoded: this.#net.stats(peerId)?.framesDecoded ?? 0,
         underruns: status?.Underruns ?? 0,
         peak: status?.Peak ?? 0,
         depthMs: status?.DepthMs ?? 0,

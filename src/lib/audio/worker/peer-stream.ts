@@ -23,7 +23,8 @@ export interface FrameTransport {
 /** Skip a frame rather than queue it behind this much (≈ 20 frames of Opus at 2.5 ms). */
 const MAX_BUFFERED_BYTES = 16 * 1024;
 const RTT_SMOOTHING = 0.2;
-const MAX_QUEUED_FRAMES = 3;
+/** Frames inside the decoder at once; each is a frame of added delay. */
+const MAX_IN_FLIGHT_FRAMES = 3;
 /** Two minutes of 2.5 ms frames. */
 const TRACE_FRAMES = 48_000;
 const US_PER_SAMPLE = 1e6 / AUDIO_SAMPLE_RATE;
@@ -36,8 +37,12 @@ export class PeerStream {
   readonly #planes = [new Float32Array(480), new Float32Array(480)];
   #decoder: AudioDecoder | null = null;
   #decoderChannels = 0;
-  /** Metadata of frames inside the decoder, by chunk timestamp (µs of sender time). */
-  readonly #pending = new Map<number, PacketMeta>();
+  /**
+   * Metadata of the frames inside the decoder, in decode order. Opus gives exactly one output per
+   * packet, in order; output timestamps are the decoder's own running count (they drift from ours
+   * after a gap), so outputs are matched by order, not by timestamp.
+   */
+  readonly #pending: PacketMeta[] = [];
   #pingId = 0;
   #rtt: number | null = null;
   #codec: TransportCodec | null = null;
@@ -51,6 +56,7 @@ export class PeerStream {
   skippedSends = 0;
   /** Frames not decoded because the decoder had fallen behind. */
   skippedFrames = 0;
+  framesDecoded = 0;
 
   constructor(options: { peerKey: string; transport: FrameTransport; sink: PacketSink; now: () => number }) {
     this.peerKey = options.peerKey;
@@ -114,6 +120,7 @@ export class PeerStream {
     if (header.codec === AudioCodec.Pcm16) {
       this.#codec = 'pcm';
       decodePcm16(payload, header.channels, this.#planes);
+      this.framesDecoded++;
       this.#sink(meta, this.#planes);
       return;
     }
@@ -128,6 +135,8 @@ export class PeerStream {
       framesSent: this.framesSent,
       framesReceived: this.framesReceived,
       badFrames: this.badFrames,
+      skippedFrames: this.skippedFrames,
+      framesDecoded: this.framesDecoded,
       codec: this.#codec,
     };
   }
@@ -135,7 +144,7 @@ export class PeerStream {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#pending.clear();
+    this.#pending.length = 0;
     if (this.#decoder && this.#decoder.state !== 'closed') this.#decoder.close();
     this.#decoder = null;
     this.#transport.close();
@@ -163,17 +172,16 @@ export class PeerStream {
       return;
     }
     // A decoder that has fallen behind adds delay to every later frame: skip, the jitter buffer conceals.
-    if (decoder.decodeQueueSize > MAX_QUEUED_FRAMES) {
+    // (decodeQueueSize counts only frames not yet handed to the codec; `pending` counts all in flight.)
+    if (decoder.decodeQueueSize > 0 || this.#pending.length >= MAX_IN_FLIGHT_FRAMES) {
       this.skippedFrames++;
       return;
     }
     const timestamp = Math.round(meta.senderTime * US_PER_SAMPLE);
-    this.#pending.set(timestamp, meta);
-    if (this.#pending.size > 64) this.#pending.delete(this.#pending.keys().next().value!);
     try {
       decoder.decode(new EncodedAudioChunk({ type: 'key', timestamp, data: payload }));
+      this.#pending.push(meta);
     } catch {
-      this.#pending.delete(timestamp);
       this.badFrames++;
     }
   }
@@ -183,6 +191,7 @@ export class PeerStream {
       return this.#decoder;
     }
     if (this.#decoder && this.#decoder.state !== 'closed') this.#decoder.close();
+    this.#pending.length = 0; // frames of the old decoder will never come out
     if (typeof AudioDecoder === 'undefined') return null;
     const decoder = new AudioDecoder({
       output: (data) => this.#onDecoded(data),
@@ -197,9 +206,8 @@ export class PeerStream {
 
   #onDecoded(data: AudioData): void {
     try {
-      const meta = this.#pending.get(data.timestamp);
+      const meta = this.#pending.shift();
       if (!meta || this.#closed) return;
-      this.#pending.delete(data.timestamp);
       const frames = Math.min(data.numberOfFrames, 480);
       const channels = Math.min(data.numberOfChannels, 2);
       for (let c = 0; c < channels; c++) {
@@ -209,6 +217,7 @@ export class PeerStream {
           frameCount: frames,
         });
       }
+      this.framesDecoded++;
       this.#sink({ ...meta, frameSamples: frames, channels }, this.#planes);
     } finally {
       data.close();

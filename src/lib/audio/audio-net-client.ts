@@ -18,7 +18,7 @@ import { Emitter } from '../util/emitter';
 export interface AudioNetEvents extends Record<string, unknown> {
   'peer-added': { peerKey: string; slot: number };
   'peer-removed': { peerKey: string; slot: number };
-  stats: { peers: PeerLinkStats[] };
+  stats: { peers: PeerLinkStats[]; framesCaptured: number; encoderSkipped: number };
   ready: { codec: SendSettings['codec']; opusSupported: boolean };
   packet: Extract<FromAudioWorker, { type: 'packet' }>;
   error: { code: string; message: string };
@@ -171,7 +171,11 @@ export class AudioNetClient {
         return;
       case 'stats':
         this.#stats = new Map(message.peers.map((p) => [p.peerKey, p]));
-        this.events.emit('stats', { peers: message.peers });
+        this.events.emit('stats', {
+          peers: message.peers,
+          framesCaptured: message.framesCaptured,
+          encoderSkipped: message.encoderSkipped,
+        });
         return;
       case 'send': {
         const channel = this.#relayed.get(message.peerKey);

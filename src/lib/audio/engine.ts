@@ -158,6 +158,11 @@ export class AudioEngine {
     this.#paramsChanged();
   }
 
+  /** Changes the capture frame size live (the Worker's encoder must be reconfigured to match). */
+  setFrameSamples(frameSamples: number): void {
+    this.#capture.post({ type: 'set-frame-size', frameSamples });
+  }
+
   setInputGainDb(db: number): void {
     this.#inputGain.gain.setTargetAtTime(10 ** (db / 20), this.context.currentTime, 0.02);
   }

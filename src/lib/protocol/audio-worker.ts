@@ -91,7 +91,14 @@ export interface PeerLinkStats {
 
 export type FromAudioWorker =
   | { type: 'ready'; codec: TransportCodec; opusSupported: boolean }
-  | { type: 'stats'; peers: PeerLinkStats[]; encodeErrors: number }
+  | {
+      type: 'stats';
+      peers: PeerLinkStats[];
+      encodeErrors: number;
+      /** Frames captured, and those the encoder skipped because it had fallen behind (totals). */
+      framesCaptured: number;
+      encoderSkipped: number;
+    }
   /** Fallback: bytes to send on a channel the main thread kept. */
   | { type: 'send'; peerKey: string; bytes: ArrayBuffer }
   /** No shared memory: a decoded packet for the playback worklet (planar PCM), relayed by the engine. */

@@ -11,6 +11,7 @@ import type { Impairment, SendSettings, TransportCodec } from '../protocol/audio
 import { DEFAULT_SOURCE_MIX, type MixerDoc } from '../sync/mixer-doc';
 import type { PresentPeer } from '../sync/presence';
 import { Emitter } from '../util/emitter';
+import { FrameSizePolicy } from './frame-size-policy';
 
 export interface AudioSettings {
   codec: TransportCodec;
@@ -21,6 +22,8 @@ export interface AudioSettings {
   fec: boolean;
   voiceProcessing: boolean;
   inputDeviceId?: string | undefined;
+  /** Step up from the chosen frame size when this machine cannot keep up (see FrameSizePolicy). */
+  autoFrame: boolean;
 }
 
 export const DEFAULT_AUDIO_SETTINGS: AudioSettings = {
@@ -30,6 +33,7 @@ export const DEFAULT_AUDIO_SETTINGS: AudioSettings = {
   bitrate: 96_000,
   fec: false,
   voiceProcessing: false,
+  autoFrame: true,
 };
 
 export interface AudioAssets {
@@ -78,6 +82,7 @@ export class StudioAudio {
   #settings: AudioSettings = DEFAULT_AUDIO_SETTINGS;
   #codec: TransportCodec | null = null;
   #lastError: string | null = null;
+  #policy: FrameSizePolicy | null = null;
   readonly #offs: Array<() => void> = [];
   #disposed = false;
 
@@ -104,6 +109,7 @@ export class StudioAudio {
         this.#lastError = `${code}: ${message}`;
         console.warn('audio worker', code, message);
       }),
+      this.#net.events.on('stats', (stats) => this.#adaptFrameSize(stats)),
       this.#net.events.on('ready', ({ codec }) => {
         this.#codec = codec;
         if (this.#engine) this.#setState({ kind: 'on', codec, shared: this.#engine.shared });
@@ -143,6 +149,7 @@ export class StudioAudio {
         return;
       }
       this.#engine = engine;
+      this.#policy = new FrameSizePolicy(performance.now() / 1000);
       engine.events.on('impulse', ({ slot, epochMs }) => {
         const peerId = slot === undefined ? undefined : this.#peerOfSlot(slot);
         this.events.emit('impulse', { ...(peerId ? { peerId } : {}), epochMs });
@@ -160,9 +167,14 @@ export class StudioAudio {
     this.#settings = settings;
     const engine = this.#engine;
     if (!engine) return;
-    if (previous.frameMs !== settings.frameMs || previous.channels !== settings.channels) {
-      await this.start(settings); // the worklets' frame shape changes: rebuild the graph
+    if (previous.channels !== settings.channels) {
+      await this.start(settings); // the capture node's channel count is fixed: rebuild the graph
       return;
+    }
+    if (previous.frameMs !== settings.frameMs) {
+      // Live: the capture worklet reframes, the encoder follows, receivers' jitter buffers resync.
+      engine.setFrameSamples(sendSettingsFor(settings).frameSamples);
+      this.#policy = new FrameSizePolicy(performance.now() / 1000);
     }
     this.#net.configure(sendSettingsFor(settings));
     if (
@@ -176,6 +188,7 @@ export class StudioAudio {
   stop(): void {
     this.#engine?.dispose();
     this.#engine = null;
+    this.#policy = null;
     if (this.#state.kind !== 'off') this.#setState({ kind: 'off' });
   }
 
@@ -295,6 +308,22 @@ export class StudioAudio {
     for (const off of this.#offs) off();
     this.stop();
     this.events.clear();
+  }
+
+  #adaptFrameSize(stats: {
+    peers: Array<{ skippedFrames: number }>;
+    framesCaptured: number;
+    encoderSkipped: number;
+  }) {
+    const policy = this.#policy;
+    if (!policy || !this.#settings.autoFrame || this.#state.kind !== 'on') return;
+    const skipped = stats.encoderSkipped + stats.peers.reduce((sum, p) => sum + p.skippedFrames, 0);
+    const next = policy.observe(performance.now() / 1000, this.#settings.frameMs, {
+      captured: stats.framesCaptured,
+      skipped,
+      streams: stats.peers.length,
+    });
+    if (next !== null) void this.update({ ...this.#settings, frameMs: next });
   }
 
   #peersOf(userId: string): string[] {

@@ -125,6 +125,7 @@ function readSettings(storage: Storage | null): Partial<AudioSettings> | null {
     if (v.frameMs === 2.5 || v.frameMs === 5 || v.frameMs === 10) out.frameMs = v.frameMs;
     if (v.channels === 1 || v.channels === 2) out.channels = v.channels;
     if (typeof v.voiceProcessing === 'boolean') out.voiceProcessing = v.voiceProcessing;
+    if (typeof v.autoFrame === 'boolean') out.autoFrame = v.autoFrame;
     if (typeof v.inputDeviceId === 'string') out.inputDeviceId = v.inputDeviceId;
     return out;
   } catch {

@@ -37,6 +37,9 @@ export class AudioNet {
   #settings: SendSettings | null = null;
   #sending = true;
   #senderTime = 0;
+  #framesCaptured = 0;
+  /** Skips of encoders already replaced (settings changes). */
+  #encoderSkipped = 0;
   #timers: ReturnType<typeof setInterval>[] = [];
   #disposed = false;
   readonly #interleaved = new Float32Array(480 * 2);
@@ -118,6 +121,7 @@ export class AudioNet {
       ...settings,
       codec: settings.codec === 'opus' && opusSupported ? 'opus' : 'pcm',
     };
+    this.#encoderSkipped += this.#encoder?.skippedFrames ?? 0;
     this.#encoder?.dispose();
     this.#settings = effective;
     this.#encoder = new FrameEncoder({
@@ -164,6 +168,7 @@ export class AudioNet {
     senderTime: number,
   ): void {
     const settings = this.#settings;
+    this.#framesCaptured++;
     // A frame of another shape than the encoder's (settings changing) is skipped, not mangled.
     if (!settings || !this.#sending || frameSamples !== settings.frameSamples) return;
     for (let i = 0; i < frameSamples; i++) {
@@ -250,6 +255,8 @@ export class AudioNet {
       type: 'stats',
       peers: [...this.#peers.values()].map(({ stream }) => stream.stats()),
       encodeErrors: this.#encoder?.encodeErrors ?? 0,
+      framesCaptured: this.#framesCaptured,
+      encoderSkipped: this.#encoderSkipped + (this.#encoder?.skippedFrames ?? 0),
     });
   }
 }

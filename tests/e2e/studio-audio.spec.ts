@@ -112,3 +112,40 @@ test('three players hear each other, share mixes, and leave without a trace', as
     .poll(async () => (await heardFrom(boPage)).sort(), { timeout: 20_000 })
     .toEqual([ids[0]!, ids[2]!].sort());
 });
+
+test('a denied or missing microphone is explained, and the studio keeps working', async ({
+  browser,
+  baseURL,
+}) => {
+  const [ada, bo] = await Promise.all([
+    signUpUser(baseURL!, { name: 'Ada', instrument: 'bass' }),
+    signUpUser(baseURL!, { name: 'Bo', instrument: 'drums' }),
+  ]);
+  const slug = `nomic-${Date.now().toString(36)}`;
+  await createStudio(baseURL!, ada, { name: 'No mic', slug });
+  await joinStudio(baseURL!, bo, slug);
+
+  for (const [errorName, message] of [
+    ['NotAllowedError', /Microphone access was denied/],
+    ['NotFoundError', /No microphone was found/],
+  ] as const) {
+    const context = await browser.newContext({ baseURL });
+    await context.addInitScript(authInitScript(ada));
+    // The browser's own permission prompt cannot be answered "no" in this headless setup: make
+    // getUserMedia fail the way a browser does when the player says no or has no microphone.
+    await context.addInitScript(
+      `navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('refused', '${errorName}'));`,
+    );
+    const page = await context.newPage();
+    await page.goto(`/s/${slug}`);
+    await page.getByRole('button', { name: 'Start audio' }).click();
+    await expect(page.getByRole('alert')).toHaveText(message);
+    await expect(page.getByRole('button', { name: 'Start audio' })).toBeEnabled();
+    await expect(page.getByTestId('connection-status')).toHaveText(/Connected/);
+    await context.close();
+  }
+
+  // Someone with a microphone still gets in and starts audio in the same studio.
+  const boPage = await openStudio(browser, baseURL!, bo, slug);
+  await expect(boPage.getByTestId('audio-status')).toContainText('On');
+});

@@ -126,6 +126,9 @@ function readSettings(storage: Storage | null): Partial<AudioSettings> | null {
     if (v.channels === 1 || v.channels === 2) out.channels = v.channels;
     if (typeof v.voiceProcessing === 'boolean') out.voiceProcessing = v.voiceProcessing;
     if (typeof v.autoFrame === 'boolean') out.autoFrame = v.autoFrame;
+    if (v.bitrate === 64_000 || v.bitrate === 96_000 || v.bitrate === 128_000 || v.bitrate === 192_000) {
+      out.bitrate = v.bitrate;
+    }
     if (typeof v.inputDeviceId === 'string') out.inputDeviceId = v.inputDeviceId;
     return out;
   } catch {

@@ -3,6 +3,7 @@
  * per peer and every peer's lossy audio channel (transferred to it). Nothing else crosses this boundary.
  */
 import type { AudioMemory } from './audio-layout.js';
+import type { PacketMessage } from './audio-worklet.js';
 
 export const AUDIO_WORKER_VERSION = 1;
 
@@ -62,6 +63,11 @@ export type ToAudioWorker =
   /** Fallback when a channel could not be transferred: the main thread relays what arrives. */
   | { type: 'frame'; peerKey: string; bytes: ArrayBuffer }
   | { type: 'remove-peer'; peerKey: string }
+  /**
+   * Which path a pair's audio takes. On `track` (a WebRTC audio track carries it instead) the Worker
+   * neither sends frames to that peer nor delivers what still arrives; RTT probes go on. Default `data`.
+   */
+  | { type: 'peer-path'; peerKey: string; path: 'data' | 'track' }
   /** No shared memory: a captured frame, relayed from the capture worklet (interleaved). */
   | {
       type: 'capture-frame';
@@ -101,18 +107,8 @@ export type FromAudioWorker =
     }
   /** Fallback: bytes to send on a channel the main thread kept. */
   | { type: 'send'; peerKey: string; bytes: ArrayBuffer }
-  /** No shared memory: a decoded packet for the playback worklet (planar PCM), relayed by the engine. */
-  | {
-      type: 'packet';
-      slot: number;
-      seq: number;
-      senderTime: number;
-      arrivalTime: number;
-      frameSamples: number;
-      channels: number;
-      flags: number;
-      pcm: Float32Array;
-    }
+  /** No shared memory: a decoded packet, relayed by the engine to the playback worklet as it is. */
+  | PacketMessage
   | { type: 'error'; code: string; message: string }
   /** Arrival traces: per peer, triples of (arrival ms, seq, senderTime) in arrival order. */
   | { type: 'trace'; peers: Array<{ peerKey: string; triples: Float64Array }> };

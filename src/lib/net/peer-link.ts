@@ -7,11 +7,15 @@
  * is handed to `onAudioChannel` in the task that creates it, so the owner can transfer it to a Worker
  * (Chromium allows the transfer only then). The initiator creates both at once, which starts the
  * negotiation; the other side creates them when the first offer arrives.
+ * The fallback audio path adds the microphone's track (`addAudioTrack`); every offer and answer is
+ * created explicitly and munged for 10 ms Opus packets (see sdp.ts) before it is set, and remote tracks
+ * come out as `track` events with the receiver's jitter buffer target at its minimum.
  * Invariants: signals are applied strictly in arrival order (one promise chain); `close` is emitted
  * exactly once, after which the link holds no connection, channel or timer.
  */
 import type { PeerSignal } from '../protocol/mesh-signal';
 import { Emitter } from '../util/emitter';
+import { tuneOpusSdp } from './sdp';
 
 export const RELIABLE_CHANNEL = { label: 'bandmesh-reliable', id: 0 } as const;
 export const AUDIO_CHANNEL = { label: 'bandmesh-audio', id: 1 } as const;
@@ -20,6 +24,8 @@ export interface PeerLinkEvents extends Record<string, unknown> {
   open: undefined;
   message: Uint8Array;
   close: { reason: string };
+  /** A remote audio track (fallback audio path). */
+  track: MediaStreamTrack;
 }
 
 export interface PeerLinkOptions {
@@ -46,6 +52,7 @@ export class PeerLink {
   #ignoreOffer = false;
   #signalChain: Promise<void> = Promise.resolve();
   #recoveryTimer: ReturnType<typeof setTimeout> | null = null;
+  #audioSender: RTCRtpSender | null = null;
   #closed = false;
 
   constructor(options: PeerLinkOptions) {
@@ -58,6 +65,13 @@ export class PeerLink {
       options.sendSignal({ kind: 'candidate', candidate: candidate ? candidate.toJSON() : null });
     this.#pc.onnegotiationneeded = () => void this.#negotiate();
     this.#pc.onconnectionstatechange = () => this.#onConnectionState();
+    this.#pc.ontrack = ({ track, receiver }) => {
+      if (track.kind !== 'audio') return;
+      // Chromium: play out as early as possible (the default target adds tens of ms).
+      const tunable = receiver as RTCRtpReceiver & { jitterBufferTarget?: number | null };
+      if ('jitterBufferTarget' in tunable) tunable.jitterBufferTarget = 0;
+      this.events.emit('track', track);
+    };
     if (options.initiator) this.#createChannels();
   }
 
@@ -75,6 +89,28 @@ export class PeerLink {
     if (!channel || channel.readyState !== 'open') return false;
     channel.send(bytes as Uint8Array<ArrayBuffer>);
     return true;
+  }
+
+  /**
+   * Sends `track` to this peer (fallback audio path), or swaps it in place of the one sent. Adding
+   * renegotiates through perfect negotiation; replacing does not.
+   */
+  addAudioTrack(track: MediaStreamTrack): void {
+    if (this.#closed) return;
+    if (this.#audioSender) {
+      if (this.#audioSender.track !== track)
+        void this.#audioSender.replaceTrack(track).catch((e: unknown) => this.#reportError(e));
+      return;
+    }
+    this.#audioSender = this.#pc.addTrack(track);
+  }
+
+  /** Stops sending the audio track (renegotiates; the transceiver stays, receive-only). */
+  removeAudioTrack(): void {
+    const sender = this.#audioSender;
+    this.#audioSender = null;
+    if (!sender || this.#closed) return;
+    this.#pc.removeTrack(sender);
   }
 
   /** Applies a description or candidate from the remote peer, in order. */
@@ -95,7 +131,9 @@ export class PeerLink {
       channel.close();
     }
     const pc = this.#pc;
+    this.#audioSender = null;
     pc.onicecandidate = pc.onnegotiationneeded = pc.onconnectionstatechange = null;
+    pc.ontrack = null;
     pc.close();
     this.events.emit('close', { reason });
     this.events.clear();
@@ -121,7 +159,8 @@ export class PeerLink {
     if (description.type === 'offer') {
       // The offer carries the SCTP association: creating the channels now needs no renegotiation.
       if (!this.#channel) this.#createChannels();
-      await pc.setLocalDescription();
+      const answer = await pc.createAnswer();
+      await pc.setLocalDescription({ type: 'answer', sdp: tuneOpusSdp(answer.sdp ?? '') });
       this.#sendDescription();
     }
   }
@@ -130,10 +169,16 @@ export class PeerLink {
     if (this.#closed) return;
     try {
       this.#makingOffer = true;
-      await this.#pc.setLocalDescription();
+      const pc = this.#pc;
+      const offer = await pc.createOffer();
+      // A remote offer was applied meanwhile (we are polite, or it is an answer's turn): that exchange
+      // goes first, and negotiationneeded fires again once the state is stable.
+      if (pc.signalingState !== 'stable' || this.#closed) return;
+      await pc.setLocalDescription({ type: 'offer', sdp: tuneOpusSdp(offer.sdp ?? '') });
       this.#sendDescription();
     } catch (error) {
-      this.#reportError(error);
+      // Same race, lost inside setLocalDescription: not an error, the pending exchange wins.
+      if (this.#pc.signalingState === 'stable') this.#reportError(error);
     } finally {
       this.#makingOffer = false;
     }

@@ -1,6 +1,13 @@
 /** What each player shares about itself while in a studio (awareness state). Never persisted. */
 import { isStudioRole, type StudioRole } from '../protocol/ticket';
 
+/**
+ * How a pair's audio can travel: `data` = our own Opus/PCM frames over a lossy data channel (needs
+ * WebCodecs Opus and transferable data channels), `track` = a tuned WebRTC audio track.
+ */
+export const AUDIO_PATHS = ['data', 'track'] as const;
+export type AudioPath = (typeof AUDIO_PATHS)[number];
+
 export interface Presence {
   /** Mesh peer id of this visit (one per tab). */
   peerId: string;
@@ -10,6 +17,8 @@ export interface Presence {
   role: StudioRole;
   /** ms since epoch when this visit joined: orders the list stably. */
   joinedAt: number;
+  /** Audio paths this visit can use; absent from older clients (they know only `data`). */
+  audioPaths?: AudioPath[];
 }
 
 export interface PresentPeer extends Presence {
@@ -33,6 +42,15 @@ export function isPresence(value: unknown): value is Presence {
     isShortText(v.name) &&
     isShortText(v.instrument) &&
     isStudioRole(v.role) &&
-    typeof v.joinedAt === 'number'
+    typeof v.joinedAt === 'number' &&
+    (v.audioPaths === undefined || isAudioPathList(v.audioPaths))
+  );
+}
+
+function isAudioPathList(value: unknown): value is AudioPath[] {
+  return (
+    Array.isArray(value) &&
+    value.length <= AUDIO_PATHS.length &&
+    value.every((path) => (AUDIO_PATHS as readonly unknown[]).includes(path))
   );
 }

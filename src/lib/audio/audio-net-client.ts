@@ -108,6 +108,11 @@ export class AudioNetClient {
     return release;
   }
 
+  /** Tells the Worker whether a peer's audio uses our data path or a WebRTC track (see ToAudioWorker). */
+  setPeerPath(peerKey: string, path: 'data' | 'track'): void {
+    if (this.#slots.has(peerKey)) this.#post({ type: 'peer-path', peerKey, path });
+  }
+
   removePeer(peerKey: string): void {
     const slot = this.#slots.get(peerKey);
     if (slot === undefined) return;

@@ -6,6 +6,8 @@
  * Data path: mic → input gain → CaptureNode → (sample ring) → Worker: encode once, send to all peers
  * → (their Workers decode into packet rings) → PlaybackNode: jitter buffers + personal mix → speakers.
  * The CaptureNode's output is the direct monitor (own input at zero network delay).
+ * Fallback path (per pair, see session/audio-paths.ts): the microphone track itself is sent on the
+ * pair's RTCPeerConnection (`inputTrack`), and remote tracks play through `receiveTrack`.
  */
 import {
   allocateAudioMemory,
@@ -26,18 +28,21 @@ import { Emitter } from '../util/emitter';
 import type { AudioNetClient } from './audio-net-client';
 import { openInput, type InputOptions } from './devices';
 import { CaptureNode, PlaybackNode } from './nodes';
+import { TrackReceiver } from './track-receiver';
 
 export interface AudioEngineEvents extends Record<string, unknown> {
   /** Benchmark: an impulse entered our capture (`slot` absent) or left a peer's jitter buffer. */
   impulse: { slot?: number; epochMs: number };
   error: { code: string; message: string };
+  /** The microphone was reopened: senders of the old track should switch to this one. */
+  input: { track: MediaStreamTrack | null };
 }
 
 export interface AudioEngineOptions {
   net: AudioNetClient;
   send: SendSettings;
   input: InputOptions;
-  workletUrls: { capture: string; playback: string };
+  workletUrls: { capture: string; playback: string; detector: string };
   benchmark?: boolean;
   impairment?: Impairment | null;
 }
@@ -55,6 +60,8 @@ export class AudioEngine {
   #source: MediaStreamAudioSourceNode;
   #stream: MediaStream;
   #input: InputOptions;
+  readonly #benchmark: boolean;
+  readonly #receivers = new Set<TrackReceiver>();
   readonly #offs: Array<() => void> = [];
   #disposed = false;
 
@@ -66,6 +73,8 @@ export class AudioEngine {
       await Promise.all([
         context.audioWorklet.addModule(options.workletUrls.capture),
         context.audioWorklet.addModule(options.workletUrls.playback),
+        // Only the benchmark listens to remote tracks for impulses.
+        ...(options.benchmark ? [context.audioWorklet.addModule(options.workletUrls.detector)] : []),
       ]);
       const stream = await openInput(options.input);
       if (context.state !== 'running') await context.resume();
@@ -81,6 +90,7 @@ export class AudioEngine {
     this.#net = options.net;
     this.#stream = stream;
     this.#input = options.input;
+    this.#benchmark = options.benchmark === true;
     this.shared = typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated === true;
     const memory = {
       capture: allocateAudioMemory(SAMPLE_RING_BYTES, this.shared),
@@ -180,6 +190,39 @@ export class AudioEngine {
     this.#input = input;
     this.#source = this.context.createMediaStreamSource(stream);
     this.#source.connect(this.#inputGain);
+    this.events.emit('input', { track: this.inputTrack });
+  }
+
+  /** The microphone's track, as opened (the fallback path sends it as is). */
+  get inputTrack(): MediaStreamTrack | null {
+    return this.#stream.getAudioTracks()[0] ?? null;
+  }
+
+  /**
+   * Plays a remote player's WebRTC audio track (fallback path) into this context; `slot` is that
+   * player's peer slot, which names it in `impulse` events. The engine disposes it on dispose().
+   */
+  receiveTrack(slot: number, track: MediaStreamTrack): TrackReceiver {
+    const receiver = new TrackReceiver({
+      context: this.context,
+      track,
+      ...(this.#benchmark
+        ? {
+            detect: {
+              onImpulse: (frame: number) =>
+                this.events.emit('impulse', { slot, epochMs: this.#contextFrameToEpochMs(frame, false) }),
+            },
+          }
+        : {}),
+    });
+    this.#receivers.add(receiver);
+    return receiver;
+  }
+
+  /** Releases a receiver made by receiveTrack. */
+  releaseTrack(receiver: TrackReceiver): void {
+    this.#receivers.delete(receiver);
+    receiver.dispose();
   }
 
   get input(): InputOptions {
@@ -213,6 +256,8 @@ export class AudioEngine {
     if (this.#disposed) return;
     this.#disposed = true;
     for (const off of this.#offs) off();
+    for (const receiver of this.#receivers) receiver.dispose();
+    this.#receivers.clear();
     this.#source.disconnect();
     this.#inputGain.disconnect();
     this.#capture.dispose();

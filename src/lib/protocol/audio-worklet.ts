@@ -12,6 +12,16 @@ import { MAX_PEERS, type AudioMemory } from './audio-layout.js';
 export const AUDIO_WORKLET_VERSION = 1;
 export const CAPTURE_PROCESSOR_NAME = 'bandmesh-capture';
 export const PLAYBACK_PROCESSOR_NAME = 'bandmesh-playback';
+/**
+ * Benchmark helper of the fallback (WebRTC track) path: watches one remote track for impulses and posts
+ * only `impulse-detected` (without `slot`: the main-thread wrapper knows whose track it watches).
+ * It takes no commands; its options come as `processorOptions` ({@link DetectorOptions}).
+ */
+export const DETECTOR_PROCESSOR_NAME = 'bandmesh-detector';
+export interface DetectorOptions {
+  threshold?: number;
+  holdoffMs?: number;
+}
 /** Fallback status posts at most this often (ms of audio time). */
 export const STATUS_POST_INTERVAL_MS = 50;
 

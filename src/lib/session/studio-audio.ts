@@ -2,6 +2,8 @@
  * The audio side of one studio visit: starts and stops the engine, keeps the engine's personal mix in
  * step with this player's mix in the shared MixerDoc, and answers per-player questions for the UI
  * (level, path, estimated one-way delay). The session owns it; dispose() stops everything once.
+ * Pairs that cannot both use the data path (or are forced off it) use a WebRTC audio track instead:
+ * see TrackPaths; the personal mix covers both kinds of peer.
  */
 import type { AudioNetClient } from '../audio/audio-net-client';
 import { AudioEngine } from '../audio/engine';
@@ -9,9 +11,11 @@ import type { InputOptions } from '../audio/devices';
 import { AUDIO_SAMPLE_RATE } from '../protocol/audio-frame';
 import type { Impairment, SendSettings, TransportCodec } from '../protocol/audio-worker';
 import { DEFAULT_SOURCE_MIX, type MixerDoc } from '../sync/mixer-doc';
-import type { PresentPeer } from '../sync/presence';
+import type { AudioPath, PresentPeer } from '../sync/presence';
 import { Emitter } from '../util/emitter';
+import { advertisedPaths, detectDataPath } from './audio-paths';
 import { FrameSizePolicy } from './frame-size-policy';
+import { TrackPaths, type TrackLink } from './track-paths';
 
 export interface AudioSettings {
   codec: TransportCodec;
@@ -24,6 +28,8 @@ export interface AudioSettings {
   inputDeviceId?: string | undefined;
   /** Step up from the chosen frame size when this machine cannot keep up (see FrameSizePolicy). */
   autoFrame: boolean;
+  /** `track` forces the WebRTC audio track path with every peer (for comparison); absent = `auto`. */
+  transport?: 'auto' | 'track';
 }
 
 export const DEFAULT_AUDIO_SETTINGS: AudioSettings = {
@@ -37,7 +43,7 @@ export const DEFAULT_AUDIO_SETTINGS: AudioSettings = {
 };
 
 export interface AudioAssets {
-  workletUrls: { capture: string; playback: string };
+  workletUrls: { capture: string; playback: string; detector: string };
 }
 
 export type AudioState =
@@ -49,6 +55,8 @@ export type AudioState =
 export interface StudioAudioEvents extends Record<string, unknown> {
   state: AudioState;
   impulse: { peerId?: string; epochMs: number };
+  /** The audio paths this player can use changed: advertise them in presence. */
+  paths: AudioPath[];
 }
 
 /** Lookahead of Opus in CELT low-delay mode (2.5 ms); PCM has none. */
@@ -83,6 +91,10 @@ export class StudioAudio {
   #codec: TransportCodec | null = null;
   #lastError: string | null = null;
   #policy: FrameSizePolicy | null = null;
+  readonly #tracks: TrackPaths;
+  readonly #forceTrack: boolean;
+  /** Null until detection finishes (the data path is assumed meanwhile). */
+  #dataCapable: boolean | null = null;
   readonly #offs: Array<() => void> = [];
   #disposed = false;
 
@@ -94,6 +106,8 @@ export class StudioAudio {
     assets: AudioAssets;
     benchmark?: boolean;
     impairment?: Impairment | null;
+    /** Use the track path with every peer, whatever the settings say. */
+    forceTrack?: boolean;
   }) {
     this.#net = options.net;
     this.#mixer = options.mixer;
@@ -102,9 +116,24 @@ export class StudioAudio {
     this.#assets = options.assets;
     this.#benchmark = options.benchmark === true;
     this.#impairment = options.impairment ?? null;
+    this.#forceTrack = options.forceTrack === true;
+    this.#tracks = new TrackPaths({
+      net: this.#net,
+      presence: this.#presence,
+      onChange: () => this.applyMix(),
+    });
+    void detectDataPath().then((capable) => {
+      if (this.#disposed) return;
+      this.#dataCapable = capable;
+      this.#advertise();
+    });
     this.#offs.push(
       this.#mixer.subscribe(() => this.applyMix()),
-      this.#net.events.on('peer-added', () => this.applyMix()),
+      this.#net.events.on('peer-added', () => {
+        this.#tracks.resendPaths();
+        this.#tracks.reconcile();
+        this.applyMix();
+      }),
       this.#net.events.on('error', ({ code, message }) => {
         this.#lastError = `${code}: ${message}`;
         console.warn('audio worker', code, message);
@@ -129,11 +158,29 @@ export class StudioAudio {
     return this.#engine;
   }
 
+  /** The audio paths this player advertises (see audio-paths.ts). */
+  get paths(): AudioPath[] {
+    const forced = this.#forceTrack || this.#settings.transport === 'track';
+    return advertisedPaths({ data: this.#dataCapable ?? true }, forced);
+  }
+
+  /** Registers a peer link for the track path; returns the function to call when it closes. */
+  addLink(link: TrackLink): () => void {
+    return this.#tracks.addLink(link);
+  }
+
+  /** Presence changed: pairs may change path. */
+  presenceChanged(): void {
+    this.#tracks.reconcile();
+    this.applyMix();
+  }
+
   /** Starts audio (call from a user gesture). Errors become the `error` state with a readable message. */
   async start(settings: AudioSettings = this.#settings): Promise<void> {
     if (this.#disposed || this.#state.kind === 'starting') return;
     this.stop();
     this.#settings = settings;
+    this.#advertise();
     this.#setState({ kind: 'starting' });
     try {
       const engine = await AudioEngine.start({
@@ -154,6 +201,8 @@ export class StudioAudio {
         const peerId = slot === undefined ? undefined : this.#peerOfSlot(slot);
         this.events.emit('impulse', { ...(peerId ? { peerId } : {}), epochMs });
       });
+      engine.events.on('input', () => this.#tracks.reconcile());
+      this.#tracks.setEngine(engine);
       this.applyMix();
       this.#setState({ kind: 'on', codec: this.#codec ?? settings.codec, shared: engine.shared });
     } catch (error) {
@@ -165,6 +214,7 @@ export class StudioAudio {
   async update(settings: AudioSettings): Promise<void> {
     const previous = this.#settings;
     this.#settings = settings;
+    if (previous.transport !== settings.transport) this.#advertise();
     const engine = this.#engine;
     if (!engine) return;
     if (previous.channels !== settings.channels) {
@@ -186,6 +236,7 @@ export class StudioAudio {
   }
 
   stop(): void {
+    this.#tracks.setEngine(null);
     this.#engine?.dispose();
     this.#engine = null;
     this.#policy = null;
@@ -198,9 +249,12 @@ export class StudioAudio {
     if (!engine) return;
     const mix = this.#mixer.mixFor(this.#me);
     const users = new Map(this.#presence().map((p) => [p.peerId, p.userId]));
-    for (const [peerId, slot] of this.#net.slots) {
+    const sources = [...this.#net.slots].map(([peerId, slot]) => {
       const userId = users.get(peerId);
-      const source = (userId && mix.sources[userId]) || DEFAULT_SOURCE_MIX;
+      return { peerId, slot, source: (userId && mix.sources[userId]) || DEFAULT_SOURCE_MIX };
+    });
+    // Track peers keep their slot's solo flag, so the playback worklet's solo logic sees them too.
+    for (const { slot, source } of sources) {
       engine.setPeerParams(slot, {
         gain: dbToGain(source.gain),
         pan: source.pan,
@@ -210,6 +264,15 @@ export class StudioAudio {
     }
     engine.setMonitorGain(dbToGain(mix.monitor));
     engine.setMasterGain(dbToGain(mix.master));
+    // The same solo/mute truth table for track peers: any solo → only soloed heard; mute wins.
+    const anySolo = sources.some(({ source }) => source.solo);
+    for (const { peerId, source } of sources) {
+      const audible = !source.mute && (!anySolo || source.solo);
+      this.#tracks.receiver(peerId)?.setMix({
+        gain: audible ? dbToGain(source.gain) * dbToGain(mix.master) : 0,
+        pan: source.pan,
+      });
+    }
   }
 
   /** Loudest current level among a user's visits, from the playback worklet's meters. */
@@ -220,8 +283,11 @@ export class StudioAudio {
     for (const peerId of this.#peersOf(userId)) {
       const slot = this.#net.slots.get(peerId);
       if (slot === undefined) continue;
-      const status = engine.peerStatus(slot);
-      if (!best || status.Peak > best.peak) best = { peak: status.Peak, rms: status.Rms };
+      const receiver = this.#tracks.receiver(peerId);
+      const level = receiver
+        ? receiver.level()
+        : (({ Peak, Rms }) => ({ peak: Peak, rms: Rms }))(engine.peerStatus(slot));
+      if (!best || level.peak > best.peak) best = level;
     }
     return best;
   }
@@ -253,9 +319,14 @@ export class StudioAudio {
     return best;
   }
 
-  /** Which path a user's audio takes to us: 'opus', 'pcm', or null while nothing arrived. */
-  pathOf(userId: string): TransportCodec | null {
+  /**
+   * Which path a user's audio takes to us: 'opus' or 'pcm' over the data channel, 'track' for a WebRTC
+   * audio track, or null while nothing arrived.
+   */
+  pathOf(userId: string): TransportCodec | 'track' | null {
     for (const peerId of this.#peersOf(userId)) {
+      if (this.#tracks.receiver(peerId)) return 'track';
+      if (this.#tracks.pathOf(peerId) === 'track') continue;
       const codec = this.#net.stats(peerId)?.codec;
       if (codec) return codec;
     }
@@ -278,6 +349,9 @@ export class StudioAudio {
     peerId: string;
     userId: string | null;
     slot: number;
+    path: AudioPath;
+    /** Track path: a remote track plays. */
+    receiving: boolean;
     framesReceived: number;
     underruns: number;
     peak: number;
@@ -290,6 +364,8 @@ export class StudioAudio {
         peerId,
         userId: users.get(peerId) ?? null,
         slot,
+        path: this.#tracks.pathOf(peerId),
+        receiving: this.#tracks.receiver(peerId) !== null,
         framesSent: this.#net.stats(peerId)?.framesSent ?? 0,
         framesReceived: this.#net.stats(peerId)?.framesReceived ?? 0,
         badFrames: this.#net.stats(peerId)?.badFrames ?? 0,
@@ -307,6 +383,7 @@ export class StudioAudio {
     this.#disposed = true;
     for (const off of this.#offs) off();
     this.stop();
+    this.#tracks.dispose();
     this.events.clear();
   }
 
@@ -335,6 +412,12 @@ export class StudioAudio {
   #peerOfSlot(slot: number): string | undefined {
     for (const [peerId, s] of this.#net.slots) if (s === slot) return peerId;
     return undefined;
+  }
+
+  #advertise(): void {
+    const paths = this.paths;
+    this.#tracks.setLocalPaths(paths);
+    this.events.emit('paths', paths);
   }
 
   #inputOptions(settings: AudioSettings): InputOptions {

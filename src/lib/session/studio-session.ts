@@ -29,7 +29,13 @@ export interface StudioSessionOptions {
   /** What this player shows to the others. */
   me: Omit<Presence, 'peerId' | 'joinedAt'>;
   /** The audio network Worker and worklet modules (bundler assets, passed in by the page). */
-  audio: AudioAssets & { createWorker(): Worker; benchmark?: boolean; impairment?: Impairment | null };
+  audio: AudioAssets & {
+    createWorker(): Worker;
+    benchmark?: boolean;
+    impairment?: Impairment | null;
+    /** Use the WebRTC audio track path with every peer (comparisons, benchmarks). */
+    forceTrack?: boolean;
+  };
   createSocket?: (url: string) => SocketLike;
 }
 
@@ -52,7 +58,7 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
   let pendingTicket: TicketResponse | null = options.ticket;
 
   const sync = new StudioSync();
-  sync.setLocalPresence({ ...options.me, peerId, joinedAt: Date.now() });
+  const joinedAt = Date.now();
   sync.events.on('presence', (list) => events.emit('presence', list));
 
   const signaling = new SignalingClient({
@@ -82,10 +88,16 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     assets: options.audio,
     benchmark: options.audio.benchmark === true,
     impairment: options.audio.impairment ?? null,
+    forceTrack: options.audio.forceTrack === true,
   });
+  // Presence carries the audio paths we can use; it is re-sent whenever they change.
+  const advertise = (audioPaths: typeof audio.paths) =>
+    sync.setLocalPresence({ ...options.me, peerId, joinedAt, audioPaths });
+  advertise(audio.paths);
+  audio.events.on('paths', advertise);
   sync.events.on('presence', () => {
     mixer.recheck();
-    audio.applyMix();
+    audio.presenceChanged();
   });
 
   const mesh = new Mesh({
@@ -101,8 +113,12 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
         // Moved to the audio Worker in the task that created it.
         onAudioChannel: (channel) => (releaseAudio = net.addPeer(remoteId, channel)),
       });
-      // Whether or not it ever opened, a closed link frees its audio slot.
-      link.events.on('close', () => releaseAudio());
+      const releaseTrack = audio.addLink(link);
+      // Whether or not it ever opened, a closed link frees its audio slot and its track path.
+      link.events.on('close', () => {
+        releaseTrack();
+        releaseAudio();
+      });
       return link;
     },
   });

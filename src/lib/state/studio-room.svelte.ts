@@ -15,7 +15,7 @@ export interface PresentPlayer {
   instrument: string;
   role: string;
   self: boolean;
-  /** How this player's audio reaches us ('opus', 'pcm'), once it does. */
+  /** How this player's audio reaches us ('opus', 'pcm' over the data channel, or 'track'), once it does. */
   path: string | null;
 }
 

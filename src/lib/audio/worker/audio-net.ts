@@ -28,6 +28,8 @@ const STATS_INTERVAL_MS = 1000;
 export class AudioNet {
   readonly #post: Post;
   readonly #peers = new Map<string, { stream: PeerStream; slot: number }>();
+  /** Peers whose audio travels on a WebRTC track (see `peer-path`): no frames either way. */
+  readonly #trackPeers = new Set<string>();
   #capture: SampleRing | null = null;
   #rings: PacketRing[] = [];
   #shared = false;
@@ -66,6 +68,10 @@ export class AudioNet {
         return;
       case 'remove-peer':
         this.#removePeer(message.peerKey);
+        return;
+      case 'peer-path':
+        if (message.path === 'track') this.#trackPeers.add(message.peerKey);
+        else this.#trackPeers.delete(message.peerKey);
         return;
       case 'capture-frame':
         this.#encodeInterleaved(message.samples, message.channels, message.frameSamples, message.senderTime);
@@ -180,7 +186,7 @@ export class AudioNet {
   }
 
   #broadcast(bytes: Uint8Array): void {
-    for (const { stream } of this.#peers.values()) stream.send(bytes);
+    for (const [peerKey, { stream }] of this.#peers) if (!this.#trackPeers.has(peerKey)) stream.send(bytes);
   }
 
   #addPeer(peerKey: string, slot: number, channel: RTCDataChannel | undefined): void {
@@ -190,7 +196,9 @@ export class AudioNet {
       peerKey,
       transport,
       now: () => performance.now(),
-      sink: (meta, planes) => this.#deliver(slot, meta, planes),
+      sink: (meta, planes) => {
+        if (!this.#trackPeers.has(peerKey)) this.#deliver(slot, meta, planes);
+      },
     });
     if (channel) {
       channel.binaryType = 'arraybuffer';
@@ -225,6 +233,7 @@ export class AudioNet {
     const peer = this.#peers.get(peerKey);
     if (!peer) return;
     this.#peers.delete(peerKey);
+    this.#trackPeers.delete(peerKey);
     peer.stream.close();
   }
 

@@ -1,0 +1,75 @@
+import type { Browser, Page } from '@playwright/test';
+import { authInitScript, createStudio, joinStudio, signUpUser } from '../../scripts/lib/pb-rest.mjs';
+import { expect, test } from './fixtures';
+import { resourceProbe, type LiveResources } from './resource-probe';
+
+type Player = Awaited<ReturnType<typeof signUpUser>>;
+interface BenchWindow {
+  __bandmesh: {
+    peerId: string;
+    impulses: Array<{ peerId?: string; epochMs: number }>;
+    diagnostics(): Array<{ peerId: string; path: string; receiving: boolean; framesReceived: number }>;
+  };
+  __live(): LiveResources;
+}
+
+async function openStudio(browser: Browser, baseURL: string, player: Player, slug: string): Promise<Page> {
+  const context = await browser.newContext({ baseURL });
+  await context.addInitScript(authInitScript(player));
+  await context.addInitScript(resourceProbe);
+  const page = await context.newPage();
+  // Both players force the fallback path: a tuned WebRTC audio track per pair.
+  await page.goto(`/s/${slug}?bench=1&transport=track`);
+  await page.getByRole('button', { name: 'Start audio' }).click();
+  await expect(page.getByTestId('audio-status')).toContainText('On');
+  return page;
+}
+
+const peerIdOf = (page: Page) => page.evaluate(() => (window as unknown as BenchWindow).__bandmesh.peerId);
+const heardFrom = (page: Page) =>
+  page.evaluate(() =>
+    (window as unknown as BenchWindow).__bandmesh.impulses.flatMap((i) => (i.peerId ? [i.peerId] : [])),
+  );
+const diagnostics = (page: Page) =>
+  page.evaluate(() => (window as unknown as BenchWindow).__bandmesh.diagnostics());
+const live = (page: Page) => page.evaluate(() => (window as unknown as BenchWindow).__live());
+
+test('two players forced onto the WebRTC track path hear each other and leave nothing behind', async ({
+  browser,
+  baseURL,
+}) => {
+  test.setTimeout(90_000);
+  const [ada, bo] = await Promise.all(
+    ['Ada', 'Bo'].map((name) => signUpUser(baseURL!, { name, instrument: 'voice' })),
+  );
+  const slug = `track-${Date.now().toString(36)}`;
+  await createStudio(baseURL!, ada!, { name: 'Fallback', slug });
+  await joinStudio(baseURL!, bo!, slug);
+  const pages = [
+    await openStudio(browser, baseURL!, ada!, slug),
+    await openStudio(browser, baseURL!, bo!, slug),
+  ];
+  const ids = await Promise.all(pages.map(peerIdOf));
+
+  for (const [i, page] of pages.entries()) {
+    const other = ids[1 - i]!;
+    // The fake microphone's beeps arrive through the track and are detected as that peer's impulses.
+    await expect
+      .poll(() => heardFrom(page), {
+        timeout: 30_000,
+      })
+      .toContain(other);
+    const [diag] = await diagnostics(page);
+    expect(diag).toMatchObject({ peerId: other, path: 'track', receiving: true });
+    await expect(page.getByTestId('audio-path')).toHaveText('WebRTC audio track');
+  }
+
+  // Bo leaves: his page keeps no connection, worker or context; Ada keeps only her own.
+  const [adaPage, boPage] = pages as [Page, Page];
+  await boPage.getByRole('button', { name: 'Leave' }).click();
+  await expect(boPage).toHaveURL(/\/$/);
+  await expect.poll(() => live(boPage)).toEqual({ pcs: 0, workers: 0, contexts: 0 });
+  await expect(adaPage.getByTestId('present-player')).toHaveCount(1);
+  await expect.poll(() => diagnostics(adaPage).then((d) => d.length)).toBe(0);
+  await expect.poll(() => live(adaPage)).toEqual({ pcs: 0, workers: 1, contexts: 1 });
+});

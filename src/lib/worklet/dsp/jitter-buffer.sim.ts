@@ -128,3 +128,115 @@ export function simulate(s: Scenario): JitterBuffer {
   }
   return jb;
 }
+
+/** A recorded arrival trace (`bench:trace`): what the receiving Worker saw, before the packet ring. */
+export interface ArrivalTrace {
+  frameSamples: number;
+  /** µs after the first arrival (Worker clock). */
+  arrivalsUs: number[];
+  /** Relative sequence numbers. */
+  seqs: number[];
+  /** Sender sample index of each frame's first sample, relative, 48 kHz. */
+  senderTimes: number[];
+}
+
+export interface Replay {
+  trace: ArrivalTrace;
+  /**
+   * Device callback period, samples: every `burstSamples` of wall time the audio thread renders quanta
+   * back to back until it is `burstSamples` ahead (Chromium's 10 ms callback = 480). 128: one quantum
+   * at a time, just in time.
+   */
+  burstSamples?: number;
+  /** Offset of the render schedule against the trace, ms (the phase of arrivals vs. callbacks). */
+  phaseMs?: number;
+  /**
+   * Render-thread stalls: with this probability per callback the audio thread runs late by up to
+   * `stallMaxMs` (uniform), then renders the quanta it owes back to back.
+   */
+  stallProbability?: number;
+  stallMaxMs?: number;
+  seed?: number;
+  /** Plays the trace this many times back to back (a continuous stream; default 1). */
+  loops?: number;
+  options?: JitterBufferOptions;
+  overrideMs?: number;
+  /** Called once per second of trace time. */
+  onSecond?: (second: number, jb: JitterBuffer) => void;
+  /**
+   * Called per render quantum with the playout delay vs. the sender clock, ms: when the quantum's first
+   * sample plays (its frame) minus when the sender captured it, less the fastest transit in the trace
+   * (so 0 = played the instant the fastest packet could have arrived). Not called while concealing.
+   */
+  onPlayout?: (delayMs: number, frame: number) => void;
+}
+
+/**
+ * Replays a recorded trace through a JitterBuffer with a (bursty) render schedule, as the playback
+ * worklet would see it: packets are drained by the first quantum rendered after they arrive. Each
+ * packet carries its sender sample index as a ramp (value = index / 2²¹, exact in Float32 for the
+ * trace's length), so `onPlayout` can read the playout position off the output.
+ */
+export function replay(r: Replay): JitterBuffer {
+  const { trace } = r;
+  const sr = 48000;
+  const f = trace.frameSamples;
+  const burst = r.burstSamples ?? 128;
+  const jb = new JitterBuffer(r.options);
+  jb.overrideMs = r.overrideMs ?? 0;
+  const pcm = new Float32Array(2 * f);
+  const out = [new Float32Array(128), new Float32Array(128)];
+  // Arrival (samples of the trace clock), seq and senderTime of every packet, over all loops.
+  const len = trace.arrivalsUs.length;
+  const at: number[] = [];
+  const seqs: number[] = [];
+  const times: number[] = [];
+  for (let l = 0; l < (r.loops ?? 1); l++) {
+    const t0 = l * ((trace.arrivalsUs[len - 1]! * sr) / 1e6 + f);
+    const s0 = l * (trace.senderTimes[len - 1]! + f);
+    const q0 = l * (trace.seqs[len - 1]! + 1);
+    for (let i = 0; i < len; i++) {
+      at.push(t0 + (trace.arrivalsUs[i]! * sr) / 1e6);
+      times.push(s0 + trace.senderTimes[i]!);
+      seqs.push(q0 + trace.seqs[i]!);
+    }
+  }
+  const n = at.length;
+  let fastest = Infinity;
+  for (let i = 0; i < n; i++) fastest = Math.min(fastest, at[i]! - times[i]!);
+  const phase = ((r.phaseMs ?? 0) * sr) / 1000;
+  const end = at[n - 1]!;
+  let next = 0;
+  let q = 0;
+  let second = 0;
+  const rand = prng(r.seed ?? 1);
+  const stallMax = ((r.stallMaxMs ?? 0) * sr) / 1000;
+  let stallEnd = -Infinity;
+  for (let call = 0; call * burst < end; call++) {
+    // Wall time of this callback, in samples of the trace clock.
+    const wall = call * burst + phase;
+    if (wall >= stallEnd && rand() < (r.stallProbability ?? 0)) stallEnd = wall + rand() * stallMax;
+    if (wall < stallEnd) continue;
+    for (; q * 128 < (call + 1) * burst; q++) {
+      const now = q * 128;
+      while (next < n && at[next]! <= wall) {
+        const s = times[next]!;
+        for (let i = 0; i < f; i++) pcm[i] = pcm[f + i] = (s + i) / 2 ** 21;
+        jb.push(seqs[next]! >>> 0, s >>> 0, next === 0 ? 1 : 0, f, 2, pcm, now);
+        next++;
+      }
+      jb.render(out, 128, now);
+      if (r.onPlayout) {
+        // Concealment and silence break the ramp; report only a clean ramp over the quantum.
+        const l = out[0]!;
+        const slope = (l[127]! - l[0]!) * 2 ** 21;
+        // Frame `now` plays at wall time now + phase (+ the constant output latency).
+        if (l[0]! > 0 && Math.abs(slope - 127 * jb.ratio) < 2) {
+          r.onPlayout(((now + phase - l[0]! * 2 ** 21 - fastest) * 1000) / sr, now);
+        }
+      }
+      if (now >= (second + 1) * sr) r.onSecond?.(++second, jb);
+    }
+  }
+  return jb;
+}

@@ -3,30 +3,37 @@
  * out, with loss concealment and drift-compensating resampling. Pure: the caller supplies the local
  * time (the AudioContext sample frame at the start of the current render quantum) with every call.
  *
- * Timeline. Each arriving packet has a transit offset o = localArrival − senderTime (samples; the
- * unknown clock offset cancels out in differences). `floor` tracks the fastest recent packets: it follows
- * o down at once and leaks upward at 500 ppm, faster than any real drift. Playout runs at a delay P
- * (same units: local time − sender time of the sample playing); a packet is on time iff it is drained
- * before the quantum that first needs it, i.e. iff o − floor ≤ P − floor − LOOKAHEAD. The depth
- * D = P − floor − LOOKAHEAD is what the controller chooses; LOOKAHEAD covers the render quantum and
- * the interpolator's taps, and is latency every block-based player pays.
+ * Timeline. Each arriving packet has a transit offset o = localDrain − senderTime (samples; the unknown
+ * clock offset cancels out in differences), where localDrain is the start frame of the render quantum
+ * that drained it: the first quantum rendered after it arrived, whatever the render thread's bursts.
+ * senderTime, not seq, is the media timeline: a sender that skips input (its encoder fell behind) sends
+ * the next frame with a later senderTime and no seq gap, and playout conceals the gap. `floor` tracks
+ * the fastest recent packets: it steps down by at most 0.25 ms per packet (so a few packets that only
+ * look early, drained by quanta the render thread ran late, do not drag the timeline down) and leaks
+ * upward at 2000 ppm (it follows a lasting rise in transit, e.g. one more frame queued in the sender's
+ * encoder, within a second or two). Playout runs at a delay P = floor + D + LOOKAHEAD (local time −
+ * sender time of the sample playing); a packet is on time iff o − floor ≤ D + ON_TIME_SLACK (see
+ * there: the quantum that drains a packet may already play it). D is what the controller chooses;
+ * LOOKAHEAD (render quantum + interpolator taps) is latency every block-based player pays.
  *
  * Depth control, after Jamulus's `CNetBufWithStats` (src/buffer.cpp): Jamulus runs simulation buffers of
  * 2…11 blocks beside the real one, tracks each one's error rate with exponential forgetting, picks the
  * smallest size whose rate is under a bound, then smooths the decision with an up/down IIR and a
  * hysteresis. Here the candidates are depths 0, 1.25, 2.5 … 58.75 ms evaluated on the real arrival
- * timeline (candidate k "underruns" when o − floor > k × 1.25 ms); a run of consecutive late packets is
- * one error event, so a single delay spike costs one event, not forty. Each candidate's event rate is an
- * EMA with a 30 s time constant; the bound is 1 event per minute. The decision grows the target at
- * once (an underrun is audible) and shrinks it one step per second of continuous evidence, four steps per
- * second while more than four steps too deep (grow fast, shrink slowly). Growth is realised by inserting concealment (one insert per quantum), shrinking by
- * resampling up to 0.5 % faster, so neither is a jump in the audio.
+ * timeline; a run of consecutive late packets is one error event, so a single delay spike costs one
+ * event, not forty. Each candidate's event rate is an EMA with a 30 s time constant; the bound is 1
+ * event per minute (one event keeps a candidate out for ~21 s). The first 3 s of a stream are noisy:
+ * at 3 s 90 % of their evidence is forgotten, so a startup spike does not hold the depth for 20 s. The
+ * decision grows the target at once (an underrun is audible) and shrinks it one step per second of
+ * continuous evidence, four steps per second while more than four steps too deep. Growth is realised by
+ * inserting concealment (one insert per quantum), shrinking by resampling up to 0.5 % faster, so neither
+ * is a jump in the audio.
  *
  * Per packet: late (its time has passed: counted, dropped; consecutive lates are one underrun),
  * duplicate (already stored or already played: counted, dropped), reordered (stored by seq, fine),
  * missing at playout (concealed). Stream restart (flag bit 0 with a new seq, a frame-size change, a seq
- * jump beyond the slot window, or 1 s of silence from the peer) resynchronises: the buffer restarts at
- * the current target depth.
+ * jump beyond the slot window, a senderTime more than the slot window off its seq's place, or 1 s of
+ * silence from the peer) resynchronises: the buffer restarts at the current target depth.
  */
 import { AudioFrameFlag, isFrameSamples, seqDiff } from '../../protocol/audio-frame.js';
 import { Concealer } from './conceal.js';
@@ -40,6 +47,15 @@ export const JB_STEP_SAMPLES = 60;
 export const JB_LOOKAHEAD_SAMPLES = 136;
 /** Depth error (samples) below which growth is left to the resampler rather than an insert. */
 const INSERT_MIN = 48;
+/**
+ * How far past the depth a packet may come and still play. A packet drained at quantum N (o = N − its
+ * senderTime) is first read by the quantum that needs sample senderTime, i.e. by N itself when
+ * o ≤ P − 2 (a quantum reads up to 129 samples ahead of its start: 127 + 2 interpolator taps). With
+ * P = floor + D + LOOKAHEAD that is o − floor ≤ D + 134. Less: the playout may sit up to INSERT_MIN
+ * shallow, and 30 samples (0.6 ms) of margin for its wobble around the target, which on the recorded
+ * traces takes PCM from ~1.5 to ≤ 1 underrun per minute.
+ */
+const ON_TIME_SLACK = JB_LOOKAHEAD_SAMPLES - 2 - INSERT_MIN - 30;
 /** Seq distance behind playout treated as a sender restart rather than a late packet. */
 const RESTART_BEHIND = 1000;
 
@@ -53,7 +69,12 @@ export interface JitterBufferOptions {
   initialDepthMs?: number;
   /** Evidence needed before shrinking by one step. */
   shrinkHoldSeconds?: number;
+  /** Upward leak of the floor (it follows a persistent increase in transit time at this rate). */
   floorLeakPpm?: number;
+  /** The floor moves down at most this far per early packet (Infinity: straight to the minimum). */
+  floorStepSamples?: number;
+  /** At this age of a stream, 90 % of the statistics gathered so far are forgotten (0: never). */
+  warmupSeconds?: number;
 }
 
 export class JitterBuffer {
@@ -66,6 +87,8 @@ export class JitterBuffer {
   dropped = 0;
   resyncs = 0;
   inserts = 0;
+  /** Concealed stretches where the sender skipped frames (senderTime jumped, seq did not). */
+  senderGaps = 0;
   /** Current playback ratio (sender samples per output sample). */
   ratio = 1;
   /** Channels of the latest packet (1 = mono source). */
@@ -79,10 +102,13 @@ export class JitterBuffer {
   private readonly initialK: number;
   private readonly shrinkHold: number;
   private readonly leak: number;
+  private readonly warmup: number;
+  private readonly floorStep: number;
 
   private readonly pcm = new Float32Array(SLOTS * 2 * MAX_FRAME);
   private readonly slotPlanes: Float32Array[][] = [];
   private readonly slotSeq = new Float64Array(SLOTS);
+  private readonly slotTime = new Uint32Array(SLOTS);
   private readonly slotValid = new Uint8Array(SLOTS);
   private readonly playedSeq = new Float64Array(SLOTS).fill(-1);
   private readonly tmp = [new Float32Array(2 * MAX_FRAME), new Float32Array(2 * MAX_FRAME)];
@@ -106,6 +132,7 @@ export class JitterBuffer {
   private targetK = 0;
   private shrinkTimer = 0;
   private lastErr = 0;
+  private warming = false;
 
   constructor(options: JitterBufferOptions = {}) {
     this.sr = options.sampleRate ?? 48000;
@@ -113,7 +140,9 @@ export class JitterBuffer {
     this.tau = (options.statsTauSeconds ?? 30) * this.sr;
     this.initialK = Math.round(((options.initialDepthMs ?? 5) * this.sr) / 1000 / JB_STEP_SAMPLES);
     this.shrinkHold = (options.shrinkHoldSeconds ?? 1) * this.sr;
-    this.leak = (options.floorLeakPpm ?? 500) * 1e-6;
+    this.leak = (options.floorLeakPpm ?? 2000) * 1e-6;
+    this.floorStep = options.floorStepSamples ?? 12;
+    this.warmup = (options.warmupSeconds ?? 3) * this.sr;
     this.concealer = new Concealer({ sampleRate: this.sr });
     this.drift = new DriftEstimator(20 * this.sr);
     for (let s = 0; s < SLOTS; s++) {
@@ -195,7 +224,10 @@ export class JitterBuffer {
       ((flags & AudioFrameFlag.StreamStart) !== 0 && seq !== this.startSeq) ||
       frameSamples !== this.frame ||
       d >= SLOTS ||
-      d < -RESTART_BEHIND
+      d < -RESTART_BEHIND ||
+      // A senderTime far off the seq's expected position is a new timeline, not skipped frames.
+      Math.abs(seqDiff(senderTime >>> 0, this.senderBase) - this.nextRel - d * this.frame) >
+        SLOTS * this.frame
     ) {
       this.resync(seq, senderTime, frameSamples, now);
       d = 0;
@@ -228,6 +260,7 @@ export class JitterBuffer {
     }
     this.slotValid[slot] = 1;
     this.slotSeq[slot] = seq;
+    this.slotTime[slot] = senderTime >>> 0;
     if (seqDiff(seq, this.highestSeq) > 0) this.highestSeq = seq;
   }
 
@@ -274,12 +307,21 @@ export class JitterBuffer {
   private observe(senderTime: number, now: number): void {
     const o = now - this.localBase - seqDiff(senderTime >>> 0, this.senderBase);
     const leaked = this.floor + this.leak * (now - this.lastArrival);
-    this.floor = o < leaked ? o : leaked;
+    // Down by at most floorStep per packet: packets that only look early (drained by quanta the render
+    // thread ran late, or a one-off fast path) must not pull the whole timeline down with them.
+    this.floor = o < leaked ? Math.max(o, leaked - this.floorStep) : leaked;
     this.lastArrival = now;
+    if (this.warming && now - this.localBase >= this.warmup) {
+      // A stream's first seconds are noisy (encoder, decoder and path warming up): keep a tenth of
+      // that evidence, so one early event no longer counts but a steady early pattern still does.
+      this.warming = false;
+      for (let k = 0; k < JB_CANDIDATES; k++) this.rate[k] = this.rate[k]! * 0.1;
+      this.inLate.fill(0);
+    }
     const x = o - this.floor;
     const alpha = this.frame / this.tau;
     for (let k = 0; k < JB_CANDIDATES; k++) {
-      const late = x > k * JB_STEP_SAMPLES ? 1 : 0;
+      const late = x > k * JB_STEP_SAMPLES + ON_TIME_SLACK ? 1 : 0;
       const event = late && !this.inLate[k] ? 1 : 0;
       this.rate[k] = this.rate[k]! + alpha * (event - this.rate[k]!);
       this.inLate[k] = late;
@@ -313,6 +355,17 @@ export class JitterBuffer {
     const f = this.frame;
     const slot = this.nextSeq & (SLOTS - 1);
     if (this.slotValid[slot] && this.slotSeq[slot] === this.nextSeq) {
+      // senderTime is the media timeline: a sender that skipped input (its encoder fell behind) sends
+      // the next frame with a later senderTime and no seq gap. Conceal the gap; the frame plays next.
+      const gap = seqDiff(this.slotTime[slot]!, this.senderBase) - this.nextRel;
+      if (gap > 0) {
+        const k = Math.min(gap, 2 * MAX_FRAME);
+        this.concealer.conceal(this.tmp, k);
+        this.resampler.write(this.tmp, k);
+        this.nextRel += k;
+        this.senderGaps++;
+        return;
+      }
       const planes = this.slotPlanes[slot]!;
       this.concealer.good(planes, f);
       this.resampler.write(planes, f);
@@ -366,6 +419,7 @@ export class JitterBuffer {
     this.floor = 0;
     this.lastArrival = now;
     this.lastLateSeq = -2;
+    this.warming = this.warmup > 0;
     if (!wasStarted) this.resampler.writeSilence(this.depthSamples() + JB_LOOKAHEAD_SAMPLES);
   }
 }

@@ -11,12 +11,42 @@ interface BenchWindow {
     diagnostics(): Array<{ peerId: string; path: string; receiving: boolean; framesReceived: number }>;
   };
   __live(): LiveResources;
+  __pcs: RTCPeerConnection[];
 }
+
+/** Keeps the page's RTCPeerConnections reachable, to read the audio track's RTP stats. */
+const keepPeerConnections = `(() => {
+  const PC = window.RTCPeerConnection;
+  window.__pcs = [];
+  window.RTCPeerConnection = class extends PC {
+    constructor(...args) { super(...args); window.__pcs.push(this); }
+  };
+})();`;
+
+/** Audio RTP packets sent per second on the page's live connections (10 ms packets: ~100). */
+const audioPacketRate = (page: Page) =>
+  page.evaluate(async () => {
+    const pcs = (window as unknown as BenchWindow).__pcs.filter((pc) => pc.connectionState === 'connected');
+    const sent = async () => {
+      let total = 0;
+      for (const pc of pcs) {
+        (await pc.getStats()).forEach((s: { type: string; kind?: string; packetsSent?: number }) => {
+          if (s.type === 'outbound-rtp' && s.kind === 'audio') total += s.packetsSent ?? 0;
+        });
+      }
+      return total;
+    };
+    const before = await sent();
+    const t0 = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    return ((await sent()) - before) / ((performance.now() - t0) / 1000);
+  });
 
 async function openStudio(browser: Browser, baseURL: string, player: Player, slug: string): Promise<Page> {
   const context = await browser.newContext({ baseURL });
   await context.addInitScript(authInitScript(player));
   await context.addInitScript(resourceProbe);
+  await context.addInitScript(keepPeerConnections);
   const page = await context.newPage();
   // Both players force the fallback path: a tuned WebRTC audio track per pair.
   await page.goto(`/s/${slug}?bench=1&transport=track`);
@@ -62,6 +92,8 @@ test('two players forced onto the WebRTC track path hear each other and leave no
     const [diag] = await diagnostics(page);
     expect(diag).toMatchObject({ peerId: other, path: 'track', receiving: true });
     await expect(page.getByTestId('audio-path')).toHaveText('WebRTC audio track');
+    // The munged SDP took effect: Opus goes out in 10 ms packets (20 ms would be ~50 per second).
+    expect(await audioPacketRate(page)).toBeGreaterThan(80);
   }
 
   // Bo leaves: his page keeps no connection, worker or context; Ada keeps only her own.

@@ -46,6 +46,8 @@ export class TrackReceiver {
     this.#element.muted = true;
     this.#element.autoplay = true;
     this.#element.srcObject = stream;
+    // Autoplay of a muted element is always allowed; play() makes it explicit for a detached element.
+    this.#element.play().catch((error: unknown) => console.warn('remote audio element', error));
     this.#source = context.createMediaStreamSource(stream);
     this.#gain = new GainNode(context, { gain: 0 });
     this.#panner = new StereoPannerNode(context, { pan: 0 });

@@ -372,7 +372,7 @@ export class StudioAudio {
         skippedFrames: this.#net.stats(peerId)?.skippedFrames ?? 0,
         framesDecoded: this.#net.stats(peerId)?.framesDecoded ?? 0,
         underruns: status?.Underruns ?? 0,
-        peak: status?.Peak ?? 0,
+        peak: this.#tracks.receiver(peerId)?.level().peak ?? status?.Peak ?? 0,
         depthMs: status?.DepthMs ?? 0,
       };
     });

@@ -25,7 +25,8 @@
  * event per minute (one event keeps a candidate out for ~21 s). The first 3 s of a stream are noisy:
  * at 3 s 90 % of their evidence is forgotten, so a startup spike does not hold the depth for 20 s. The
  * decision grows the target at once (an underrun is audible) and shrinks it one step per second of
- * continuous evidence, four steps per second while more than four steps too deep. Growth is realised by
+ * continuous evidence, four steps per second while more than four steps too deep (more than one, after
+ * the warm-up until it first meets the decision). Growth is realised by
  * inserting concealment (one insert per quantum), shrinking by resampling up to 0.5 % faster, so neither
  * is a jump in the audio.
  *
@@ -133,6 +134,7 @@ export class JitterBuffer {
   private shrinkTimer = 0;
   private lastErr = 0;
   private warming = false;
+  private settling = false;
 
   constructor(options: JitterBufferOptions = {}) {
     this.sr = options.sampleRate ?? 48000;
@@ -313,8 +315,10 @@ export class JitterBuffer {
     this.lastArrival = now;
     if (this.warming && now - this.localBase >= this.warmup) {
       // A stream's first seconds are noisy (encoder, decoder and path warming up): keep a tenth of
-      // that evidence, so one early event no longer counts but a steady early pattern still does.
+      // that evidence, so one early event no longer counts but a steady early pattern still does, and
+      // shrink fast down to what remains (`settling`).
       this.warming = false;
+      this.settling = true;
       for (let k = 0; k < JB_CANDIDATES; k++) this.rate[k] = this.rate[k]! * 0.1;
       this.inLate.fill(0);
     }
@@ -341,14 +345,18 @@ export class JitterBuffer {
     if (decision > this.targetK) {
       this.targetK = decision;
       this.shrinkTimer = 0;
+      this.settling = false;
     } else if (decision < this.targetK) {
       // Far above what the statistics ask for (after a delay spike has aged out): shrink 4× faster.
-      this.shrinkTimer += decision < this.targetK - 4 ? 4 * n : n;
+      this.shrinkTimer += decision < this.targetK - (this.settling ? 1 : 4) ? 4 * n : n;
       if (this.shrinkTimer >= this.shrinkHold) {
         this.targetK--;
         this.shrinkTimer = 0;
       }
-    } else this.shrinkTimer = 0;
+    } else {
+      this.shrinkTimer = 0;
+      this.settling = false;
+    }
   }
 
   private popFrame(): void {

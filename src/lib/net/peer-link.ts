@@ -28,6 +28,13 @@ export interface PeerLinkEvents extends Record<string, unknown> {
   track: MediaStreamTrack;
 }
 
+export interface AudioReceiveStats {
+  /** Cumulative seconds samples spent in the jitter buffer (WebRTC stats `jitterBufferDelay`). */
+  jitterBufferDelayS: number;
+  jitterBufferEmittedCount: number;
+  rttMs: number | null;
+}
+
 export interface PeerLinkOptions {
   remoteId: string;
   initiator: boolean;
@@ -111,6 +118,30 @@ export class PeerLink {
     this.#audioSender = null;
     if (!sender || this.#closed) return;
     this.#pc.removeTrack(sender);
+  }
+
+  /**
+   * Receive-side figures of the audio track (fallback path), for delay estimates: the jitter buffer's
+   * cumulative delay and emitted samples (take differences), and the ICE round-trip time. Null when no
+   * audio arrives.
+   */
+  async audioReceiveStats(): Promise<AudioReceiveStats | null> {
+    if (this.#closed) return null;
+    const report = await this.#pc.getStats();
+    let result: AudioReceiveStats | null = null;
+    let rttMs: number | null = null;
+    report.forEach((entry: Record<string, unknown>) => {
+      if (entry.type === 'inbound-rtp' && entry.kind === 'audio') {
+        result = {
+          jitterBufferDelayS: Number(entry.jitterBufferDelay ?? 0),
+          jitterBufferEmittedCount: Number(entry.jitterBufferEmittedCount ?? 0),
+          rttMs: null,
+        };
+      } else if (entry.type === 'candidate-pair' && entry.nominated && entry.state === 'succeeded') {
+        if (typeof entry.currentRoundTripTime === 'number') rttMs = entry.currentRoundTripTime * 1000;
+      }
+    });
+    return result ? { ...(result as AudioReceiveStats), rttMs } : null;
   }
 
   /** Applies a description or candidate from the remote peer, in order. */

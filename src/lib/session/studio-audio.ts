@@ -61,6 +61,9 @@ export interface StudioAudioEvents extends Record<string, unknown> {
 
 /** Lookahead of Opus in CELT low-delay mode (2.5 ms); PCM has none. */
 const OPUS_LOWDELAY_LOOKAHEAD_MS = 2.5;
+/** The browser's Opus (track path): default mode lookahead, and the packet time we negotiate. */
+const OPUS_DEFAULT_LOOKAHEAD_MS = 6.5;
+const TRACK_PACKET_MS = 10;
 
 export function sendSettingsFor(settings: AudioSettings): SendSettings {
   return {
@@ -306,6 +309,14 @@ export class StudioAudio {
     if (!engine) return null;
     let best: number | null = null;
     for (const peerId of this.#peersOf(userId)) {
+      const trackMs = this.#tracks.networkDelayMs(peerId);
+      if (trackMs !== null) {
+        // Track path: NetEq's buffer (in trackMs) + one 10 ms packet + Opus's default lookahead.
+        const device = engine.deviceLatencyMs();
+        const ms = trackMs + TRACK_PACKET_MS + OPUS_DEFAULT_LOOKAHEAD_MS + device.output + device.base;
+        best = best === null ? ms : Math.min(best, ms);
+        continue;
+      }
       const slot = this.#net.slots.get(peerId);
       const stats = this.#net.stats(peerId);
       if (slot === undefined || !stats || stats.rttMs === null || stats.framesReceived === 0) continue;

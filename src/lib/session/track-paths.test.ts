@@ -21,6 +21,7 @@ function fakeLink(remoteId: string) {
     events: new Emitter<PeerLinkEvents>(),
     addAudioTrack: (track) => void sent.push(track),
     removeAudioTrack: () => void sent.push(null),
+    audioReceiveStats: () => Promise.resolve(null),
   };
   return { link, sent };
 }

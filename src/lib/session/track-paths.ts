@@ -10,7 +10,7 @@
 import type { AudioNetClient } from '../audio/audio-net-client';
 import type { AudioEngine } from '../audio/engine';
 import type { TrackReceiver } from '../audio/track-receiver';
-import type { PeerLinkEvents } from '../net/peer-link';
+import type { AudioReceiveStats, PeerLinkEvents } from '../net/peer-link';
 import type { AudioPath, PresentPeer } from '../sync/presence';
 import type { Emitter } from '../util/emitter';
 import { choosePath } from './audio-paths';
@@ -21,7 +21,10 @@ export interface TrackLink {
   readonly events: Emitter<PeerLinkEvents>;
   addAudioTrack(track: MediaStreamTrack): void;
   removeAudioTrack(): void;
+  audioReceiveStats(): Promise<AudioReceiveStats | null>;
 }
+
+const STATS_INTERVAL_MS = 1000;
 
 interface Pair {
   link: TrackLink;
@@ -30,6 +33,9 @@ interface Pair {
   receiver: TrackReceiver | null;
   sending: boolean;
   off: () => void;
+  /** Last cumulative jitter-buffer figures, and the delay estimate from their change. */
+  lastStats: AudioReceiveStats | null;
+  networkMs: number | null;
 }
 
 export class TrackPaths {
@@ -39,6 +45,7 @@ export class TrackPaths {
   readonly #pairs = new Map<string, Pair>();
   #mine: AudioPath[] = ['data', 'track'];
   #engine: AudioEngine | null = null;
+  #statsTimer: ReturnType<typeof setInterval> | null = null;
   #disposed = false;
 
   constructor(options: { net: AudioNetClient; presence: () => PresentPeer[]; onChange: () => void }) {
@@ -58,6 +65,8 @@ export class TrackPaths {
       receiver: null,
       sending: false,
       off: () => {},
+      lastStats: null,
+      networkMs: null,
     };
     pair.off = link.events.on('track', (track) => {
       pair.remoteTrack = track;
@@ -95,6 +104,15 @@ export class TrackPaths {
   /** The peer's playing track, when its pair is on the track path and audio runs. */
   receiver(peerId: string): TrackReceiver | null {
     return this.#pairs.get(peerId)?.receiver ?? null;
+  }
+
+  /**
+   * One-way network delay of a track pair's audio up to our side of its jitter buffer: half the ICE
+   * round trip plus the jitter buffer's recent average delay. Null until measured.
+   */
+  networkDelayMs(peerId: string): number | null {
+    const pair = this.#pairs.get(peerId);
+    return pair?.receiver ? pair.networkMs : null;
   }
 
   /** Re-sends every pair's path to the Worker (it forgets them when a peer's channel is re-added). */
@@ -138,6 +156,13 @@ export class TrackPaths {
         changed = true;
       }
     }
+    const receiving = [...this.#pairs.values()].some((pair) => pair.receiver);
+    if (receiving && !this.#statsTimer) {
+      this.#statsTimer = setInterval(() => void this.#pollStats(), STATS_INTERVAL_MS);
+    } else if (!receiving && this.#statsTimer) {
+      clearInterval(this.#statsTimer);
+      this.#statsTimer = null;
+    }
     if (changed) this.#onChange();
   }
 
@@ -146,6 +171,22 @@ export class TrackPaths {
     for (const peerId of [...this.#pairs.keys()]) this.#forget(peerId);
     this.#disposed = true;
     this.#engine = null;
+    if (this.#statsTimer) clearInterval(this.#statsTimer);
+    this.#statsTimer = null;
+  }
+
+  async #pollStats(): Promise<void> {
+    for (const pair of this.#pairs.values()) {
+      if (!pair.receiver) continue;
+      const stats = await pair.link.audioReceiveStats().catch(() => null); // a closing link: no figure
+      if (!stats) continue;
+      const last = pair.lastStats;
+      pair.lastStats = stats;
+      const emitted = last ? stats.jitterBufferEmittedCount - last.jitterBufferEmittedCount : 0;
+      if (!last || emitted <= 0 || stats.rttMs === null) continue;
+      const bufferMs = ((stats.jitterBufferDelayS - last.jitterBufferDelayS) / emitted) * 1000;
+      pair.networkMs = stats.rttMs / 2 + bufferMs;
+    }
   }
 
   #forget(peerId: string): void {

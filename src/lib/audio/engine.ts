@@ -140,8 +140,8 @@ export class AudioEngine {
         this.#playback.post({ type: 'add-peer', slot, peerKey }),
       ),
       options.net.events.on('peer-removed', ({ slot }) => this.#playback.post({ type: 'remove-peer', slot })),
-      options.net.events.on('packet', ({ type: _type, ...packet }) =>
-        this.#playback.post({ type: 'packet', ...packet }, [packet.pcm.buffer as ArrayBuffer]),
+      options.net.events.on('packet', (packet) =>
+        this.#playback.post(packet, [packet.pcm.buffer as ArrayBuffer]),
       ),
     );
   }

@@ -126,6 +126,7 @@ function readSettings(storage: Storage | null): Partial<AudioSettings> | null {
     if (v.channels === 1 || v.channels === 2) out.channels = v.channels;
     if (typeof v.voiceProcessing === 'boolean') out.voiceProcessing = v.voiceProcessing;
     if (typeof v.autoFrame === 'boolean') out.autoFrame = v.autoFrame;
+    if (v.transport === 'auto' || v.transport === 'track') out.transport = v.transport;
     if (v.bitrate === 64_000 || v.bitrate === 96_000 || v.bitrate === 128_000 || v.bitrate === 192_000) {
       out.bitrate = v.bitrate;
     }

@@ -82,6 +82,9 @@ test('three players hear each other, share mixes, and leave without a trace', as
     .filter({ hasText: 'Bo' })
     .getByRole('button', { name: /mute/i });
   await expect(cyBoMute).toHaveAttribute('aria-pressed', 'true', { timeout: 1_000 });
+  // The owner's view of Cy's mix lists everyone Cy hears, the owner included.
+  await expect(adaPage.getByTestId('channel-strip')).toHaveCount(2);
+  await expect(adaPage.getByTestId('channel-strip').filter({ hasText: 'Ada' })).toHaveCount(1);
   // Cy cannot do the same to Ada's mix: there is no one else's mix to pick.
   await expect(cyPage.getByLabel('Mix for')).toHaveCount(0);
 
@@ -107,7 +110,7 @@ test('three players hear each other, share mixes, and leave without a trace', as
 
   await enter(boPage, slug);
   const boAgain = await peerIdOf(boPage);
-  await expect.poll(async () => (await heardFrom(adaPage)).includes(boAgain), { timeout: 20_000 }).toBe(true);
+  await expect.poll(async () => (await heardFrom(adaPage)).includes(boAgain), { timeout: 30_000 }).toBe(true);
   await expect
     .poll(async () => (await heardFrom(boPage)).sort(), { timeout: 20_000 })
     .toEqual([ids[0]!, ids[2]!].sort());

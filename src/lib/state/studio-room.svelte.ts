@@ -34,7 +34,8 @@ export class StudioRoom {
     this.mixer = new MixerState({
       mixer: session.mixer,
       me: options.me,
-      players: () => this.players.filter((p) => !p.self).map((p) => p.userId),
+      // Everyone present: MixerState leaves out whoever's mix is shown (not necessarily us).
+      players: () => this.players.map((p) => p.userId),
       meters: (userId) => session.audio.levelOf(userId),
       latencyOf: (userId) => this.audio.latencyOf(userId),
     });

@@ -8,39 +8,14 @@
 import type { AudioNetClient } from '../audio/audio-net-client';
 import { AudioEngine } from '../audio/engine';
 import type { InputOptions } from '../audio/devices';
-import { AUDIO_SAMPLE_RATE } from '../protocol/audio-frame';
-import type { Impairment, SendSettings, TransportCodec } from '../protocol/audio-worker';
+import type { Impairment, TransportCodec } from '../protocol/audio-worker';
 import { DEFAULT_SOURCE_MIX, type MixerDoc } from '../sync/mixer-doc';
 import type { AudioPath, PresentPeer } from '../sync/presence';
 import { Emitter } from '../util/emitter';
 import { advertisedPaths, detectDataPath } from './audio-paths';
+import { dbToGain, DEFAULT_AUDIO_SETTINGS, sendSettingsFor, type AudioSettings } from './audio-settings';
 import { FrameSizePolicy } from './frame-size-policy';
 import { TrackPaths, type TrackLink } from './track-paths';
-
-export interface AudioSettings {
-  codec: TransportCodec;
-  /** 2.5, 5 or 10. */
-  frameMs: number;
-  channels: 1 | 2;
-  bitrate: number;
-  fec: boolean;
-  voiceProcessing: boolean;
-  inputDeviceId?: string | undefined;
-  /** Step up from the chosen frame size when this machine cannot keep up (see FrameSizePolicy). */
-  autoFrame: boolean;
-  /** `track` forces the WebRTC audio track path with every peer (for comparison); absent = `auto`. */
-  transport?: 'auto' | 'track';
-}
-
-export const DEFAULT_AUDIO_SETTINGS: AudioSettings = {
-  codec: 'opus',
-  frameMs: 2.5,
-  channels: 1,
-  bitrate: 96_000,
-  fec: false,
-  voiceProcessing: false,
-  autoFrame: true,
-};
 
 export interface AudioAssets {
   workletUrls: { capture: string; playback: string; detector: string };
@@ -64,20 +39,6 @@ const OPUS_LOWDELAY_LOOKAHEAD_MS = 2.5;
 /** The browser's Opus (track path): default mode lookahead, and the packet time we negotiate. */
 const OPUS_DEFAULT_LOOKAHEAD_MS = 6.5;
 const TRACK_PACKET_MS = 10;
-
-export function sendSettingsFor(settings: AudioSettings): SendSettings {
-  return {
-    codec: settings.codec,
-    frameSamples: Math.round((settings.frameMs * AUDIO_SAMPLE_RATE) / 1000),
-    channels: settings.channels,
-    bitrate: settings.bitrate,
-    fec: settings.fec,
-  };
-}
-
-export function dbToGain(db: number): number {
-  return db <= -60 ? 0 : 10 ** (db / 20);
-}
 
 export class StudioAudio {
   readonly events = new Emitter<StudioAudioEvents>();

@@ -4,7 +4,8 @@
  */
 import { createSubscriber } from 'svelte/reactivity';
 import { listDevices, type DeviceList } from '../audio/devices';
-import type { AudioSettings, AudioState, StudioAudio } from '../session/studio-audio';
+import type { AudioSettings } from '../session/audio-settings';
+import type { AudioState, StudioAudio } from '../session/studio-audio';
 
 const SETTINGS_KEY = 'bandmesh.audio-settings';
 

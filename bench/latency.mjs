@@ -39,11 +39,14 @@ const ROWS = {
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '20' },
+    warmup: { type: 'string', default: '10' },
     peers: { type: 'string', default: '2,4' },
     rows: { type: 'string', default: Object.keys(ROWS).join(',') },
   },
 });
 const seconds = Math.max(5, Math.min(300, Number(values.seconds) || 20));
+/** Seconds of audio before measuring: jitter buffers start deep and settle within about 10 s. */
+const warmup = Math.max(0, Math.min(60, Number(values.warmup) || 0));
 const peerCounts = values.peers
   .split(',')
   .map(Number)
@@ -74,9 +77,16 @@ try {
     for (const name of rowNames) {
       const row = ROWS[name];
       process.stdout.write(`measuring ${name} with ${peers} peers for ${seconds} s… `);
-      const result = await measure({ ...row, name, peers });
-      results.push(result);
-      console.log(`p50 ${fmt(result.p50Ms)} ms, p95 ${fmt(result.p95Ms)} ms, ${result.samples} samples`);
+      try {
+        const result = await measure({ ...row, name, peers });
+        results.push(result);
+        console.log(`p50 ${fmt(result.p50Ms)} ms, p95 ${fmt(result.p95Ms)} ms, ${result.samples} samples`);
+      } catch (error) {
+        // One row that cannot run (e.g. the machine cannot carry it) must not lose the others.
+        const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+        results.push({ transport: name, frameMs: row.frameMs, peers, failed: reason });
+        console.log(`failed: ${reason}`);
+      }
     }
   }
 } finally {
@@ -95,7 +105,7 @@ const machine = {
 };
 mkdirSync(at('bench', 'results'), { recursive: true });
 const file = at('bench', 'results', `latency-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-writeFileSync(file, JSON.stringify({ machine, seconds, rows: results }, null, 2));
+writeFileSync(file, JSON.stringify({ machine, seconds, warmup, rows: results }, null, 2));
 printTable(results);
 console.log(
   `\nmachine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Chromium ${machine.chromium}`,
@@ -110,6 +120,14 @@ async function measure({ name, transport, frameMs, impair, peers }) {
   for (const player of players.slice(1)) await joinStudio(stack.url, player, slug);
 
   const contexts = [];
+  try {
+    return await measureIn(contexts, { name, transport, frameMs, impair, peers, players, slug });
+  } finally {
+    for (const context of contexts) await context.close().catch(() => undefined); // already closed is fine
+  }
+}
+
+async function measureIn(contexts, { name, transport, frameMs, impair, peers, players, slug }) {
   const pages = [];
   const track = transport === 'track';
   const query = `bench=1${impair ? `&impair=${impair}` : ''}${track ? '&transport=track' : ''}`;
@@ -144,7 +162,7 @@ async function measure({ name, transport, frameMs, impair, peers }) {
       { timeout: 30_000 },
     );
   }
-  await sleep(4000);
+  await sleep(warmup * 1000);
   const before = await Promise.all(pages.map((p) => p.evaluate(() => window.__bandmesh.diagnostics())));
   await Promise.all(pages.map((p) => p.evaluate(() => (window.__bandmesh.impulses.length = 0))));
   const cpu0 = browserPid ? treeCpuSeconds(browserPid) : 0;
@@ -161,8 +179,6 @@ async function measure({ name, transport, frameMs, impair, peers }) {
       })),
     ),
   );
-  for (const context of contexts) await context.close();
-
   const latencies = [];
   let maxGapMs = 0;
   for (const receiver of snapshots) {
@@ -206,6 +222,10 @@ function printTable(rows) {
   );
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
+    if (r.failed) {
+      console.log(`| ${r.transport} | ${r.frameMs} | ${r.peers} | failed: ${r.failed} |||||| |`);
+      continue;
+    }
     console.log(
       `| ${r.transport} | ${r.frameMs} | ${r.peers} | ${fmt(r.p50Ms)} | ${fmt(r.p95Ms)} | ${fmt(r.maxMs)} | ${fmt(r.underrunsPerMin)} | ${fmt(r.cpuPct)} | ${r.samples}/${r.expectedSamples} |`,
     );

@@ -33,7 +33,7 @@ import {
 import { Framer } from './dsp/framer.js';
 import { ImpulseDetector } from './dsp/impulse.js';
 import { Meter, onePoleCoeff } from './dsp/mixer.js';
-import { audioWorkletScope, type AudioBuses, type ProcessorBase } from './scope.js';
+import { registerEngineProcessor, type AudioBuses } from './scope.js';
 
 const NO_INPUT: Float32Array[] = [];
 
@@ -208,24 +208,10 @@ export class CaptureEngine {
 
 /** Registers `bandmesh-capture` when loaded in an AudioWorkletGlobalScope; a no-op elsewhere. */
 export function registerCaptureProcessor(): void {
-  const scope = audioWorkletScope();
-  if (!scope) return;
-  class CaptureProcessor extends scope.AudioWorkletProcessor {
-    private readonly engine: CaptureEngine;
-    constructor() {
-      super();
-      const port = this.port;
-      this.engine = new CaptureEngine({
-        sampleRate: scope!.sampleRate,
-        post: (event, transfer) => port.postMessage(event, transfer),
-      });
-      port.onmessage = (e) => this.engine.handle(e.data);
-    }
-    process(inputs: AudioBuses, outputs: AudioBuses): boolean {
-      return this.engine.process(inputs, outputs, scope!.currentFrame);
-    }
-  }
-  scope.registerProcessor(CAPTURE_PROCESSOR_NAME, CaptureProcessor as unknown as new () => ProcessorBase);
+  registerEngineProcessor(
+    CAPTURE_PROCESSOR_NAME,
+    ({ sampleRate, post }) => new CaptureEngine({ sampleRate, post }),
+  );
 }
 
 registerCaptureProcessor();

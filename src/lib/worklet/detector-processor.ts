@@ -9,7 +9,7 @@ import {
   type WorkletEvent,
 } from '../protocol/audio-worklet.js';
 import { ImpulseDetector } from './dsp/impulse.js';
-import { audioWorkletScope, type AudioBuses, type ProcessorBase } from './scope.js';
+import { registerEngineProcessor, type AudioBuses } from './scope.js';
 
 export class DetectorEngine {
   private readonly detector: ImpulseDetector;
@@ -36,24 +36,13 @@ export class DetectorEngine {
 
 /** Registers `bandmesh-detector` when loaded in an AudioWorkletGlobalScope; a no-op elsewhere. */
 export function registerDetectorProcessor(): void {
-  const scope = audioWorkletScope();
-  if (!scope) return;
-  class DetectorProcessor extends scope.AudioWorkletProcessor {
-    private readonly engine: DetectorEngine;
-    constructor(options?: { processorOptions?: DetectorOptions }) {
-      super();
-      const port = this.port;
-      this.engine = new DetectorEngine({
-        sampleRate: scope!.sampleRate,
-        post: (event) => port.postMessage(event),
-        ...(options?.processorOptions ?? {}),
-      });
-    }
-    process(inputs: AudioBuses): boolean {
-      return this.engine.process(inputs, scope!.currentFrame);
-    }
-  }
-  scope.registerProcessor(DETECTOR_PROCESSOR_NAME, DetectorProcessor as unknown as new () => ProcessorBase);
+  registerEngineProcessor<DetectorOptions>(
+    DETECTOR_PROCESSOR_NAME,
+    ({ sampleRate, post, processorOptions }) => {
+      const engine = new DetectorEngine({ sampleRate, post, ...(processorOptions ?? {}) });
+      return { process: (inputs, _outputs, currentFrame) => engine.process(inputs, currentFrame) };
+    },
+  );
 }
 
 registerDetectorProcessor();

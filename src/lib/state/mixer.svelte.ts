@@ -6,25 +6,12 @@
  */
 import { createSubscriber } from 'svelte/reactivity';
 import { DEFAULT_SOURCE_MIX, type MixerDoc, type MixerResult } from '../sync/mixer-doc';
+import type { ChannelStripData } from '../components/ChannelStrip.svelte';
+import type { MeterReading } from '../components/Meter.svelte';
 
-/** Linear levels, 0..1. */
-export interface MeterLevel {
-  peak: number;
-  rms: number;
-}
-
-export interface MixerStrip {
-  userId: string;
-  name: string;
-  instrument: string;
-  colour: string;
-  gain: number;
-  pan: number;
-  mute: boolean;
-  solo: boolean;
-  /** One-way mouth-to-ear estimate in ms; null until the audio path reports it. */
-  latencyMs: number | null;
-}
+/** The mixer UI's contracts are the components' own prop types: one definition each. */
+export type MeterLevel = MeterReading;
+export type MixerStrip = ChannelStripData;
 
 export interface MixerStateOptions {
   mixer: MixerDoc;

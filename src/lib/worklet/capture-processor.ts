@@ -90,14 +90,6 @@ export class CaptureEngine {
   }
 
   private init(m: InitMessage): void {
-    if (m.version !== AUDIO_WORKLET_VERSION) {
-      this.post({
-        type: 'error',
-        code: WorkletErrorCode.VersionMismatch,
-        message: `worklet speaks v${AUDIO_WORKLET_VERSION}, main thread v${m.version}`,
-      });
-      return;
-    }
     this.fallback = m.fallback || !m.buffers;
     const b = m.buffers;
     this.framer.channels = m.channels === 2 ? 2 : 1;

@@ -4,6 +4,7 @@
  */
 import type { StatusBlock } from '../protocol/audio-layout.js';
 import {
+  AUDIO_WORKLET_VERSION,
   STATUS_POST_INTERVAL_MS,
   WorkletErrorCode,
   asWorkletCommand,
@@ -14,13 +15,21 @@ import {
 export type PostEvent = (event: WorkletEvent, transfer?: unknown[]) => void;
 
 /**
- * Parses a port message. A malformed one, or anything but `init` before `init`, is answered with an
- * error event and yields null; never throws.
+ * Parses a port message. A malformed one, an `init` of another protocol version, or anything but
+ * `init` before `init`, is answered with an error event and yields null; never throws.
  */
 export function acceptCommand(data: unknown, initialised: boolean, post: PostEvent): WorkletCommand | null {
   const m = asWorkletCommand(data);
   if (!m) {
     post({ type: 'error', code: WorkletErrorCode.BadMessage, message: 'unrecognised message' });
+    return null;
+  }
+  if (m.type === 'init' && m.version !== AUDIO_WORKLET_VERSION) {
+    post({
+      type: 'error',
+      code: WorkletErrorCode.VersionMismatch,
+      message: `worklet speaks v${AUDIO_WORKLET_VERSION}, main thread v${m.version}`,
+    });
     return null;
   }
   if (m.type !== 'init' && !initialised) {

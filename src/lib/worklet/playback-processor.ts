@@ -28,7 +28,6 @@ import {
 import {
   AUDIO_WORKLET_VERSION,
   PLAYBACK_PROCESSOR_NAME,
-  WorkletErrorCode,
   type InitMessage,
   type WorkletEvent,
 } from '../protocol/audio-worklet.js';
@@ -131,14 +130,6 @@ export class PlaybackEngine {
   }
 
   private init(m: InitMessage): void {
-    if (m.version !== AUDIO_WORKLET_VERSION) {
-      this.post({
-        type: 'error',
-        code: WorkletErrorCode.VersionMismatch,
-        message: `worklet speaks v${AUDIO_WORKLET_VERSION}, main thread v${m.version}`,
-      });
-      return;
-    }
     this.fallback = m.fallback || !m.buffers;
     const b = m.buffers;
     const packets = !this.fallback && b?.packets ? b.packets : allocateAudioMemory(PACKET_RINGS_BYTES, false);

@@ -53,6 +53,13 @@ export const PACKET_RING_BYTES = PACKET_RING_HEADER_BYTES + PACKET_RING_SLOTS * 
 /** One buffer holds the rings of all peer slots; peer p's ring starts at p × PACKET_RING_BYTES. */
 export const PACKET_RINGS_BYTES = MAX_PEERS * PACKET_RING_BYTES;
 
+/**
+ * Packet flags beyond the wire's {@link AudioFrameFlag} bits, set by the Worker on decoded packets.
+ * `Concealed`: the Worker synthesised this frame (Opus packet-loss concealment for a frame that never
+ * arrived), so the jitter buffer counts it as concealed audio, not as received audio.
+ */
+export const PacketFlag = { Concealed: 0x100 } as const;
+
 export interface PacketMeta {
   seq: number;
   senderTime: number;

@@ -48,7 +48,7 @@ describe('serving the SPA', () => {
         return [name, values];
       }),
     );
-    expect(directives['script-src']).toEqual(["'self'", hashOf(BOOTSTRAP)]);
+    expect(directives['script-src']).toEqual(["'self'", "'wasm-unsafe-eval'", hashOf(BOOTSTRAP)]);
     expect(directives['connect-src']).toEqual(["'self'", 'wss://relay.bandmesh.test:8443']);
     expect(directives['default-src']).toEqual(["'self'"]);
     expect(directives['frame-ancestors']).toEqual(["'none'"]);

@@ -42,13 +42,15 @@ type CSPOptions struct {
 }
 
 // BuildCSP returns the policy for the SPA's pages and files. 'unsafe-inline' styles are allowed
-// because Svelte transitions write inline style attributes; scripts are never unsafe-inline.
+// because Svelte transitions write inline style attributes; scripts are never unsafe-inline and
+// never eval'd. 'wasm-unsafe-eval' lets WebAssembly compile (the audio Worker's Opus codec is libopus
+// in WebAssembly); it allows no JavaScript eval.
 func BuildCSP(opts CSPOptions) string {
 	hashes := append([]string(nil), opts.ScriptHashes...)
 	sort.Strings(hashes)
 	directives := []string{
 		"default-src 'self'",
-		join("script-src", append([]string{"'self'"}, hashes...)),
+		join("script-src", append([]string{"'self'", "'wasm-unsafe-eval'"}, hashes...)),
 		join("connect-src", append([]string{"'self'"}, opts.ConnectOrigins...)),
 		"img-src 'self' data: blob:",
 		"style-src 'self' 'unsafe-inline'",

@@ -31,7 +31,7 @@ func TestBuildCSP(t *testing.T) {
 	csp := BuildCSP(CSPOptions{ScriptHashes: []string{"'sha256-b'", "'sha256-a'"}, ConnectOrigins: []string{"wss://relay.example"}})
 	for _, want := range []string{
 		"default-src 'self'",
-		"script-src 'self' 'sha256-a' 'sha256-b';",
+		"script-src 'self' 'wasm-unsafe-eval' 'sha256-a' 'sha256-b';",
 		"connect-src 'self' wss://relay.example;",
 		"img-src 'self' data: blob:",
 		"style-src 'self' 'unsafe-inline'",
@@ -45,7 +45,8 @@ func TestBuildCSP(t *testing.T) {
 			t.Errorf("CSP %q lacks %q", csp, want)
 		}
 	}
-	if strings.Contains(csp, "unsafe-eval") || strings.Contains(csp, "script-src 'self' 'unsafe-inline'") {
+	if strings.Contains(csp, "'unsafe-eval'") || strings.Contains(csp, "'unsafe-inline' 'sha") ||
+		strings.Contains(csp, "script-src 'self' 'unsafe-inline'") {
 		t.Errorf("CSP too lax: %q", csp)
 	}
 }

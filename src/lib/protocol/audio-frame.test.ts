@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
   AUDIO_FRAME_HEADER_BYTES,
+  AUDIO_FRAME_VERSION,
   AudioCodec,
   AudioFrameError,
+  AudioFrameFlag,
   type AudioFrameHeader,
   decodePcm16,
   encodePcm16,
@@ -44,14 +46,15 @@ describe('audio frame', () => {
     const l = new Float32Array(240).map((_, i) => Math.sin(i / 7) * 0.9);
     const r = new Float32Array(240).map((_, i) => (i % 2 ? 1.5 : -1.5));
     const bytes = pcmFrame(header, [l, r]);
-    expect([...bytes.subarray(0, 4)]).toEqual([1, 0, 2, 1]);
+    expect([...bytes.subarray(0, 4)]).toEqual([AUDIO_FRAME_VERSION, 0, 2, 1]);
     expect(bytes[4]).toBe(0xfe);
     expect(bytes[8]).toBe(0xef);
     expect(bytes[12]! | (bytes[13]! << 8)).toBe(240);
     const parsed = readAudioFrame(bytes);
     expect(parsed.ok).toBe(true);
     if (!parsed.ok) return;
-    expect(parsed.header).toEqual(header);
+    expect(parsed.header).toEqual({ ...header, redundantBytes: 0 });
+    expect(parsed.redundant).toBeNull();
     expect(parsed.payload.buffer).toBe(bytes.buffer);
     expect(parsed.payload.byteOffset).toBe(16);
     const out = [new Float32Array(480), new Float32Array(480)];
@@ -88,10 +91,60 @@ describe('audio frame', () => {
     expect(r.ok && r.payload.length).toBe(37);
   });
 
+  it('splits an Opus payload from the redundant copy of the previous frame', () => {
+    const bytes = new Uint8Array(16 + 30 + 25);
+    writeAudioFrameHeader(bytes, {
+      codec: AudioCodec.Opus,
+      channels: 1,
+      flags: AudioFrameFlag.Redundant,
+      seq: 9,
+      senderTime: 1080,
+      frameSamples: 120,
+      redundantBytes: 25,
+    });
+    bytes.fill(1, 16, 46);
+    bytes.fill(2, 46);
+    expect(bytes[14]! | (bytes[15]! << 8)).toBe(25);
+    const r = readAudioFrame(bytes);
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.header.redundantBytes).toBe(25);
+    expect([...new Set(r.payload)]).toEqual([1]);
+    expect(r.payload.length).toBe(30);
+    expect([...new Set(r.redundant!)]).toEqual([2]);
+    expect(r.redundant!.length).toBe(25);
+  });
+
+  it.each([
+    ['a redundant copy as long as the frame', 41],
+    ['an empty redundant copy', 0],
+  ])('rejects %s', (_name, redundantBytes) => {
+    const bytes = new Uint8Array(16 + 41);
+    writeAudioFrameHeader(bytes, {
+      codec: AudioCodec.Opus,
+      channels: 1,
+      flags: AudioFrameFlag.Redundant,
+      seq: 1,
+      senderTime: 0,
+      frameSamples: 120,
+      redundantBytes,
+    });
+    expect(readAudioFrame(bytes)).toEqual({ ok: false, reason: AudioFrameError.BadPayloadLength });
+  });
+
+  it('rejects redundancy on PCM frames', () => {
+    const b = pcmFrame(
+      { codec: AudioCodec.Pcm16, channels: 1, flags: 0, seq: 1, senderTime: 0, frameSamples: 120 },
+      [new Float32Array(120)],
+    );
+    b[3] = AudioFrameFlag.Redundant;
+    b[14] = 2;
+    expect(readAudioFrame(b)).toEqual({ ok: false, reason: AudioFrameError.BadPayloadLength });
+  });
+
   it.each([
     ['too short', () => new Uint8Array(15), AudioFrameError.TooShort],
     ['too large', () => new Uint8Array(4097), AudioFrameError.TooLarge],
-    ['bad version', (b: Uint8Array) => ((b[0] = 2), b), AudioFrameError.BadVersion],
+    ['bad version', (b: Uint8Array) => ((b[0] = 1), b), AudioFrameError.BadVersion],
     ['bad codec', (b: Uint8Array) => ((b[1] = 7), b), AudioFrameError.BadCodec],
     ['bad channels', (b: Uint8Array) => ((b[2] = 3), b), AudioFrameError.BadChannels],
     ['bad frame size', (b: Uint8Array) => ((b[12] = 128), (b[13] = 0), b), AudioFrameError.BadFrameSamples],
@@ -113,7 +166,7 @@ describe('audio frame', () => {
       for (let i = 0; i < len; i++) b[i] = Math.floor(rand() * 256);
       // Make a third of them plausible so validation past the first byte is exercised.
       if (len >= 16 && n % 3 === 0) {
-        b[0] = 1;
+        b[0] = AUDIO_FRAME_VERSION;
         b[1] = n % 2;
         b[2] = 1 + (n % 2);
         b[12] = 120;

@@ -8,17 +8,24 @@
  * | 0    | u8   | version (= {@link AUDIO_FRAME_VERSION})                                    |
  * | 1    | u8   | codec ({@link AudioCodec}: 0 = PCM s16le interleaved, 1 = Opus)            |
  * | 2    | u8   | channels (1 or 2)                                                          |
- * | 3    | u8   | flags (bit 0 = first frame after a (re)start of the sender's stream)      |
+ * | 3    | u8   | flags: bit 0 = first frame after a (re)start of the sender's stream;      |
+ * |      |      | bit 1 = the payload ends with a redundant copy of the previous frame        |
  * | 4    | u32  | seq: +1 per frame, wraps at 2^32                                           |
  * | 8    | u32  | senderTime: capture sample index (48 kHz) of the frame's first sample, wraps |
  * | 12   | u16  | frameSamples per channel: 120, 240 or 480 (2.5 / 5 / 10 ms)                |
- * | 14   | u16  | reserved, 0                                                                |
+ * | 14   | u16  | redundant bytes: length of the trailing copy (flag bit 1), else 0          |
+ *
+ * Redundancy (Opus only, the "FEC" setting): the payload is this frame's Opus packet followed by the
+ * previous frame's packet (seq − 1, senderTime − frameSamples), byte for byte. A receiver that lost
+ * frame seq − 1, or gets this one first, decodes the copy: isolated losses and adjacent reorders are
+ * repaired exactly, at the cost of one more frame's payload (≈ 30–40 bytes at 2.5 ms). Opus's own
+ * in-band FEC needs its SILK layer, which the low-delay (CELT-only) mode we use does not have.
  *
  * Parsing never throws: a bad frame comes back as `{ ok: false, reason }` so the receiver counts and
  * drops it. Encoding helpers write into caller-provided buffers so the hot path does not allocate.
  */
 
-export const AUDIO_FRAME_VERSION = 1;
+export const AUDIO_FRAME_VERSION = 2;
 export const AUDIO_FRAME_HEADER_BYTES = 16;
 /** Largest whole frame (header + payload) a receiver accepts. */
 export const AUDIO_FRAME_MAX_BYTES = 4096;
@@ -33,7 +40,7 @@ export const AUDIO_MAX_CHANNELS = 2;
 export const AudioCodec = { Pcm16: 0, Opus: 1 } as const;
 export type AudioCodec = (typeof AudioCodec)[keyof typeof AudioCodec];
 
-export const AudioFrameFlag = { StreamStart: 1 } as const;
+export const AudioFrameFlag = { StreamStart: 1, Redundant: 2 } as const;
 
 export const AudioFrameError = {
   TooShort: 'too-short',
@@ -55,10 +62,20 @@ export interface AudioFrameHeader {
   /** u32 */
   senderTime: number;
   frameSamples: AudioFrameSamples;
+  /** Bytes of the trailing redundant copy of the previous frame (with flag Redundant), else 0. */
+  redundantBytes?: number;
 }
 
 export type ReadAudioFrameResult =
-  { ok: true; header: AudioFrameHeader; payload: Uint8Array } | { ok: false; reason: AudioFrameError };
+  | {
+      ok: true;
+      header: AudioFrameHeader;
+      /** This frame's payload (a view, no copy). */
+      payload: Uint8Array;
+      /** The previous frame's payload carried again (flag Redundant), else null. */
+      redundant: Uint8Array | null;
+    }
+  | { ok: false; reason: AudioFrameError };
 
 export function isFrameSamples(n: number): n is AudioFrameSamples {
   return n === 120 || n === 240 || n === 480;
@@ -90,8 +107,9 @@ export function writeAudioFrameHeader(out: Uint8Array, header: AudioFrameHeader,
   writeU32(out, offset + 8, header.senderTime >>> 0);
   out[offset + 12] = header.frameSamples & 0xff;
   out[offset + 13] = (header.frameSamples >>> 8) & 0xff;
-  out[offset + 14] = 0;
-  out[offset + 15] = 0;
+  const redundant = header.flags & AudioFrameFlag.Redundant ? (header.redundantBytes ?? 0) : 0;
+  out[offset + 14] = redundant & 0xff;
+  out[offset + 15] = (redundant >>> 8) & 0xff;
 }
 
 /** Parses and validates a frame. Never throws; `payload` is a view into `bytes` (no copy). */
@@ -109,23 +127,30 @@ export function readAudioFrame(bytes: Uint8Array): ReadAudioFrameResult {
   if (channels !== 1 && channels !== 2) return { ok: false, reason: AudioFrameError.BadChannels };
   const frameSamples = bytes[12]! | (bytes[13]! << 8);
   if (!isFrameSamples(frameSamples)) return { ok: false, reason: AudioFrameError.BadFrameSamples };
-  const payloadBytes = bytes.length - AUDIO_FRAME_HEADER_BYTES;
+  const flags = bytes[3]!;
+  const redundantBytes = flags & AudioFrameFlag.Redundant ? bytes[14]! | (bytes[15]! << 8) : 0;
+  const payloadBytes = bytes.length - AUDIO_FRAME_HEADER_BYTES - redundantBytes;
   if (
-    codec === AudioCodec.Pcm16 ? payloadBytes !== pcm16PayloadBytes(channels, frameSamples) : payloadBytes < 1
+    codec === AudioCodec.Pcm16
+      ? redundantBytes !== 0 || payloadBytes !== pcm16PayloadBytes(channels, frameSamples)
+      : payloadBytes < 1 || (flags & AudioFrameFlag.Redundant && redundantBytes < 1)
   ) {
     return { ok: false, reason: AudioFrameError.BadPayloadLength };
   }
+  const end = AUDIO_FRAME_HEADER_BYTES + payloadBytes;
   return {
     ok: true,
     header: {
       codec,
       channels,
-      flags: bytes[3]!,
+      flags,
       seq: readU32(bytes, 4),
       senderTime: readU32(bytes, 8),
       frameSamples,
+      redundantBytes,
     },
-    payload: bytes.subarray(AUDIO_FRAME_HEADER_BYTES),
+    payload: bytes.subarray(AUDIO_FRAME_HEADER_BYTES, end),
+    redundant: redundantBytes > 0 ? bytes.subarray(end) : null,
   };
 }
 

@@ -88,10 +88,14 @@ export interface PeerLinkStats {
   framesSent: number;
   framesReceived: number;
   badFrames: number;
-  /** Frames not decoded because the decoder had fallen behind. */
+  /** Frames not decoded: the decoder was still loading, or the frame came after its concealment. */
   skippedFrames: number;
   /** Frames decoded into the packet ring. */
   framesDecoded: number;
+  /** Lost Opus frames restored exactly from the next frame's redundant copy. */
+  recoveredFrames: number;
+  /** Lost Opus frames replaced by Opus packet-loss concealment. */
+  concealedFrames: number;
   codec: TransportCodec | null;
 }
 
@@ -101,7 +105,7 @@ export type FromAudioWorker =
       type: 'stats';
       peers: PeerLinkStats[];
       encodeErrors: number;
-      /** Frames captured, and those the encoder skipped because it had fallen behind (totals). */
+      /** Frames captured, and those the encoder could not encode (totals). */
       framesCaptured: number;
       encoderSkipped: number;
     }

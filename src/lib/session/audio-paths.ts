@@ -1,5 +1,5 @@
 /**
- * Which audio path each pair uses. A pair takes our own data path (WebCodecs Opus or PCM frames over a
+ * Which audio path each pair uses. A pair takes our own data path (Opus or PCM frames over a
  * lossy data channel, our jitter buffer) when both players can; otherwise a tuned WebRTC audio track.
  * Each player advertises what it can do in its presence; both sides of a pair compute the same answer.
  */
@@ -20,7 +20,8 @@ export function advertisedPaths(capabilities: { data: boolean }, forceTrack: boo
 }
 
 /**
- * Whether this browser can run the data path: WebCodecs Opus at 48 kHz, and an RTCDataChannel that can
+ * Whether this browser can run the data path: WebAssembly (our Opus codec runs in it, in the Worker),
+ * and an RTCDataChannel that can
  * be transferred (to the audio Worker). The transfer is tried on a throwaway channel, in the task that
  * created it (the only moment Chromium allows it), to a throwaway MessageChannel port.
  */
@@ -29,16 +30,13 @@ export async function detectDataPath(): Promise<boolean> {
 }
 
 async function supportsOpus(): Promise<boolean> {
-  if (typeof AudioEncoder === 'undefined' || typeof AudioDecoder === 'undefined') return false;
+  if (typeof WebAssembly !== 'object' || typeof WebAssembly.instantiate !== 'function') return false;
   try {
-    const { supported } = await AudioEncoder.isConfigSupported({
-      codec: 'opus',
-      sampleRate: 48_000,
-      numberOfChannels: 1,
-    });
-    return supported === true;
+    // The smallest valid module: proves compilation is allowed here (CSP 'wasm-unsafe-eval').
+    await WebAssembly.compile(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
+    return true;
   } catch {
-    return false; // a malformed-config rejection means the same as "unsupported" here
+    return false;
   }
 }
 

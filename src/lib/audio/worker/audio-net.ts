@@ -18,6 +18,7 @@ import {
   type ToAudioWorker,
 } from '../../protocol/audio-worker';
 import { FrameEncoder } from './frame-encoder';
+import { createOpusDecoder, createOpusEncoder, opusAvailable } from './opus-codec';
 import { PeerStream, type FrameTransport } from './peer-stream';
 
 type Post = (message: FromAudioWorker, transfer?: Transferable[]) => void;
@@ -37,6 +38,8 @@ export class AudioNet {
   #trace = false;
   #encoder: FrameEncoder | null = null;
   #settings: SendSettings | null = null;
+  /** Bumped by every settings change: a slower earlier configuration must not win. */
+  #configuring = 0;
   #sending = true;
   #senderTime = 0;
   #framesCaptured = 0;
@@ -121,17 +124,27 @@ export class AudioNet {
   }
 
   async #configure(settings: SendSettings): Promise<void> {
-    const opusSupported = await FrameEncoder.opusSupported(settings);
-    if (this.#disposed) return;
-    const effective: SendSettings = {
-      ...settings,
-      codec: settings.codec === 'opus' && opusSupported ? 'opus' : 'pcm',
-    };
+    const generation = ++this.#configuring;
+    const opusSupported = await opusAvailable();
+    const codec = settings.codec === 'opus' && opusSupported ? 'opus' : 'pcm';
+    let opus = null;
+    try {
+      if (codec === 'opus') opus = await createOpusEncoder(settings);
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error);
+      this.#post({ type: 'error', code: 'encoder', message: `Opus encoder could not start: ${text}` });
+    }
+    if (this.#disposed || generation !== this.#configuring) {
+      opus?.dispose();
+      return;
+    }
+    const effective: SendSettings = { ...settings, codec: opus ? 'opus' : 'pcm' };
     this.#encoderSkipped += this.#encoder?.skippedFrames ?? 0;
     this.#encoder?.dispose();
     this.#settings = effective;
     this.#encoder = new FrameEncoder({
       settings: effective,
+      opus,
       onFrame: (bytes) => this.#broadcast(bytes),
       onError: (text) => this.#post({ type: 'error', code: 'encoder', message: text }),
     });
@@ -196,6 +209,7 @@ export class AudioNet {
       peerKey,
       transport,
       now: () => performance.now(),
+      opus: createOpusDecoder,
       sink: (meta, planes) => {
         if (!this.#trackPeers.has(peerKey)) this.#deliver(slot, meta, planes);
       },

@@ -2,14 +2,32 @@
  * One remote peer's audio in the Worker: its lossy channel (sending our frames, receiving theirs),
  * RTT probes, and decoding into the peer's packet ring for the playback worklet. A bad frame is counted
  * and dropped; nothing here throws into the channel's event loop.
+ *
+ * Opus frames are decoded synchronously (libopus, `opus-codec.ts`) in sequence order. When a frame
+ * arrives after a gap, the missing frames are produced first: the previous frame from this frame's
+ * redundant copy when it carries one (exact audio), the others by Opus packet-loss concealment
+ * (flagged {@link PacketFlag.Concealed}), up to {@link MAX_CONCEALED_SAMPLES}; a longer gap is left to
+ * the jitter buffer. A frame older than what was already produced (it came after its own concealment)
+ * is dropped: decoding it now would break the decoder's continuity.
  */
-import { AUDIO_SAMPLE_RATE, AudioCodec, decodePcm16, readAudioFrame } from '../../protocol/audio-frame';
-import type { PacketMeta } from '../../protocol/audio-layout';
+import {
+  AudioCodec,
+  AudioFrameFlag,
+  decodePcm16,
+  readAudioFrame,
+  seqDiff,
+  type AudioFrameHeader,
+} from '../../protocol/audio-frame';
+import { PacketFlag, type PacketMeta } from '../../protocol/audio-layout';
 import type { PeerLinkStats, TransportCodec } from '../../protocol/audio-worker';
 import { LinkPingKind, readLinkPing, writeLinkPing } from '../../protocol/link-ping';
+import type { OpusFrameDecoder } from './opus-codec';
 
 /** Where decoded packets go: the shared packet ring, or a port in the fallback. */
 export type PacketSink = (meta: PacketMeta, planes: readonly Float32Array[]) => void;
+
+/** Makes an Opus decoder (asynchronously: the WebAssembly module may still be loading). */
+export type OpusDecoderFactory = (channels: 1 | 2) => Promise<OpusFrameDecoder>;
 
 /** A channel-like transport: a transferred RTCDataChannel, or the main-thread relay in the fallback. */
 export interface FrameTransport {
@@ -23,26 +41,22 @@ export interface FrameTransport {
 /** Skip a frame rather than queue it behind this much (≈ 20 frames of Opus at 2.5 ms). */
 const MAX_BUFFERED_BYTES = 16 * 1024;
 const RTT_SMOOTHING = 0.2;
-/** Frames inside the decoder at once; each is a frame of added delay. */
-const MAX_IN_FLIGHT_FRAMES = 3;
+/** Longest gap the Worker fills with Opus concealment (20 ms); the jitter buffer handles longer ones. */
+export const MAX_CONCEALED_SAMPLES = 960;
 /** Two minutes of 2.5 ms frames. */
 const TRACE_FRAMES = 48_000;
-const US_PER_SAMPLE = 1e6 / AUDIO_SAMPLE_RATE;
 
 export class PeerStream {
   readonly peerKey: string;
   readonly #transport: FrameTransport;
   readonly #sink: PacketSink;
   readonly #now: () => number;
+  readonly #opusFactory: OpusDecoderFactory | null;
   readonly #planes = [new Float32Array(480), new Float32Array(480)];
-  #decoder: AudioDecoder | null = null;
-  #decoderChannels = 0;
-  /**
-   * Metadata of the frames inside the decoder, in decode order. Opus gives exactly one output per
-   * packet, in order; output timestamps are the decoder's own running count (they drift from ours
-   * after a gap), so outputs are matched by order, not by timestamp.
-   */
-  readonly #pending: PacketMeta[] = [];
+  readonly #decoders: [OpusFrameDecoder | null, OpusFrameDecoder | null] = [null, null];
+  readonly #decoderLoading = [false, false];
+  /** Sequence number the next Opus frame should have; null before the first or after a restart. */
+  #nextSeq: number | null = null;
   #pingId = 0;
   #rtt: number | null = null;
   #codec: TransportCodec | null = null;
@@ -54,17 +68,27 @@ export class PeerStream {
   framesReceived = 0;
   badFrames = 0;
   skippedSends = 0;
-  /** Frames not decoded because the decoder had fallen behind. */
+  /** Frames not decoded: the decoder was still loading, or the frame came after its concealment. */
   skippedFrames = 0;
   framesDecoded = 0;
+  /** Lost frames restored from the next frame's redundant copy. */
+  recoveredFrames = 0;
+  /** Lost frames replaced by Opus packet-loss concealment. */
+  concealedFrames = 0;
 
-  constructor(options: { peerKey: string; transport: FrameTransport; sink: PacketSink; now: () => number }) {
+  constructor(options: {
+    peerKey: string;
+    transport: FrameTransport;
+    sink: PacketSink;
+    now: () => number;
+    opus?: OpusDecoderFactory;
+  }) {
     this.peerKey = options.peerKey;
     this.#transport = options.transport;
     this.#sink = options.sink;
     this.#now = options.now;
+    this.#opusFactory = options.opus ?? null;
   }
-
   /** Starts recording arrivals (benchmarks): at most TRACE_FRAMES, then recording stops. */
   recordTrace(): void {
     this.#trace ??= new Float64Array(TRACE_FRAMES * 3);
@@ -103,7 +127,7 @@ export class PeerStream {
       this.badFrames++;
       return;
     }
-    const { header, payload } = frame;
+    const { header, payload, redundant } = frame;
     this.framesReceived++;
     if (this.#trace && this.#traced < TRACE_FRAMES) {
       this.#trace.set([this.#now(), header.seq, header.senderTime], this.#traced * 3);
@@ -125,7 +149,7 @@ export class PeerStream {
       return;
     }
     this.#codec = 'opus';
-    this.#decodeOpus(meta, payload);
+    this.#receiveOpus(header, meta, payload, redundant);
   }
 
   stats(): PeerLinkStats {
@@ -137,6 +161,8 @@ export class PeerStream {
       badFrames: this.badFrames,
       skippedFrames: this.skippedFrames,
       framesDecoded: this.framesDecoded,
+      recoveredFrames: this.recoveredFrames,
+      concealedFrames: this.concealedFrames,
       codec: this.#codec,
     };
   }
@@ -144,9 +170,8 @@ export class PeerStream {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#pending.length = 0;
-    if (this.#decoder && this.#decoder.state !== 'closed') this.#decoder.close();
-    this.#decoder = null;
+    for (const decoder of this.#decoders) decoder?.dispose();
+    this.#decoders[0] = this.#decoders[1] = null;
     this.#transport.close();
   }
 
@@ -165,62 +190,84 @@ export class PeerStream {
     this.#rtt = this.#rtt === null ? rtt : this.#rtt + RTT_SMOOTHING * (rtt - this.#rtt);
   }
 
-  #decodeOpus(meta: PacketMeta, payload: Uint8Array): void {
-    const decoder = this.#opusDecoder(meta.channels);
+  #receiveOpus(
+    header: AudioFrameHeader,
+    meta: PacketMeta,
+    payload: Uint8Array,
+    redundant: Uint8Array | null,
+  ): void {
+    const decoder = this.#decoder(header.channels);
     if (!decoder) {
-      this.badFrames++;
-      return;
-    }
-    // A decoder that has fallen behind adds delay to every later frame: skip, the jitter buffer conceals.
-    // (decodeQueueSize counts only frames not yet handed to the codec; `pending` counts all in flight.)
-    if (decoder.decodeQueueSize > 0 || this.#pending.length >= MAX_IN_FLIGHT_FRAMES) {
       this.skippedFrames++;
       return;
     }
-    const timestamp = Math.round(meta.senderTime * US_PER_SAMPLE);
-    try {
-      decoder.decode(new EncodedAudioChunk({ type: 'key', timestamp, data: payload }));
-      this.#pending.push(meta);
-    } catch {
-      this.badFrames++;
+    const restart = (header.flags & AudioFrameFlag.StreamStart) !== 0 || this.#nextSeq === null;
+    const behind = restart ? 0 : seqDiff(header.seq, this.#nextSeq!);
+    if (behind < 0) {
+      this.skippedFrames++;
+      return;
     }
-  }
-
-  #opusDecoder(channels: number): AudioDecoder | null {
-    if (this.#decoder && this.#decoderChannels === channels && this.#decoder.state === 'configured') {
-      return this.#decoder;
-    }
-    if (this.#decoder && this.#decoder.state !== 'closed') this.#decoder.close();
-    this.#pending.length = 0; // frames of the old decoder will never come out
-    if (typeof AudioDecoder === 'undefined') return null;
-    const decoder = new AudioDecoder({
-      output: (data) => this.#onDecoded(data),
-      // A corrupt packet closes a WebCodecs decoder: count it; the next frame configures a new one.
-      error: () => this.badFrames++,
-    });
-    decoder.configure({ codec: 'opus', sampleRate: AUDIO_SAMPLE_RATE, numberOfChannels: channels });
-    this.#decoder = decoder;
-    this.#decoderChannels = channels;
-    return decoder;
-  }
-
-  #onDecoded(data: AudioData): void {
-    try {
-      const meta = this.#pending.shift();
-      if (!meta || this.#closed) return;
-      const frames = Math.min(data.numberOfFrames, 480);
-      const channels = Math.min(data.numberOfChannels, 2);
-      for (let c = 0; c < channels; c++) {
-        data.copyTo(this.#planes[c]!.subarray(0, frames), {
-          planeIndex: c,
-          format: 'f32-planar',
-          frameCount: frames,
-        });
+    const n = header.frameSamples;
+    if (behind > 0 && behind * n <= MAX_CONCEALED_SAMPLES) {
+      for (let k = behind; k >= 1; k--) {
+        const copy = k === 1 ? redundant : null;
+        const lost: PacketMeta = {
+          ...meta,
+          seq: (header.seq - k) >>> 0,
+          senderTime: (header.senderTime - k * n) >>> 0,
+          flags: copy ? 0 : PacketFlag.Concealed,
+        };
+        if (this.#decodeInto(decoder, copy, lost)) {
+          if (copy) this.recoveredFrames++;
+          else this.concealedFrames++;
+        }
       }
-      this.framesDecoded++;
-      this.#sink({ ...meta, frameSamples: frames, channels }, this.#planes);
-    } finally {
-      data.close();
     }
+    if (this.#decodeInto(decoder, payload, meta)) this.framesDecoded++;
+    this.#nextSeq = (header.seq + 1) >>> 0;
+  }
+
+  /** Decodes (or, without a packet, conceals) one frame into the sink. False if it was unusable. */
+  #decodeInto(decoder: OpusFrameDecoder, packet: Uint8Array | null, meta: PacketMeta): boolean {
+    let pcm: Float32Array;
+    try {
+      pcm = decoder.decode(packet, meta.frameSamples);
+    } catch {
+      this.badFrames++; // a corrupt packet: libopus refuses it and keeps its state
+      return false;
+    }
+    const channels = decoder.channels;
+    const frames = pcm.length / channels;
+    if (frames !== meta.frameSamples) {
+      this.badFrames++; // the packet's duration disagrees with its header
+      return false;
+    }
+    for (let c = 0; c < channels; c++) {
+      const plane = this.#planes[c]!;
+      for (let i = 0; i < frames; i++) plane[i] = pcm[i * channels + c]!;
+    }
+    this.#sink(meta, this.#planes);
+    return true;
+  }
+
+  /** The decoder for `channels`, or null while it is being created (the frame is skipped). */
+  #decoder(channels: 1 | 2): OpusFrameDecoder | null {
+    const i = channels - 1;
+    const ready = this.#decoders[i];
+    if (ready) return ready;
+    if (!this.#opusFactory) return null;
+    if (!this.#decoderLoading[i]) {
+      this.#decoderLoading[i] = true;
+      this.#opusFactory(channels).then(
+        (decoder) => {
+          if (this.#closed) decoder.dispose();
+          else this.#decoders[i] = decoder;
+        },
+        () => {
+          this.#decoderLoading[i] = false; // try again with a later frame
+        },
+      );
+    }
+    return null;
   }
 }

@@ -6,6 +6,7 @@ import { createSubscriber } from 'svelte/reactivity';
 import { listDevices, type DeviceList } from '../audio/devices';
 import type { AudioSettings } from '../session/audio-settings';
 import type { AudioState, StudioAudio } from '../session/studio-audio';
+import { FrameClock } from './frame-clock';
 
 const SETTINGS_KEY = 'bandmesh.audio-settings';
 
@@ -14,6 +15,7 @@ export class AudioRoom {
   readonly #subscribeState: () => void;
   readonly #subscribeTick: () => void;
   readonly #subscribeFrame: () => void;
+  readonly #frames = new FrameClock();
   #devices = $state<DeviceList>({ inputs: [], outputs: [], canChooseOutput: false });
   #outputId = $state('');
   #error = $state<string | null>(null);
@@ -29,13 +31,7 @@ export class AudioRoom {
       const timer = setInterval(update, 1000);
       return () => clearInterval(timer);
     });
-    this.#subscribeFrame = createSubscriber((update) => {
-      let id = requestAnimationFrame(function tick() {
-        update();
-        id = requestAnimationFrame(tick);
-      });
-      return () => cancelAnimationFrame(id);
-    });
+    this.#subscribeFrame = createSubscriber((update) => this.#frames.subscribe(update));
   }
 
   get state(): AudioState {
@@ -97,7 +93,7 @@ export class AudioRoom {
     this.#audio.engine?.setInputGainDb(db);
   }
 
-  /** Refreshed every animation frame while rendered. */
+  /** Refreshed on animation frames at about 30 Hz while rendered and visible (FrameClock). */
   inputLevel(): { peak: number; rms: number } | null {
     this.#subscribeFrame();
     return this.#audio.inputLevel();

@@ -1,13 +1,14 @@
 /**
  * The mixer as reactive state for the studio page. Mix values come from a MixerDoc (Yjs) through
- * `createSubscriber`; meters come from the audio engine (shared memory) through a reader called once
- * per animation frame while something renders them — never through Yjs.
+ * `createSubscriber`; meters come from the audio engine (shared memory) through a reader called on
+ * animation frames at about 30 Hz (FrameClock) while something renders them — never through Yjs.
  * The MixerDoc belongs to the session; dispose() only stops this adapter.
  */
 import { createSubscriber } from 'svelte/reactivity';
 import { DEFAULT_SOURCE_MIX, type MixerDoc, type MixerResult } from '../sync/mixer-doc';
 import type { ChannelStripData } from '../components/ChannelStrip.svelte';
 import type { MeterReading } from '../components/Meter.svelte';
+import { FrameClock } from './frame-clock';
 
 /** The mixer UI's contracts are the components' own prop types: one definition each. */
 export type MeterLevel = MeterReading;
@@ -28,25 +29,16 @@ export class MixerState {
   readonly #options: MixerStateOptions;
   readonly #subscribe: () => void;
   readonly #frame: () => void;
+  readonly #frames = new FrameClock();
   #listener = $state('');
   #refusal = $state<string | null>(null);
   #disposed = false;
-  #stopFrames: (() => void) | null = null;
 
   constructor(options: MixerStateOptions) {
     this.#options = options;
     this.#listener = options.me;
     this.#subscribe = createSubscriber((update) => options.mixer.subscribe(update));
-    this.#frame = createSubscriber((update) => {
-      if (this.#disposed || typeof requestAnimationFrame !== 'function') return;
-      let id = requestAnimationFrame(function tick() {
-        update();
-        id = requestAnimationFrame(tick);
-      });
-      const stop = () => cancelAnimationFrame(id);
-      this.#stopFrames = stop;
-      return stop;
-    });
+    this.#frame = createSubscriber((update) => this.#frames.subscribe(update));
   }
 
   /** Whose personal mix is shown and edited (engineers and owners may pick another player). */
@@ -100,7 +92,7 @@ export class MixerState {
     return this.#refusal;
   }
 
-  /** Current level of one source; re-read every animation frame while rendered. */
+  /** Current level of one source; re-read on animation frames at about 30 Hz while rendered. */
   meter(userId: string): MeterLevel | null {
     if (this.#disposed) return null;
     this.#frame();
@@ -129,8 +121,7 @@ export class MixerState {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    this.#stopFrames?.();
-    this.#stopFrames = null;
+    this.#frames.dispose();
   }
 
   #do(change: (mixer: MixerDoc, listener: string) => MixerResult): boolean {

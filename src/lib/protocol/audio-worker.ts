@@ -88,8 +88,10 @@ export interface PeerLinkStats {
   framesSent: number;
   framesReceived: number;
   badFrames: number;
-  /** Frames not decoded: the decoder was still loading, or the frame came after its concealment. */
+  /** Frames not decoded because the decoder was still loading. */
   skippedFrames: number;
+  /** Opus frames that arrived after their own concealment (reordered or late) and were dropped. */
+  lateFrames: number;
   /** Frames decoded into the packet ring. */
   framesDecoded: number;
   /** Lost Opus frames restored exactly from the next frame's redundant copy. */

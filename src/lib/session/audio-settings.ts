@@ -8,6 +8,7 @@ export interface AudioSettings {
   frameMs: number;
   channels: 1 | 2;
   bitrate: number;
+  /** Opus only: every frame carries a redundant copy of the previous one (see audio-frame.ts). */
   fec: boolean;
   voiceProcessing: boolean;
   inputDeviceId?: string | undefined;
@@ -22,7 +23,7 @@ export const DEFAULT_AUDIO_SETTINGS: AudioSettings = {
   frameMs: 2.5,
   channels: 1,
   bitrate: 96_000,
-  fec: false,
+  fec: true,
   voiceProcessing: false,
   autoFrame: true,
 };

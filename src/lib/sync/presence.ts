@@ -3,7 +3,7 @@ import { isStudioRole, type StudioRole } from '../protocol/ticket';
 
 /**
  * How a pair's audio can travel: `data` = our own Opus/PCM frames over a lossy data channel (needs
- * WebCodecs Opus and transferable data channels), `track` = a tuned WebRTC audio track.
+ * WebAssembly for Opus and transferable data channels), `track` = a tuned WebRTC audio track.
  */
 export const AUDIO_PATHS = ['data', 'track'] as const;
 export type AudioPath = (typeof AUDIO_PATHS)[number];

@@ -68,8 +68,10 @@ export class PeerStream {
   framesReceived = 0;
   badFrames = 0;
   skippedSends = 0;
-  /** Frames not decoded: the decoder was still loading, or the frame came after its concealment. */
+  /** Frames not decoded because the decoder was still loading. */
   skippedFrames = 0;
+  /** Opus frames that came after their own concealment (reordered or late): dropped. */
+  lateFrames = 0;
   framesDecoded = 0;
   /** Lost frames restored from the next frame's redundant copy. */
   recoveredFrames = 0;
@@ -160,6 +162,7 @@ export class PeerStream {
       framesReceived: this.framesReceived,
       badFrames: this.badFrames,
       skippedFrames: this.skippedFrames,
+      lateFrames: this.lateFrames,
       framesDecoded: this.framesDecoded,
       recoveredFrames: this.recoveredFrames,
       concealedFrames: this.concealedFrames,
@@ -204,7 +207,7 @@ export class PeerStream {
     const restart = (header.flags & AudioFrameFlag.StreamStart) !== 0 || this.#nextSeq === null;
     const behind = restart ? 0 : seqDiff(header.seq, this.#nextSeq!);
     if (behind < 0) {
-      this.skippedFrames++;
+      this.lateFrames++;
       return;
     }
     const n = header.frameSamples;

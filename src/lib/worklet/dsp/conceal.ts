@@ -1,6 +1,7 @@
 /**
- * Packet-loss concealment for decoded PCM (the same for PCM and Opus streams: WebCodecs exposes no
- * Opus PLC). On a missing frame the concealer repeats the last pitch period of good audio:
+ * Packet-loss concealment for decoded PCM, for what reaches the worklet missing: PCM losses, frames
+ * that come too late, and Opus gaps longer than the Worker conceals with libopus PLC. On a missing
+ * frame the concealer repeats the last pitch period of good audio:
  *
  * - the period T is the lag (0.67–10 ms) that maximises the normalised autocorrelation of the most
  *   recent 160 samples, searched once per loss run; lags under 64 samples are multiplied up so the

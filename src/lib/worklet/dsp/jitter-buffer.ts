@@ -35,8 +35,25 @@
  * missing at playout (concealed). Stream restart (flag bit 0 with a new seq, a frame-size change, a seq
  * jump beyond the slot window, a senderTime more than the slot window off its seq's place, or 1 s of
  * silence from the peer) resynchronises: the buffer restarts at the current target depth.
+ *
+ * Gaps (issue 3: "no gap lasts longer than 20 ms"). A gap is a run of consecutive output the buffer did
+ * not fill with received audio because the audio was missing: frames missing or late at playout, frames
+ * the Worker synthesised for a frame that never arrived (`PacketFlag.Concealed`), and stretches the
+ * sender skipped (`senderGaps`). Its length is the concealed samples of the run (stream samples; the
+ * drift resampler plays them within 0.5 % of that). A gap ends when received audio plays; only then is
+ * it counted (`gaps`, `gapsOver20ms`, `longestGapSamples`). Not gaps: the depth controller's growth
+ * inserts (also those that refill the depth after a resync) neither add to nor end a run; the silence
+ * before a stream starts is not concealment; and a run the stream never resumes from is its end, not a
+ * gap: dropped when the peer goes idle (1 s without packets), restarts its stream (flag bit 0) or is
+ * reset. So an outage longer than the 1 s idle timeout counts as the stream ending and starting again.
+ *
+ * Synthesised frames play like received ones but count as `concealed`, not `received`. They carry no
+ * timing information (the Worker makes them when the frame after the loss arrives), so they do not feed
+ * the depth statistics, and one that comes too late is dropped uncounted: the buffer has already
+ * concealed that frame itself.
  */
 import { AudioFrameFlag, isFrameSamples, seqDiff } from '../../protocol/audio-frame.js';
+import { PacketFlag } from '../../protocol/audio-layout.js';
 import { Concealer } from './conceal.js';
 import { DriftEstimator, Resampler, ratioFor } from './drift.js';
 
@@ -90,6 +107,19 @@ export class JitterBuffer {
   inserts = 0;
   /** Concealed stretches where the sender skipped frames (senderTime jumped, seq did not). */
   senderGaps = 0;
+  /** Gaps (see the top comment) that ended, i.e. received audio resumed after them. */
+  gaps = 0;
+  /** Gaps longer than 20 ms (a run of exactly 20 ms is not). */
+  gapsOver20ms = 0;
+  /** Longest gap, samples, since construction or `clearGapStats()` (the processor's per-peer value). */
+  longestGapSamples = 0;
+  /**
+   * The last completed second of the local clock (`floor(now / sampleRate) − 1`) and the longest gap
+   * that ended during it, samples. A reader that looks at least once a second sees every second's
+   * longest gap, so it can take the longest over any window of whole seconds (the benchmark does).
+   */
+  gapSecond = -1;
+  lastSecondLongestGapSamples = 0;
   /** Current playback ratio (sender samples per output sample). */
   ratio = 1;
   /** Channels of the latest packet (1 = mono source). */
@@ -111,6 +141,8 @@ export class JitterBuffer {
   private readonly slotSeq = new Float64Array(SLOTS);
   private readonly slotTime = new Uint32Array(SLOTS);
   private readonly slotValid = new Uint8Array(SLOTS);
+  /** The slot holds a frame the Worker synthesised (`PacketFlag.Concealed`). */
+  private readonly slotSynth = new Uint8Array(SLOTS);
   private readonly playedSeq = new Float64Array(SLOTS).fill(-1);
   private readonly tmp = [new Float32Array(2 * MAX_FRAME), new Float32Array(2 * MAX_FRAME)];
   private readonly concealer: Concealer;
@@ -135,6 +167,11 @@ export class JitterBuffer {
   private lastErr = 0;
   private warming = false;
   private settling = false;
+  /** Concealed samples of the gap in progress (0: none). */
+  private gapRun = 0;
+  private readonly gapOver: number;
+  private second = -1;
+  private secondLongest = 0;
 
   constructor(options: JitterBufferOptions = {}) {
     this.sr = options.sampleRate ?? 48000;
@@ -145,6 +182,7 @@ export class JitterBuffer {
     this.leak = (options.floorLeakPpm ?? 2000) * 1e-6;
     this.floorStep = options.floorStepSamples ?? 12;
     this.warmup = (options.warmupSeconds ?? 3) * this.sr;
+    this.gapOver = Math.round(0.02 * this.sr);
     this.concealer = new Concealer({ sampleRate: this.sr });
     this.drift = new DriftEstimator(20 * this.sr);
     for (let s = 0; s < SLOTS; s++) {
@@ -195,6 +233,16 @@ export class JitterBuffer {
     this.targetK = this.initialK;
     this.ratio = 1;
     this.lastErr = 0;
+    this.gapRun = 0;
+  }
+
+  /** Zeroes the gap counters (a new peer in the slot); the stream itself is untouched. */
+  clearGapStats(): void {
+    this.gaps = 0;
+    this.gapsOver20ms = 0;
+    this.longestGapSamples = 0;
+    this.lastSecondLongestGapSamples = 0;
+    this.secondLongest = 0;
   }
 
   /**
@@ -210,7 +258,9 @@ export class JitterBuffer {
     pcm: Float32Array,
     now: number,
   ): void {
-    this.received++;
+    // A frame the Worker synthesised is concealment, not received audio (see the top comment).
+    const synth = (flags & PacketFlag.Concealed) !== 0;
+    if (!synth) this.received++;
     if (
       !isFrameSamples(frameSamples) ||
       (channels !== 1 && channels !== 2) ||
@@ -221,9 +271,10 @@ export class JitterBuffer {
     }
     seq = seq >>> 0;
     let d = this.started ? seqDiff(seq, this.nextSeq) : 0;
+    const restart = this.started && (flags & AudioFrameFlag.StreamStart) !== 0 && seq !== this.startSeq;
     if (
       !this.started ||
-      ((flags & AudioFrameFlag.StreamStart) !== 0 && seq !== this.startSeq) ||
+      restart ||
       frameSamples !== this.frame ||
       d >= SLOTS ||
       d < -RESTART_BEHIND ||
@@ -231,6 +282,8 @@ export class JitterBuffer {
       Math.abs(seqDiff(senderTime >>> 0, this.senderBase) - this.nextRel - d * this.frame) >
         SLOTS * this.frame
     ) {
+      // The sender restarted: a run being concealed was the old stream's end, not a gap.
+      if (restart) this.gapRun = 0;
       this.resync(seq, senderTime, frameSamples, now);
       d = 0;
     }
@@ -240,6 +293,8 @@ export class JitterBuffer {
         this.duplicates++;
         return;
       }
+      // Already concealed here: a late synthesised frame stands for a lost one, not a late one.
+      if (synth) return;
       this.observe(senderTime, now);
       this.late++;
       if (seq !== (this.lastLateSeq + 1) >>> 0) this.underruns++;
@@ -250,7 +305,7 @@ export class JitterBuffer {
       this.duplicates++;
       return;
     }
-    this.observe(senderTime, now);
+    if (!synth) this.observe(senderTime, now);
     this.channels = channels;
     const planes = this.slotPlanes[slot]!;
     const l = planes[0]!;
@@ -261,6 +316,7 @@ export class JitterBuffer {
       r[i] = pcm[second + i]!;
     }
     this.slotValid[slot] = 1;
+    this.slotSynth[slot] = synth ? 1 : 0;
     this.slotSeq[slot] = seq;
     this.slotTime[slot] = senderTime >>> 0;
     if (seqDiff(seq, this.highestSeq) > 0) this.highestSeq = seq;
@@ -268,7 +324,18 @@ export class JitterBuffer {
 
   /** Renders `n` (≤ 128) samples into `out[0]`, `out[1]` for the quantum starting at local time `now`. */
   render(out: readonly Float32Array[], n: number, now: number): void {
-    if (this.started && now - this.lastArrival > this.sr) this.started = false;
+    const second = Math.floor(now / this.sr);
+    if (second !== this.second) {
+      this.lastSecondLongestGapSamples = second === this.second + 1 ? this.secondLongest : 0;
+      this.gapSecond = second - 1;
+      this.second = second;
+      this.secondLongest = 0;
+    }
+    if (this.started && now - this.lastArrival > this.sr) {
+      // The peer stopped: what was concealed since was the stream's fade-out, not a gap.
+      this.started = false;
+      this.gapRun = 0;
+    }
     if (!this.started) {
       out[0]!.fill(0, 0, n);
       out[1]!.fill(0, 0, n);
@@ -372,7 +439,14 @@ export class JitterBuffer {
         this.resampler.write(this.tmp, k);
         this.nextRel += k;
         this.senderGaps++;
+        this.gapRun += k;
         return;
+      }
+      if (this.slotSynth[slot]) {
+        this.concealed++;
+        this.gapRun += f;
+      } else if (this.gapRun > 0) {
+        this.endGap();
       }
       const planes = this.slotPlanes[slot]!;
       this.concealer.good(planes, f);
@@ -383,6 +457,7 @@ export class JitterBuffer {
       this.concealer.conceal(this.tmp, f);
       this.resampler.write(this.tmp, f);
       this.concealed++;
+      this.gapRun += f;
       this.slotValid[slot] = 0;
       this.playedSeq[slot] = -1;
     }
@@ -394,6 +469,16 @@ export class JitterBuffer {
       this.localBase += 2 ** 30;
       this.nextRel -= 2 ** 30;
     }
+  }
+
+  /** Received audio plays after a concealed run: that run was a gap. */
+  private endGap(): void {
+    const g = this.gapRun;
+    this.gapRun = 0;
+    this.gaps++;
+    if (g > this.gapOver) this.gapsOver20ms++;
+    if (g > this.longestGapSamples) this.longestGapSamples = g;
+    if (g > this.secondLongest) this.secondLongest = g;
   }
 
   /**

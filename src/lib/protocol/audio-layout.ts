@@ -303,6 +303,14 @@ export const PeerStatusInt = {
   Impulses: 7,
   /** 1 while the peer slot is in use. */
   Active: 8,
+  /** Concealed gaps longer than 20 ms (see `jitter-buffer.ts`: missing, late or Worker-synthesised audio). */
+  GapsOver20ms: 9,
+  /** Longest concealed gap since the peer was added, µs. */
+  LongestGapUs: 10,
+  /** The last completed second of the playback clock (AudioContext frame / sample rate, floored)… */
+  GapSecond: 11,
+  /** …and the longest gap that ended during it, µs (read once a second: the longest over any window). */
+  LastSecondLongestGapUs: 12,
 } as const;
 /** Float32 globals, at the start of the Float32 region. */
 export const StatusFloat = {

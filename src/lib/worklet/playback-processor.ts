@@ -104,6 +104,7 @@ export class PlaybackEngine {
       case 'remove-peer': {
         const peer = this.peers[m.slot]!;
         peer.jb.reset();
+        peer.jb.clearGapStats();
         peer.meter.reset();
         peer.impulse.reset();
         peer.gainL = peer.gainR = 0;
@@ -264,6 +265,12 @@ export class PlaybackEngine {
     ints[i0 + PeerStatusInt.Dropped] = jb.dropped + this.rings[p]!.overflows();
     ints[i0 + PeerStatusInt.Duplicates] = jb.duplicates;
     ints[i0 + PeerStatusInt.Resyncs] = jb.resyncs;
+    ints[i0 + PeerStatusInt.GapsOver20ms] = jb.gapsOver20ms;
+    ints[i0 + PeerStatusInt.LongestGapUs] = Math.round((jb.longestGapSamples * 1e6) / this.sr);
+    ints[i0 + PeerStatusInt.GapSecond] = jb.gapSecond;
+    ints[i0 + PeerStatusInt.LastSecondLongestGapUs] = Math.round(
+      (jb.lastSecondLongestGapSamples * 1e6) / this.sr,
+    );
     const f0 = StatusBlock.peerFloat(p, 0);
     floats[f0 + PeerStatusFloat.Peak] = peer.meter.peak;
     floats[f0 + PeerStatusFloat.Rms] = peer.meter.rms;

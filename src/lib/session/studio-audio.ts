@@ -327,6 +327,13 @@ export class StudioAudio {
     framesReceived: number;
     underruns: number;
     peak: number;
+    /** Longest concealed gap since the peer was added (jitter-buffer.ts defines a gap), ms. */
+    longestGapMs: number;
+    /** Gaps longer than 20 ms since the peer was added. */
+    gapsOver20ms: number;
+    /** The last completed second of the playback clock, and the longest gap that ended in it (ms). */
+    gapSecond: number;
+    lastSecondLongestGapMs: number;
   }> {
     const engine = this.#engine;
     const users = new Map(this.#presence().map((p) => [p.peerId, p.userId]));
@@ -344,6 +351,10 @@ export class StudioAudio {
         skippedFrames: this.#net.stats(peerId)?.skippedFrames ?? 0,
         framesDecoded: this.#net.stats(peerId)?.framesDecoded ?? 0,
         underruns: status?.Underruns ?? 0,
+        longestGapMs: (status?.LongestGapUs ?? 0) / 1000,
+        gapsOver20ms: status?.GapsOver20ms ?? 0,
+        gapSecond: status?.GapSecond ?? 0,
+        lastSecondLongestGapMs: (status?.LastSecondLongestGapUs ?? 0) / 1000,
         peak: this.#tracks.receiver(peerId)?.level().peak ?? status?.Peak ?? 0,
         depthMs: status?.DepthMs ?? 0,
       };

@@ -6,10 +6,28 @@
  * worklet time-stamps each click as it enters the graph; each receiver's playback worklet time-stamps it
  * as it leaves that sender's jitter buffer (the output, before the device); both clocks are the machine's
  * wall clock (performance.timeOrigin + the AudioContext's output timestamps), so differences are one-way
- * delays. Underruns come from the jitter buffers' counters, CPU from /proc for the whole browser.
+ * delays. Underruns and concealed gaps come from the jitter buffers' counters, CPU from /proc for the
+ * whole browser.
  *
- * Options: --seconds N (measured per row, default 20), --peers 2,4, --rows opus-2.5,opus-5,...
- * Writes bench/results/latency-<timestamp>.json and prints a table.
+ * Options: --seconds N (measured per row, default 20), --warmup N (seconds before measuring, default 10),
+ * --peers 2,4, --rows opus-2.5,opus-5,...
+ * Writes bench/results/latency-<timestamp>.json ({ machine, seconds, warmup, rows }) and prints a table.
+ * A stream is one sender heard by one receiver: peers × (peers − 1) per row. Fields of a row:
+ * - transport (the row name), frameMs, peers; failed: the reason, when the row could not run;
+ * - p50Ms, p95Ms, maxMs: one-way click latency; samples of expectedSamples clicks were heard and matched;
+ * - underrunsPerMin: jitter-buffer underruns per stream and minute (null on the track path);
+ * - maxConcealedGapMs: the longest concealed gap of any stream in the window — a run of output its jitter
+ *   buffer filled by concealment because audio was missing, late or synthesised by the Worker's Opus PLC
+ *   (definition in src/lib/worklet/dsp/jitter-buffer.ts; growth inserts and a stream's end are not
+ *   gaps). Measured over the whole seconds of the playback clock inside the window (the first 1–2 s of
+ *   it are left out, as the second in progress when it opened began during the warm-up); null on the
+ *   track path;
+ * - gapsOver20msPerMin: gaps longer than 20 ms per stream and minute (whole window; null on the track
+ *   path); gapSeconds: the fewest seconds any stream's gap measure covered; gapSecondsMissed: seconds no
+ *   poll saw (the page was polled too rarely; then maxConcealedGapMs may miss a gap);
+ * - maxGapMs: the longest wait between heard clicks beyond their period (clicks lost or never detected;
+ *   coarse: it sees only gaps that swallow a click);
+ * - cpuPct: browser CPU, % of one core.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir, release } from 'node:os';
@@ -23,9 +41,11 @@ import { setup } from '../scripts/lib/setup.mjs';
 import { startStack } from '../scripts/lib/stack.mjs';
 import { childPids, treeCpuSeconds } from './lib/cpu.mjs';
 import { writeImpulseWav } from './lib/impulses.mjs';
-import { longestGapMs, matchLatencies, percentile } from './lib/stats.mjs';
+import { longestGapMs, matchLatencies, percentile, windowLongestGap } from './lib/stats.mjs';
 
 const PERIOD_MS = 500;
+/** Diagnostics poll period during the window (each stream's gap measure needs one poll per second). */
+const GAP_POLL_MS = 250;
 const ROWS = {
   'opus-2.5': { transport: 'opus', frameMs: 2.5 },
   'opus-5': { transport: 'opus', frameMs: 5 },
@@ -167,7 +187,13 @@ async function measureIn(contexts, { name, transport, frameMs, impair, peers, pl
   await Promise.all(pages.map((p) => p.evaluate(() => (window.__bandmesh.impulses.length = 0))));
   const cpu0 = browserPid ? treeCpuSeconds(browserPid) : 0;
   const t0 = Date.now();
-  await sleep(seconds * 1000);
+  // Each stream reports the longest gap of its last completed second: poll well within a second.
+  const polls = pages.map(() => []);
+  for (let left = seconds * 1000; left > 0; left = t0 + seconds * 1000 - Date.now()) {
+    await sleep(Math.min(GAP_POLL_MS, left));
+    const now = await Promise.all(pages.map((p) => p.evaluate(() => window.__bandmesh.diagnostics())));
+    now.forEach((diagnostics, i) => polls[i].push(...diagnostics));
+  }
   const wall = (Date.now() - t0) / 1000;
   const cpuPct = browserPid ? ((treeCpuSeconds(browserPid) - cpu0) / wall) * 100 : Number.NaN;
   const snapshots = await Promise.all(
@@ -200,6 +226,23 @@ async function measureIn(contexts, { name, transport, frameMs, impair, peers, pl
     0,
   );
   const streams = peers * (peers - 1);
+  // Concealed gaps, per stream (receiver page i, sender d.peerId), over the window.
+  let maxConcealedGapMs = 0;
+  let gapsOver20ms = 0;
+  let gapSeconds = Infinity;
+  let gapSecondsMissed = 0;
+  snapshots.forEach((s, i) => {
+    for (const d of s.diagnostics) {
+      const open = before[i].find((b) => b.peerId === d.peerId);
+      if (!open) continue;
+      const mine = [...polls[i], ...s.diagnostics].filter((p) => p.peerId === d.peerId);
+      const gap = windowLongestGap(open.gapSecond, mine);
+      maxConcealedGapMs = Math.max(maxConcealedGapMs, gap.longestMs);
+      gapSeconds = Math.min(gapSeconds, gap.seconds);
+      gapSecondsMissed += gap.missedSeconds;
+      gapsOver20ms += d.gapsOver20ms - open.gapsOver20ms;
+    }
+  });
   return {
     transport: name,
     frameMs,
@@ -212,22 +255,28 @@ async function measureIn(contexts, { name, transport, frameMs, impair, peers, pl
     cpuPct: round(cpuPct),
     samples: latencies.length,
     expectedSamples: Math.floor((wall * 1000) / PERIOD_MS) * streams,
+    maxConcealedGapMs: track ? null : round(maxConcealedGapMs),
+    gapsOver20msPerMin: track ? null : round(gapsOver20ms / streams / (wall / 60)),
+    gapSeconds: track || !Number.isFinite(gapSeconds) ? null : gapSeconds,
+    gapSecondsMissed: track ? null : gapSecondsMissed,
     maxGapMs: round(maxGapMs),
   };
 }
 
 function printTable(rows) {
   console.log(
-    '\n| transport | frame ms | peers | p50 ms | p95 ms | max ms | underruns/min/stream | browser CPU % | samples |',
+    '\n| transport | frame ms | peers | p50 ms | p95 ms | max ms | underruns/min/stream | max concealed gap ms | gaps > 20 ms/min/stream | browser CPU % | samples |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     if (r.failed) {
-      console.log(`| ${r.transport} | ${r.frameMs} | ${r.peers} | failed: ${r.failed} |||||| |`);
+      console.log(`| ${r.transport} | ${r.frameMs} | ${r.peers} | failed: ${r.failed} |||||||| |`);
       continue;
     }
+    // A gap measure with seconds no poll saw may have missed a gap: say so.
+    const gap = `${fmt(r.maxConcealedGapMs)}${r.gapSecondsMissed ? ` (${r.gapSecondsMissed} s unseen)` : ''}`;
     console.log(
-      `| ${r.transport} | ${r.frameMs} | ${r.peers} | ${fmt(r.p50Ms)} | ${fmt(r.p95Ms)} | ${fmt(r.maxMs)} | ${fmt(r.underrunsPerMin)} | ${fmt(r.cpuPct)} | ${r.samples}/${r.expectedSamples} |`,
+      `| ${r.transport} | ${r.frameMs} | ${r.peers} | ${fmt(r.p50Ms)} | ${fmt(r.p95Ms)} | ${fmt(r.maxMs)} | ${fmt(r.underrunsPerMin)} | ${gap} | ${fmt(r.gapsOver20msPerMin)} | ${fmt(r.cpuPct)} | ${r.samples}/${r.expectedSamples} |`,
     );
   }
 }

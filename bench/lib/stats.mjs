@@ -32,3 +32,30 @@ export function longestGapMs(heard, periodMs) {
   for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i] - times[i - 1] - periodMs);
   return Math.max(0, gap);
 }
+
+/**
+ * The longest concealed gap of one stream over a measured window, from polls of the receiver's
+ * diagnostics. Each poll gives the stream's last completed second of the playback clock (`gapSecond`)
+ * and the longest gap that ended in it (`lastSecondLongestGapMs`); polled at least once a second, every
+ * second is seen. The window counts the whole seconds after the one in progress when it opened (that
+ * one began during the warm-up): seconds ≥ `openSecond + 2`, where `openSecond` is the `gapSecond` read
+ * when the window opened.
+ * @param {number} openSecond
+ * @param {Array<{ gapSecond: number, lastSecondLongestGapMs: number }>} polls in any order
+ * @returns {{ longestMs: number, seconds: number, missedSeconds: number }} the longest gap (0 if none),
+ *   the seconds measured, and the seconds in the window no poll saw (polled too rarely)
+ */
+export function windowLongestGap(openSecond, polls) {
+  const first = openSecond + 2;
+  const seen = new Map();
+  for (const { gapSecond, lastSecondLongestGapMs } of polls) {
+    if (gapSecond >= first) seen.set(gapSecond, lastSecondLongestGapMs);
+  }
+  if (seen.size === 0) return { longestMs: 0, seconds: 0, missedSeconds: 0 };
+  const last = Math.max(...seen.keys());
+  return {
+    longestMs: Math.max(...seen.values()),
+    seconds: seen.size,
+    missedSeconds: last - first + 1 - seen.size,
+  };
+}

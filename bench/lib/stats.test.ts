@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { longestGapMs, matchLatencies, percentile } from './stats.mjs';
+import { longestGapMs, matchLatencies, percentile, windowLongestGap } from './stats.mjs';
 
 describe('benchmark statistics', () => {
   it('pairs each arrival with the latest earlier send in the window', () => {
@@ -13,5 +13,21 @@ describe('benchmark statistics', () => {
     expect(percentile([5, 1, 4, 2, 3], 95)).toBe(5);
     expect(percentile([], 50)).toBeNaN();
     expect(longestGapMs([{ epochMs: 0 }, { epochMs: 500 }, { epochMs: 1530 }], 500)).toBe(530);
+  });
+
+  it('takes the longest concealed gap over the whole seconds of the window', () => {
+    const poll = (gapSecond: number, lastSecondLongestGapMs: number) => ({
+      gapSecond,
+      lastSecondLongestGapMs,
+    });
+    // The window opened in second 11 (last completed: 10): 10 and 11 are warm-up, 12… count.
+    const polls = [poll(10, 40), poll(11, 30), poll(12, 2.5), poll(12, 2.5), poll(13, 0), poll(14, 7.5)];
+    expect(windowLongestGap(10, polls)).toEqual({ longestMs: 7.5, seconds: 3, missedSeconds: 0 });
+    expect(windowLongestGap(10, [poll(12, 5), poll(15, 0)])).toEqual({
+      longestMs: 5,
+      seconds: 2,
+      missedSeconds: 2,
+    });
+    expect(windowLongestGap(10, [poll(11, 30)])).toEqual({ longestMs: 0, seconds: 0, missedSeconds: 0 });
   });
 });

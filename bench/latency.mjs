@@ -27,6 +27,7 @@
  *   poll saw (the page was polled too rarely; then maxConcealedGapMs may miss a gap);
  * - maxGapMs: the longest wait between heard clicks beyond their period (clicks lost or never detected;
  *   coarse: it sees only gaps that swallow a click);
+ * - jbDepthMs: the receivers' jitter-buffer depth, median over the window's polls (null on the track path);
  * - cpuPct: browser CPU, % of one core.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -166,7 +167,7 @@ async function measureIn(contexts, { name, transport, frameMs, impair, peers, pl
     frameMs,
     channels: 1,
     bitrate: 96_000,
-    fec: false,
+    fec: true, // the app's default: each Opus frame carries the previous one
     voiceProcessing: false,
   };
   for (const page of pages) await page.evaluate((s) => window.__bandmesh.start(s), settings);
@@ -260,23 +261,33 @@ async function measureIn(contexts, { name, transport, frameMs, impair, peers, pl
     gapSeconds: track || !Number.isFinite(gapSeconds) ? null : gapSeconds,
     gapSecondsMissed: track ? null : gapSecondsMissed,
     maxGapMs: round(maxGapMs),
+    // Where the latency goes: the receivers' jitter-buffer depth (playout delay above the fastest
+    // recent packet), median over the window's polls and streams.
+    jbDepthMs: track
+      ? null
+      : round(
+          percentile(
+            polls.flat().map((d) => d.depthMs),
+            50,
+          ),
+        ),
   };
 }
 
 function printTable(rows) {
   console.log(
-    '\n| transport | frame ms | peers | p50 ms | p95 ms | max ms | underruns/min/stream | max concealed gap ms | gaps > 20 ms/min/stream | browser CPU % | samples |',
+    '\n| transport | frame ms | peers | p50 ms | p95 ms | max ms | underruns/min/stream | max concealed gap ms | gaps > 20 ms/min/stream | jitter buffer ms | browser CPU % | samples |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     if (r.failed) {
-      console.log(`| ${r.transport} | ${r.frameMs} | ${r.peers} | failed: ${r.failed} |||||||| |`);
+      console.log(`| ${r.transport} | ${r.frameMs} | ${r.peers} | failed: ${r.failed} ||||||||| |`);
       continue;
     }
     // A gap measure with seconds no poll saw may have missed a gap: say so.
     const gap = `${fmt(r.maxConcealedGapMs)}${r.gapSecondsMissed ? ` (${r.gapSecondsMissed} s unseen)` : ''}`;
     console.log(
-      `| ${r.transport} | ${r.frameMs} | ${r.peers} | ${fmt(r.p50Ms)} | ${fmt(r.p95Ms)} | ${fmt(r.maxMs)} | ${fmt(r.underrunsPerMin)} | ${gap} | ${fmt(r.gapsOver20msPerMin)} | ${fmt(r.cpuPct)} | ${r.samples}/${r.expectedSamples} |`,
+      `| ${r.transport} | ${r.frameMs} | ${r.peers} | ${fmt(r.p50Ms)} | ${fmt(r.p95Ms)} | ${fmt(r.maxMs)} | ${fmt(r.underrunsPerMin)} | ${gap} | ${fmt(r.gapsOver20msPerMin)} | ${fmt(r.jbDepthMs)} | ${fmt(r.cpuPct)} | ${r.samples}/${r.expectedSamples} |`,
     );
   }
 }

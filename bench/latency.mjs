@@ -27,7 +27,8 @@
  *   poll saw (the page was polled too rarely; then maxConcealedGapMs may miss a gap);
  * - maxGapMs: the longest wait between heard clicks beyond their period (clicks lost or never detected;
  *   coarse: it sees only gaps that swallow a click);
- * - jbDepthMs: the receivers' jitter-buffer depth, median over the window's polls (null on the track path);
+ * - jbDepthMs: the receivers' jitter-buffer depth incl. its 2.8 ms render look-ahead, median over the
+ *   window's polls; rttMs: the audio channel's round trip Worker ⇄ Worker, median (null on the track path);
  * - cpuPct: browser CPU, % of one core.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -263,33 +264,37 @@ async function measureIn(contexts, { name, transport, frameMs, impair, peers, pl
     maxGapMs: round(maxGapMs),
     // Where the latency goes: the receivers' jitter-buffer depth (playout delay above the fastest
     // recent packet), median over the window's polls and streams.
-    jbDepthMs: track
-      ? null
-      : round(
-          percentile(
-            polls.flat().map((d) => d.depthMs),
-            50,
-          ),
-        ),
+    jbDepthMs: track ? null : medianOf(polls, (d) => d.depthMs),
+    // …and the audio channel's round trip Worker ⇄ Worker (half of it is the network leg).
+    rttMs: track ? null : medianOf(polls, (d) => d.rttMs),
   };
 }
 
 function printTable(rows) {
   console.log(
-    '\n| transport | frame ms | peers | p50 ms | p95 ms | max ms | underruns/min/stream | max concealed gap ms | gaps > 20 ms/min/stream | jitter buffer ms | browser CPU % | samples |',
+    '\n| transport | frame ms | peers | p50 ms | p95 ms | max ms | underruns/min/stream | max concealed gap ms | gaps > 20 ms/min/stream | jitter buffer ms | RTT ms | browser CPU % | samples |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     if (r.failed) {
-      console.log(`| ${r.transport} | ${r.frameMs} | ${r.peers} | failed: ${r.failed} ||||||||| |`);
+      console.log(`| ${r.transport} | ${r.frameMs} | ${r.peers} | failed: ${r.failed} |||||||||| |`);
       continue;
     }
     // A gap measure with seconds no poll saw may have missed a gap: say so.
     const gap = `${fmt(r.maxConcealedGapMs)}${r.gapSecondsMissed ? ` (${r.gapSecondsMissed} s unseen)` : ''}`;
     console.log(
-      `| ${r.transport} | ${r.frameMs} | ${r.peers} | ${fmt(r.p50Ms)} | ${fmt(r.p95Ms)} | ${fmt(r.maxMs)} | ${fmt(r.underrunsPerMin)} | ${gap} | ${fmt(r.gapsOver20msPerMin)} | ${fmt(r.jbDepthMs)} | ${fmt(r.cpuPct)} | ${r.samples}/${r.expectedSamples} |`,
+      `| ${r.transport} | ${r.frameMs} | ${r.peers} | ${fmt(r.p50Ms)} | ${fmt(r.p95Ms)} | ${fmt(r.maxMs)} | ${fmt(r.underrunsPerMin)} | ${gap} | ${fmt(r.gapsOver20msPerMin)} | ${fmt(r.jbDepthMs)} | ${fmt(r.rttMs)} | ${fmt(r.cpuPct)} | ${r.samples}/${r.expectedSamples} |`,
     );
   }
+}
+
+/** Median of a per-stream diagnostic over every poll of every receiver (nulls left out). */
+function medianOf(polls, pick) {
+  const values = polls
+    .flat()
+    .map(pick)
+    .filter((v) => typeof v === 'number' && Number.isFinite(v));
+  return round(percentile(values, 50));
 }
 
 function round(x) {

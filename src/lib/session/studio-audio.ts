@@ -327,6 +327,8 @@ export class StudioAudio {
     framesReceived: number;
     underruns: number;
     peak: number;
+    /** Round-trip time Worker ⇄ Worker on the audio channel, ms (null until measured). */
+    rttMs: number | null;
     /** Longest concealed gap since the peer was added (jitter-buffer.ts defines a gap), ms. */
     longestGapMs: number;
     /** Gaps longer than 20 ms since the peer was added. */
@@ -357,6 +359,7 @@ export class StudioAudio {
         lastSecondLongestGapMs: (status?.LastSecondLongestGapUs ?? 0) / 1000,
         peak: this.#tracks.receiver(peerId)?.level().peak ?? status?.Peak ?? 0,
         depthMs: status?.DepthMs ?? 0,
+        rttMs: this.#net.stats(peerId)?.rttMs ?? null,
       };
     });
   }

@@ -4,9 +4,12 @@
  *
  * Every player's fake microphone plays a click every 500 ms (a WAV this script writes). The capture
  * worklet time-stamps each click as it enters the graph; each receiver's playback worklet time-stamps it
- * as it leaves that sender's jitter buffer (the output, before the device); both clocks are the machine's
- * wall clock (performance.timeOrigin + the AudioContext's output timestamps), so differences are one-way
- * delays. Underruns and concealed gaps come from the jitter buffers' counters, CPU from /proc for the
+ * as it leaves that sender's jitter buffer; both clocks are the machine's wall clock
+ * (performance.timeOrigin + the AudioContext's output timestamps), so differences are one-way delays.
+ * Two figures per click: graph to graph (capture worklet in → playback worklet out: the path this app
+ * controls; device latencies excluded at both ends), and to the receiver's speaker (+ the receiver's
+ * reported output latency, 8 ms with Chromium's fake output device; the sender's input latency stays
+ * excluded). Underruns and concealed gaps come from the jitter buffers' counters, CPU from /proc for the
  * whole browser.
  *
  * Options: --seconds N (measured per row, default 20), --warmup N (seconds before measuring, default 10),
@@ -14,7 +17,9 @@
  * Writes bench/results/latency-<timestamp>.json ({ machine, seconds, warmup, rows }) and prints a table.
  * A stream is one sender heard by one receiver: peers × (peers − 1) per row. Fields of a row:
  * - transport (the row name), frameMs, peers; failed: the reason, when the row could not run;
- * - p50Ms, p95Ms, maxMs: one-way click latency; samples of expectedSamples clicks were heard and matched;
+ * - graphP50Ms, graphP95Ms: one-way click latency graph to graph;
+ * - p50Ms, p95Ms, maxMs: one-way click latency to the receiver's speaker; samples of expectedSamples
+ *   clicks were heard and matched;
  * - underrunsPerMin: jitter-buffer underruns per stream and minute (null on the track path);
  * - maxConcealedGapMs: the longest concealed gap of any stream in the window — a run of output its jitter
  *   buffer filled by concealment because audio was missing, late or synthesised by the Worker's Opus PLC
@@ -29,6 +34,8 @@
  *   coarse: it sees only gaps that swallow a click);
  * - jbDepthMs: the receivers' jitter-buffer depth incl. its 2.8 ms render look-ahead, median over the
  *   window's polls; rttMs: the audio channel's round trip Worker ⇄ Worker, median (null on the track path);
+ * - legsMs: medians of each click's legs — captureToWorker (capture worklet → our Worker encodes it),
+ *   workerToWorker (→ the receiver's Worker decoded it), workerToOutput (→ it left the jitter buffer);
  * - cpuPct: browser CPU, % of one core.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -129,6 +136,7 @@ mkdirSync(at('bench', 'results'), { recursive: true });
 const file = at('bench', 'results', `latency-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, JSON.stringify({ machine, seconds, warmup, rows: results }, null, 2));
 printTable(results);
+printLegs(results);
 console.log(
   `\nmachine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Chromium ${machine.chromium}`,
 );
@@ -186,7 +194,14 @@ async function measureIn(contexts, { name, transport, frameMs, impair, peers, pl
   }
   await sleep(warmup * 1000);
   const before = await Promise.all(pages.map((p) => p.evaluate(() => window.__bandmesh.diagnostics())));
-  await Promise.all(pages.map((p) => p.evaluate(() => (window.__bandmesh.impulses.length = 0))));
+  await Promise.all(
+    pages.map((p) =>
+      p.evaluate(() => {
+        window.__bandmesh.impulses.length = 0;
+        window.__bandmesh.stages.length = 0;
+      }),
+    ),
+  );
   const cpu0 = browserPid ? treeCpuSeconds(browserPid) : 0;
   const t0 = Date.now();
   // Each stream reports the longest gap of its last completed second: poll well within a second.
@@ -203,18 +218,33 @@ async function measureIn(contexts, { name, transport, frameMs, impair, peers, pl
       p.evaluate(() => ({
         peerId: window.__bandmesh.peerId,
         impulses: window.__bandmesh.impulses.slice(),
+        stages: window.__bandmesh.stages.slice(),
+        device: window.__bandmesh.deviceLatencyMs(),
         diagnostics: window.__bandmesh.diagnostics(),
       })),
     ),
   );
   const latencies = [];
+  /** The same clicks graph to graph: without the receiver's output latency (see the top comment). */
+  const graphLatencies = [];
+  // Where the time goes, per click: capture worklet → our Worker encodes it → the receiver's Worker
+  // decoded it → it left the receiver's jitter buffer.
+  const legs = { captureToWorker: [], workerToWorker: [], workerToOutput: [] };
   let maxGapMs = 0;
   for (const receiver of snapshots) {
     for (const sender of snapshots) {
       if (sender === receiver) continue;
       const sent = sender.impulses.filter((i) => !i.peerId);
       const heard = receiver.impulses.filter((i) => i.peerId === sender.peerId);
-      latencies.push(...matchLatencies(sent, heard));
+      const matched = matchLatencies(sent, heard);
+      latencies.push(...matched);
+      const outputMs = receiver.device ? receiver.device.output || receiver.device.base : 0;
+      graphLatencies.push(...matched.map((ms) => ms - outputMs));
+      const encoded = sender.stages.filter((s) => s.stage === 'sent');
+      const decoded = receiver.stages.filter((s) => s.stage === 'received' && s.peerId === sender.peerId);
+      legs.captureToWorker.push(...matchLatencies(sent, encoded, 100));
+      legs.workerToWorker.push(...matchLatencies(encoded, decoded, 100));
+      legs.workerToOutput.push(...matchLatencies(decoded, heard, 200));
       maxGapMs = Math.max(maxGapMs, longestGapMs(heard, PERIOD_MS));
     }
   }
@@ -249,6 +279,8 @@ async function measureIn(contexts, { name, transport, frameMs, impair, peers, pl
     transport: name,
     frameMs,
     peers,
+    graphP50Ms: round(percentile(graphLatencies, 50)),
+    graphP95Ms: round(percentile(graphLatencies, 95)),
     p50Ms: round(percentile(latencies, 50)),
     p95Ms: round(percentile(latencies, 95)),
     maxMs: round(latencies.length ? Math.max(...latencies) : Number.NaN),
@@ -267,23 +299,26 @@ async function measureIn(contexts, { name, transport, frameMs, impair, peers, pl
     jbDepthMs: track ? null : medianOf(polls, (d) => d.depthMs),
     // …and the audio channel's round trip Worker ⇄ Worker (half of it is the network leg).
     rttMs: track ? null : medianOf(polls, (d) => d.rttMs),
+    legsMs: track
+      ? null
+      : Object.fromEntries(Object.entries(legs).map(([leg, v]) => [leg, round(percentile(v, 50))])),
   };
 }
 
 function printTable(rows) {
   console.log(
-    '\n| transport | frame ms | peers | p50 ms | p95 ms | max ms | underruns/min/stream | max concealed gap ms | gaps > 20 ms/min/stream | jitter buffer ms | RTT ms | browser CPU % | samples |',
+    '\n| transport | frame ms | peers | graph p50 ms | graph p95 ms | speaker p50 ms | speaker p95 ms | max ms | underruns/min/stream | max concealed gap ms | gaps > 20 ms/min/stream | jitter buffer ms | RTT ms | browser CPU % | samples |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     if (r.failed) {
-      console.log(`| ${r.transport} | ${r.frameMs} | ${r.peers} | failed: ${r.failed} |||||||||| |`);
+      console.log(`| ${r.transport} | ${r.frameMs} | ${r.peers} | failed: ${r.failed} |||||||||||| |`);
       continue;
     }
     // A gap measure with seconds no poll saw may have missed a gap: say so.
     const gap = `${fmt(r.maxConcealedGapMs)}${r.gapSecondsMissed ? ` (${r.gapSecondsMissed} s unseen)` : ''}`;
     console.log(
-      `| ${r.transport} | ${r.frameMs} | ${r.peers} | ${fmt(r.p50Ms)} | ${fmt(r.p95Ms)} | ${fmt(r.maxMs)} | ${fmt(r.underrunsPerMin)} | ${gap} | ${fmt(r.gapsOver20msPerMin)} | ${fmt(r.jbDepthMs)} | ${fmt(r.rttMs)} | ${fmt(r.cpuPct)} | ${r.samples}/${r.expectedSamples} |`,
+      `| ${r.transport} | ${r.frameMs} | ${r.peers} | ${fmt(r.graphP50Ms)} | ${fmt(r.graphP95Ms)} | ${fmt(r.p50Ms)} | ${fmt(r.p95Ms)} | ${fmt(r.maxMs)} | ${fmt(r.underrunsPerMin)} | ${gap} | ${fmt(r.gapsOver20msPerMin)} | ${fmt(r.jbDepthMs)} | ${fmt(r.rttMs)} | ${fmt(r.cpuPct)} | ${r.samples}/${r.expectedSamples} |`,
     );
   }
 }
@@ -295,6 +330,18 @@ function medianOf(polls, pick) {
     .map(pick)
     .filter((v) => typeof v === 'number' && Number.isFinite(v));
   return round(percentile(values, 50));
+}
+
+function printLegs(rows) {
+  console.log('\n| transport | peers | capture → Worker | Worker → Worker | Worker → output (medians, ms) |');
+  console.log('|---|---|---|---|---|');
+  for (const r of rows) {
+    if (!r.legsMs) continue;
+    const l = r.legsMs;
+    console.log(
+      `| ${r.transport} | ${r.peers} | ${fmt(l.captureToWorker)} | ${fmt(l.workerToWorker)} | ${fmt(l.workerToOutput)} |`,
+    );
+  }
 }
 
 function round(x) {

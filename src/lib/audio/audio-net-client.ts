@@ -23,6 +23,7 @@ export interface AudioNetEvents extends Record<string, unknown> {
   packet: Extract<FromAudioWorker, { type: 'packet' }>;
   error: { code: string; message: string };
   trace: Extract<FromAudioWorker, { type: 'trace' }>;
+  stage: Extract<FromAudioWorker, { type: 'stage' }>;
 }
 
 export class AudioNetClient {
@@ -195,6 +196,9 @@ export class AudioNetClient {
         return;
       case 'trace':
         this.events.emit('trace', message);
+        return;
+      case 'stage':
+        this.events.emit('stage', message);
         return;
     }
   }

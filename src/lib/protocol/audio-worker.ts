@@ -116,5 +116,10 @@ export type FromAudioWorker =
   /** No shared memory: a decoded packet, relayed by the engine to the playback worklet as it is. */
   | PacketMessage
   | { type: 'error'; code: string; message: string }
+  /**
+   * Benchmarks (with `trace`): a click passed the Worker — `sent` when a captured frame holding one was
+   * encoded, `received` when a peer's decoded frame holding one went to its packet ring. Wall clock ms.
+   */
+  | { type: 'stage'; stage: 'sent' | 'received'; peerKey?: string; epochMs: number }
   /** Arrival traces: per peer, triples of (arrival ms, seq, senderTime) in arrival order. */
   | { type: 'trace'; peers: Array<{ peerKey: string; triples: Float64Array }> };

@@ -30,6 +30,8 @@ export type AudioState =
 export interface StudioAudioEvents extends Record<string, unknown> {
   state: AudioState;
   impulse: { peerId?: string; epochMs: number };
+  /** Benchmark: a click passed our audio Worker (`sent`), or a peer's click reached it (`received`). */
+  stage: { stage: 'sent' | 'received'; peerId?: string; epochMs: number };
   /** The audio paths this player can use changed: advertise them in presence. */
   paths: AudioPath[];
 }
@@ -103,6 +105,9 @@ export class StudioAudio {
         console.warn('audio worker', code, message);
       }),
       this.#net.events.on('stats', (stats) => this.#adaptFrameSize(stats)),
+      this.#net.events.on('stage', ({ stage, peerKey, epochMs }) =>
+        this.events.emit('stage', { stage, ...(peerKey ? { peerId: peerKey } : {}), epochMs }),
+      ),
       this.#net.events.on('ready', ({ codec }) => {
         this.#codec = codec;
         if (this.#engine) this.#setState({ kind: 'on', codec, shared: this.#engine.shared });

@@ -17,6 +17,7 @@ import {
   type SendSettings,
   type ToAudioWorker,
 } from '../../protocol/audio-worker';
+import { ImpulseDetector } from '../../worklet/dsp/impulse';
 import { FrameEncoder } from './frame-encoder';
 import { createOpusDecoder, createOpusEncoder, opusAvailable } from './opus-codec';
 import { PeerStream, type FrameTransport } from './peer-stream';
@@ -36,6 +37,12 @@ export class AudioNet {
   #shared = false;
   #impairment: Impairment | null = null;
   #trace = false;
+  /** Benchmarks (with `trace`): click detectors for our captured frames and each peer slot's audio. */
+  readonly #sentClicks = new ImpulseDetector({ threshold: 0.25 });
+  readonly #receivedClicks = Array.from(
+    { length: MAX_PEERS },
+    () => new ImpulseDetector({ threshold: 0.25 }),
+  );
   #encoder: FrameEncoder | null = null;
   #settings: SendSettings | null = null;
   /** Bumped by every settings change: a slower earlier configuration must not win. */
@@ -196,6 +203,12 @@ export class AudioNet {
       }
     }
     this.#encoder?.encode(this.#planes, senderTime);
+    if (this.#trace && this.#sentClicks.process(this.#planes[0]!, frameSamples) >= 0) this.#stage('sent');
+  }
+
+  #stage(stage: 'sent' | 'received', peerKey?: string): void {
+    const epochMs = performance.timeOrigin + performance.now();
+    this.#post({ type: 'stage', stage, ...(peerKey ? { peerKey } : {}), epochMs });
   }
 
   #broadcast(bytes: Uint8Array): void {
@@ -211,7 +224,10 @@ export class AudioNet {
       now: () => performance.now(),
       opus: createOpusDecoder,
       sink: (meta, planes) => {
-        if (!this.#trackPeers.has(peerKey)) this.#deliver(slot, meta, planes);
+        if (this.#trackPeers.has(peerKey)) return;
+        this.#deliver(slot, meta, planes);
+        const clicks = this.#trace ? this.#receivedClicks[slot] : undefined;
+        if (clicks && clicks.process(planes[0]!, meta.frameSamples) >= 0) this.#stage('received', peerKey);
       },
     });
     if (channel) {

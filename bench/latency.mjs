@@ -299,6 +299,17 @@ async function measureIn(contexts, { name, transport, frameMs, impair, peers, pl
     jbDepthMs: track ? null : medianOf(polls, (d) => d.depthMs),
     // …and the audio channel's round trip Worker ⇄ Worker (half of it is the network leg).
     rttMs: track ? null : medianOf(polls, (d) => d.rttMs),
+    // Per stream (receiver ← sender), every poll's [jitter-buffer depth, its target, audio buffered] ms.
+    depthTraces: track
+      ? null
+      : snapshots.flatMap((s, i) =>
+          s.diagnostics.map((d) => ({
+            stream: `${s.peerId.slice(0, 6)}←${d.peerId.slice(0, 6)}`,
+            polls: polls[i]
+              .filter((p) => p.peerId === d.peerId)
+              .map((p) => [round(p.depthMs), round(p.targetMs), round(p.bufferedMs)]),
+          })),
+        ),
     legsMs: track
       ? null
       : Object.fromEntries(Object.entries(legs).map(([leg, v]) => [leg, round(percentile(v, 50))])),

@@ -364,6 +364,8 @@ export class StudioAudio {
         lastSecondLongestGapMs: (status?.LastSecondLongestGapUs ?? 0) / 1000,
         peak: this.#tracks.receiver(peerId)?.level().peak ?? status?.Peak ?? 0,
         depthMs: status?.DepthMs ?? 0,
+        targetMs: status?.TargetMs ?? 0,
+        bufferedMs: status?.BufferedMs ?? 0,
         rttMs: this.#net.stats(peerId)?.rttMs ?? null,
       };
     });

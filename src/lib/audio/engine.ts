@@ -19,6 +19,7 @@ import {
   STATUS_BYTES,
   StatusBlock,
   StatusFloat,
+  StatusInt,
   type PeerParams,
   type PeerStatus,
 } from '../protocol/audio-layout';
@@ -238,6 +239,11 @@ export class AudioEngine {
 
   peerStatus(slot: number): PeerStatus {
     return this.#status.readPeer(slot);
+  }
+
+  /** Captured frames the audio Worker did not take in time (the capture ring was full), total. */
+  captureOverflows(): number {
+    return this.#status.ints[StatusInt.CaptureOverflows]!;
   }
 
   inputLevel(): { peak: number; rms: number } {

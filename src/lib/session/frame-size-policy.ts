@@ -1,6 +1,7 @@
 /**
  * Automatic frame size: start with the smallest frames (lowest latency) and step up to larger ones
- * when this machine cannot keep up — the encoder or a decoder had to skip frames. Smaller frames cost
+ * when this machine cannot keep up — captured frames the audio Worker did not take in time, frames the
+ * encoder failed on or a decoder could not take. Smaller frames cost
  * more codec calls per second; on a busy or slow machine 5 or 10 ms frames play without dropouts where
  * 2.5 ms frames do not. It only steps up (stepping back down would oscillate under steady load); a
  * player can always pick a size by hand.
@@ -19,7 +20,7 @@ export interface FrameSizePolicyOptions {
 export interface CodecTotals {
   /** Frames captured for sending (monotonic). */
   captured: number;
-  /** Frames skipped by our encoder and our decoders (monotonic). */
+  /** Frames lost for being too slow: capture-ring overflows, encoder failures, decoders not ready (monotonic). */
   skipped: number;
   /** Remote streams being decoded now. */
   streams: number;

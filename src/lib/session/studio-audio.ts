@@ -387,7 +387,12 @@ export class StudioAudio {
   }) {
     const policy = this.#policy;
     if (!policy || !this.#settings.autoFrame || this.#state.kind !== 'on') return;
-    const skipped = stats.encoderSkipped + stats.peers.reduce((sum, p) => sum + p.skippedFrames, 0);
+    // Frames this machine dropped for being too slow: the encoder's failures, decoders not ready, and
+    // captured frames the Worker did not take in time (the capture ring overflowed).
+    const skipped =
+      stats.encoderSkipped +
+      stats.peers.reduce((sum, p) => sum + p.skippedFrames, 0) +
+      (this.#engine?.captureOverflows() ?? 0);
     const next = policy.observe(performance.now() / 1000, this.#settings.frameMs, {
       captured: stats.framesCaptured,
       skipped,

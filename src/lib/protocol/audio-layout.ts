@@ -57,8 +57,10 @@ export const PACKET_RINGS_BYTES = MAX_PEERS * PACKET_RING_BYTES;
  * Packet flags beyond the wire's {@link AudioFrameFlag} bits, set by the Worker on decoded packets.
  * `Concealed`: the Worker synthesised this frame (Opus packet-loss concealment for a frame that never
  * arrived), so the jitter buffer counts it as concealed audio, not as received audio.
+ * `Recovered`: the frame itself was lost and restored from the next frame's redundant copy: real audio,
+ * but it arrived one frame late by construction, so its timing says nothing about the network.
  */
-export const PacketFlag = { Concealed: 0x100 } as const;
+export const PacketFlag = { Concealed: 0x100, Recovered: 0x200 } as const;
 
 export interface PacketMeta {
   seq: number;

@@ -95,6 +95,7 @@ describe('Opus over the data path (libopus in WebAssembly)', () => {
     frames.forEach((f, i) => i !== 6 && lossy.stream.receive(f));
     expect(lossy.out.map((o) => o.meta.seq)).toEqual([...Array(12).keys()]);
     expect(lossy.out[6]!.meta.flags & PacketFlag.Concealed).toBe(0);
+    expect(lossy.out[6]!.meta.flags & PacketFlag.Recovered).toBeTruthy();
     expect(lossy.stream.stats()).toMatchObject({ recoveredFrames: 1, concealedFrames: 0 });
     for (let f = 0; f < 12; f++) expect(lossy.out[f]!.pcm).toEqual(whole.out[f]!.pcm);
   });

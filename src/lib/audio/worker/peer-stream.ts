@@ -218,7 +218,7 @@ export class PeerStream {
           ...meta,
           seq: (header.seq - k) >>> 0,
           senderTime: (header.senderTime - k * n) >>> 0,
-          flags: copy ? 0 : PacketFlag.Concealed,
+          flags: copy ? PacketFlag.Recovered : PacketFlag.Concealed,
         };
         if (this.#decodeInto(decoder, copy, lost)) {
           if (copy) this.recoveredFrames++;

@@ -283,6 +283,24 @@ describe('JitterBuffer gap measure', () => {
     expect(jb.longestGapSamples).toBe(120);
   });
 
+  it('frames restored from a redundant copy (PacketFlag.Recovered) are received audio without timing', () => {
+    // Every 50th frame lost and restored from the next frame's copy: it arrives one frame "late".
+    const recovered = (k: number): Sent | null =>
+      k % 50 === 25 ? { ...plain(k), flags: PacketFlag.Recovered, delay: 120 } : plain(k);
+    const { jb: clean } = drive(30, plain);
+    const { jb } = drive(30, recovered);
+    expect(jb.targetMs).toBe(clean.targetMs);
+    expect(jb.received).toBe(clean.received);
+    expect(jb.concealed).toBe(clean.concealed);
+    expect(jb.gaps).toBe(0);
+    // Too late to play: a loss the buffer already concealed, not a late packet.
+    const { jb: tooLate } = drive(10, (k) =>
+      k === 2000 ? { ...plain(k), flags: PacketFlag.Recovered, delay: 2400 } : plain(k),
+    );
+    expect(tooLate.late).toBe(0);
+    expect(tooLate.underruns).toBe(0);
+  });
+
   it('a frame the sender skipped (senderTime jumps, seq does not) is a gap', () => {
     const { jb } = drive(10, (k) => ({ ...plain(k), senderTime: k * 120 + (k >= 2000 ? 240 : 0) }));
     expect(jb.senderGaps).toBe(1);

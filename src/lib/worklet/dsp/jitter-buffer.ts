@@ -50,7 +50,8 @@
  * Synthesised frames play like received ones but count as `concealed`, not `received`. They carry no
  * timing information (the Worker makes them when the frame after the loss arrives), so they do not feed
  * the depth statistics, and one that comes too late is dropped uncounted: the buffer has already
- * concealed that frame itself.
+ * concealed that frame itself. Frames restored from a redundant copy (`PacketFlag.Recovered`) are
+ * received audio, but they come with the next frame too: the same timing and lateness rules apply.
  */
 import { AudioFrameFlag, isFrameSamples, seqDiff } from '../../protocol/audio-frame.js';
 import { PacketFlag } from '../../protocol/audio-layout.js';
@@ -260,6 +261,8 @@ export class JitterBuffer {
   ): void {
     // A frame the Worker synthesised is concealment, not received audio (see the top comment).
     const synth = (flags & PacketFlag.Concealed) !== 0;
+    // Synthesised and recovered frames reach us with the frame after them: no timing evidence.
+    const untimed = (flags & (PacketFlag.Concealed | PacketFlag.Recovered)) !== 0;
     if (!synth) this.received++;
     if (
       !isFrameSamples(frameSamples) ||
@@ -293,8 +296,8 @@ export class JitterBuffer {
         this.duplicates++;
         return;
       }
-      // Already concealed here: a late synthesised frame stands for a lost one, not a late one.
-      if (synth) return;
+      // Already concealed here: a late synthesised or recovered frame stands for a lost one, not a late one.
+      if (untimed) return;
       this.observe(senderTime, now);
       this.late++;
       if (seq !== (this.lastLateSeq + 1) >>> 0) this.underruns++;
@@ -305,7 +308,7 @@ export class JitterBuffer {
       this.duplicates++;
       return;
     }
-    if (!synth) this.observe(senderTime, now);
+    if (!untimed) this.observe(senderTime, now);
     this.channels = channels;
     const planes = this.slotPlanes[slot]!;
     const l = planes[0]!;

@@ -69,6 +69,14 @@ export class Concealer {
     this.record(planes, n);
   }
 
+  /**
+   * The next good frame does not follow what played last (frames were dropped to catch up): crossfade
+   * into it from a continuation of the last audio, as after a loss, without concealing anything now.
+   */
+  splice(): void {
+    if (!this.concealing) this.start();
+  }
+
   /** Writes `n` samples of concealment into `planes` (two channels). */
   conceal(planes: readonly Float32Array[], n: number): void {
     if (!this.concealing) this.start();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PacketFlag } from '../../protocol/audio-layout.js';
 import { JitterBuffer } from './jitter-buffer.js';
-import { simulate, type Scenario } from './jitter-buffer.sim.js';
+import { prng, simulate, type Scenario } from './jitter-buffer.sim.js';
 
 /** Runs a scenario, sampling target and depth (ms) once per simulated second. */
 function run(s: Scenario) {
@@ -206,6 +206,28 @@ const losing =
   (lost: (k: number) => boolean) =>
   (k: number): Sent | null =>
     lost(k) ? null : plain(k);
+
+describe('JitterBuffer catch-up', () => {
+  it('drops buffered frames at once when the playout lags far behind (a startup backlog clears)', () => {
+    // The first second arrives 80 ms late (a backlog while the path warms up), then on time.
+    const depth: number[] = [];
+    const { jb } = drive(
+      6,
+      (k) => ({ ...plain(k), delay: k < 400 ? 3840 : 0 }),
+      (b, j) => b % 375 === 0 && depth.push(j.depthMs - j.targetMs),
+    );
+    // Resampling 0.5 % faster would need ~16 s to play the 80 ms away; dropping frames takes < 1 s.
+    expect(jb.skips).toBeGreaterThan(20);
+    expect(Math.max(...depth.slice(3))).toBeLessThan(3);
+    expect(jb.underruns).toBeLessThanOrEqual(1);
+  });
+
+  it('never drops frames on a steady stream with ±2 ms jitter', () => {
+    const jitter = prng(7);
+    const { jb } = drive(10, (k) => ({ ...plain(k), delay: Math.round(jitter() * 192) }));
+    expect(jb.skips).toBe(0);
+  });
+});
 
 describe('JitterBuffer gap measure', () => {
   it('a clean stream has no gaps', () => {

@@ -28,7 +28,10 @@
  * continuous evidence, four steps per second while more than four steps too deep (more than one, after
  * the warm-up until it first meets the decision). Growth is realised by
  * inserting concealment (one insert per quantum), shrinking by resampling up to 0.5 % faster, so neither
- * is a jump in the audio.
+ * is a jump in the audio. Only when the playout lags more than 20 ms behind where it should be (the
+ * fastest packets got much faster: a startup backlog, the end of a long stall) would resampling take
+ * seconds (0.5 % drains 5 ms per second): then the buffered frames in excess are dropped at once, the
+ * next one crossfading in from a continuation of the last (`skips` counts the dropped frames).
  *
  * Per packet: late (its time has passed: counted, dropped; consecutive lates are one underrun),
  * duplicate (already stored or already played: counted, dropped), reordered (stored by seq, fine),
@@ -66,6 +69,8 @@ export const JB_STEP_SAMPLES = 60;
 export const JB_LOOKAHEAD_SAMPLES = 136;
 /** Depth error (samples) below which growth is left to the resampler rather than an insert. */
 const INSERT_MIN = 48;
+/** Excess delay (samples) above which buffered frames are dropped rather than resampled away (20 ms). */
+const SKIP_MIN = 960;
 /**
  * How far past the depth a packet may come and still play. A packet drained at quantum N (o = N − its
  * senderTime) is first read by the quantum that needs sample senderTime, i.e. by N itself when
@@ -106,6 +111,8 @@ export class JitterBuffer {
   dropped = 0;
   resyncs = 0;
   inserts = 0;
+  /** Buffered frames dropped to catch up with a playout far too deep (see the top comment). */
+  skips = 0;
   /** Concealed stretches where the sender skipped frames (senderTime jumped, seq did not). */
   senderGaps = 0;
   /** Gaps (see the top comment) that ended, i.e. received audio resumed after them. */
@@ -356,11 +363,34 @@ export class JitterBuffer {
         err += k;
         this.inserts++;
       }
+    } else if (err > SKIP_MIN) {
+      err -= this.skip(err);
     }
     this.lastErr = err;
     this.ratio = ratioFor(this.ratio, this.drift.ppm(this.sr), err);
     while (this.resampler.needed(n, this.ratio) > 0) this.popFrame();
     this.resampler.read(out, n, this.ratio);
+  }
+
+  /**
+   * Drops buffered frames (consecutive, present, on the media timeline) from the front so that about one
+   * frame of the `err` excess is left for the resampler. Returns the samples dropped.
+   */
+  private skip(err: number): number {
+    const f = this.frame;
+    const want = Math.floor((err - f) / f);
+    let dropped = 0;
+    for (; dropped < want; dropped++) {
+      const slot = this.nextSeq & (SLOTS - 1);
+      if (!this.slotValid[slot] || this.slotSeq[slot] !== this.nextSeq) break;
+      if (seqDiff(this.slotTime[slot]!, this.senderBase) !== this.nextRel) break; // popFrame conceals it
+      if (dropped === 0) this.concealer.splice();
+      this.slotValid[slot] = 0;
+      this.playedSeq[slot] = this.nextSeq;
+      this.advance();
+    }
+    this.skips += dropped;
+    return dropped * f;
   }
 
   /** local time − sender time of the next output sample, in the o-units of `observe`. */
@@ -464,8 +494,13 @@ export class JitterBuffer {
       this.slotValid[slot] = 0;
       this.playedSeq[slot] = -1;
     }
+    this.advance();
+  }
+
+  /** Moves playout past the frame at `nextSeq`. */
+  private advance(): void {
     this.nextSeq = (this.nextSeq + 1) >>> 0;
-    this.nextRel += f;
+    this.nextRel += this.frame;
     if (this.nextRel > 2 ** 30) {
       // Keep sender-relative times far from the i32 wrap of seqDiff; o is unchanged by the shift.
       this.senderBase = (this.senderBase + 2 ** 30) >>> 0;

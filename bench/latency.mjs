@@ -36,6 +36,7 @@
  *   window's polls; rttMs: the audio channel's round trip Worker ⇄ Worker, median (null on the track path);
  * - legsMs: medians of each click's legs — captureToWorker (capture worklet → our Worker encodes it),
  *   workerToWorker (→ the receiver's Worker decoded it), workerToOutput (→ it left the jitter buffer);
+ * - skipsPerMin: buffered frames the jitter buffers dropped to catch up, per stream and minute;
  * - cpuPct: browser CPU, % of one core.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -297,6 +298,22 @@ async function measureIn(contexts, { name, transport, frameMs, impair, peers, pl
     // Where the latency goes: the receivers' jitter-buffer depth (playout delay above the fastest
     // recent packet), median over the window's polls and streams.
     jbDepthMs: track ? null : medianOf(polls, (d) => d.depthMs),
+    // Frames the jitter buffers dropped to catch up (playout far too deep), per stream and minute.
+    skipsPerMin: track
+      ? null
+      : round(
+          snapshots.reduce(
+            (sum, s, i) =>
+              sum +
+              s.diagnostics.reduce(
+                (acc, d) => acc + d.skips - (before[i].find((b) => b.peerId === d.peerId)?.skips ?? 0),
+                0,
+              ),
+            0,
+          ) /
+            streams /
+            (wall / 60),
+        ),
     // …and the audio channel's round trip Worker ⇄ Worker (half of it is the network leg).
     rttMs: track ? null : medianOf(polls, (d) => d.rttMs),
     // Per stream (receiver ← sender), every poll's [jitter-buffer depth, its target, audio buffered] ms.
@@ -344,13 +361,15 @@ function medianOf(polls, pick) {
 }
 
 function printLegs(rows) {
-  console.log('\n| transport | peers | capture → Worker | Worker → Worker | Worker → output (medians, ms) |');
-  console.log('|---|---|---|---|---|');
+  console.log(
+    '\n| transport | peers | capture → Worker | Worker → Worker | Worker → output (medians, ms) | catch-up skips/min/stream |',
+  );
+  console.log('|---|---|---|---|---|---|');
   for (const r of rows) {
     if (!r.legsMs) continue;
     const l = r.legsMs;
     console.log(
-      `| ${r.transport} | ${r.peers} | ${fmt(l.captureToWorker)} | ${fmt(l.workerToWorker)} | ${fmt(l.workerToOutput)} |`,
+      `| ${r.transport} | ${r.peers} | ${fmt(l.captureToWorker)} | ${fmt(l.workerToWorker)} | ${fmt(l.workerToOutput)} | ${fmt(r.skipsPerMin)} |`,
     );
   }
 }

@@ -313,6 +313,8 @@ export const PeerStatusInt = {
   GapSecond: 11,
   /** …and the longest gap that ended during it, µs (read once a second: the longest over any window). */
   LastSecondLongestGapUs: 12,
+  /** Buffered frames dropped to catch up with a playout far too deep (`JitterBuffer.skips`). */
+  Skips: 13,
 } as const;
 /** Float32 globals, at the start of the Float32 region. */
 export const StatusFloat = {

@@ -338,6 +338,8 @@ export class StudioAudio {
     longestGapMs: number;
     /** Gaps longer than 20 ms since the peer was added. */
     gapsOver20ms: number;
+    /** Buffered frames the jitter buffer dropped to catch up (playout far too deep). */
+    skips: number;
     /** The last completed second of the playback clock, and the longest gap that ended in it (ms). */
     gapSecond: number;
     lastSecondLongestGapMs: number;
@@ -360,6 +362,7 @@ export class StudioAudio {
         underruns: status?.Underruns ?? 0,
         longestGapMs: (status?.LongestGapUs ?? 0) / 1000,
         gapsOver20ms: status?.GapsOver20ms ?? 0,
+        skips: status?.Skips ?? 0,
         gapSecond: status?.GapSecond ?? 0,
         lastSecondLongestGapMs: (status?.LastSecondLongestGapUs ?? 0) / 1000,
         peak: this.#tracks.receiver(peerId)?.level().peak ?? status?.Peak ?? 0,

@@ -266,6 +266,7 @@ export class PlaybackEngine {
     ints[i0 + PeerStatusInt.Duplicates] = jb.duplicates;
     ints[i0 + PeerStatusInt.Resyncs] = jb.resyncs;
     ints[i0 + PeerStatusInt.GapsOver20ms] = jb.gapsOver20ms;
+    ints[i0 + PeerStatusInt.Skips] = jb.skips;
     ints[i0 + PeerStatusInt.LongestGapUs] = Math.round((jb.longestGapSamples * 1e6) / this.sr);
     ints[i0 + PeerStatusInt.GapSecond] = jb.gapSecond;
     ints[i0 + PeerStatusInt.LastSecondLongestGapUs] = Math.round(

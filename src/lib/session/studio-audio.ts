@@ -244,7 +244,10 @@ export class StudioAudio {
     }
   }
 
-  /** Loudest current level among a user's visits, from the playback worklet's meters. */
+  /**
+   * Loudest current level among a user's visits: the track receiver's meter on the track path, the
+   * playback worklet's meters otherwise.
+   */
   levelOf(userId: string): { peak: number; rms: number } | null {
     const engine = this.#engine;
     if (!engine) return null;
@@ -252,13 +255,15 @@ export class StudioAudio {
     for (const peerId of this.#peersOf(userId)) {
       const slot = this.#net.slots.get(peerId);
       if (slot === undefined) continue;
-      const receiver = this.#tracks.receiver(peerId);
-      const level = receiver
-        ? receiver.level()
-        : (({ Peak, Rms }) => ({ peak: Peak, rms: Rms }))(engine.peerStatus(slot));
+      const level = this.#tracks.receiver(peerId)?.level() ?? this.#slotLevel(engine, slot);
       if (!best || level.peak > best.peak) best = level;
     }
     return best;
+  }
+
+  #slotLevel(engine: AudioEngine, slot: number): { peak: number; rms: number } {
+    const { Peak, Rms } = engine.peerStatus(slot);
+    return { peak: Peak, rms: Rms };
   }
 
   inputLevel(): { peak: number; rms: number } | null {
@@ -329,9 +334,17 @@ export class StudioAudio {
     path: AudioPath;
     /** Track path: a remote track plays. */
     receiving: boolean;
+    framesSent: number;
     framesReceived: number;
+    badFrames: number;
+    skippedFrames: number;
+    framesDecoded: number;
     underruns: number;
     peak: number;
+    /** Jitter buffer, ms: playout delay now, the depth it steers to, and audio not yet played. */
+    depthMs: number;
+    targetMs: number;
+    bufferedMs: number;
     /** Round-trip time Worker ⇄ Worker on the audio channel, ms (null until measured). */
     rttMs: number | null;
     /** Longest concealed gap since the peer was added (jitter-buffer.ts defines a gap), ms. */
@@ -348,28 +361,30 @@ export class StudioAudio {
     const users = new Map(this.#presence().map((p) => [p.peerId, p.userId]));
     return [...this.#net.slots].map(([peerId, slot]) => {
       const status = engine?.peerStatus(slot);
+      const stats = this.#net.stats(peerId);
+      const receiver = this.#tracks.receiver(peerId);
       return {
         peerId,
         userId: users.get(peerId) ?? null,
         slot,
         path: this.#tracks.pathOf(peerId),
-        receiving: this.#tracks.receiver(peerId) !== null,
-        framesSent: this.#net.stats(peerId)?.framesSent ?? 0,
-        framesReceived: this.#net.stats(peerId)?.framesReceived ?? 0,
-        badFrames: this.#net.stats(peerId)?.badFrames ?? 0,
-        skippedFrames: this.#net.stats(peerId)?.skippedFrames ?? 0,
-        framesDecoded: this.#net.stats(peerId)?.framesDecoded ?? 0,
+        receiving: receiver !== null,
+        framesSent: stats?.framesSent ?? 0,
+        framesReceived: stats?.framesReceived ?? 0,
+        badFrames: stats?.badFrames ?? 0,
+        skippedFrames: stats?.skippedFrames ?? 0,
+        framesDecoded: stats?.framesDecoded ?? 0,
         underruns: status?.Underruns ?? 0,
         longestGapMs: (status?.LongestGapUs ?? 0) / 1000,
         gapsOver20ms: status?.GapsOver20ms ?? 0,
         skips: status?.Skips ?? 0,
         gapSecond: status?.GapSecond ?? 0,
         lastSecondLongestGapMs: (status?.LastSecondLongestGapUs ?? 0) / 1000,
-        peak: this.#tracks.receiver(peerId)?.level().peak ?? status?.Peak ?? 0,
+        peak: receiver?.level().peak ?? status?.Peak ?? 0,
         depthMs: status?.DepthMs ?? 0,
         targetMs: status?.TargetMs ?? 0,
         bufferedMs: status?.BufferedMs ?? 0,
-        rttMs: this.#net.stats(peerId)?.rttMs ?? null,
+        rttMs: stats?.rttMs ?? null,
       };
     });
   }

@@ -30,8 +30,6 @@
  * - gapsOver20msPerMin: gaps longer than 20 ms per stream and minute (whole window; null on the track
  *   path); gapSeconds: the fewest seconds any stream's gap measure covered; gapSecondsMissed: seconds no
  *   poll saw (the page was polled too rarely; then maxConcealedGapMs may miss a gap);
- * - maxGapMs: the longest wait between heard clicks beyond their period (clicks lost or never detected;
- *   coarse: it sees only gaps that swallow a click);
  * - jbDepthMs: the receivers' jitter-buffer depth incl. its 2.8 ms render look-ahead, median over the
  *   window's polls; rttMs: the audio channel's round trip Worker ⇄ Worker, median (null on the track path);
  * - legsMs: medians of each click's legs — captureToWorker (capture worklet → our Worker encodes it),
@@ -46,12 +44,12 @@ import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
 import { chromiumArgs, chromiumPath, ensureChromium } from '../scripts/lib/chromium.mjs';
 import { at } from '../scripts/lib/paths.mjs';
-import { authInitScript, createStudio, joinStudio, signUpUser } from '../scripts/lib/pb-rest.mjs';
 import { setup } from '../scripts/lib/setup.mjs';
 import { startStack } from '../scripts/lib/stack.mjs';
 import { childPids, treeCpuSeconds } from './lib/cpu.mjs';
 import { writeImpulseWav } from './lib/impulses.mjs';
-import { longestGapMs, matchLatencies, percentile, windowLongestGap } from './lib/stats.mjs';
+import { matchLatencies, percentile, windowLongestGap } from './lib/stats.mjs';
+import { openBand } from './lib/studio-pages.mjs';
 
 const PERIOD_MS = 500;
 /** Diagnostics poll period during the window (each stream's gap measure needs one poll per second). */
@@ -144,33 +142,18 @@ console.log(
 console.log(`written: ${file}`);
 
 async function measure({ name, transport, frameMs, impair, peers }) {
-  const players = [];
-  for (let i = 0; i < peers; i++) players.push(await signUpUser(stack.url, { name: `Bench${i}` }));
-  const slug = `bench-${Date.now().toString(36)}`;
-  await createStudio(stack.url, players[0], { name: `Bench ${name}`, slug });
-  for (const player of players.slice(1)) await joinStudio(stack.url, player, slug);
-
-  const contexts = [];
+  const track = transport === 'track';
+  const query = `${impair ? `&impair=${impair}` : ''}${track ? '&transport=track' : ''}`;
+  const band = await openBand(browser, { url: stack.url, players: peers, name: 'Bench', query });
   try {
-    return await measureIn(contexts, { name, transport, frameMs, impair, peers, players, slug });
+    return await measureIn(band.pages, { name, transport, frameMs, peers });
   } finally {
-    for (const context of contexts) await context.close().catch(() => undefined); // already closed is fine
+    await band.close();
   }
 }
 
-async function measureIn(contexts, { name, transport, frameMs, impair, peers, players, slug }) {
-  const pages = [];
+async function measureIn(pages, { name, transport, frameMs, peers }) {
   const track = transport === 'track';
-  const query = `bench=1${impair ? `&impair=${impair}` : ''}${track ? '&transport=track' : ''}`;
-  for (const player of players) {
-    const context = await browser.newContext({ baseURL: stack.url });
-    await context.addInitScript(authInitScript(player));
-    const page = await context.newPage();
-    await page.goto(`/s/${slug}?${query}`);
-    await page.waitForFunction(() => 'audio' in (window.__bandmesh ?? {}) || window.__bandmesh);
-    contexts.push(context);
-    pages.push(page);
-  }
   const settings = {
     codec: track ? 'opus' : transport,
     transport: track ? 'track' : 'auto',
@@ -231,7 +214,6 @@ async function measureIn(contexts, { name, transport, frameMs, impair, peers, pl
   // Where the time goes, per click: capture worklet → our Worker encodes it → the receiver's Worker
   // decoded it → it left the receiver's jitter buffer.
   const legs = { captureToWorker: [], workerToWorker: [], workerToOutput: [] };
-  let maxGapMs = 0;
   for (const receiver of snapshots) {
     for (const sender of snapshots) {
       if (sender === receiver) continue;
@@ -246,22 +228,20 @@ async function measureIn(contexts, { name, transport, frameMs, impair, peers, pl
       legs.captureToWorker.push(...matchLatencies(sent, encoded, 100));
       legs.workerToWorker.push(...matchLatencies(encoded, decoded, 100));
       legs.workerToOutput.push(...matchLatencies(decoded, heard, 200));
-      maxGapMs = Math.max(maxGapMs, longestGapMs(heard, PERIOD_MS));
     }
   }
-  const underruns = snapshots.reduce(
-    (sum, s, i) =>
-      sum +
-      s.diagnostics.reduce(
-        (acc, d) => acc + d.underruns - (before[i].find((b) => b.peerId === d.peerId)?.underruns ?? 0),
-        0,
-      ),
-    0,
-  );
   const streams = peers * (peers - 1);
+  /** A per-stream counter's growth over the window, summed over streams, per stream and minute. */
+  const perStreamMinute = (key) => {
+    let total = 0;
+    snapshots.forEach((s, i) => {
+      for (const d of s.diagnostics)
+        total += d[key] - (before[i].find((b) => b.peerId === d.peerId)?.[key] ?? 0);
+    });
+    return round(total / streams / (wall / 60));
+  };
   // Concealed gaps, per stream (receiver page i, sender d.peerId), over the window.
   let maxConcealedGapMs = 0;
-  let gapsOver20ms = 0;
   let gapSeconds = Infinity;
   let gapSecondsMissed = 0;
   snapshots.forEach((s, i) => {
@@ -273,7 +253,6 @@ async function measureIn(contexts, { name, transport, frameMs, impair, peers, pl
       maxConcealedGapMs = Math.max(maxConcealedGapMs, gap.longestMs);
       gapSeconds = Math.min(gapSeconds, gap.seconds);
       gapSecondsMissed += gap.missedSeconds;
-      gapsOver20ms += d.gapsOver20ms - open.gapsOver20ms;
     }
   });
   return {
@@ -286,34 +265,19 @@ async function measureIn(contexts, { name, transport, frameMs, impair, peers, pl
     p95Ms: round(percentile(latencies, 95)),
     maxMs: round(latencies.length ? Math.max(...latencies) : Number.NaN),
     // The track path's audio skips our jitter buffers: their underrun counters say nothing about it.
-    underrunsPerMin: track ? null : round(underruns / streams / (wall / 60)),
+    underrunsPerMin: track ? null : perStreamMinute('underruns'),
     cpuPct: round(cpuPct),
     samples: latencies.length,
     expectedSamples: Math.floor((wall * 1000) / PERIOD_MS) * streams,
     maxConcealedGapMs: track ? null : round(maxConcealedGapMs),
-    gapsOver20msPerMin: track ? null : round(gapsOver20ms / streams / (wall / 60)),
+    gapsOver20msPerMin: track ? null : perStreamMinute('gapsOver20ms'),
     gapSeconds: track || !Number.isFinite(gapSeconds) ? null : gapSeconds,
     gapSecondsMissed: track ? null : gapSecondsMissed,
-    maxGapMs: round(maxGapMs),
     // Where the latency goes: the receivers' jitter-buffer depth (playout delay above the fastest
     // recent packet), median over the window's polls and streams.
     jbDepthMs: track ? null : medianOf(polls, (d) => d.depthMs),
     // Frames the jitter buffers dropped to catch up (playout far too deep), per stream and minute.
-    skipsPerMin: track
-      ? null
-      : round(
-          snapshots.reduce(
-            (sum, s, i) =>
-              sum +
-              s.diagnostics.reduce(
-                (acc, d) => acc + d.skips - (before[i].find((b) => b.peerId === d.peerId)?.skips ?? 0),
-                0,
-              ),
-            0,
-          ) /
-            streams /
-            (wall / 60),
-        ),
+    skipsPerMin: track ? null : perStreamMinute('skips'),
     // …and the audio channel's round trip Worker ⇄ Worker (half of it is the network leg).
     rttMs: track ? null : medianOf(polls, (d) => d.rttMs),
     // Per stream (receiver ← sender), every poll's [jitter-buffer depth, its target, audio buffered] ms.

@@ -13,9 +13,9 @@ import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
 import { chromiumArgs, chromiumPath, ensureChromium } from '../scripts/lib/chromium.mjs';
 import { at } from '../scripts/lib/paths.mjs';
-import { authInitScript, createStudio, joinStudio, signUpUser } from '../scripts/lib/pb-rest.mjs';
 import { setup } from '../scripts/lib/setup.mjs';
 import { startStack } from '../scripts/lib/stack.mjs';
+import { openBand } from './lib/studio-pages.mjs';
 import { latenessPercentiles } from './lib/trace-stats.mjs';
 
 const { values } = parseArgs({
@@ -40,22 +40,7 @@ const stack = await startStack({
 });
 const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
 try {
-  const [a, b] = [
-    await signUpUser(stack.url, { name: 'TraceA' }),
-    await signUpUser(stack.url, { name: 'TraceB' }),
-  ];
-  const slug = `trace-${Date.now().toString(36)}`;
-  await createStudio(stack.url, a, { name: 'Trace', slug });
-  await joinStudio(stack.url, b, slug);
-  const pages = [];
-  for (const player of [a, b]) {
-    const context = await browser.newContext({ baseURL: stack.url });
-    await context.addInitScript(authInitScript(player));
-    const page = await context.newPage();
-    await page.goto(`/s/${slug}?bench=1`);
-    await page.waitForFunction(() => window.__bandmesh);
-    pages.push(page);
-  }
+  const { pages } = await openBand(browser, { url: stack.url, players: 2, name: 'Trace' });
   const settings = { codec, frameMs, channels: 1, bitrate: 96_000, fec: false, voiceProcessing: false };
   for (const page of pages) await page.evaluate((s) => window.__bandmesh.start(s), settings);
   console.log(`recording ${seconds} s of ${codec} ${frameMs} ms frames…`);

@@ -25,14 +25,6 @@ export function matchLatencies(sent, heard, windowMs = 400) {
   return out;
 }
 
-/** The longest run of silence a receiver had between heard impulses beyond the expected period. */
-export function longestGapMs(heard, periodMs) {
-  const times = heard.map((h) => h.epochMs).sort((a, b) => a - b);
-  let gap = 0;
-  for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i] - times[i - 1] - periodMs);
-  return Math.max(0, gap);
-}
-
 /**
  * The longest concealed gap of one stream over a measured window, from polls of the receiver's
  * diagnostics. Each poll gives the stream's last completed second of the playback clock (`gapSecond`)

@@ -106,7 +106,6 @@ export type FromAudioWorker =
   | {
       type: 'stats';
       peers: PeerLinkStats[];
-      encodeErrors: number;
       /** Frames captured, and those the encoder could not encode (totals). */
       framesCaptured: number;
       encoderSkipped: number;

@@ -293,7 +293,6 @@ export class AudioNet {
     this.#post({
       type: 'stats',
       peers: [...this.#peers.values()].map(({ stream }) => stream.stats()),
-      encodeErrors: this.#encoder?.encodeErrors ?? 0,
       framesCaptured: this.#framesCaptured,
       encoderSkipped: this.#encoderSkipped + (this.#encoder?.skippedFrames ?? 0),
     });

@@ -40,7 +40,6 @@ export class FrameEncoder {
   #previousEnd = 0;
   /** Interleaving buffer for the Opus encoder. */
   readonly #interleaved = new Float32Array(480 * 2);
-  encodeErrors = 0;
   /** Frames dropped because the encoder failed on them. */
   skippedFrames = 0;
 
@@ -76,22 +75,27 @@ export class FrameEncoder {
       packet = this.#opus.encode(inter.subarray(0, frameSamples * channels));
     } catch (error) {
       // The receivers conceal the missing frame; a broken encoder is reported once, not 400 times a second.
-      this.encodeErrors++;
       this.skippedFrames++;
       this.#previous = null;
-      if (this.encodeErrors === 1)
+      if (this.skippedFrames === 1)
         this.#options.onError(
           `Opus encoder failed: ${error instanceof Error ? error.message : String(error)}`,
         );
       return;
     }
-    const previous =
-      this.#settings.fec && this.#previous && this.#previousEnd === senderTime >>> 0 ? this.#previous : null;
-    const redundant = previous && previous.length <= MAX_REDUNDANT_BYTES ? previous.length : 0;
-    const bytes = new Uint8Array(AUDIO_FRAME_HEADER_BYTES + packet.length + redundant);
-    this.#writeHeader(bytes, AudioCodec.Opus, senderTime, redundant);
+    const previous = this.#previous;
+    const copy =
+      this.#settings.fec &&
+      previous &&
+      previous.length <= MAX_REDUNDANT_BYTES &&
+      this.#previousEnd === senderTime >>> 0
+        ? previous
+        : null;
+    const redundantBytes = copy?.length ?? 0;
+    const bytes = new Uint8Array(AUDIO_FRAME_HEADER_BYTES + packet.length + redundantBytes);
+    this.#writeHeader(bytes, AudioCodec.Opus, senderTime, redundantBytes);
     bytes.set(packet, AUDIO_FRAME_HEADER_BYTES);
-    if (redundant) bytes.set(previous!, AUDIO_FRAME_HEADER_BYTES + packet.length);
+    if (copy) bytes.set(copy, AUDIO_FRAME_HEADER_BYTES + packet.length);
     this.#previous = packet;
     this.#previousEnd = (senderTime + frameSamples) >>> 0;
     this.#options.onFrame(bytes);

@@ -1,16 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  PACKET_RINGS_BYTES,
-  PARAM_BYTES,
-  STATUS_BYTES,
-  PacketRing,
-  ParamBlock,
-  StatusBlock,
-} from '../protocol/audio-layout.js';
-import { AUDIO_WORKLET_VERSION } from '../protocol/audio-worklet.js';
+import { PacketRing } from '../protocol/audio-layout.js';
 import { replay, type ArrivalTrace } from './dsp/jitter-buffer.sim.js';
-import { PlaybackEngine } from './playback-processor.js';
+import { sharedPlaybackEngine } from './playback-engine.sim.js';
 
 const SR = 48000;
 const CALLBACK = 480;
@@ -25,23 +17,9 @@ function loadTrace(name: 'pcm' | 'opus'): ArrivalTrace {
  * back to back, as Chromium does. Returns the status block's TargetMs once per second.
  */
 function playThroughEngine(trace: ArrivalTrace, phaseMs: number) {
-  const engine = new PlaybackEngine({ sampleRate: SR, post: () => {} });
-  const buffers = {
-    packets: new SharedArrayBuffer(PACKET_RINGS_BYTES),
-    status: new SharedArrayBuffer(STATUS_BYTES),
-    params: new SharedArrayBuffer(PARAM_BYTES),
-  };
-  new ParamBlock(buffers.params).reset();
-  engine.handle({
-    type: 'init',
-    version: AUDIO_WORKLET_VERSION,
-    fallback: false,
-    buffers,
-    frameSamples: 120,
-  });
+  const { engine, buffers, status } = sharedPlaybackEngine(() => {}, SR);
   engine.handle({ type: 'add-peer', slot: 0, peerKey: 'peer' });
   const ring = PacketRing.forPeer(buffers.packets, 0);
-  const status = new StatusBlock(buffers.status);
   const f = trace.frameSamples;
   const pcm = new Float32Array(f).fill(0.1);
   const out = [[new Float32Array(128), new Float32Array(128)]];

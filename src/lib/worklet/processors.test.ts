@@ -1,6 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
 import {
-  PACKET_RINGS_BYTES,
   PARAM_BYTES,
   SAMPLE_RING_BYTES,
   STATUS_BYTES,
@@ -16,6 +15,7 @@ import {
 } from '../protocol/audio-layout.js';
 import { AUDIO_WORKLET_VERSION, type WorkletEvent } from '../protocol/audio-worklet.js';
 import { CaptureEngine, registerCaptureProcessor } from './capture-processor.js';
+import { sharedPlaybackEngine } from './playback-engine.sim.js';
 import { PlaybackEngine, registerPlaybackProcessor } from './playback-processor.js';
 
 const SR = 48000;
@@ -33,22 +33,7 @@ function stereoOut() {
 describe('PlaybackEngine', () => {
   function sharedSetup() {
     const rec = recorder();
-    const engine = new PlaybackEngine({ sampleRate: SR, post: rec.post });
-    const buffers = {
-      packets: new SharedArrayBuffer(PACKET_RINGS_BYTES),
-      status: new SharedArrayBuffer(STATUS_BYTES),
-      params: new SharedArrayBuffer(PARAM_BYTES),
-    };
-    const params = new ParamBlock(buffers.params);
-    params.reset();
-    engine.handle({
-      type: 'init',
-      version: AUDIO_WORKLET_VERSION,
-      fallback: false,
-      buffers,
-      frameSamples: 120,
-    });
-    return { rec, engine, params, status: new StatusBlock(buffers.status), buffers };
+    return { rec, ...sharedPlaybackEngine(rec.post, SR) };
   }
 
   /** Feeds `blocks` quanta: the "Worker" writes frames of `tone` as they become due, then one process(). */

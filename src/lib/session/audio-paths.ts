@@ -21,15 +21,15 @@ export function advertisedPaths(capabilities: { data: boolean }, forceTrack: boo
 
 /**
  * Whether this browser can run the data path: WebAssembly (our Opus codec runs in it, in the Worker),
- * and an RTCDataChannel that can
- * be transferred (to the audio Worker). The transfer is tried on a throwaway channel, in the task that
- * created it (the only moment Chromium allows it), to a throwaway MessageChannel port.
+ * and an RTCDataChannel that can be transferred (to the audio Worker). The transfer is tried on a
+ * throwaway channel, in the task that created it (the only moment Chromium allows it), to a throwaway
+ * MessageChannel port. The codec itself is not loaded here: the Worker loads it.
  */
 export async function detectDataPath(): Promise<boolean> {
-  return canTransferDataChannel() && (await supportsOpus());
+  return canTransferDataChannel() && (await canCompileWasm());
 }
 
-async function supportsOpus(): Promise<boolean> {
+async function canCompileWasm(): Promise<boolean> {
   if (typeof WebAssembly !== 'object' || typeof WebAssembly.instantiate !== 'function') return false;
   try {
     // The smallest valid module: proves compilation is allowed here (CSP 'wasm-unsafe-eval').

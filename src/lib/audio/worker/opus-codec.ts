@@ -1,9 +1,9 @@
 /**
  * Opus for the audio Worker: libopus 1.6 compiled to WebAssembly (`libopus-wasm`), called
- * synchronously. One encode or decode of a 2.5 ms frame takes ~20 µs here, inside the task that
- * handles the frame; WebCodecs' AudioEncoder/AudioDecoder hop to a codec thread and back for every
- * frame, which cost ~5 ms of median delay and skipped frames on a 2-core machine (docs/adr/0007).
- * libopus also gives what WebCodecs lacks: packet-loss concealment on demand.
+ * synchronously, inside the task that handles the frame (encode + decode of a 2.5 ms mono frame took
+ * ~40 µs together in ADR 0007's node measurement); WebCodecs' AudioEncoder/AudioDecoder hop to a codec
+ * thread and back for every frame, which cost ~5 ms of median delay and skipped frames on a 2-core
+ * machine (docs/adr/0007). libopus also gives what WebCodecs lacks: packet-loss concealment on demand.
  *
  * The only module that imports the library; everything else sees these two small interfaces.
  */

@@ -5,10 +5,10 @@
  *
  * Opus frames are decoded synchronously (libopus, `opus-codec.ts`) in sequence order. When a frame
  * arrives after a gap, the missing frames are produced first: the previous frame from this frame's
- * redundant copy when it carries one (exact audio), the others by Opus packet-loss concealment
- * (flagged {@link PacketFlag.Concealed}), up to {@link MAX_CONCEALED_SAMPLES}; a longer gap is left to
- * the jitter buffer. A frame older than what was already produced (it came after its own concealment)
- * is dropped: decoding it now would break the decoder's continuity.
+ * redundant copy when it carries one (exact audio, flagged {@link PacketFlag.Recovered}), the others by
+ * Opus packet-loss concealment (flagged {@link PacketFlag.Concealed}), up to {@link MAX_CONCEALED_SAMPLES};
+ * a longer gap is left to the jitter buffer. A frame older than what was already produced (it came
+ * after its own concealment) is dropped: decoding it now would break the decoder's continuity.
  */
 import {
   AudioCodec,
@@ -38,7 +38,7 @@ export interface FrameTransport {
   close(): void;
 }
 
-/** Skip a frame rather than queue it behind this much (≈ 20 frames of Opus at 2.5 ms). */
+/** Skip a frame rather than queue it behind this much (33 stereo PCM frames of 2.5 ms; far more Opus). */
 const MAX_BUFFERED_BYTES = 16 * 1024;
 const RTT_SMOOTHING = 0.2;
 /** Longest gap the Worker fills with Opus concealment (20 ms); the jitter buffer handles longer ones. */

@@ -45,6 +45,11 @@ class FakePc {
     return { track: null, replaceTrack: vi.fn(async () => undefined) };
   }
   removeTrack() {}
+  /** What getStats() resolves to (RTCStatsReport is a read-only map of stats entries). */
+  stats = new Map<string, Record<string, unknown>>();
+  async getStats() {
+    return this.stats;
+  }
   close() {
     this.signalingState = 'closed';
   }
@@ -107,5 +112,23 @@ describe('PeerLink negotiation', () => {
     expect(addTrack).toHaveBeenCalledTimes(1);
     const sender = addTrack.mock.results[0]!.value;
     expect(sender.replaceTrack).toHaveBeenCalledWith(b);
+  });
+
+  it('reads the audio jitter buffer and the round trip of the nominated pair from getStats', async () => {
+    const { pc, peer } = link(true);
+    expect(await peer.audioReceiveStats()).toBeNull(); // no audio arrives yet
+    pc.stats = new Map([
+      ['p2', { type: 'candidate-pair', nominated: true, state: 'succeeded', currentRoundTripTime: 0.012 }],
+      ['p1', { type: 'candidate-pair', nominated: false, state: 'succeeded', currentRoundTripTime: 0.5 }],
+      [
+        'in',
+        { type: 'inbound-rtp', kind: 'audio', jitterBufferDelay: 1.5, jitterBufferEmittedCount: 48_000 },
+      ],
+    ]);
+    expect(await peer.audioReceiveStats()).toEqual({
+      jitterBufferDelayS: 1.5,
+      jitterBufferEmittedCount: 48_000,
+      rttMs: 12,
+    });
   });
 });

@@ -128,20 +128,19 @@ export class PeerLink {
   async audioReceiveStats(): Promise<AudioReceiveStats | null> {
     if (this.#closed) return null;
     const report = await this.#pc.getStats();
-    let result: AudioReceiveStats | null = null;
+    let buffer: Omit<AudioReceiveStats, 'rttMs'> | null = null;
     let rttMs: number | null = null;
-    report.forEach((entry: Record<string, unknown>) => {
+    for (const entry of report.values() as Iterable<Record<string, unknown>>) {
       if (entry.type === 'inbound-rtp' && entry.kind === 'audio') {
-        result = {
+        buffer = {
           jitterBufferDelayS: Number(entry.jitterBufferDelay ?? 0),
           jitterBufferEmittedCount: Number(entry.jitterBufferEmittedCount ?? 0),
-          rttMs: null,
         };
       } else if (entry.type === 'candidate-pair' && entry.nominated && entry.state === 'succeeded') {
         if (typeof entry.currentRoundTripTime === 'number') rttMs = entry.currentRoundTripTime * 1000;
       }
-    });
-    return result ? { ...(result as AudioReceiveStats), rttMs } : null;
+    }
+    return buffer ? { ...buffer, rttMs } : null;
   }
 
   /** Applies a description or candidate from the remote peer, in order. */

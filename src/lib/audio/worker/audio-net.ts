@@ -29,9 +29,8 @@ const STATS_INTERVAL_MS = 1000;
 
 export class AudioNet {
   readonly #post: Post;
-  readonly #peers = new Map<string, { stream: PeerStream; slot: number }>();
-  /** Peers whose audio travels on a WebRTC track (see `peer-path`): no frames either way. */
-  readonly #trackPeers = new Set<string>();
+  /** `track`: the peer's audio travels on a WebRTC track (see `peer-path`), so no frames either way. */
+  readonly #peers = new Map<string, { stream: PeerStream; slot: number; track: boolean }>();
   #capture: SampleRing | null = null;
   #rings: PacketRing[] = [];
   #shared = false;
@@ -79,10 +78,11 @@ export class AudioNet {
       case 'remove-peer':
         this.#removePeer(message.peerKey);
         return;
-      case 'peer-path':
-        if (message.path === 'track') this.#trackPeers.add(message.peerKey);
-        else this.#trackPeers.delete(message.peerKey);
+      case 'peer-path': {
+        const peer = this.#peers.get(message.peerKey);
+        if (peer) peer.track = message.path === 'track';
         return;
+      }
       case 'capture-frame':
         this.#encodeInterleaved(message.samples, message.channels, message.frameSamples, message.senderTime);
         return;
@@ -212,7 +212,7 @@ export class AudioNet {
   }
 
   #broadcast(bytes: Uint8Array): void {
-    for (const [peerKey, { stream }] of this.#peers) if (!this.#trackPeers.has(peerKey)) stream.send(bytes);
+    for (const { stream, track } of this.#peers.values()) if (!track) stream.send(bytes);
   }
 
   #addPeer(peerKey: string, slot: number, channel: RTCDataChannel | undefined): void {
@@ -224,7 +224,7 @@ export class AudioNet {
       now: () => performance.now(),
       opus: createOpusDecoder,
       sink: (meta, planes) => {
-        if (this.#trackPeers.has(peerKey)) return;
+        if (peer.track) return;
         this.#deliver(slot, meta, planes);
         const clicks = this.#trace ? this.#receivedClicks[slot] : undefined;
         if (clicks && clicks.process(planes[0]!, meta.frameSamples) >= 0) this.#stage('received', peerKey);
@@ -245,7 +245,8 @@ export class AudioNet {
       };
     }
     if (this.#trace) stream.recordTrace();
-    this.#peers.set(peerKey, { stream, slot });
+    const peer = { stream, slot, track: false };
+    this.#peers.set(peerKey, peer);
   }
 
   #deliver(slot: number, meta: PacketMeta, planes: readonly Float32Array[]): void {
@@ -263,7 +264,6 @@ export class AudioNet {
     const peer = this.#peers.get(peerKey);
     if (!peer) return;
     this.#peers.delete(peerKey);
-    this.#trackPeers.delete(peerKey);
     peer.stream.close();
   }
 

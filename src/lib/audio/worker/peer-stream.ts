@@ -131,14 +131,17 @@ export class PeerStream {
     }
     const { header, payload, redundant } = frame;
     this.framesReceived++;
+    const arrivalTime = this.#now();
     if (this.#trace && this.#traced < TRACE_FRAMES) {
-      this.#trace.set([this.#now(), header.seq, header.senderTime], this.#traced * 3);
-      this.#traced++;
+      const at = 3 * this.#traced++;
+      this.#trace[at] = arrivalTime;
+      this.#trace[at + 1] = header.seq;
+      this.#trace[at + 2] = header.senderTime;
     }
     const meta: PacketMeta = {
       seq: header.seq,
       senderTime: header.senderTime,
-      arrivalTime: this.#now(),
+      arrivalTime,
       frameSamples: header.frameSamples,
       channels: header.channels,
       flags: header.flags,

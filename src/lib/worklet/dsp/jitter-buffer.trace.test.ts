@@ -76,7 +76,7 @@ describe('JitterBuffer on recorded arrival traces', { timeout: 60_000 }, () => {
     expect(max(targets.slice(6, 29))).toBeLessThanOrEqual(12.9);
     // One underrun at startup (before the target has grown), at most one at the last second's spike.
     expect(jb.underruns).toBeLessThanOrEqual(2);
-    // Measured p50 19.5–20.2 ms (was 33.7–40.7): the fastest transit predates the 7 s step.
+    // Measured p50 19.3–20.2 ms (was 33.7–40.7): the fastest transit predates the 7 s step.
     expect(quantile(delays, 0.5)).toBeLessThan(21);
     expect(quantile(delays, 0.95)).toBeLessThan(27);
   });
@@ -98,7 +98,7 @@ describe('JitterBuffer on recorded arrival traces', { timeout: 60_000 }, () => {
     for (const phaseMs of [0, 3, 6]) {
       const { jb, settled } = run({ trace, burstSamples: 480, phaseMs });
       // A packet that just misses a callback waits up to 10 ms for the next: with bursts at a random
-      // phase to the arrivals that is real lateness (a fixed 12 ms here gives 100–700 underruns).
+      // phase to the arrivals that is real lateness (a fixed 12 ms here gives 81–454 underruns).
       // Measured 16.6–20.3 ms (was 17.8–21.6 PCM, 32.8–39.1 Opus).
       expect(max(settled)).toBeLessThanOrEqual(20.4);
       expect(jb.underruns).toBeLessThanOrEqual(3);
@@ -107,8 +107,8 @@ describe('JitterBuffer on recorded arrival traces', { timeout: 60_000 }, () => {
 
   it('render-thread stalls do not inflate the depth', () => {
     // 0.5 % of callbacks run up to 8 ms late, then catch up: packets drained then look early. With
-    // a floor that followed them straight down the target rose to 19.1–21.6 ms (and a fixed 12 ms
-    // underran 459 times); stepping the floor down 0.25 ms per packet ignores them.
+    // a floor that followed them straight down the target rose to 16.6–20.3 ms (and a fixed 12 ms
+    // underran 4 times); stepping the floor down 0.25 ms per packet ignores them.
     const { jb, settled } = run({ trace: pcm, stallProbability: 0.005, stallMaxMs: 8, seed: 3 });
     expect(max(settled)).toBeLessThanOrEqual(12.9);
     expect(jb.underruns).toBeLessThanOrEqual(1);

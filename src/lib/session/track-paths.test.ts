@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { AudioNetClient } from '../audio/audio-net-client';
 import type { AudioEngine } from '../audio/engine';
 import type { TrackReceiver } from '../audio/track-receiver';
-import type { PeerLinkEvents } from '../net/peer-link';
+import type { AudioReceiveStats, PeerLinkEvents } from '../net/peer-link';
 import type { AudioPath, PresentPeer } from '../sync/presence';
 import { Emitter } from '../util/emitter';
 import { TrackPaths, type TrackLink } from './track-paths';
@@ -16,14 +16,15 @@ function fakeTrack(): MediaStreamTrack {
 
 function fakeLink(remoteId: string) {
   const sent: Array<MediaStreamTrack | null> = [];
+  const stats: { now: AudioReceiveStats | null } = { now: null };
   const link: TrackLink = {
     remoteId,
     events: new Emitter<PeerLinkEvents>(),
     addAudioTrack: (track) => void sent.push(track),
     removeAudioTrack: () => void sent.push(null),
-    audioReceiveStats: () => Promise.resolve(null),
+    audioReceiveStats: () => Promise.resolve(stats.now),
   };
-  return { link, sent };
+  return { link, sent, stats };
 }
 
 function setup() {
@@ -84,8 +85,33 @@ describe('TrackPaths', () => {
 
     paths.setEngine(engine);
     release(); // the link closes
+    expect(sent).toEqual([input, null, input, null]);
     expect(receivers[1]!.dispose).toHaveBeenCalled();
     expect(paths.receiver('bo')).toBeNull();
+  });
+
+  it('estimates the network delay of a track pair from the change in jitter-buffer stats, once a second', async () => {
+    vi.useFakeTimers();
+    try {
+      const { paths, engine, setBo } = setup();
+      const { link, stats } = fakeLink('bo');
+      paths.addLink(link);
+      setBo(['track']);
+      paths.setEngine(engine);
+      link.events.emit('track', fakeTrack());
+      stats.now = { jitterBufferDelayS: 10, jitterBufferEmittedCount: 48_000, rttMs: 20 };
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(paths.networkDelayMs('bo')).toBeNull(); // one sample: no difference yet
+      // 48 000 more samples emitted, 1200 s in the buffer summed over them: 25 ms each, plus half the RTT.
+      stats.now = { jitterBufferDelayS: 1210, jitterBufferEmittedCount: 96_000, rttMs: 20 };
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(paths.networkDelayMs('bo')).toBeCloseTo(35);
+      paths.setEngine(null);
+      expect(paths.networkDelayMs('bo')).toBeNull(); // not receiving
+      paths.dispose();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('drops the receiver when their track ends', () => {

@@ -1,9 +1,10 @@
 /**
  * Opus for the audio Worker: libopus 1.6 compiled to WebAssembly (`libopus-wasm`), called
- * synchronously, inside the task that handles the frame (encode + decode of a 2.5 ms mono frame took
- * ~40 µs together in ADR 0007's node measurement); WebCodecs' AudioEncoder/AudioDecoder hop to a codec
- * thread and back for every frame, which cost ~5 ms of median delay and skipped frames on a 2-core
- * machine (docs/adr/0007). libopus also gives what WebCodecs lacks: packet-loss concealment on demand.
+ * synchronously, inside the task that handles the frame (a 2.5 ms mono frame: 11.6 µs to encode,
+ * 5.2 µs to decode, medians from `npm run bench:codec`, ADR 0007). WebCodecs' AudioEncoder/AudioDecoder
+ * hop to a codec thread and back for every frame, which cost ~5 ms of median delay and skipped frames
+ * on a 2-core machine (docs/adr/0007). libopus also gives what WebCodecs lacks: packet-loss
+ * concealment on demand.
  *
  * The only module that imports the library; everything else sees these two small interfaces.
  */
@@ -51,14 +52,9 @@ export async function createOpusEncoder(settings: OpusEncoderSettings): Promise<
     complexity: 5,
     vbr: true,
   });
-  let disposed = false;
   return {
     encode: (interleaved) => encoder.encodeFloat(interleaved),
-    dispose: () => {
-      if (disposed) return;
-      disposed = true;
-      encoder.free();
-    },
+    dispose: () => encoder.free(), // libopus-wasm's free() ignores a second call
   };
 }
 
@@ -68,15 +64,10 @@ export async function createOpusDecoder(channels: 1 | 2): Promise<OpusFrameDecod
     channels,
     maxFrameSize: AUDIO_MAX_FRAME_SAMPLES,
   });
-  let disposed = false;
   return {
     channels,
     decode: (packet, frameSamples) =>
       packet ? decoder.decodeFloat(packet) : decoder.decodePacketLossFloat(frameSamples),
-    dispose: () => {
-      if (disposed) return;
-      disposed = true;
-      decoder.free();
-    },
+    dispose: () => decoder.free(), // libopus-wasm's free() ignores a second call
   };
 }

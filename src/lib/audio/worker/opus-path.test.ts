@@ -136,4 +136,14 @@ describe('Opus over the data path (libopus in WebAssembly)', () => {
     expect(stream.stats().badFrames).toBe(1);
     expect(out.map((o) => o.meta.seq)).toEqual([0, 1, 2, 4, 5]);
   });
+
+  it('disposes codecs idempotently (opus-codec relies on libopus-wasm for this)', async () => {
+    const encoder = await createOpusEncoder({ channels: 1, frameSamples: N, bitrate: 96_000 });
+    const decoder = await createOpusDecoder(1);
+    encoder.dispose();
+    decoder.dispose();
+    expect(() => encoder.dispose()).not.toThrow();
+    expect(() => decoder.dispose()).not.toThrow();
+    expect(() => encoder.encode(new Float32Array(N))).toThrow();
+  });
 });

@@ -66,7 +66,7 @@ export class FrameClock {
     };
   }
 
-  /** Whether a tick is pending (for tests and diagnostics). */
+  /** Whether a tick is pending (tests read it). */
   get running(): boolean {
     return this.#frame !== null || this.#timer !== null;
   }

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import type { WorkletEvent } from '../protocol/audio-worklet.js';
+import { describe, expect, it, vi } from 'vitest';
+import { DETECTOR_PROCESSOR_NAME, type WorkletEvent } from '../protocol/audio-worklet.js';
 import { DetectorEngine, registerDetectorProcessor } from './detector-processor.js';
 
 describe('DetectorEngine', () => {
@@ -23,7 +23,39 @@ describe('DetectorEngine', () => {
     expect(events).toEqual([]);
   });
 
-  it('registers nothing outside an AudioWorkletGlobalScope', () => {
-    expect(() => registerDetectorProcessor()).not.toThrow();
+  it('registers in a worklet scope and takes its options from processorOptions', () => {
+    const registered = new Map<string, new (options?: unknown) => unknown>();
+    const posted: unknown[] = [];
+    vi.stubGlobal('sampleRate', 48_000);
+    vi.stubGlobal('currentFrame', 1000);
+    vi.stubGlobal(
+      'AudioWorkletProcessor',
+      class {
+        port = { postMessage: (m: unknown) => void posted.push(m), onmessage: null };
+      },
+    );
+    vi.stubGlobal('registerProcessor', (name: string, ctor: never) => void registered.set(name, ctor));
+    try {
+      registerDetectorProcessor();
+      const ctor = registered.get(DETECTOR_PROCESSOR_NAME)!;
+      const node = new ctor({ processorOptions: { threshold: 0.2, holdoffMs: 1 } }) as {
+        process: (inputs: Float32Array[][], outputs: Float32Array[][]) => boolean;
+      };
+      // Clicks of 0.3 (under the default 0.5 threshold) 218 samples apart (inside the default 100 ms
+      // hold-off, past the 1 ms given): both reported only if the options arrived.
+      const block = new Float32Array(128);
+      block[10] = 0.3;
+      expect(node.process([[block]], [])).toBe(true);
+      block[10] = 0;
+      block[100] = 0.3;
+      vi.stubGlobal('currentFrame', 1128);
+      expect(node.process([[block]], [])).toBe(true);
+      expect(posted).toEqual([
+        { type: 'impulse-detected', contextFrame: 1010 },
+        { type: 'impulse-detected', contextFrame: 1228 },
+      ]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });

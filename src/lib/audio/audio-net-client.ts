@@ -19,7 +19,7 @@ export interface AudioNetEvents extends Record<string, unknown> {
   'peer-added': { peerKey: string; slot: number };
   'peer-removed': { peerKey: string; slot: number };
   stats: { peers: PeerLinkStats[]; framesCaptured: number; encoderSkipped: number };
-  ready: { codec: SendSettings['codec']; opusSupported: boolean };
+  ready: { codec: SendSettings['codec'] };
   packet: Extract<FromAudioWorker, { type: 'packet' }>;
   error: { code: string; message: string };
   trace: Extract<FromAudioWorker, { type: 'trace' }>;
@@ -173,7 +173,7 @@ export class AudioNetClient {
   #onMessage(message: FromAudioWorker): void {
     switch (message.type) {
       case 'ready':
-        this.events.emit('ready', { codec: message.codec, opusSupported: message.opusSupported });
+        this.events.emit('ready', { codec: message.codec });
         return;
       case 'stats':
         this.#stats = new Map(message.peers.map((p) => [p.peerKey, p]));

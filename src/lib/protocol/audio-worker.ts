@@ -102,7 +102,7 @@ export interface PeerLinkStats {
 }
 
 export type FromAudioWorker =
-  | { type: 'ready'; codec: TransportCodec; opusSupported: boolean }
+  | { type: 'ready'; codec: TransportCodec }
   | {
       type: 'stats';
       peers: PeerLinkStats[];

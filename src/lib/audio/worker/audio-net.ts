@@ -132,11 +132,9 @@ export class AudioNet {
 
   async #configure(settings: SendSettings): Promise<void> {
     const generation = ++this.#configuring;
-    const opusSupported = await opusAvailable();
-    const codec = settings.codec === 'opus' && opusSupported ? 'opus' : 'pcm';
     let opus = null;
     try {
-      if (codec === 'opus') opus = await createOpusEncoder(settings);
+      if (settings.codec === 'opus' && (await opusAvailable())) opus = await createOpusEncoder(settings);
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
       this.#post({ type: 'error', code: 'encoder', message: `Opus encoder could not start: ${text}` });
@@ -155,7 +153,7 @@ export class AudioNet {
       onFrame: (bytes) => this.#broadcast(bytes),
       onError: (text) => this.#post({ type: 'error', code: 'encoder', message: text }),
     });
-    this.#post({ type: 'ready', codec: this.#encoder.codec, opusSupported });
+    this.#post({ type: 'ready', codec: this.#encoder.codec });
   }
 
   /**

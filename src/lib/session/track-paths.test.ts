@@ -108,6 +108,11 @@ describe('TrackPaths', () => {
       expect(paths.networkDelayMs('bo')).toBeCloseTo(35);
       paths.setEngine(null);
       expect(paths.networkDelayMs('bo')).toBeNull(); // not receiving
+      // Audio restarts: the first poll is a new baseline, not a difference across the pause.
+      paths.setEngine(engine);
+      stats.now = { jitterBufferDelayS: 2410, jitterBufferEmittedCount: 144_000, rttMs: 20 };
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(paths.networkDelayMs('bo')).toBeNull();
       paths.dispose();
     } finally {
       vi.useRealTimers();

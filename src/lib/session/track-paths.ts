@@ -149,6 +149,9 @@ export class TrackPaths {
         engine?.releaseTrack(pair.receiver);
         pair.receiver.dispose(); // the engine may already be gone
         pair.receiver = null;
+        // A later receiver measures afresh: no estimate, and no baseline from before this gap.
+        pair.lastStats = null;
+        pair.networkMs = null;
         changed = true;
       }
       if (wanted && !pair.receiver) {

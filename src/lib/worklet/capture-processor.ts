@@ -179,7 +179,7 @@ export class CaptureEngine {
         if (c === out.length - 1) this.monitor = src ? g : target;
       }
     }
-    if (this.fallback) this.statusPoster.tick(n, this.status!);
+    if (this.fallback) this.statusPoster.tick(n, status);
     return true;
   }
 }

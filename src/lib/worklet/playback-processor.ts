@@ -249,7 +249,7 @@ export class PlaybackEngine {
     this.outMeter.update(outL, n, outR);
     floats[StatusFloat.OutputPeak] = this.outMeter.peak;
     floats[StatusFloat.OutputRms] = this.outMeter.rms;
-    if (this.fallback) this.statusPoster.tick(n, this.status!);
+    if (this.fallback) this.statusPoster.tick(n, status);
     return true;
   }
 

@@ -132,9 +132,11 @@ export class AudioNet {
 
   async #configure(settings: SendSettings): Promise<void> {
     const generation = ++this.#configuring;
+    // Loaded even for PCM: peers may send Opus, and their decoders then find the module ready.
+    const opusSupported = await opusAvailable();
     let opus = null;
     try {
-      if (settings.codec === 'opus' && (await opusAvailable())) opus = await createOpusEncoder(settings);
+      if (settings.codec === 'opus' && opusSupported) opus = await createOpusEncoder(settings);
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
       this.#post({ type: 'error', code: 'encoder', message: `Opus encoder could not start: ${text}` });

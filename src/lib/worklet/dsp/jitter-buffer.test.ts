@@ -21,7 +21,7 @@ const max = (a: number[]) => Math.max(...a);
 const min = (a: number[]) => Math.min(...a);
 const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
 
-// Pure arithmetic: ~5 s in all unloaded (30 simulated minutes take ~3 s); generous timeouts for busy CI.
+// Pure arithmetic: measured ~8 s in all (30 simulated minutes take ~3 s); generous timeouts for busy CI.
 describe('JitterBuffer on simulated networks', { timeout: 60_000 }, () => {
   it('clean network, 2.5 ms frames: shrinks to the floor and never underruns', () => {
     const { jb, targets } = run({ seconds: 60 });

@@ -10,8 +10,8 @@ function run(policy: FrameSizePolicy, from: number, seconds: number, frameMs: nu
   for (let t = from; t < from + seconds; t++) {
     const perSecond = 1000 / ms;
     captured += perSecond;
-    skipped += perSecond * 3 * skipRatio; // own stream + two received
-    const next = policy.observe(t, ms, { captured, skipped, streams: 2 });
+    skipped += perSecond * skipRatio;
+    const next = policy.observe(t, ms, { captured, skipped });
     if (next !== null) {
       changes.push([t, next]);
       ms = next;

@@ -1,9 +1,8 @@
 /**
  * Automatic frame size: start with the smallest frames (lowest latency) and step up to larger ones
- * when this machine cannot keep up — captured frames the audio Worker did not take in time, frames the
- * encoder failed on or a decoder could not take. Smaller frames cost
- * more codec calls per second; on a busy or slow machine 5 or 10 ms frames play without dropouts where
- * 2.5 ms frames do not. It only steps up (stepping back down would oscillate under steady load); a
+ * when this machine cannot keep up — captured frames the audio Worker did not take in time, or frames
+ * the encoder failed on. Smaller frames cost more Worker wake-ups and codec calls per second; on a busy
+ * or slow machine 5 or 10 ms frames play without dropouts where 2.5 ms frames do not. It only steps up (stepping back down would oscillate under steady load); a
  * player can always pick a size by hand.
  */
 export const FRAME_STEPS_MS = [2.5, 5, 10] as const;
@@ -20,10 +19,8 @@ export interface FrameSizePolicyOptions {
 export interface CodecTotals {
   /** Frames captured for sending (monotonic). */
   captured: number;
-  /** Frames lost for being too slow: capture-ring overflows, encoder failures, decoders not ready (monotonic). */
+  /** Of those, frames lost for being too slow: capture-ring overflows, encoder failures (monotonic). */
   skipped: number;
-  /** Remote streams being decoded now. */
-  streams: number;
 }
 
 export class FrameSizePolicy {
@@ -46,7 +43,7 @@ export class FrameSizePolicy {
     while (this.#history.length > 1 && now - this.#history[0]!.t > this.#window) this.#history.shift();
     if (now < this.#holdUntil || this.#history.length < 2) return null;
     const first = this.#history[0]!;
-    const frames = (totals.captured - first.captured) * (1 + totals.streams);
+    const frames = totals.captured - first.captured;
     if (frames <= 0) return null;
     const ratio = (totals.skipped - first.skipped) / frames;
     const next = FRAME_STEPS_MS.find((ms) => ms > frameMs);

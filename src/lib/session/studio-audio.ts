@@ -398,23 +398,16 @@ export class StudioAudio {
     this.events.clear();
   }
 
-  #adaptFrameSize(stats: {
-    peers: Array<{ skippedFrames: number }>;
-    framesCaptured: number;
-    encoderSkipped: number;
-  }) {
+  #adaptFrameSize(stats: { framesCaptured: number; encoderSkipped: number }) {
     const policy = this.#policy;
     if (!policy || !this.#settings.autoFrame || this.#state.kind !== 'on') return;
-    // Frames this machine dropped for being too slow: the encoder's failures, decoders not ready, and
-    // captured frames the Worker did not take in time (the capture ring overflowed).
-    const skipped =
-      stats.encoderSkipped +
-      stats.peers.reduce((sum, p) => sum + p.skippedFrames, 0) +
-      (this.#engine?.captureOverflows() ?? 0);
+    // Our frames lost for this machine being too slow: captured frames the Worker did not take in time
+    // (the capture ring overflowed) and frames the encoder failed on. (Decoders skip only while they
+    // load, which says nothing about speed; with the synchronous codec nothing else skips.)
+    const skipped = stats.encoderSkipped + (this.#engine?.captureOverflows() ?? 0);
     const next = policy.observe(performance.now() / 1000, this.#settings.frameMs, {
       captured: stats.framesCaptured,
       skipped,
-      streams: stats.peers.length,
     });
     if (next !== null) void this.update({ ...this.#settings, frameMs: next });
   }

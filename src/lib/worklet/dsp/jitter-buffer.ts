@@ -178,7 +178,6 @@ export class JitterBuffer {
   /** Concealed samples of the gap in progress (0: none). */
   private gapRun = 0;
   private readonly gapOver: number;
-  private second = -1;
   private secondLongest = 0;
 
   constructor(options: JitterBufferOptions = {}) {
@@ -334,11 +333,10 @@ export class JitterBuffer {
 
   /** Renders `n` (≤ 128) samples into `out[0]`, `out[1]` for the quantum starting at local time `now`. */
   render(out: readonly Float32Array[], n: number, now: number): void {
-    const second = Math.floor(now / this.sr);
-    if (second !== this.second) {
-      this.lastSecondLongestGapSamples = second === this.second + 1 ? this.secondLongest : 0;
-      this.gapSecond = second - 1;
-      this.second = second;
+    const completed = Math.floor(now / this.sr) - 1;
+    if (completed !== this.gapSecond) {
+      this.lastSecondLongestGapSamples = completed === this.gapSecond + 1 ? this.secondLongest : 0;
+      this.gapSecond = completed;
       this.secondLongest = 0;
     }
     if (this.started && now - this.lastArrival > this.sr) {

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { DETECTOR_PROCESSOR_NAME, type WorkletEvent } from '../protocol/audio-worklet.js';
 import { DetectorEngine, registerDetectorProcessor } from './detector-processor.js';
+import { stubWorkletScope } from './worklet-harness.sim.js';
 
 describe('DetectorEngine', () => {
   it('reports each click once, at its onset frame', () => {
@@ -24,23 +25,11 @@ describe('DetectorEngine', () => {
   });
 
   it('registers in a worklet scope and takes its options from processorOptions', () => {
-    const registered = new Map<string, new (options?: unknown) => unknown>();
-    const posted: unknown[] = [];
-    vi.stubGlobal('sampleRate', 48_000);
-    vi.stubGlobal('currentFrame', 1000);
-    vi.stubGlobal(
-      'AudioWorkletProcessor',
-      class {
-        port = { postMessage: (m: unknown) => void posted.push(m), onmessage: null };
-      },
-    );
-    vi.stubGlobal('registerProcessor', (name: string, ctor: never) => void registered.set(name, ctor));
+    const { registered, posted } = stubWorkletScope(48_000, 1000);
     try {
       registerDetectorProcessor();
       const ctor = registered.get(DETECTOR_PROCESSOR_NAME)!;
-      const node = new ctor({ processorOptions: { threshold: 0.2, holdoffMs: 1 } }) as {
-        process: (inputs: Float32Array[][], outputs: Float32Array[][]) => boolean;
-      };
+      const node = new ctor({ processorOptions: { threshold: 0.2, holdoffMs: 1 } });
       // Clicks of 0.3 (under the default 0.5 threshold) 218 samples apart (inside the default 100 ms
       // hold-off, past the 1 ms given): both reported only if the options arrived.
       const block = new Float32Array(128);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PacketRing } from '../protocol/audio-layout.js';
 import { replay, type ArrivalTrace } from './dsp/jitter-buffer.sim.js';
-import { sharedPlaybackEngine } from './playback-engine.sim.js';
+import { sharedPlaybackEngine } from './worklet-harness.sim.js';
 
 const SR = 48000;
 const CALLBACK = 480;

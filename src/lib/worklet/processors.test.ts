@@ -15,7 +15,7 @@ import {
 } from '../protocol/audio-layout.js';
 import { AUDIO_WORKLET_VERSION, type WorkletEvent } from '../protocol/audio-worklet.js';
 import { CaptureEngine, registerCaptureProcessor } from './capture-processor.js';
-import { sharedPlaybackEngine } from './playback-engine.sim.js';
+import { sharedPlaybackEngine, stubWorkletScope } from './worklet-harness.sim.js';
 import { PlaybackEngine, registerPlaybackProcessor } from './playback-processor.js';
 
 const SR = 48000;
@@ -313,29 +313,13 @@ describe('CaptureEngine', () => {
 
 describe('registration', () => {
   it('registers both processors when loaded in a worklet scope, and the registered class pumps audio', () => {
-    const registered = new Map<
-      string,
-      new () => { port: { onmessage: ((e: { data: unknown }) => void) | null } }
-    >();
-    const posted: unknown[] = [];
-    vi.stubGlobal('sampleRate', SR);
-    vi.stubGlobal('currentFrame', 0);
-    vi.stubGlobal(
-      'AudioWorkletProcessor',
-      class {
-        port = { postMessage: (m: unknown) => void posted.push(m), onmessage: null };
-      },
-    );
-    vi.stubGlobal('registerProcessor', (name: string, ctor: never) => void registered.set(name, ctor));
+    const { registered, posted } = stubWorkletScope(SR);
     try {
       registerPlaybackProcessor();
       registerCaptureProcessor();
       expect([...registered.keys()]).toEqual(['bandmesh-playback', 'bandmesh-capture']);
-      const node = new (registered.get('bandmesh-playback')!)() as unknown as {
-        port: { onmessage: (e: { data: unknown }) => void };
-        process: (i: unknown, o: Float32Array[][]) => boolean;
-      };
-      node.port.onmessage({
+      const node = new (registered.get('bandmesh-playback')!)();
+      node.port.onmessage!({
         data: { type: 'init', version: AUDIO_WORKLET_VERSION, fallback: true, frameSamples: 120 },
       });
       expect(node.process([], stereoOut())).toBe(true);

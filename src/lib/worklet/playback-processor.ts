@@ -104,7 +104,7 @@ export class PlaybackEngine {
       case 'remove-peer': {
         const peer = this.peers[m.slot]!;
         peer.jb.reset();
-        peer.jb.clearGapStats();
+        peer.jb.clearStats();
         peer.meter.reset();
         peer.impulse.reset();
         peer.gainL = peer.gainR = 0;

@@ -100,6 +100,16 @@ describe('PlaybackEngine', () => {
     expect(rec.events.filter((e) => e.type === 'status')).toHaveLength(0);
   });
 
+  it('a new peer in a reused slot starts from zero counters', () => {
+    const { engine, status, buffers } = sharedSetup();
+    engine.handle({ type: 'add-peer', slot: 3, peerKey: 'old' });
+    run(engine, new Map([[3, PacketRing.forPeer(buffers.packets, 3)]]), 375);
+    expect(status.readPeer(3).FramesReceived).toBeGreaterThan(300);
+    engine.handle({ type: 'add-peer', slot: 3, peerKey: 'new' });
+    engine.process(stereoOut(), 375 * 128);
+    expect(status.readPeer(3)).toMatchObject({ Active: 1, FramesReceived: 0, Underruns: 0, Concealed: 0 });
+  });
+
   it('applies mute, solo and pan with smoothing', () => {
     const { engine, params, buffers } = sharedSetup();
     engine.handle({ type: 'add-peer', slot: 0, peerKey: 'a' });

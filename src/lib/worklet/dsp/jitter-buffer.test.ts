@@ -387,9 +387,10 @@ describe('JitterBuffer gap measure', () => {
     expect([...seconds.keys()]).toEqual([-1, 0, 1, 2, 3, 4, 5, 6, 7, 8]);
     expect([...seconds.values()]).toEqual([0, 0, 0, 0, 0, 0, 360, 0, 120, 0]);
     expect(jb.gaps).toBe(3);
-    jb.clearGapStats();
+    jb.clearStats();
     expect([jb.gaps, jb.gapsOver20ms, jb.longestGapSamples, jb.lastSecondLongestGapSamples]).toEqual([
       0, 0, 0, 0,
     ]);
+    expect([jb.received, jb.concealed, jb.underruns]).toEqual([0, 0, 0]);
   });
 });

@@ -119,7 +119,7 @@ export class JitterBuffer {
   gaps = 0;
   /** Gaps longer than 20 ms (a run of exactly 20 ms is not). */
   gapsOver20ms = 0;
-  /** Longest gap, samples, since construction or `clearGapStats()` (the processor's per-peer value). */
+  /** Longest gap, samples, since construction or `clearStats()` (the processor's per-peer value). */
   longestGapSamples = 0;
   /**
    * The last completed second of the local clock (`floor(now / sampleRate) − 1`) and the longest gap
@@ -227,7 +227,7 @@ export class JitterBuffer {
     return this.drift.ppm(this.sr);
   }
 
-  /** Forgets the stream (peer removed). Counters are kept; the processor resets them. */
+  /** Forgets the stream (peer removed). Counters are kept: `clearStats()` zeroes them. */
   reset(): void {
     this.started = false;
     this.slotValid.fill(0);
@@ -243,8 +243,10 @@ export class JitterBuffer {
     this.gapRun = 0;
   }
 
-  /** Zeroes the gap counters (a new peer in the slot); the stream itself is untouched. */
-  clearGapStats(): void {
+  /** Zeroes every counter (a new peer in the slot); the stream itself is untouched. */
+  clearStats(): void {
+    this.received = this.late = this.underruns = this.concealed = this.duplicates = this.dropped = 0;
+    this.resyncs = this.inserts = this.skips = this.senderGaps = 0;
     this.gaps = 0;
     this.gapsOver20ms = 0;
     this.longestGapSamples = 0;

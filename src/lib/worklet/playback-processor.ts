@@ -45,6 +45,8 @@ class PeerChannel {
   readonly impulse = new ImpulseDetector();
   readonly out = [new Float32Array(QUANTUM), new Float32Array(QUANTUM)];
   active = false;
+  /** The slot ring's overflow count (the Worker's) when this peer arrived: Dropped counts from here. */
+  overflowBase = 0;
   gainL = 0;
   gainR = 0;
 
@@ -114,6 +116,7 @@ export class PlaybackEngine {
         // Drop whatever the Worker queued for the slot's previous occupant.
         const ring = this.rings[m.slot]!;
         while (ring.peek() >= 0) ring.release();
+        peer.overflowBase = ring.overflows();
         return;
       }
       case 'packet':
@@ -262,7 +265,7 @@ export class PlaybackEngine {
     ints[i0 + PeerStatusInt.Underruns] = jb.underruns;
     ints[i0 + PeerStatusInt.Concealed] = jb.concealed;
     ints[i0 + PeerStatusInt.Late] = jb.late;
-    ints[i0 + PeerStatusInt.Dropped] = jb.dropped + this.rings[p]!.overflows();
+    ints[i0 + PeerStatusInt.Dropped] = jb.dropped + this.rings[p]!.overflows() - peer.overflowBase;
     ints[i0 + PeerStatusInt.Duplicates] = jb.duplicates;
     ints[i0 + PeerStatusInt.Resyncs] = jb.resyncs;
     ints[i0 + PeerStatusInt.GapsOver20ms] = jb.gapsOver20ms;

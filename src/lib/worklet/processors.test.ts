@@ -103,11 +103,24 @@ describe('PlaybackEngine', () => {
   it('a new peer in a reused slot starts from zero counters', () => {
     const { engine, status, buffers } = sharedSetup();
     engine.handle({ type: 'add-peer', slot: 3, peerKey: 'old' });
-    run(engine, new Map([[3, PacketRing.forPeer(buffers.packets, 3)]]), 375);
+    const ring = PacketRing.forPeer(buffers.packets, 3);
+    run(engine, new Map([[3, ring]]), 375);
     expect(status.readPeer(3).FramesReceived).toBeGreaterThan(300);
+    // The old peer's Worker overran the ring (its overflow counter belongs to the Worker, not to us).
+    const meta = { seq: 0, senderTime: 0, arrivalTime: 0, frameSamples: 120, channels: 1, flags: 0 };
+    const planes = [new Float32Array(120)];
+    while (ring.write(meta, planes));
+    engine.process(stereoOut(), 375 * 128);
+    expect(status.readPeer(3).Dropped).toBeGreaterThan(0);
     engine.handle({ type: 'add-peer', slot: 3, peerKey: 'new' });
     engine.process(stereoOut(), 375 * 128);
-    expect(status.readPeer(3)).toMatchObject({ Active: 1, FramesReceived: 0, Underruns: 0, Concealed: 0 });
+    expect(status.readPeer(3)).toMatchObject({
+      Active: 1,
+      FramesReceived: 0,
+      Underruns: 0,
+      Concealed: 0,
+      Dropped: 0,
+    });
   });
 
   it('applies mute, solo and pan with smoothing', () => {

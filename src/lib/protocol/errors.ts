@@ -25,6 +25,22 @@ export const ErrorCode = {
   IncompatibleVersion: 'incompatible-version',
   /** The room holds as many players as it allows. */
   RoomFull: 'room-full',
+  /** The same ticket (same `jti`) opened a newer connection; this one was replaced. */
+  TicketReplaced: 'ticket-replaced',
+  /** This user already has as many live visits in the studio as the relay allows. */
+  TooManyVisits: 'too-many-visits',
+  /** The user was removed from the studio (or lost access to it) while in the room. */
+  MembershipRevoked: 'membership-revoked',
+  /** The studio was deleted while the room was live. */
+  StudioDeleted: 'studio-deleted',
+  /** The relay holds as many connections as it allows, in total or from this address. */
+  TooManyConnections: 'too-many-connections',
+  /** The connection did not subscribe to a studio in time after opening. */
+  SubscribeTimeout: 'subscribe-timeout',
+  /** The Yjs client id is missing, or already used by another visit of the room. */
+  ClientIdTaken: 'client-id-taken',
+  /** A targeted publish named a peer that is not in the topic. */
+  UnknownPeer: 'unknown-peer',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

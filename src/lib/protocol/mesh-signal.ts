@@ -1,14 +1,16 @@
 /**
- * What peers publish to each other through the relay's studio topic to form the mesh (the `data` of a
- * signaling `publish`). Every peer has a random id per studio visit. Rule: when two peers meet, the one
- * with the smaller id initiates the connection, so there is never offer glare on first contact.
+ * What peers send each other through the relay to form the mesh: the `data` of a targeted signaling
+ * `publish` (`to` set). Since signaling v2 the relay says who is in the room (`subscribed`,
+ * `peer-joined`, `peer-left`) and stamps every forwarded message with the sender's attested identity,
+ * so a mesh signal names neither sender nor recipient. Rule: when two peers meet, the one with the
+ * smaller relay-assigned peer id initiates the connection, so there is never offer glare on first
+ * contact.
  *
- * - `announce`: "I am here" (to everyone, or `to` one peer in answer to its announce);
- * - `signal`: one WebRTC description or ICE candidate, for `to`;
- * - `leave`: "I am going", so others tear down at once instead of waiting for the link to time out.
+ * - `signal`: one WebRTC description or ICE candidate for the recipient.
  */
-export const MESH_SIGNAL_VERSION = 1;
-const PEER_ID = /^[A-Za-z0-9_-]{8,64}$/;
+export { isPeerId } from './attested.js';
+
+export const MESH_SIGNAL_VERSION = 2;
 
 export type SessionDescriptionLike = { type: 'offer' | 'answer' | 'pranswer' | 'rollback'; sdp?: string };
 export type IceCandidateLike = {
@@ -22,14 +24,7 @@ export type PeerSignal =
   | { kind: 'description'; description: SessionDescriptionLike }
   | { kind: 'candidate'; candidate: IceCandidateLike | null };
 
-export type MeshSignal =
-  | { type: 'announce'; v: number; from: string; to?: string }
-  | { type: 'signal'; v: number; from: string; to: string; signal: PeerSignal }
-  | { type: 'leave'; v: number; from: string };
-
-export function isPeerId(value: unknown): value is string {
-  return typeof value === 'string' && PEER_ID.test(value);
-}
+export type MeshSignal = { type: 'signal'; v: number; signal: PeerSignal };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -62,24 +57,7 @@ function parsePeerSignal(value: unknown): PeerSignal | null {
 
 /** Validates a published `data` value; `null` for anything that is not a well-formed mesh signal. */
 export function parseMeshSignal(value: unknown): MeshSignal | null {
-  if (!isRecord(value) || value.v !== MESH_SIGNAL_VERSION || !isPeerId(value.from)) return null;
-  switch (value.type) {
-    case 'announce':
-      if (value.to !== undefined && !isPeerId(value.to)) return null;
-      return {
-        type: 'announce',
-        v: MESH_SIGNAL_VERSION,
-        from: value.from,
-        ...(value.to ? { to: value.to } : {}),
-      };
-    case 'signal': {
-      const signal = parsePeerSignal(value.signal);
-      if (!isPeerId(value.to) || !signal) return null;
-      return { type: 'signal', v: MESH_SIGNAL_VERSION, from: value.from, to: value.to, signal };
-    }
-    case 'leave':
-      return { type: 'leave', v: MESH_SIGNAL_VERSION, from: value.from };
-    default:
-      return null;
-  }
+  if (!isRecord(value) || value.v !== MESH_SIGNAL_VERSION || value.type !== 'signal') return null;
+  const signal = parsePeerSignal(value.signal);
+  return signal ? { type: 'signal', v: MESH_SIGNAL_VERSION, signal } : null;
 }

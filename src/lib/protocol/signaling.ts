@@ -1,17 +1,27 @@
 /**
  * The signaling channel between a browser and the relay (WebSocket, JSON text frames).
  *
- * It is y-webrtc's signaling protocol (`subscribe`, `unsubscribe`, `publish`, `ping`/`pong`) with
- * three additions: `subscribe` carries a room ticket, the relay answers `welcome` with its protocol
- * version on connect, and the relay reports problems with `error` (a stable code, a sentence, and
- * the offending message type when known). A relay forwards `publish` to every subscriber of the topic,
- * the sender included (as y-webrtc's server does), adding `clients`, the topic's subscriber count.
+ * It started as y-webrtc's signaling protocol (`subscribe`, `unsubscribe`, `publish`, `ping`/`pong`);
+ * version 2 makes the relay the authority on who is in a room (ADR 0008):
+ * - `subscribe` carries a room ticket and the Yjs client id the page's document writes with;
+ * - the relay binds the connection to the ticket, assigns it a peer id and answers `subscribed` with
+ *   the connection's own attested identity, everyone already in the room, and the identities of
+ *   earlier visits since the room opened (so Yjs writes of players who left can still be attributed);
+ * - `publish` with `to` reaches that one peer only; without it, every other subscriber. Every
+ *   forwarded `publish` carries `from`, the sender's attested identity, set by the relay;
+ * - the relay alone says who joined (`peer-joined`), changed role (`peer-updated`) or left
+ *   (`peer-left`); there is no client-sent announce or leave any more;
+ * - problems come as `error` (a stable code, a sentence, the topic when there is one). Errors that end
+ *   the connection are sent just before the relay closes the socket.
  *
  * Parsing never throws: it returns a tagged result so the caller can answer with an error code.
  */
+import { isPeerId, isYjsClientId, parseAttestedPeer, type AttestedPeer } from './attested.js';
 import { ErrorCode } from './errors.js';
 
-export const SIGNALING_VERSION = 1;
+export const SIGNALING_VERSION = 2;
+/** Most earlier visits a `subscribed` lists (the relay keeps the newest). */
+export const SIGNALING_MAX_PAST_PEERS = 256;
 /** Largest text frame the relay accepts; larger frames close the socket with code 1009. */
 export const SIGNALING_MAX_FRAME_BYTES = 64 * 1024;
 /** Longest topic name. */
@@ -34,6 +44,8 @@ export interface SubscribeMessage {
   topics: string[];
   /** Room ticket for the studio topics named; required for `studio/…` topics. */
   ticket?: string;
+  /** The Yjs client id of this page's studio document; required with a ticket. */
+  client?: number;
 }
 export interface UnsubscribeMessage {
   type: 'unsubscribe';
@@ -43,6 +55,8 @@ export interface PublishMessage {
   type: 'publish';
   topic: string;
   data: unknown;
+  /** Deliver to this peer only (it must be in the topic); without it, to every other subscriber. */
+  to?: string;
 }
 export interface PingMessage {
   type: 'ping';
@@ -60,12 +74,38 @@ export interface SubscribedMessage {
   topic: string;
   /** Subscribers of the topic, this connection included. */
   clients: number;
+  /** This connection, as the relay attests it to everyone else. */
+  self: AttestedPeer;
+  /** Everyone else in the topic now. */
+  peers: AttestedPeer[];
+  /** Earlier visits since the room opened (newest last, at most SIGNALING_MAX_PAST_PEERS). */
+  past: AttestedPeer[];
 }
 export interface ForwardedPublishMessage {
   type: 'publish';
   topic: string;
   data: unknown;
+  /** The sender, attested by the relay. */
+  from: AttestedPeer;
   clients: number;
+}
+export interface PeerJoinedMessage {
+  type: 'peer-joined';
+  topic: string;
+  peer: AttestedPeer;
+}
+/** A participant's attested identity changed (a role change in PocketBase); may concern `self`. */
+export interface PeerUpdatedMessage {
+  type: 'peer-updated';
+  topic: string;
+  peer: AttestedPeer;
+}
+export interface PeerLeftMessage {
+  type: 'peer-left';
+  topic: string;
+  peerId: string;
+  /** Why, when the relay knows: an ErrorCode (`membership-revoked`, `ticket-replaced`, …) or 'left'. */
+  reason: string;
 }
 export interface PongMessage {
   type: 'pong';
@@ -78,7 +118,14 @@ export interface ErrorMessage {
   topic?: string;
 }
 export type ServerMessage =
-  WelcomeMessage | SubscribedMessage | ForwardedPublishMessage | PongMessage | ErrorMessage;
+  | WelcomeMessage
+  | SubscribedMessage
+  | ForwardedPublishMessage
+  | PeerJoinedMessage
+  | PeerUpdatedMessage
+  | PeerLeftMessage
+  | PongMessage
+  | ErrorMessage;
 
 // ---- parsing -----------------------------------------------------------------------------------
 
@@ -86,6 +133,17 @@ export type ParseResult<T> = { ok: true; message: T } | { ok: false; code: Error
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parsePeerList(value: unknown): AttestedPeer[] | null {
+  if (!Array.isArray(value) || value.length > SIGNALING_MAX_PAST_PEERS) return null;
+  const peers: AttestedPeer[] = [];
+  for (const entry of value) {
+    const peer = parseAttestedPeer(entry);
+    if (!peer) return null;
+    peers.push(peer);
+  }
+  return peers;
 }
 
 function isTopic(value: unknown): value is string {
@@ -121,8 +179,12 @@ export function parseClientMessage(text: string): ParseResult<ClientMessage> {
       if (value.ticket !== undefined && typeof value.ticket !== 'string') {
         return fail('"ticket" must be a string.');
       }
+      if (value.client !== undefined && !isYjsClientId(value.client)) {
+        return fail('"client" must be a Yjs client id (an unsigned 32-bit integer).');
+      }
       const message: SubscribeMessage = { type: 'subscribe', topics };
       if (typeof value.ticket === 'string') message.ticket = value.ticket;
+      if (isYjsClientId(value.client)) message.client = value.client;
       return { ok: true, message };
     }
     case 'unsubscribe': {
@@ -130,9 +192,13 @@ export function parseClientMessage(text: string): ParseResult<ClientMessage> {
       if (!topics) return fail('"unsubscribe" needs a list of topic names.');
       return { ok: true, message: { type: 'unsubscribe', topics } };
     }
-    case 'publish':
+    case 'publish': {
       if (!isTopic(value.topic)) return fail('"publish" needs a "topic".');
-      return { ok: true, message: { type: 'publish', topic: value.topic, data: value.data } };
+      if (value.to !== undefined && !isPeerId(value.to)) return fail('"to" must be a peer id.');
+      const message: PublishMessage = { type: 'publish', topic: value.topic, data: value.data };
+      if (isPeerId(value.to)) message.to = value.to;
+      return { ok: true, message };
+    }
     case 'ping':
       return { ok: true, message: { type: 'ping' } };
     default:
@@ -155,18 +221,47 @@ export function parseServerMessage(text: string): ParseResult<ServerMessage> {
     case 'welcome':
       if (typeof value.version !== 'number') return fail('"welcome" without a version.');
       return { ok: true, message: { type: 'welcome', version: value.version } };
-    case 'subscribed':
-      if (!isTopic(value.topic) || typeof value.clients !== 'number') return fail('Bad "subscribed".');
-      return { ok: true, message: { type: 'subscribed', topic: value.topic, clients: value.clients } };
-    case 'publish':
-      if (!isTopic(value.topic)) return fail('"publish" without a topic.');
+    case 'subscribed': {
+      const self = parseAttestedPeer(value.self);
+      const peers = parsePeerList(value.peers);
+      const past = parsePeerList(value.past);
+      if (!isTopic(value.topic) || typeof value.clients !== 'number' || !self || !peers || !past) {
+        return fail('Bad "subscribed".');
+      }
+      return {
+        ok: true,
+        message: { type: 'subscribed', topic: value.topic, clients: value.clients, self, peers, past },
+      };
+    }
+    case 'publish': {
+      const from = parseAttestedPeer(value.from);
+      if (!isTopic(value.topic) || !from) return fail('"publish" without a topic or an attested sender.');
       return {
         ok: true,
         message: {
           type: 'publish',
           topic: value.topic,
           data: value.data,
+          from,
           clients: typeof value.clients === 'number' ? value.clients : 0,
+        },
+      };
+    }
+    case 'peer-joined':
+    case 'peer-updated': {
+      const peer = parseAttestedPeer(value.peer);
+      if (!isTopic(value.topic) || !peer) return fail(`Bad "${value.type}".`);
+      return { ok: true, message: { type: value.type, topic: value.topic, peer } };
+    }
+    case 'peer-left':
+      if (!isTopic(value.topic) || !isPeerId(value.peerId)) return fail('Bad "peer-left".');
+      return {
+        ok: true,
+        message: {
+          type: 'peer-left',
+          topic: value.topic,
+          peerId: value.peerId,
+          reason: typeof value.reason === 'string' ? value.reason.slice(0, 64) : 'left',
         },
       };
     case 'pong':

@@ -5,7 +5,7 @@
  * ticket lasts until its socket closes; a reconnect needs a fresh ticket.
  */
 export const TICKET_AUDIENCE = 'bandmesh-relay';
-export const TICKET_VERSION = 1;
+export const TICKET_VERSION = 2;
 export const TICKET_MAX_TTL_SECONDS = 600;
 /**
  * Most players a studio's full mesh carries (every player links to every other, so the cost grows
@@ -31,6 +31,11 @@ export interface TicketClaims {
   studio: string;
   slug: string;
   role: StudioRole;
+  /** Unique ticket id: one ticket holds one live connection (a second use replaces the first). */
+  jti: string;
+  /** Display name and first instrument from the user's PocketBase profile (may be empty). */
+  name: string;
+  instrument: string;
   /**
    * How many connections the studio's topic holds at most: `min(studio.maxPlayers,
    * MESH_MAX_PLAYERS)`, an integer from 1 to {@link MESH_MAX_PLAYERS}. The relay refuses a

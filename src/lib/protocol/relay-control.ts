@@ -1,0 +1,40 @@
+/**
+ * PocketBase → relay control messages: how a membership change or a deleted studio reaches a live
+ * room within seconds (ADR 0008). PocketBase POSTs one JSON object to `RELAY_CONTROL_PATH` on the
+ * relay with `Authorization: Bandmesh-HMAC <hex>`, where `<hex>` is HMAC-SHA256 over
+ * `RELAY_CONTROL_CONTEXT + body` keyed with the room-ticket secret both already share. The relay
+ * refuses a body whose `iat` is more than `RELAY_CONTROL_MAX_AGE_SECONDS` away from its clock; a replay
+ * inside that window repeats an idempotent change.
+ *
+ * - `membership`: user `user` now has role `role` in `studio`, or is no longer a member (`role: null`).
+ *   The relay updates that user's live connections (peers get `peer-updated`) or closes them with
+ *   `membership-revoked`.
+ * - `studio-deleted`: every connection of the studio is closed with `studio-deleted`.
+ */
+import { isStudioRole, type StudioRole } from './ticket.js';
+
+export const RELAY_CONTROL_PATH = '/control';
+export const RELAY_CONTROL_VERSION = 1;
+export const RELAY_CONTROL_CONTEXT = 'bandmesh-relay-control\n';
+export const RELAY_CONTROL_AUTH_SCHEME = 'Bandmesh-HMAC';
+export const RELAY_CONTROL_MAX_AGE_SECONDS = 60;
+export const RELAY_CONTROL_MAX_BYTES = 4096;
+
+export type RelayControl =
+  | { v: 1; kind: 'membership'; studio: string; user: string; role: StudioRole | null; iat: number }
+  | { v: 1; kind: 'studio-deleted'; studio: string; iat: number };
+
+const ID = /^[a-z0-9]{1,32}$/;
+
+/** Validates a control body (already authenticated); `null` when malformed. */
+export function parseRelayControl(value: unknown): RelayControl | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const v = value as Record<string, unknown>;
+  if (v.v !== RELAY_CONTROL_VERSION || typeof v.studio !== 'string' || !ID.test(v.studio)) return null;
+  if (!Number.isSafeInteger(v.iat)) return null;
+  const iat = v.iat as number;
+  if (v.kind === 'studio-deleted') return { v: 1, kind: 'studio-deleted', studio: v.studio, iat };
+  if (v.kind !== 'membership' || typeof v.user !== 'string' || !ID.test(v.user)) return null;
+  if (v.role !== null && !isStudioRole(v.role)) return null;
+  return { v: 1, kind: 'membership', studio: v.studio, user: v.user, role: v.role, iat };
+}

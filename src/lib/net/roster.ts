@@ -1,0 +1,113 @@
+/**
+ * Who is in the studio, as the relay attests it: this connection's own identity, everyone live in
+ * the room, and the identities of earlier visits (so Yjs writes made by a player who has since left
+ * can still be attributed). Fed only from relay messages (`subscribed`, `peer-joined`,
+ * `peer-updated`, `peer-left`); nothing a peer sends over the mesh can change it.
+ *
+ * Invariant: a Yjs client id maps to one identity for the life of the roster; the relay refuses a
+ * second visit that declares a client id already used in the room, and a message that would rebind
+ * one here is ignored.
+ */
+import type { AttestedPeer } from '../protocol/attested';
+import { Emitter } from '../util/emitter';
+
+export interface RosterEvents extends Record<string, unknown> {
+  /** The relay (re)admitted us: `self` and the live peers were replaced. */
+  reset: { self: AttestedPeer };
+  joined: AttestedPeer;
+  /** A live peer's attested identity changed (its role, usually); may be `self`. */
+  updated: { peer: AttestedPeer; previous: AttestedPeer };
+  left: { peer: AttestedPeer; reason: string };
+}
+
+const MAX_REMEMBERED = 1024;
+
+export class Roster {
+  readonly events = new Emitter<RosterEvents>();
+  #self: AttestedPeer | null = null;
+  readonly #live = new Map<string, AttestedPeer>();
+  /** Every identity seen, by Yjs client id (live and past), in insertion order. */
+  readonly #byClient = new Map<number, AttestedPeer>();
+
+  get self(): AttestedPeer | null {
+    return this.#self;
+  }
+
+  /** Live peers other than us, ordered by when the relay admitted them. */
+  peers(): AttestedPeer[] {
+    return [...this.#live.values()].sort((a, b) => a.joinedAt - b.joinedAt || (a.peerId < b.peerId ? -1 : 1));
+  }
+
+  get(peerId: string): AttestedPeer | undefined {
+    return this.#live.get(peerId);
+  }
+
+  /** The identity that writes with a Yjs client id: live, past, or ourselves. */
+  byClient(client: number): AttestedPeer | undefined {
+    return this.#byClient.get(client);
+  }
+
+  /** Is this Yjs client id a live peer's (not ours)? */
+  isLiveClient(client: number): boolean {
+    const peer = this.#byClient.get(client);
+    return peer !== undefined && this.#live.get(peer.peerId) === peer;
+  }
+
+  /** A (re)subscribe: the relay's view replaces ours. Peers that vanished meanwhile are reported left. */
+  reset(self: AttestedPeer, peers: readonly AttestedPeer[], past: readonly AttestedPeer[]): void {
+    for (const peer of past) this.#remember(peer);
+    const previous = [...this.#live.values()];
+    this.#live.clear();
+    this.#self = this.#remember(self) ? self : this.#self;
+    for (const peer of peers) if (peer.peerId !== self.peerId && this.#remember(peer)) this.#live.set(peer.peerId, peer);
+    this.events.emit('reset', { self });
+    for (const peer of previous) {
+      if (!this.#live.has(peer.peerId)) this.events.emit('left', { peer, reason: 'gone' });
+    }
+  }
+
+  join(peer: AttestedPeer): void {
+    if (peer.peerId === this.#self?.peerId || this.#live.has(peer.peerId)) return;
+    if (!this.#remember(peer)) return;
+    this.#live.set(peer.peerId, peer);
+    this.events.emit('joined', peer);
+  }
+
+  update(peer: AttestedPeer): void {
+    const previous = peer.peerId === this.#self?.peerId ? this.#self : this.#live.get(peer.peerId);
+    if (!previous || previous.client !== peer.client || previous.userId !== peer.userId) return;
+    this.#byClient.set(peer.client, peer);
+    if (previous === this.#self) this.#self = peer;
+    else this.#live.set(peer.peerId, peer);
+    this.events.emit('updated', { peer, previous });
+  }
+
+  leave(peerId: string, reason: string): void {
+    const peer = this.#live.get(peerId);
+    if (!peer) return;
+    this.#live.delete(peerId);
+    this.events.emit('left', { peer, reason });
+  }
+
+  dispose(): void {
+    this.#live.clear();
+    this.#byClient.clear();
+    this.events.clear();
+  }
+
+  /** Records an identity by client id; false when the id is bound to someone else. */
+  #remember(peer: AttestedPeer): boolean {
+    const known = this.#byClient.get(peer.client);
+    if (known && (known.userId !== peer.userId || known.peerId !== peer.peerId)) {
+      // A reconnect of the same visit keeps its client id under a new peer id; another user never.
+      if (known.userId !== peer.userId) return false;
+    }
+    this.#byClient.delete(peer.client);
+    this.#byClient.set(peer.client, peer);
+    if (this.#byClient.size > MAX_REMEMBERED) {
+      const oldest = this.#byClient.keys().next().value;
+      if (oldest !== undefined && !this.isLiveClient(oldest)) this.#byClient.delete(oldest);
+    }
+    return true;
+  }
+}

@@ -1,19 +1,20 @@
-import { describe, expect, it } from 'vitest';
-import type { PeerSignal } from '../protocol/mesh-signal';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MESH_SIGNAL_VERSION, type PeerSignal } from '../protocol/mesh-signal';
 import { Emitter } from '../util/emitter';
 import { Mesh, type MeshLink } from './mesh';
 import type { PeerLinkEvents } from './peer-link';
 
-/** A fake link pair: an offer from the initiator opens both ends; `close` on one closes the other. */
+/** A fake link: an offer opens the answering end, the answer opens the initiator. */
 class FakeLink implements MeshLink {
   readonly events = new Emitter<PeerLinkEvents>();
-  closed = false;
+  closed: string | null = null;
   constructor(
     readonly remoteId: string,
     readonly initiator: boolean,
     readonly sendSignal: (signal: PeerSignal) => void,
   ) {}
   handleSignal(signal: PeerSignal): void {
+    if (this.closed !== null) return;
     if (signal.kind === 'description' && signal.description.type === 'offer') {
       this.sendSignal({ kind: 'description', description: { type: 'answer', sdp: 'a' } });
       this.events.emit('open', undefined);
@@ -22,60 +23,70 @@ class FakeLink implements MeshLink {
     }
   }
   close(reason = 'closed'): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.closed !== null) return;
+    this.closed = reason;
     this.events.emit('close', { reason });
   }
 }
 
-/** An in-memory studio topic: every publish reaches every member, the sender included (like the relay). */
-function createRoom() {
-  const meshes: Mesh[] = [];
+const offer: PeerSignal = { kind: 'description', description: { type: 'offer', sdp: 'o' } };
+const signal = (s: PeerSignal) => ({ type: 'signal', v: MESH_SIGNAL_VERSION, signal: s });
+
+/**
+ * An in-memory relay: it routes a targeted publish to its recipient only and stamps the sender, as
+ * signaling v2 does; membership changes reach every mesh as the relay's roster events would.
+ */
+function createRoom(options: { silent?: Set<string> } = {}) {
+  const meshes = new Map<string, Mesh>();
   const links = new Map<string, FakeLink[]>();
-  const queue: unknown[] = [];
-  let flushing = false;
+  const queue: Array<{ from: string; to: string; data: unknown }> = [];
   const flush = () => {
-    if (flushing) return;
-    flushing = true;
     for (let guard = 0; queue.length > 0 && guard < 10_000; guard++) {
-      const data = queue.shift();
-      for (const mesh of [...meshes]) mesh.handle(data);
+      const { from, to, data } = queue.shift()!;
+      meshes.get(to)?.handle(from, data);
     }
-    flushing = false;
   };
   const join = (id: string) => {
     const mesh = new Mesh({
-      localId: id,
-      signaling: { publish: (data) => (queue.push(data), true) },
+      signaling: {
+        publish: (data, to) => {
+          if (to !== undefined && !options.silent?.has(id)) queue.push({ from: id, to, data });
+          return true;
+        },
+      },
       createLink: ({ remoteId, initiator, sendSignal }) => {
         const link = new FakeLink(remoteId, initiator, sendSignal);
         links.set(id, [...(links.get(id) ?? []), link]);
-        if (initiator)
-          queueMicrotask(() => sendSignal({ kind: 'description', description: { type: 'offer' } }));
+        if (initiator) queueMicrotask(() => sendSignal(offer));
         return link;
       },
+      connectTimeoutMs: 5_000,
+      retryDelayMs: 1_000,
     });
-    meshes.push(mesh);
-    mesh.announce();
-    flush();
+    for (const other of meshes.values()) other.join(id);
+    mesh.reset(id, [...meshes.keys()]);
+    meshes.set(id, mesh);
     return mesh;
   };
-  const leave = (mesh: Mesh) => {
-    meshes.splice(meshes.indexOf(mesh), 1);
-    mesh.dispose();
-    flush();
+  const leave = (id: string) => {
+    meshes.get(id)?.dispose();
+    meshes.delete(id);
+    for (const other of meshes.values()) other.leave(id, 'left');
   };
-  return { join, leave, flush, links };
+  return { join, leave, flush, links, meshes };
 }
 
 const settle = async (flush: () => void) => {
   for (let i = 0; i < 5; i++) {
-    await Promise.resolve();
+    await vi.advanceTimersByTimeAsync(0);
     flush();
   }
 };
 
 describe('Mesh', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
   it('forms a full mesh where only the smaller id of each pair initiates', async () => {
     const room = createRoom();
     const ids = ['peer-cccccc', 'peer-aaaaaa', 'peer-bbbbbb'];
@@ -90,28 +101,28 @@ describe('Mesh', () => {
     expect([...room.links.values()].flat()).toHaveLength(6); // 3 pairs, two ends each: no duplicates
   });
 
-  it('tears a leaving peer down on every other peer and reports it once', async () => {
+  it('tears down a peer the relay says left, and reports it once', async () => {
     const room = createRoom();
     const a = room.join('peer-aaaaaa');
     const b = room.join('peer-bbbbbb');
-    const c = room.join('peer-cccccc');
+    room.join('peer-cccccc');
     await settle(room.flush);
     const closes: string[] = [];
     a.events.on('peer-close', ({ peerId, reason }) => closes.push(`${peerId}:${reason}`));
-    room.leave(c);
+    room.leave('peer-cccccc');
     expect(closes).toEqual(['peer-cccccc:left']);
     expect(a.peers).toEqual(['peer-bbbbbb']);
     expect(b.peers).toEqual(['peer-aaaaaa']);
   });
 
-  it('re-forms a pair whose link broke without a goodbye', async () => {
+  it('re-forms a pair whose link broke while both are still in the room', async () => {
     const room = createRoom();
     const a = room.join('peer-aaaaaa');
     const b = room.join('peer-bbbbbb');
     await settle(room.flush);
-    // ICE gave up: both ends see their link fail, neither said goodbye.
     room.links.get('peer-bbbbbb')![0]!.close('connection failed');
     room.links.get('peer-aaaaaa')![0]!.close('connection failed');
+    await vi.advanceTimersByTimeAsync(1_000);
     await settle(room.flush);
     expect(a.peers).toEqual(['peer-bbbbbb']);
     expect(b.peers).toEqual(['peer-aaaaaa']);
@@ -119,27 +130,70 @@ describe('Mesh', () => {
     expect(room.links.get('peer-aaaaaa')![1]!.initiator).toBe(true);
   });
 
-  it('ignores malformed signals, its own echoes, and candidates for unknown peers', () => {
+  it('believes only peers the relay lists: signals from anyone else open nothing', () => {
     const created: string[] = [];
     const mesh = new Mesh({
-      localId: 'peer-aaaaaa',
       signaling: { publish: () => true },
       createLink: ({ remoteId, initiator, sendSignal }) => {
         created.push(remoteId);
         return new FakeLink(remoteId, initiator, sendSignal);
       },
     });
-    mesh.handle('nonsense');
-    mesh.handle({ type: 'announce', v: 1, from: 'peer-aaaaaa' });
-    mesh.handle({ type: 'announce', v: 99, from: 'peer-zzzzzz' });
-    mesh.handle({
-      type: 'signal',
-      v: 1,
-      from: 'peer-zzzzzz',
-      to: 'peer-aaaaaa',
-      signal: { kind: 'candidate', candidate: null },
-    });
-    mesh.handle({ type: 'announce', v: 1, from: 'peer-zzzzzz', to: 'peer-someone' });
+    mesh.reset('peer-zzzzzz', ['peer-mmmmmm']);
+    mesh.handle('peer-stranger', signal(offer)); // not in the room
+    mesh.handle('peer-mmmmmm', 'nonsense');
+    mesh.handle('peer-mmmmmm', { type: 'announce', v: 1, from: 'peer-mmmmmm' }); // v1 announce: gone
+    mesh.handle('peer-mmmmmm', signal({ kind: 'candidate', candidate: null })); // no link to feed
     expect(created).toEqual([]);
+    mesh.handle('peer-mmmmmm', signal(offer));
+    expect(created).toEqual(['peer-mmmmmm']);
+    mesh.dispose();
+  });
+
+  it('does not let the peer that should answer open the link with an offer (no glare, no hijack)', () => {
+    const created: Array<{ id: string; initiator: boolean }> = [];
+    const mesh = new Mesh({
+      signaling: { publish: () => true },
+      createLink: ({ remoteId, initiator, sendSignal }) => {
+        created.push({ id: remoteId, initiator });
+        return new FakeLink(remoteId, initiator, sendSignal);
+      },
+    });
+    mesh.reset('peer-aaaaaa', ['peer-bbbbbb']);
+    expect(created).toEqual([{ id: 'peer-bbbbbb', initiator: true }]);
+    mesh.leave('peer-bbbbbb', 'left');
+    mesh.handle('peer-bbbbbb', signal(offer)); // gone: ignored
+    expect(created).toHaveLength(1);
+    mesh.dispose();
+  });
+
+  it('closes a link that never opens, frees it, and lets the initiator try again', async () => {
+    const room = createRoom({ silent: new Set(['peer-bbbbbb']) }); // b never answers
+    const a = room.join('peer-aaaaaa');
+    room.join('peer-bbbbbb');
+    const timeouts: string[] = [];
+    a.events.on('link-timeout', ({ peerId }) => timeouts.push(peerId));
+    await settle(room.flush);
+    const first = room.links.get('peer-aaaaaa')![0]!;
+    expect(first.closed).toBeNull();
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(first.closed).toBe('connect-timeout');
+    expect(timeouts).toEqual(['peer-bbbbbb']);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(room.links.get('peer-aaaaaa')).toHaveLength(2);
+    a.dispose();
+  });
+
+  it('closes links made under an old local id when the relay admits us under a new one', async () => {
+    const room = createRoom();
+    const a = room.join('peer-aaaaaa');
+    room.join('peer-bbbbbb');
+    await settle(room.flush);
+    const old = room.links.get('peer-aaaaaa')![0]!;
+    a.reset('peer-aaaaab', ['peer-bbbbbb']);
+    expect(old.closed).toBe('rejoined');
+    expect(room.links.get('peer-aaaaaa')).toHaveLength(2);
+    a.dispose();
+    expect(room.links.get('peer-aaaaaa')![1]!.closed).toBe('leaving');
   });
 });

@@ -1,13 +1,18 @@
 /**
- * Who connects to whom in one studio: a full mesh formed through the relay's studio topic.
+ * Who connects to whom in one studio: a full mesh over the participants the relay attests.
  *
- * Meeting rule (no glare): on an `announce` from X, the peer with the smaller id creates the link as
- * initiator; the larger one answers with a targeted `announce` so X learns about it and initiates.
- * A link that closes without a `leave` (ICE gave up) is re-announced so the pair can form again.
+ * The relay's roster (signaling v2) says who is in the room; a peer never announces itself, and a
+ * signal is believed to come from the peer the relay stamped on it. Meeting rule (no glare): of two
+ * peers, the one with the smaller relay-assigned id creates the link and sends the offer; the other
+ * opens a link only when that offer arrives from a peer the roster lists.
+ *
+ * A link that has not opened within `connectTimeoutMs` is closed, so a peer that never connects does
+ * not hold an audio slot. When a link closes while its peer is still in the room (ICE gave up, the
+ * timeout), the initiator tries again after a growing delay.
  */
 import {
-  MESH_SIGNAL_VERSION,
   parseMeshSignal,
+  MESH_SIGNAL_VERSION,
   type MeshSignal,
   type PeerSignal,
 } from '../protocol/mesh-signal';
@@ -24,122 +29,183 @@ export interface MeshLink {
 
 /** What the mesh needs of signaling (SignalingClient in the browser). */
 export interface MeshSignaling {
-  publish(data: unknown): boolean;
+  publish(data: unknown, to?: string): boolean;
 }
 
 export interface MeshEvents extends Record<string, unknown> {
   'peer-open': { peerId: string; link: MeshLink };
   'peer-close': { peerId: string; reason: string };
+  /** A link was dropped because it did not open in time (diagnostics). */
+  'link-timeout': { peerId: string };
 }
 
 export interface MeshOptions {
-  localId: string;
   signaling: MeshSignaling;
   createLink(options: {
     remoteId: string;
     initiator: boolean;
     sendSignal(signal: PeerSignal): void;
   }): MeshLink;
+  /** A link that has not opened after this long is closed (default 20 s). */
+  connectTimeoutMs?: number;
+  /** First delay before an initiator re-creates a failed link; doubles up to 30 s (default 1 s). */
+  retryDelayMs?: number;
 }
 
+interface Entry {
+  link: MeshLink;
+  timer: ReturnType<typeof setTimeout> | null;
+  open: boolean;
+}
+
+const MAX_RETRY_DELAY_MS = 30_000;
+
 export class Mesh {
-  readonly localId: string;
   readonly events = new Emitter<MeshEvents>();
   readonly #options: MeshOptions;
-  readonly #links = new Map<string, MeshLink>();
-  readonly #open = new Set<string>();
-  /** Peers we answered with a targeted announce since the last (re)subscribe: answer each once. */
-  readonly #answered = new Set<string>();
+  readonly #connectTimeoutMs: number;
+  readonly #links = new Map<string, Entry>();
+  /** Live peers (from the relay), other than us. */
+  readonly #present = new Set<string>();
+  readonly #retries = new Map<string, { delay: number; timer: ReturnType<typeof setTimeout> | null }>();
+  #localId: string | null = null;
   #disposed = false;
 
   constructor(options: MeshOptions) {
     this.#options = options;
-    this.localId = options.localId;
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 20_000;
+  }
+
+  get localId(): string | null {
+    return this.#localId;
   }
 
   /** Remote ids with an open link. */
   get peers(): string[] {
-    return [...this.#open];
+    return [...this.#links].filter(([, entry]) => entry.open).map(([id]) => id);
   }
 
-  /** Call when the studio topic is (re)joined. */
-  announce(): void {
-    this.#answered.clear();
-    this.#publish({ type: 'announce', v: MESH_SIGNAL_VERSION, from: this.localId });
-  }
-
-  /** Feed every `data` published on the studio topic here. */
-  handle(data: unknown): void {
+  /**
+   * The relay (re)admitted us as `localId` with these peers present. Links made under another local id
+   * are closed: the other side knows us by the id the relay gave us.
+   */
+  reset(localId: string, peerIds: readonly string[]): void {
     if (this.#disposed) return;
-    const signal = parseMeshSignal(data);
-    if (!signal || signal.from === this.localId) return;
-    if ('to' in signal && signal.to !== undefined && signal.to !== this.localId) return;
-    switch (signal.type) {
-      case 'announce':
-        this.#onAnnounce(signal.from);
-        return;
-      case 'signal': {
-        // Only an offer may open a link from the other side; stray candidates of a closed link are dropped.
-        const isOffer = signal.signal.kind === 'description' && signal.signal.description.type === 'offer';
-        const link = this.#links.get(signal.from) ?? (isOffer ? this.#linkFor(signal.from, false) : null);
-        link?.handleSignal(signal.signal);
-        return;
-      }
-      case 'leave':
-        this.#links.get(signal.from)?.close('left');
-        return;
+    if (this.#localId !== localId) {
+      for (const id of [...this.#links.keys()]) this.#drop(id, 'rejoined');
+      this.#localId = localId;
     }
+    const now = new Set(peerIds.filter((id) => id !== localId));
+    for (const id of [...this.#present]) if (!now.has(id)) this.leave(id, 'gone');
+    for (const id of now) this.join(id);
   }
 
-  /** Says goodbye and closes every link. Idempotent. */
+  join(peerId: string): void {
+    if (this.#disposed || peerId === this.#localId) return;
+    this.#present.add(peerId);
+    this.#connect(peerId);
+  }
+
+  leave(peerId: string, reason: string): void {
+    this.#present.delete(peerId);
+    this.#clearRetry(peerId);
+    this.#drop(peerId, reason);
+  }
+
+  /** A message the relay delivered to us from `from` (attested by the relay). */
+  handle(from: string, data: unknown): void {
+    if (this.#disposed || !this.#present.has(from)) return;
+    const signal: MeshSignal | null = parseMeshSignal(data);
+    if (!signal) return;
+    const isOffer = signal.signal.kind === 'description' && signal.signal.description.type === 'offer';
+    let entry = this.#links.get(from);
+    // Only an offer from the peer that initiates for this pair opens a link; stray candidates are dropped.
+    if (!entry && isOffer && !this.#initiates(from)) entry = this.#create(from, false);
+    entry?.link.handleSignal(signal.signal);
+  }
+
+  /** Closes every link. Idempotent. The relay tells the others we left when our socket unsubscribes. */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    this.#publish({ type: 'leave', v: MESH_SIGNAL_VERSION, from: this.localId });
-    for (const link of [...this.#links.values()]) link.close('leaving');
-    this.#links.clear();
+    for (const id of [...this.#retries.keys()]) this.#clearRetry(id);
+    for (const id of [...this.#links.keys()]) this.#drop(id, 'leaving');
+    this.#present.clear();
     this.events.clear();
   }
 
-  #onAnnounce(remoteId: string): void {
-    if (this.#links.has(remoteId)) return;
-    if (this.localId < remoteId) {
-      this.#linkFor(remoteId, true);
-    } else if (!this.#answered.has(remoteId)) {
-      this.#answered.add(remoteId);
-      this.#publish({ type: 'announce', v: MESH_SIGNAL_VERSION, from: this.localId, to: remoteId });
-    }
+  #initiates(peerId: string): boolean {
+    return this.#localId !== null && this.#localId < peerId;
   }
 
-  #linkFor(remoteId: string, initiator: boolean): MeshLink {
-    const existing = this.#links.get(remoteId);
-    if (existing) return existing;
+  #connect(peerId: string): void {
+    if (this.#links.has(peerId) || !this.#initiates(peerId) || this.#retries.get(peerId)?.timer) return;
+    this.#create(peerId, true);
+  }
+
+  #create(peerId: string, initiator: boolean): Entry {
     const link = this.#options.createLink({
-      remoteId,
+      remoteId: peerId,
       initiator,
       sendSignal: (signal) =>
-        this.#publish({ type: 'signal', v: MESH_SIGNAL_VERSION, from: this.localId, to: remoteId, signal }),
+        this.#options.signaling.publish({ type: 'signal', v: MESH_SIGNAL_VERSION, signal }, peerId),
     });
-    this.#links.set(remoteId, link);
+    const entry: Entry = { link, open: false, timer: null };
+    entry.timer = setTimeout(() => {
+      entry.timer = null;
+      if (entry.open || this.#links.get(peerId) !== entry) return;
+      this.events.emit('link-timeout', { peerId });
+      link.close('connect-timeout');
+    }, this.#connectTimeoutMs);
+    this.#links.set(peerId, entry);
     link.events.on('open', () => {
-      this.#open.add(remoteId);
-      this.events.emit('peer-open', { peerId: remoteId, link });
+      if (this.#links.get(peerId) !== entry || entry.open) return;
+      entry.open = true;
+      this.#clearTimer(entry);
+      this.#retries.delete(peerId);
+      this.events.emit('peer-open', { peerId, link });
     });
-    link.events.on('close', ({ reason }) => {
-      if (this.#links.get(remoteId) !== link) return;
-      this.#links.delete(remoteId);
-      this.#answered.delete(remoteId);
-      const wasOpen = this.#open.delete(remoteId);
-      if (wasOpen) this.events.emit('peer-close', { peerId: remoteId, reason });
-      // Not a goodbye: the peer may still be there behind a broken path. Offer to meet again.
-      if (!this.#disposed && reason !== 'left') {
-        this.#publish({ type: 'announce', v: MESH_SIGNAL_VERSION, from: this.localId, to: remoteId });
-      }
-    });
-    return link;
+    link.events.on('close', ({ reason }) => this.#onClosed(peerId, entry, reason));
+    return entry;
   }
 
-  #publish(signal: MeshSignal): void {
-    this.#options.signaling.publish(signal);
+  #onClosed(peerId: string, entry: Entry, reason: string): void {
+    if (this.#links.get(peerId) !== entry) return;
+    this.#links.delete(peerId);
+    this.#clearTimer(entry);
+    if (entry.open) this.events.emit('peer-close', { peerId, reason });
+    // Not a goodbye: the peer is still in the room behind a broken path. The initiator tries again.
+    if (!this.#disposed && this.#present.has(peerId) && this.#initiates(peerId)) this.#scheduleRetry(peerId);
+  }
+
+  #scheduleRetry(peerId: string): void {
+    const retry = this.#retries.get(peerId) ?? { delay: this.#options.retryDelayMs ?? 1000, timer: null };
+    if (retry.timer) return;
+    retry.timer = setTimeout(() => {
+      retry.timer = null;
+      retry.delay = Math.min(retry.delay * 2, MAX_RETRY_DELAY_MS);
+      if (this.#present.has(peerId)) this.#connect(peerId);
+    }, retry.delay);
+    this.#retries.set(peerId, retry);
+  }
+
+  #clearRetry(peerId: string): void {
+    const retry = this.#retries.get(peerId);
+    if (retry?.timer) clearTimeout(retry.timer);
+    this.#retries.delete(peerId);
+  }
+
+  #drop(peerId: string, reason: string): void {
+    const entry = this.#links.get(peerId);
+    if (!entry) return;
+    this.#links.delete(peerId);
+    this.#clearTimer(entry);
+    entry.link.close(reason);
+    if (entry.open) this.events.emit('peer-close', { peerId, reason });
+  }
+
+  #clearTimer(entry: Entry): void {
+    if (entry.timer) clearTimeout(entry.timer);
+    entry.timer = null;
   }
 }

@@ -38,6 +38,7 @@ function setup(
   const client = new SignalingClient({
     url: 'ws://relay.test/signal',
     getTicket,
+    clientId: 4242,
     backoff: { min: 100, max: 400 },
     createSocket: () => {
       const socket = new FakeSocket();
@@ -56,6 +57,24 @@ function setup(
 
 const flush = () => vi.advanceTimersByTimeAsync(0);
 
+const attested = (peerId: string, userId = 'u' + peerId.slice(-4)) => ({
+  peerId,
+  userId,
+  role: 'member',
+  name: 'N',
+  instrument: '',
+  client: 1,
+  joinedAt: 1,
+});
+const subscribed = (clients: number) => ({
+  type: 'subscribed',
+  topic: 'studio/abc',
+  clients,
+  self: attested('peer-self0001'),
+  peers: [],
+  past: [],
+});
+
 describe('SignalingClient', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
@@ -65,14 +84,21 @@ describe('SignalingClient', () => {
     const socket = sockets[0]!;
     socket.open();
     expect(client.publish({ hello: 1 })).toBe(false); // not subscribed yet
-    socket.receive({ type: 'welcome', version: 1 });
+    socket.receive({ type: 'welcome', version: 2 });
     await flush();
-    expect(socket.sent).toEqual([{ type: 'subscribe', topics: ['studio/abc'], ticket: 't1' }]);
-    socket.receive({ type: 'subscribed', topic: 'studio/abc', clients: 2 });
+    expect(socket.sent).toEqual([{ type: 'subscribe', topics: ['studio/abc'], ticket: 't1', client: 4242 }]);
+    socket.receive(subscribed(2));
     expect(client.state).toBe('open');
     expect(client.publish({ hello: 1 })).toBe(true);
-    socket.receive({ type: 'publish', topic: 'studio/abc', data: { x: 1 }, clients: 2 });
-    socket.receive({ type: 'publish', topic: 'studio/other', data: { x: 2 }, clients: 2 });
+    expect(client.publish({ hi: 2 }, 'peer-other01')).toBe(true);
+    expect(socket.sent.slice(1)).toEqual([
+      { type: 'publish', topic: 'studio/abc', data: { hello: 1 } },
+      { type: 'publish', topic: 'studio/abc', data: { hi: 2 }, to: 'peer-other01' },
+    ]);
+    const from = attested('peer-other01');
+    socket.receive({ type: 'publish', topic: 'studio/abc', data: { x: 1 }, from, clients: 2 });
+    socket.receive({ type: 'publish', topic: 'studio/other', data: { x: 2 }, from, clients: 2 });
+    socket.receive({ type: 'publish', topic: 'studio/abc', data: { x: 3 }, clients: 2 }); // no attested sender
     socket.receive('not json at all');
     expect(events).toContain('subscribed:2');
     expect(events.filter((e) => e.startsWith('message:'))).toEqual(['message:{"x":1}']);
@@ -81,7 +107,7 @@ describe('SignalingClient', () => {
   it('reconnects with backoff and a fresh ticket when the connection drops', async () => {
     const { sockets, getTicket, events } = setup();
     sockets[0]!.open();
-    sockets[0]!.receive({ type: 'welcome', version: 1 });
+    sockets[0]!.receive({ type: 'welcome', version: 2 });
     await flush();
     sockets[0]!.drop();
     expect(events.at(-1)).toBe('state:reconnecting');
@@ -90,7 +116,7 @@ describe('SignalingClient', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(sockets).toHaveLength(2);
     sockets[1]!.open();
-    sockets[1]!.receive({ type: 'welcome', version: 1 });
+    sockets[1]!.receive({ type: 'welcome', version: 2 });
     await flush();
     expect(getTicket).toHaveBeenCalledTimes(2);
     expect(sockets[1]!.sent[0]).toMatchObject({ type: 'subscribe', ticket: 't2' });
@@ -99,7 +125,7 @@ describe('SignalingClient', () => {
   it('retries on room-full and expired tickets, and stops for good on an incompatible relay', async () => {
     const { sockets, events } = setup();
     sockets[0]!.open();
-    sockets[0]!.receive({ type: 'welcome', version: 1 });
+    sockets[0]!.receive({ type: 'welcome', version: 2 });
     await flush();
     sockets[0]!.receive({ type: 'error', code: 'room-full', message: 'This studio is full.' });
     expect(events).toContain('error:room-full:false');
@@ -113,11 +139,52 @@ describe('SignalingClient', () => {
     expect(sockets).toHaveLength(2);
   });
 
+  it('stops for good when the relay replaced, revoked or closed this visit', async () => {
+    for (const code of ['ticket-replaced', 'membership-revoked', 'studio-deleted', 'too-many-visits']) {
+      const { sockets, events } = setup();
+      sockets[0]!.open();
+      sockets[0]!.receive({ type: 'welcome', version: 2 });
+      await flush();
+      sockets[0]!.receive(subscribed(2));
+      sockets[0]!.receive({ type: 'error', code, message: 'Why, in words.' });
+      expect(events).toContain(`error:${code}:true`);
+      expect(events.at(-1)).toBe('state:stopped');
+      await vi.advanceTimersByTimeAsync(10_000);
+      expect(sockets).toHaveLength(1);
+    }
+  });
+
+  it('reports the relay roster events for its topic only', async () => {
+    const { client, sockets } = setup();
+    const seen: string[] = [];
+    client.events.on('peer-joined', (p) => seen.push(`joined:${p.peerId}`));
+    client.events.on('peer-updated', (p) => seen.push(`updated:${p.peerId}:${p.role}`));
+    client.events.on('peer-left', (p) => seen.push(`left:${p.peerId}:${p.reason}`));
+    sockets[0]!.open();
+    sockets[0]!.receive({ type: 'welcome', version: 2 });
+    await flush();
+    sockets[0]!.receive(subscribed(1));
+    sockets[0]!.receive({ type: 'peer-joined', topic: 'studio/abc', peer: attested('peer-bbbb0001') });
+    sockets[0]!.receive({ type: 'peer-joined', topic: 'studio/xyz', peer: attested('peer-cccc0001') });
+    sockets[0]!.receive({ type: 'peer-joined', topic: 'studio/abc', peer: { peerId: 'x' } });
+    sockets[0]!.receive({
+      type: 'peer-updated',
+      topic: 'studio/abc',
+      peer: { ...attested('peer-bbbb0001'), role: 'engineer' },
+    });
+    sockets[0]!.receive({ type: 'peer-left', topic: 'studio/abc', peerId: 'peer-bbbb0001', reason: 'left' });
+    expect(seen).toEqual([
+      'joined:peer-bbbb0001',
+      'updated:peer-bbbb0001:engineer',
+      'left:peer-bbbb0001:left',
+    ]);
+  });
+
   it('stops when the ticket is refused (not a member), and says why', async () => {
     const refused = Object.assign(new Error('You are not a member of this studio.'), { status: 403 });
     const { sockets, events } = setup(vi.fn(async () => Promise.reject(refused)));
     sockets[0]!.open();
-    sockets[0]!.receive({ type: 'welcome', version: 1 });
+    sockets[0]!.receive({ type: 'welcome', version: 2 });
     await flush();
     expect(events).toContain('error:ticket-unavailable:true');
     expect(events.at(-1)).toBe('state:stopped');
@@ -126,9 +193,9 @@ describe('SignalingClient', () => {
   it('unsubscribes and closes once on dispose', async () => {
     const { client, sockets } = setup();
     sockets[0]!.open();
-    sockets[0]!.receive({ type: 'welcome', version: 1 });
+    sockets[0]!.receive({ type: 'welcome', version: 2 });
     await flush();
-    sockets[0]!.receive({ type: 'subscribed', topic: 'studio/abc', clients: 1 });
+    sockets[0]!.receive(subscribed(1));
     client.dispose();
     client.dispose();
     expect(sockets[0]!.sent.at(-1)).toEqual({ type: 'unsubscribe', topics: ['studio/abc'] });

@@ -3,8 +3,11 @@
  *
  * It (re)connects with backoff, fetches a fresh ticket before every subscribe (tickets are short-lived
  * and gate entry only), keeps the socket alive with pings, and surfaces relay errors as typed events.
- * A ticket problem that a new ticket cannot fix (not a member, studio gone) stops reconnecting.
+ * A problem that a new ticket cannot fix (not a member any more, studio gone, the ticket reused in
+ * another tab) stops reconnecting. Everything it reports about other participants is what the relay
+ * attests (signaling v2); it never reads a sender's identity out of a message's data.
  */
+import type { AttestedPeer } from '../protocol/attested';
 import { ErrorCode } from '../protocol/errors';
 import {
   parseServerMessage,
@@ -40,15 +43,26 @@ export type SignalingState = (typeof SignalingState)[keyof typeof SignalingState
 
 export interface SignalingEvents extends Record<string, unknown> {
   state: { state: SignalingState; detail?: string };
-  /** The topic was (re)joined: everyone already there should be (re)announced to. */
-  subscribed: { topic: string; clients: number };
-  message: { topic: string; data: unknown; clients: number };
+  /** The topic was (re)joined: the relay's attested view of the room replaces any earlier one. */
+  subscribed: {
+    topic: string;
+    clients: number;
+    self: AttestedPeer;
+    peers: AttestedPeer[];
+    past: AttestedPeer[];
+  };
+  message: { topic: string; data: unknown; from: AttestedPeer; clients: number };
+  'peer-joined': AttestedPeer;
+  'peer-updated': AttestedPeer;
+  'peer-left': { peerId: string; reason: string };
   error: { code: string; message: string; fatal: boolean };
 }
 
 export interface SignalingClientOptions {
   url: string;
   getTicket(): Promise<TicketGrant>;
+  /** The Yjs client id of this page's studio document, declared to the relay on every subscribe. */
+  clientId: number;
   createSocket?: (url: string) => SocketLike;
   /** Backoff between reconnects, in ms: starts at `min`, doubles up to `max`. */
   backoff?: { min: number; max: number };
@@ -56,8 +70,24 @@ export interface SignalingClientOptions {
 }
 
 const OPEN = 1;
-/** Errors a fresh ticket will not fix. */
-const FATAL_CODES = new Set<string>([ErrorCode.TicketWrongStudio, ErrorCode.IncompatibleVersion]);
+/** Errors a fresh ticket will not fix: reconnecting would only repeat them (or fight another tab). */
+const FATAL_CODES = new Set<string>([
+  ErrorCode.TicketWrongStudio,
+  ErrorCode.IncompatibleVersion,
+  ErrorCode.TicketReplaced,
+  ErrorCode.MembershipRevoked,
+  ErrorCode.StudioDeleted,
+  ErrorCode.ClientIdTaken,
+  ErrorCode.TooManyVisits,
+]);
+/** Errors after which the relay closes or ignores this socket: try again on a new one, after the backoff. */
+const RETRY_CODES = new Set<string>([
+  ErrorCode.TicketExpired,
+  ErrorCode.TicketInvalid,
+  ErrorCode.RoomFull,
+  ErrorCode.TooManyConnections,
+  ErrorCode.SubscribeTimeout,
+]);
 
 export class SignalingClient {
   readonly events = new Emitter<SignalingEvents>();
@@ -91,10 +121,13 @@ export class SignalingClient {
     this.#connect();
   }
 
-  /** Publishes to the studio topic; returns false when not subscribed right now (caller retries later). */
-  publish(data: unknown): boolean {
+  /**
+   * Publishes to the studio topic: to one peer with `to`, else to everyone else. Returns false when not
+   * subscribed right now (the caller retries later).
+   */
+  publish(data: unknown, to?: string): boolean {
     if (!this.#topic || this.#state !== SignalingState.Open) return false;
-    return this.#send({ type: 'publish', topic: this.#topic, data });
+    return this.#send({ type: 'publish', topic: this.#topic, data, ...(to === undefined ? {} : { to }) });
   }
 
   dispose(): void {
@@ -166,11 +199,31 @@ export class SignalingClient {
         this.#retryDelay = this.#options.backoff.min;
         this.#setState(SignalingState.Open);
         this.#startPing();
-        this.events.emit('subscribed', { topic: message.topic, clients: message.clients });
+        this.events.emit('subscribed', {
+          topic: message.topic,
+          clients: message.clients,
+          self: message.self,
+          peers: message.peers,
+          past: message.past,
+        });
         return;
       case 'publish':
         if (message.topic === this.#topic) {
-          this.events.emit('message', { topic: message.topic, data: message.data, clients: message.clients });
+          this.events.emit('message', {
+            topic: message.topic,
+            data: message.data,
+            from: message.from,
+            clients: message.clients,
+          });
+        }
+        return;
+      case 'peer-joined':
+      case 'peer-updated':
+        if (message.topic === this.#topic) this.events.emit(message.type, message.peer);
+        return;
+      case 'peer-left':
+        if (message.topic === this.#topic) {
+          this.events.emit('peer-left', { peerId: message.peerId, reason: message.reason });
         }
         return;
       case 'pong':
@@ -195,7 +248,12 @@ export class SignalingClient {
     }
     if (this.#disposed || socket !== this.#socket) return;
     this.#topic = grant.topic;
-    this.#send({ type: 'subscribe', topics: [grant.topic], ticket: grant.ticket });
+    this.#send({
+      type: 'subscribe',
+      topics: [grant.topic],
+      ticket: grant.ticket,
+      client: this.#options.clientId,
+    });
   }
 
   #handleRelayError(message: ErrorMessage): void {
@@ -203,11 +261,7 @@ export class SignalingClient {
     this.events.emit('error', { code: message.code, message: message.message, fatal });
     if (fatal) {
       this.#stop(message.message);
-    } else if (
-      message.code === ErrorCode.TicketExpired ||
-      message.code === ErrorCode.TicketInvalid ||
-      message.code === ErrorCode.RoomFull
-    ) {
+    } else if (RETRY_CODES.has(message.code)) {
       // A fresh ticket (or a free seat) may fix it: try again on a new connection, after the backoff.
       this.#socket?.close(1000, message.code);
     }

@@ -71,8 +71,14 @@ func (a *api) ticket(e *core.RequestEvent) error {
 	}
 
 	now := a.opts.Now()
-	claims := tickets.NewClaims(user.Id, studio.Id, studio.GetString("slug"), m.GetString("role"),
-		studio.GetInt("maxPlayers"), now)
+	name, instrument := profileOf(user)
+	claims, err := tickets.NewClaims(tickets.Params{
+		UserID: user.Id, StudioID: studio.Id, Slug: studio.GetString("slug"), Role: m.GetString("role"),
+		StudioMaxPlayers: studio.GetInt("maxPlayers"), Name: name, Instrument: instrument, Now: now,
+	})
+	if err != nil {
+		return internal(e, err)
+	}
 	token, err := tickets.Sign(a.opts.TicketSecret, claims)
 	if err != nil {
 		return internal(e, err)

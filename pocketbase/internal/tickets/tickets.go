@@ -3,6 +3,7 @@
 package tickets
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -16,7 +17,8 @@ import (
 
 const (
 	Audience = "bandmesh-relay"
-	Version  = 1
+	// Version 2 added jti, name and instrument; the relay accepts version 2 only.
+	Version = 2
 	// TTL is how long a ticket opens a studio topic. The protocol caps it at MaxTTL.
 	TTL    = 300 * time.Second
 	MaxTTL = 600 * time.Second
@@ -33,30 +35,16 @@ type Claims struct {
 	Studio string `json:"studio"`
 	Slug   string `json:"slug"`
 	Role   string `json:"role"`
+	// JTI is unique per ticket (NewJTI): one ticket holds one live connection at the relay.
+	JTI string `json:"jti"`
+	// Name and Instrument are the user's display name and first instrument, at most MaxProfileText
+	// UTF-16 code units each, "" when the profile has none.
+	Name       string `json:"name"`
+	Instrument string `json:"instrument"`
 	// MaxPlayers is how many connections the relay admits to the studio's topic, 1..MeshMaxPlayers.
 	MaxPlayers int   `json:"maxPlayers"`
 	Iat        int64 `json:"iat"`
 	Exp        int64 `json:"exp"`
-}
-
-// NewClaims fills the fixed fields, the player limit (studioMaxPlayers clamped by ClampMaxPlayers)
-// and the validity window starting at now.
-func NewClaims(userID, studioID, slug, role string, studioMaxPlayers int, now time.Time) Claims {
-	iat := now.Unix()
-	return Claims{
-		V: Version, Aud: Audience, Sub: userID, Studio: studioID, Slug: slug, Role: role,
-		MaxPlayers: ClampMaxPlayers(studioMaxPlayers),
-		Iat:        iat, Exp: iat + int64(TTL/time.Second),
-	}
-}
-
-// ClampMaxPlayers turns a studio's maxPlayers field into the ticket claim: min(n, MeshMaxPlayers).
-// A missing or nonsensical value (below 1) means the mesh limit.
-func ClampMaxPlayers(n int) int {
-	if n < 1 || n > MeshMaxPlayers {
-		return MeshMaxPlayers
-	}
-	return n
 }
 
 // header is fixed: the relay accepts HS256 only, so nothing else is ever produced.
@@ -67,23 +55,26 @@ func Sign(secret []byte, c Claims) (string, error) {
 	if len(secret) == 0 {
 		return "", errors.New("empty ticket secret")
 	}
-	if c.Exp <= c.Iat || time.Duration(c.Exp-c.Iat)*time.Second > MaxTTL {
-		return "", fmt.Errorf("ticket lifetime %ds is outside (0, %ds]", c.Exp-c.Iat, int64(MaxTTL/time.Second))
-	}
-	if c.MaxPlayers < 1 || c.MaxPlayers > MeshMaxPlayers {
-		return "", fmt.Errorf("ticket maxPlayers %d is outside [1, %d]", c.MaxPlayers, MeshMaxPlayers)
-	}
-	payload, err := json.Marshal(c)
-	if err != nil {
+	if err := checkClaims(c); err != nil {
 		return "", err
 	}
+	// Encoded like JSON.stringify (no HTML escaping of <, > and &), so a ticket computed in Node
+	// for the same claims is byte-for-byte the same.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(c); err != nil {
+		return "", err
+	}
+	payload := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	signingInput := header + "." + b64(payload)
 	return signingInput + "." + b64(mac(secret, signingInput)), nil
 }
 
-// Verify checks signature, header, audience, version, player limit and expiry. PocketBase never
-// needs it at runtime; it documents what the relay must do and backs the tests. A ticket without
-// the maxPlayers claim (minted before it existed) gets MeshMaxPlayers.
+// Verify checks signature, header, audience, version (2 only), role, jti, profile text lengths,
+// lifetime, player limit and expiry. PocketBase never needs it at runtime; it documents what the
+// relay must do and backs the tests. A ticket without the maxPlayers claim gets MeshMaxPlayers
+// (the claim is optional in TicketClaims).
 func Verify(secret []byte, token string, now time.Time) (Claims, error) {
 	var c Claims
 	parts := strings.Split(token, ".")
@@ -116,16 +107,35 @@ func Verify(secret []byte, token string, now time.Time) (Claims, error) {
 	if c.V != Version || c.Aud != Audience {
 		return c, errors.New("wrong version or audience")
 	}
-	switch {
-	case limit.MaxPlayers == nil:
+	if limit.MaxPlayers == nil {
 		c.MaxPlayers = MeshMaxPlayers
-	case *limit.MaxPlayers < 1 || *limit.MaxPlayers > MeshMaxPlayers:
-		return c, errors.New("maxPlayers out of range")
+	}
+	if err := checkClaims(c); err != nil {
+		return c, err
 	}
 	if now.Unix() >= c.Exp {
 		return c, errors.New("expired")
 	}
 	return c, nil
+}
+
+// checkClaims holds the rules both Sign and Verify apply to the claims themselves.
+func checkClaims(c Claims) error {
+	switch {
+	case c.Sub == "" || c.Studio == "":
+		return errors.New("ticket without a user or a studio")
+	case !roles[c.Role]:
+		return fmt.Errorf("ticket role %q is not owner, engineer or member", c.Role)
+	case !jtiPattern.MatchString(c.JTI):
+		return errors.New("ticket jti is missing or malformed")
+	case profileTextLen(c.Name) > MaxProfileText || profileTextLen(c.Instrument) > MaxProfileText:
+		return fmt.Errorf("ticket name or instrument is longer than %d characters", MaxProfileText)
+	case c.Exp <= c.Iat || time.Duration(c.Exp-c.Iat)*time.Second > MaxTTL:
+		return fmt.Errorf("ticket lifetime %ds is outside (0, %ds]", c.Exp-c.Iat, int64(MaxTTL/time.Second))
+	case c.MaxPlayers < 1 || c.MaxPlayers > MeshMaxPlayers:
+		return fmt.Errorf("ticket maxPlayers %d is outside [1, %d]", c.MaxPlayers, MeshMaxPlayers)
+	}
+	return nil
 }
 
 func mac(secret []byte, signingInput string) []byte {

@@ -2,6 +2,7 @@ package tickets
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -9,43 +10,168 @@ import (
 
 var secret = []byte("0123456789abcdef0123456789abcdef")
 
-// A fixed vector computed independently (Node: crypto.createHmac('sha256', secret)), so a change
-// in encoding or claim order shows up here and not first at the relay. The relay's verifier test
-// (relay/src/auth/ticket-verifier.test.ts) pins the same string.
+// A fixed vector computed independently in Node (JSON.stringify of the claims in TicketClaims
+// order, crypto.createHmac('sha256', secret)), so a change in encoding or claim order shows up here
+// and not first at the relay. The name pins UTF-8 and that <, & and > are not HTML-escaped.
 const vector = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9." +
+	"eyJ2IjoyLCJhdWQiOiJiYW5kbWVzaC1yZWxheSIsInN1YiI6InUxMjMiLCJzdHVkaW8iOiJzNDU2Iiwic2x1ZyI6Im15LWJhbmQiLCJyb2xlIjoib3duZXIiLCJqdGkiOiJBQUVDQXdRRkJnY0lDUW9MREEwT0R3IiwibmFtZSI6Ilpvw6sgPCY-IM6pIiwiaW5zdHJ1bWVudCI6ImNlbGxvIiwibWF4UGxheWVycyI6NCwiaWF0IjoxNzAwMDAwMDAwLCJleHAiOjE3MDAwMDAzMDB9." +
+	"Q0zmIR4LAUvq4S8a1ToOjJ-pOxvPbj8xlDrwToPHZk0"
+
+// vectorClaims are the claims of vector; the jti is the bytes 0..15 in base64url.
+var vectorClaims = Claims{
+	V: 2, Aud: Audience, Sub: "u123", Studio: "s456", Slug: "my-band", Role: "owner",
+	JTI: "AAECAwQFBgcICQoLDA0ODw", Name: "Zoë <&> Ω", Instrument: "cello",
+	MaxPlayers: 4, Iat: 1_700_000_000, Exp: 1_700_000_300,
+}
+
+// v1Vector is a valid version-1 ticket (no jti, name or instrument); version 2 refuses it.
+const v1Vector = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9." +
 	"eyJ2IjoxLCJhdWQiOiJiYW5kbWVzaC1yZWxheSIsInN1YiI6InUxMjMiLCJzdHVkaW8iOiJzNDU2Iiwic2x1ZyI6Im15LWJhbmQiLCJyb2xlIjoib3duZXIiLCJtYXhQbGF5ZXJzIjo0LCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MTcwMDAwMDMwMH0." +
 	"N-sEhU542saDJBTH-U2fBmGHNk-hZ_JqsWzKjLmBPDI"
 
-// legacyVector is what PocketBase minted before the maxPlayers claim existed; it still verifies,
-// with the mesh limit.
-const legacyVector = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9." +
-	"eyJ2IjoxLCJhdWQiOiJiYW5kbWVzaC1yZWxheSIsInN1YiI6InUxMjMiLCJzdHVkaW8iOiJzNDU2Iiwic2x1ZyI6Im15LWJhbmQiLCJyb2xlIjoib3duZXIiLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MTcwMDAwMDMwMH0." +
-	"X5DG_HPGz8ZYUN7ObGrDNAr3fHmQ2u8q-inFzyVbAog"
+func params(now time.Time) Params {
+	return Params{UserID: "u", StudioID: "s", Slug: "slug", Role: "member", StudioMaxPlayers: 2,
+		Name: "Ada", Instrument: "cello", Now: now}
+}
+
+func mustClaims(t *testing.T, p Params) Claims {
+	t.Helper()
+	c, err := NewClaims(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func payloadKeys(t *testing.T, token string) []string {
+	t.Helper()
+	raw, err := base64.RawURLEncoding.DecodeString(strings.Split(token, ".")[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	var keys []string
+	if _, err := dec.Token(); err != nil { // {
+		t.Fatal(err)
+	}
+	for dec.More() {
+		key, _ := dec.Token()
+		keys = append(keys, key.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return keys
+}
 
 func TestSignMatchesVector(t *testing.T) {
-	c := NewClaims("u123", "s456", "my-band", "owner", 4, time.Unix(1_700_000_000, 0))
-	got, err := Sign(secret, c)
+	got, err := Sign(secret, vectorClaims)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got != vector {
 		t.Fatalf("got  %s\nwant %s", got, vector)
 	}
+	c, err := Verify(secret, vector, time.Unix(1_700_000_100, 0))
+	if err != nil || c != vectorClaims {
+		t.Fatalf("verify: %v %+v", err, c)
+	}
 }
 
-func TestLegacyTicketGetsMeshLimit(t *testing.T) {
-	c, err := Verify(secret, legacyVector, time.Unix(1_700_000_100, 0))
+func TestClaimOrderIsTicketClaims(t *testing.T) {
+	tok, err := Sign(secret, mustClaims(t, params(time.Unix(1_700_000_000, 0))))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.MaxPlayers != MeshMaxPlayers || c.Sub != "u123" {
-		t.Fatalf("%+v", c)
+	want := "v aud sub studio slug role jti name instrument maxPlayers iat exp"
+	if got := strings.Join(payloadKeys(t, tok), " "); got != want {
+		t.Fatalf("claims %q, want %q", got, want)
 	}
 }
 
-func TestHeaderAndClaims(t *testing.T) {
+func TestVersion1IsRefused(t *testing.T) {
+	if _, err := Verify(secret, v1Vector, time.Unix(1_700_000_100, 0)); err == nil {
+		t.Fatal("a version-1 ticket verified")
+	}
+	c := vectorClaims
+	c.V = 1
+	tok, err := Sign(secret, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(secret, tok, time.Unix(1_700_000_100, 0)); err == nil {
+		t.Fatal("v:1 with v2 claims verified")
+	}
+}
+
+func TestEveryTicketHasItsOwnJTI(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
-	tok, err := Sign(secret, NewClaims("u", "s", "slug", "member", 2, now))
+	seen := map[string]bool{}
+	for i := 0; i < 1000; i++ {
+		c := mustClaims(t, params(now))
+		if len(c.JTI) != 22 || !jtiPattern.MatchString(c.JTI) {
+			t.Fatalf("jti %q is not 16 bytes of base64url", c.JTI)
+		}
+		raw, _ := base64.RawURLEncoding.DecodeString(c.JTI)
+		if len(raw) != 16 {
+			t.Fatalf("jti %q decodes to %d bytes", c.JTI, len(raw))
+		}
+		if seen[c.JTI] {
+			t.Fatalf("jti %q repeated after %d tickets", c.JTI, i)
+		}
+		seen[c.JTI] = true
+	}
+}
+
+func TestProfileGoesIntoTheClaims(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	tok, err := Sign(secret, mustClaims(t, params(now)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Verify(secret, tok, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Name != "Ada" || c.Instrument != "cello" || c.Sub != "u" || c.Role != "member" {
+		t.Fatalf("%+v", c)
+	}
+	p := params(now)
+	p.Instrument = ""
+	if c := mustClaims(t, p); c.Instrument != "" {
+		t.Fatalf("instrument %q", c.Instrument)
+	}
+}
+
+func TestClipProfileTextCountsUTF16Units(t *testing.T) {
+	ascii := strings.Repeat("a", 100)
+	if got := ClipProfileText(ascii); got != ascii[:80] {
+		t.Fatalf("ascii clipped to %d", len(got))
+	}
+	// 🎸 is one rune but two UTF-16 units (JavaScript length 2): 41 of them are 82 units.
+	guitars := strings.Repeat("🎸", 41)
+	if got := ClipProfileText(guitars); got != strings.Repeat("🎸", 40) {
+		t.Fatalf("clipped to %d runes", len([]rune(got)))
+	}
+	// Never splits a surrogate pair: 79 units + one astral character would be 81.
+	mixed := strings.Repeat("a", 79) + "🎸"
+	if got := ClipProfileText(mixed); got != strings.Repeat("a", 79) {
+		t.Fatalf("got %q", got)
+	}
+	if got := ClipProfileText("Zoë"); got != "Zoë" {
+		t.Fatalf("got %q", got)
+	}
+	p := params(time.Unix(0, 0))
+	p.Name = guitars
+	if c := mustClaims(t, p); c.Name != strings.Repeat("🎸", 40) {
+		t.Fatalf("NewClaims did not clip the name: %q", c.Name)
+	}
+}
+
+func TestHeaderLifetimeAndSecret(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	tok, err := Sign(secret, mustClaims(t, params(now)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +183,7 @@ func TestHeaderAndClaims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Exp-c.Iat != 300 || c.Aud != Audience || c.V != 1 || c.Role != "member" || c.MaxPlayers != 2 {
+	if c.Exp-c.Iat != 300 || c.Aud != Audience || c.V != 2 || c.MaxPlayers != 2 {
 		t.Fatalf("%+v", c)
 	}
 	if _, err := Verify(secret, tok, now.Add(300*time.Second)); err == nil {
@@ -68,32 +194,50 @@ func TestHeaderAndClaims(t *testing.T) {
 	}
 }
 
+func TestSignRefusesBadClaims(t *testing.T) {
+	base := mustClaims(t, params(time.Unix(1_700_000_000, 0)))
+	cases := map[string]func(c *Claims){
+		"no jti":          func(c *Claims) { c.JTI = "" },
+		"short jti":       func(c *Claims) { c.JTI = "abc" },
+		"jti with dots":   func(c *Claims) { c.JTI = "aaaaaaaa.aaaaaaaaaaaaa" },
+		"long name":       func(c *Claims) { c.Name = strings.Repeat("n", 81) },
+		"long instrument": func(c *Claims) { c.Instrument = strings.Repeat("🎻", 41) },
+		"unknown role":    func(c *Claims) { c.Role = "admin" },
+		"no user":         func(c *Claims) { c.Sub = "" },
+		"maxPlayers 0":    func(c *Claims) { c.MaxPlayers = 0 },
+		"maxPlayers 7":    func(c *Claims) { c.MaxPlayers = MeshMaxPlayers + 1 },
+		"lifetime 601 s":  func(c *Claims) { c.Exp = c.Iat + 601 },
+	}
+	for name, mutate := range cases {
+		c := base
+		mutate(&c)
+		if _, err := Sign(secret, c); err == nil {
+			t.Errorf("%s: signed", name)
+		}
+	}
+}
+
+func TestVerifyRefusesBadClaimsSignedCorrectly(t *testing.T) {
+	// A ticket signed with the right secret but without a jti (e.g. a hand-made one) is refused:
+	// the relay must not admit a connection it cannot bind to a unique ticket.
+	payload := `{"v":2,"aud":"bandmesh-relay","sub":"u","studio":"s","slug":"x","role":"member","name":"","instrument":"","maxPlayers":2,"iat":1700000000,"exp":1700000300}`
+	input := header + "." + b64([]byte(payload))
+	tok := input + "." + b64(mac(secret, input))
+	if _, err := Verify(secret, tok, time.Unix(1_700_000_000, 0)); err == nil ||
+		!strings.Contains(err.Error(), "jti") {
+		t.Fatalf("got %v", err)
+	}
+}
+
 func TestClampMaxPlayers(t *testing.T) {
 	for in, want := range map[int]int{2: 2, 5: 5, 6: 6, 7: 6, 16: 6, 1: 1, 0: 6, -3: 6} {
 		if got := ClampMaxPlayers(in); got != want {
 			t.Errorf("ClampMaxPlayers(%d) = %d, want %d", in, got, want)
 		}
-		if got := NewClaims("u", "s", "slug", "member", in, time.Unix(0, 0)).MaxPlayers; got != want {
+		p := params(time.Unix(0, 0))
+		p.StudioMaxPlayers = in
+		if got := mustClaims(t, p).MaxPlayers; got != want {
 			t.Errorf("NewClaims(maxPlayers %d).MaxPlayers = %d, want %d", in, got, want)
 		}
-	}
-}
-
-func TestRejectsOutOfRangeMaxPlayers(t *testing.T) {
-	now := time.Unix(1_700_000_000, 0)
-	for _, n := range []int{0, -1, MeshMaxPlayers + 1} {
-		c := NewClaims("u", "s", "slug", "member", 2, now)
-		c.MaxPlayers = n
-		if _, err := Sign(secret, c); err == nil {
-			t.Errorf("maxPlayers %d signed", n)
-		}
-	}
-}
-
-func TestRejectsLongLifetime(t *testing.T) {
-	c := NewClaims("u", "s", "slug", "member", 6, time.Unix(0, 0))
-	c.Exp = c.Iat + 601
-	if _, err := Sign(secret, c); err == nil {
-		t.Fatal("lifetime over 600s accepted")
 	}
 }

@@ -1,0 +1,88 @@
+package tickets
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"regexp"
+	"time"
+	"unicode/utf16"
+)
+
+// MaxProfileText is MAX_PROFILE_TEXT in src/lib/protocol/attested.ts: the longest name or
+// instrument a ticket carries, in UTF-16 code units (JavaScript's string length), because that is
+// what the relay and the browsers measure.
+const MaxProfileText = 80
+
+// jtiPattern is what NewJTI produces (16 random bytes, unpadded base64url = 22 characters), with room
+// for other encodings of at least 96 bits; Verify refuses anything else.
+var jtiPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{16,64}$`)
+
+// Roles a ticket may carry: StudioRole in src/lib/protocol/ticket.ts.
+var roles = map[string]bool{"owner": true, "engineer": true, "member": true}
+
+// Params is what the ticket route knows when it mints a ticket.
+type Params struct {
+	UserID, StudioID, Slug, Role string
+	// StudioMaxPlayers is the studio's own maxPlayers field; the claim is ClampMaxPlayers of it.
+	StudioMaxPlayers int
+	// Name and Instrument come from the user's profile; both are clipped to MaxProfileText.
+	Name, Instrument string
+	Now              time.Time
+}
+
+// NewClaims fills every claim, with a fresh random jti and the validity window starting at Now.
+func NewClaims(p Params) (Claims, error) {
+	jti, err := NewJTI()
+	if err != nil {
+		return Claims{}, err
+	}
+	iat := p.Now.Unix()
+	return Claims{
+		V: Version, Aud: Audience, Sub: p.UserID, Studio: p.StudioID, Slug: p.Slug, Role: p.Role,
+		JTI: jti, Name: ClipProfileText(p.Name), Instrument: ClipProfileText(p.Instrument),
+		MaxPlayers: ClampMaxPlayers(p.StudioMaxPlayers),
+		Iat:        iat, Exp: iat + int64(TTL/time.Second),
+	}, nil
+}
+
+// NewJTI returns 128 bits from crypto/rand as unpadded base64url: unique per ticket, so the relay
+// can hold one live connection per ticket.
+func NewJTI() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("no randomness for a ticket id: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// ClampMaxPlayers turns a studio's maxPlayers field into the ticket claim: min(n, MeshMaxPlayers).
+// A missing or nonsensical value (below 1) means the mesh limit.
+func ClampMaxPlayers(n int) int {
+	if n < 1 || n > MeshMaxPlayers {
+		return MeshMaxPlayers
+	}
+	return n
+}
+
+// ClipProfileText shortens s to at most MaxProfileText UTF-16 code units without splitting a
+// character: PocketBase limits fields in runes, and 80 runes outside the BMP are 160 units, which
+// the relay would refuse.
+func ClipProfileText(s string) string {
+	units := 0
+	for i, r := range s {
+		units += utf16.RuneLen(r)
+		if units > MaxProfileText {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+func profileTextLen(s string) int {
+	units := 0
+	for _, r := range s {
+		units += utf16.RuneLen(r)
+	}
+	return units
+}

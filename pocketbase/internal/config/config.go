@@ -23,6 +23,9 @@ type Config struct {
 	RelayURL string
 	// RelayOrigin is RelayURL's scheme://host[:port], allowed in the CSP's connect-src.
 	RelayOrigin string
+	// RelayControlURL is where membership changes are pushed (POST, http or https):
+	// BANDMESH_RELAY_CONTROL_URL, else derived from RelayURL by RelayControlURLFrom.
+	RelayControlURL string
 	// TicketSecret is BANDMESH_TICKET_SECRET; empty means "use TicketSecretFile".
 	TicketSecret string
 	// TicketSecretFile is BANDMESH_TICKET_SECRET_FILE; empty means "<dataDir>/bandmesh-ticket.secret".
@@ -57,6 +60,15 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	cfg.RelayOrigin = origin
 
+	cfg.RelayControlURL = strings.TrimSpace(getenv("BANDMESH_RELAY_CONTROL_URL"))
+	if cfg.RelayControlURL != "" {
+		if err := checkControlURL(cfg.RelayControlURL); err != nil {
+			errs = append(errs, fmt.Errorf("BANDMESH_RELAY_CONTROL_URL=%q: %w", cfg.RelayControlURL, err))
+		}
+	} else if err == nil {
+		cfg.RelayControlURL = RelayControlURLFrom(cfg.RelayURL)
+	}
+
 	cfg.TicketSecret = strings.TrimSpace(getenv("BANDMESH_TICKET_SECRET"))
 	cfg.TicketSecretFile = strings.TrimSpace(getenv("BANDMESH_TICKET_SECRET_FILE"))
 	cfg.PublicDir = strings.TrimSpace(getenv("BANDMESH_PUBLIC_DIR"))
@@ -82,6 +94,46 @@ func wsOrigin(raw string) (string, error) {
 		return "", errors.New("has no host")
 	}
 	return u.Scheme + "://" + u.Host, nil
+}
+
+// RelayControlURLFrom derives the control endpoint from the relay's (valid) WebSocket URL: ws → http,
+// wss → https, same host, and the last path segment replaced by "control", so both
+// ws://host:8091/signal and a proxied wss://example.org/relay/signal find the relay's /control
+// (…/relay/control behind the proxy).
+func RelayControlURLFrom(relayURL string) string {
+	u, err := url.Parse(relayURL)
+	if err != nil {
+		return ""
+	}
+	scheme := "http"
+	if u.Scheme == "wss" {
+		scheme = "https"
+	}
+	dir := u.Path[:strings.LastIndex(u.Path, "/")+1]
+	if dir == "" {
+		dir = "/"
+	}
+	return (&url.URL{Scheme: scheme, Host: u.Host, Path: dir + "control"}).String()
+}
+
+// checkControlURL accepts absolute http(s) URLs with a host and nothing a POST would drop or leak
+// (user info, a fragment).
+func checkControlURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errors.New("must start with http:// or https:// (the relay's control endpoint, e.g. http://127.0.0.1:8091/control)")
+	case u.Host == "":
+		return errors.New("has no host")
+	case u.User != nil:
+		return errors.New("must not carry a user name or password: pushes are signed with the ticket secret")
+	case u.Fragment != "":
+		return errors.New("must not have a #fragment")
+	}
+	return nil
 }
 
 func turnFromEnv(getenv func(string) string) (TURN, error) {

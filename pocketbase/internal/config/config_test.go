@@ -70,3 +70,51 @@ func TestTURNRejectsBadTTL(t *testing.T) {
 		t.Fatal("expected an error")
 	}
 }
+
+func TestRelayControlURLDerived(t *testing.T) {
+	cases := map[string]string{
+		"":                                   "http://127.0.0.1:8091/control",
+		"ws://127.0.0.1:9000/signal":         "http://127.0.0.1:9000/control",
+		"wss://jam.example.org/relay/signal": "https://jam.example.org/relay/control",
+		"wss://jam.example.org":              "https://jam.example.org/control",
+		"ws://[::1]:8091/":                   "http://[::1]:8091/control",
+	}
+	for relay, want := range cases {
+		cfg, err := FromEnv(env(map[string]string{"BANDMESH_RELAY_URL": relay}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.RelayControlURL != want {
+			t.Errorf("relay %q: control %q, want %q", relay, cfg.RelayControlURL, want)
+		}
+	}
+}
+
+func TestRelayControlURLFromEnv(t *testing.T) {
+	cfg, err := FromEnv(env(map[string]string{
+		"BANDMESH_RELAY_URL":         "wss://jam.example.org/signal",
+		"BANDMESH_RELAY_CONTROL_URL": " http://10.0.0.5:8091/control ",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.RelayControlURL != "http://10.0.0.5:8091/control" {
+		t.Fatalf("control %q", cfg.RelayControlURL)
+	}
+}
+
+func TestRelayControlURLRejected(t *testing.T) {
+	for _, raw := range []string{
+		"ws://127.0.0.1:8091/control",
+		"127.0.0.1:8091/control",
+		"ftp://relay/control",
+		"http:///control",
+		"http://user:pw@relay/control",
+		"http://relay/control#x",
+	} {
+		_, err := FromEnv(env(map[string]string{"BANDMESH_RELAY_CONTROL_URL": raw}))
+		if err == nil || !strings.Contains(err.Error(), "BANDMESH_RELAY_CONTROL_URL") {
+			t.Errorf("%q: got %v", raw, err)
+		}
+	}
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { StudioRole } from '../protocol/ticket';
-import { DEFAULT_SOURCE_MIX, MixerDoc, rolesFromPresence, type Author } from './mixer-doc';
+import { DEFAULT_SOURCE_MIX, MixerDoc, type Author } from './mixer-doc';
 
 interface Peer {
   doc: Y.Doc;
@@ -9,15 +9,15 @@ interface Peer {
   me: Author;
 }
 
-/** Who is present: clientID → author, shared by all peers like a fully connected awareness. */
+/** What the relay attests: clientID → author for every visit of the room (live and past). */
 function createRoom() {
   const presence = new Map<number, Author>();
-  const roleOf = (clientId: number) => presence.get(clientId) ?? null;
+  const authorOf = (clientId: number) => presence.get(clientId) ?? null;
   const peers: Peer[] = [];
   const join = (userId: string, role: StudioRole = 'member', doc = new Y.Doc()): Peer => {
     const me = { userId, role };
     presence.set(doc.clientID, me);
-    const peer = { doc, me, mixer: new MixerDoc({ doc, me, roleOf }) };
+    const peer = { doc, me, mixer: new MixerDoc({ doc, me, authorOf }) };
     peers.push(peer);
     return peer;
   };
@@ -177,15 +177,34 @@ describe('MixerDoc', () => {
     for (const p of peers) expect(p.mixer.channels()[0]?.name).toBe('Ann');
   });
 
-  it('attributes writes of peers no longer present through their attestation', () => {
+  it('ignores writes by a Yjs client the relay never attested', () => {
     const { join, peers, presence } = createRoom();
     const a = join('ann');
     const e = join('eve', 'engineer');
+    presence.delete(e.doc.clientID); // a client id that was never attested in this room
+    e.mixer.setGain('ann', 'eve', -9);
+    e.mixer.setMyChannel({ name: 'Eve' });
     syncAll(peers);
-    presence.delete(e.doc.clientID); // Ann never learns Eve's presence (or Eve left)
+    expect(a.mixer.mixFor('ann').sources.eve).toBeUndefined();
+    expect(a.mixer.channels()).toEqual([]);
+  });
+
+  it('takes rights away from a demoted engineer at once, keeping what was permitted', () => {
+    const { join, peers, presence } = createRoom();
+    const a = join('ann');
+    const e = join('eve', 'engineer');
     e.mixer.setGain('ann', 'eve', -9);
     syncAll(peers);
     expect(a.mixer.mixFor('ann').sources.eve?.gain).toBe(-9);
+    // The relay attests the new role to everyone (peer-updated); Eve's own client learns it too.
+    presence.set(e.doc.clientID, { userId: 'eve', role: 'member' });
+    a.mixer.recheck();
+    e.mixer.setMe({ userId: 'eve', role: 'member' });
+    expect(e.mixer.setGain('ann', 'eve', -3)).toMatchObject({ ok: false, code: 'forbidden' });
+    e.doc.getMap('mixes').set('ann:gain/eve', -30); // a modified client writing anyway
+    syncAll(peers);
+    expect(a.mixer.mixFor('ann').sources.eve?.gain).toBe(-9);
+    expect(e.mixer.mixFor('ann').sources.eve?.gain).toBe(-9);
   });
 
   it('converges under concurrent edits of the same and different fields', () => {
@@ -215,7 +234,6 @@ describe('MixerDoc', () => {
     a.mixer.setMyChannel({ name: 'Ann', instrument: 'keys' });
     syncAll(peers);
     a.mixer.dispose();
-    presence.delete(a.doc.clientID);
     peers.splice(peers.indexOf(a), 1);
 
     const reloaded = new Y.Doc();
@@ -225,7 +243,7 @@ describe('MixerDoc', () => {
     expect(a2.mixer.channels()).toEqual([
       { userId: 'ann', name: 'Ann', instrument: 'keys', colour: '#7f8aa3' },
     ]);
-    // Healing did not rewrite anything: the old tab's writes are attributed through its attestation.
+    // Healing did not rewrite anything: the old tab's writes are attributed through the relay's record.
     const updates = captureUpdates(a2);
     a2.mixer.recheck();
     expect(updates).toEqual([]);
@@ -251,12 +269,6 @@ describe('MixerDoc', () => {
     a.mixer.dispose();
     a.mixer.dispose();
     expect(a.mixer.setGain('ann', 'bob', 0)).toMatchObject({ ok: false });
-  });
-
-  it('resolves roles from presence entries', () => {
-    const roleOf = rolesFromPresence(() => [{ clientId: 7, userId: 'eve', role: 'engineer' }]);
-    expect(roleOf(7)).toEqual({ userId: 'eve', role: 'engineer' });
-    expect(roleOf(8)).toBeNull();
   });
 
   it('restores a field a peer deleted (deletions carry no author)', () => {

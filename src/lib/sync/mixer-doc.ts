@@ -5,7 +5,6 @@
  *   channels: Y.Map<'<userId>:name' | ':instrument' | ':colour', value>      written by that user only
  *   mixes:    Y.Map<'<listenerId>:monitor' | ':master' | ':gain/<src>' | ':pan/<src>' | ':mute/<src>'
  *                   | ':solo/<src>', value>
- *   authors:  Y.Map<String(clientID), { userId, role }>                    durable author attestations
  * One flat key per field: concurrent edits of different fields never clobber each other (per-key
  * last-writer-wins). Nested per-listener Y.Maps were tried and rejected: two peers that create the
  * same listener's map concurrently (two engineers touching a new player's mix) make Y.Map keep one
@@ -15,28 +14,21 @@
  * - locally, a verb refuses with 'forbidden' unless the caller edits their own mix or is engineer/owner;
  *   channels are written by their owner only;
  * - for remote changes, every field's current Y.Item is attributed to its author (`item.id.client`)
- *   through `roleOf` (live presence) and, when presence does not know that client (a peer that left, a
- *   previous tab of a reloaded player, a peer reached only through another), through `authors`: the
- *   attestation every MixerDoc writes for its own clientID before any mix write. A client's structs
- *   integrate in clock order, so its attestation is always present before its later writes. An entry
- *   counts only if the item carrying it was authored by the clientID it names.
- * - a field whose author is not permitted (or whose value is malformed) is ignored: the snapshot keeps
- *   the last permitted value this MixerDoc saw (else the default), and if the local user owns that mix,
- *   it writes the permitted value back so every peer converges ("heals"). Yjs records no author for
- *   deletions, so a field that vanished while this listener holds a value for it is also healed.
- *
- * Trust model, honestly: roles are self-declared. The relay admits only holders of a valid ticket, but
- * presence (awareness) and attestations are written by the peers themselves, and Yjs client ids can be
- * forged by a modified client (which could also overwrite another client's attestation with an entry
- * that then fails the author check). This rule stops honest mistakes and casual tampering through the normal
- * app; it does not stop a member running a modified client. Binding roles to signed tickets exchanged
- * on the mesh would close that gap. Known limits: an overwrite made while the listener is away wins
- * until they return, and the overwritten value may be garbage-collected, so the heal restores the
- * default. Attestations are never removed (one small entry per visit).
+ *   through `authorOf`: the identity the relay attested for that Yjs client id (live, or an earlier
+ *   visit of this room). StudioSync accepts a live participant's items only over that participant's
+ *   own link (update-guard.ts), so an author cannot be claimed by someone else in the room. The
+ *   role is the one the relay attests NOW: a demoted engineer's writes stop counting at once.
+ * - a field whose author is not permitted (or unknown, or whose value is malformed) is ignored: the
+ *   snapshot keeps the last permitted value this MixerDoc saw (else the default), and if the local
+ *   user owns that entry, it writes the permitted value back so every peer converges ("heals").
+ *   Yjs records no author for deletions, so a field that vanished while its owner holds a value for
+ *   it is also healed by the owner.
+ * Known limits (docs/threat-model.md): an overwrite made while the owner is away wins for the others
+ * until the owner returns; the overwritten value may have been garbage-collected, so the heal restores
+ * the default.
  */
 import * as Y from 'yjs';
 import type { StudioRole } from '../protocol/ticket';
-import { isStudioRole } from '../protocol/ticket';
 
 export const DB_MIN = -60;
 export const DB_MAX = 12;
@@ -82,10 +74,10 @@ export type MixerResult = { ok: true } | { ok: false; code: 'forbidden' | 'inval
 export interface MixerDocOptions {
   /** The studio's document (`StudioSync.doc`). */
   doc: Y.Doc;
-  /** The local player, from the room ticket. */
+  /** The local player, as the relay attests it (role changes arrive through `setMe`). */
   me: Author;
-  /** Who wrote with this Yjs client id, from live presence; null when unknown. */
-  roleOf: (clientId: number) => Author | null;
+  /** Who writes with this Yjs client id, as the relay attests it; null when unknown. */
+  authorOf: (clientId: number) => Author | null;
 }
 
 type Value = number | boolean | string;
@@ -134,29 +126,15 @@ function kindOf(scope: Scope, key: string): Kind | null {
     : null;
 }
 
-/**
- * A `roleOf` backed by live presence. Awareness shares the doc's clientID, so a presence entry's
- * `clientId` is the author id of that visit's Yjs items.
- */
-export function rolesFromPresence(
-  presence: () => ReadonlyArray<{ clientId: number; userId: string; role: StudioRole }>,
-): (clientId: number) => Author | null {
-  return (clientId) => {
-    const peer = presence().find((p) => p.clientId === clientId);
-    return peer ? { userId: peer.userId, role: peer.role } : null;
-  };
-}
-
 /** The owner id of a flat key; keys without one map to '' (not a user id, so ignored). */
 const ownerOf = (key: string) => key.slice(0, Math.max(0, key.indexOf(':')));
 const privileged = (role: StudioRole) => role === 'engineer' || role === 'owner';
 
 export class MixerDoc {
   readonly #doc: Y.Doc;
-  readonly #me: Author;
-  readonly #roleOf: MixerDocOptions['roleOf'];
+  #me: Author;
+  readonly #authorOf: MixerDocOptions['authorOf'];
   readonly #top: Record<Scope, Y.Map<unknown>>;
-  readonly #authors: Y.Map<unknown>;
   /** Last permitted value seen per `scope owner key`: what a snapshot keeps when a write is refused. */
   readonly #permitted = new Map<string, Value>();
   readonly #mixes = new Map<string, PersonalMix>();
@@ -169,17 +147,8 @@ export class MixerDoc {
   constructor(options: MixerDocOptions) {
     this.#doc = options.doc;
     this.#me = options.me;
-    this.#roleOf = options.roleOf;
+    this.#authorOf = options.authorOf;
     this.#top = { mixes: this.#doc.getMap('mixes'), channels: this.#doc.getMap('channels') };
-    this.#authors = this.#doc.getMap('authors');
-    const key = String(this.#doc.clientID);
-    const attested = this.#authors.get(key) as Partial<Author> | undefined;
-    if (attested?.userId !== this.#me.userId || attested?.role !== this.#me.role) {
-      this.#doc.transact(
-        () => this.#authors.set(key, { userId: this.#me.userId, role: this.#me.role }),
-        LOCAL_ORIGIN,
-      );
-    }
     this.#doc.on('afterTransaction', this.#onTransaction);
     this.recheck();
   }
@@ -239,7 +208,14 @@ export class MixerDoc {
     return this.#write('mixes', listener, [['master', db]]);
   }
 
-  /** Re-evaluates every entry (call when presence, and so roles, changed); heals the local mix. */
+  /** Our attested identity changed (a role change in PocketBase): verbs follow it at once. */
+  setMe(me: Author): void {
+    if (me.userId !== this.#me.userId) return;
+    this.#me = me;
+    this.recheck();
+  }
+
+  /** Re-evaluates every entry (call when attested roles changed); heals the local mix. */
   recheck(): void {
     if (this.#disposed) return;
     const dirty: Record<Scope, Set<string>> = { mixes: new Set(), channels: new Set() };
@@ -290,17 +266,9 @@ export class MixerDoc {
     return { ok: true };
   }
 
-  #authorOf(clientId: number): Author | null {
+  #author(clientId: number): Author | null {
     if (clientId === this.#doc.clientID) return this.#me;
-    const live = this.#roleOf(clientId);
-    if (live) return live;
-    const key = String(clientId);
-    const item = this.#authors._map.get(key);
-    const value = this.#authors.get(key) as Partial<Author> | undefined;
-    if (!item || item.deleted || item.id.client !== clientId) return null;
-    return value && isUserId(value.userId) && isStudioRole(value.role)
-      ? { userId: value.userId, role: value.role }
-      : null;
+    return this.#authorOf(clientId);
   }
 
   #mayWrite(scope: Scope, author: Author | null, owner: string): boolean {
@@ -366,7 +334,7 @@ export class MixerDoc {
       const item = top._map.get(prefix + key);
       if (item && !item.deleted) {
         const stored = top.get(prefix + key);
-        const value = this.#mayWrite(scope, this.#authorOf(item.id.client), owner)
+        const value = this.#mayWrite(scope, this.#author(item.id.client), owner)
           ? normalize(kind, stored)
           : undefined;
         if (value !== undefined) {

@@ -1,18 +1,40 @@
 import { describe, expect, it } from 'vitest';
-import { isPresence } from './presence';
+import type { AttestedPeer } from '../protocol/attested';
+import { isAudioPresence, presentPeers } from './presence';
 
-const base = { peerId: 'p', userId: 'u', name: 'Ada', instrument: 'bass', role: 'member', joinedAt: 1 };
+const peer = (peerId: string, name: string): AttestedPeer => ({
+  peerId,
+  userId: `u-${name}`,
+  role: 'member',
+  name,
+  instrument: 'bass',
+  client: name.length,
+  joinedAt: 1,
+});
 
-describe('isPresence', () => {
-  it('accepts presence with or without advertised audio paths', () => {
-    expect(isPresence(base)).toBe(true);
-    expect(isPresence({ ...base, audioPaths: ['data', 'track'] })).toBe(true);
-    expect(isPresence({ ...base, audioPaths: [] })).toBe(true);
+describe('presence', () => {
+  it('accepts only the AudioPresence shape', () => {
+    expect(isAudioPresence({ audioPaths: ['data', 'track'], audioOn: true })).toBe(true);
+    expect(isAudioPresence({ audioPaths: [], audioOn: false })).toBe(true);
+    expect(isAudioPresence({ audioPaths: 'track', audioOn: true })).toBe(false);
+    expect(isAudioPresence({ audioPaths: ['carrier-pigeon'], audioOn: true })).toBe(false);
+    expect(isAudioPresence({ audioPaths: ['data', 'track', 'data'], audioOn: true })).toBe(false);
+    expect(isAudioPresence({ audioPaths: ['data'] })).toBe(false);
+    expect(isAudioPresence(null)).toBe(false);
   });
 
-  it('rejects malformed audio paths', () => {
-    expect(isPresence({ ...base, audioPaths: 'track' })).toBe(false);
-    expect(isPresence({ ...base, audioPaths: ['carrier-pigeon'] })).toBe(false);
-    expect(isPresence({ ...base, audioPaths: ['data', 'track', 'data'] })).toBe(false);
+  it('lists attested identities, ourselves first, with audio only from connected peers', () => {
+    const list = presentPeers({
+      self: peer('peer-self-000', 'me'),
+      peers: [peer('peer-ann-0000', 'ann'), peer('peer-bob-0000', 'bob')],
+      connected: (id) => id === 'peer-ann-0000',
+      audioOf: () => ({ audioPaths: ['data'], audioOn: true }),
+      selfAudio: { audioPaths: ['track'], audioOn: false },
+    });
+    expect(list.map((p) => [p.name, p.self, p.connected, p.audio?.audioOn ?? null])).toEqual([
+      ['me', true, true, false],
+      ['ann', false, true, true],
+      ['bob', false, false, null],
+    ]);
   });
 });

@@ -1,56 +1,50 @@
-/** What each player shares about itself while in a studio (awareness state). Never persisted. */
-import { isStudioRole, type StudioRole } from '../protocol/ticket';
-
 /**
- * How a pair's audio can travel: `data` = our own Opus/PCM frames over a lossy data channel (needs
- * WebAssembly for Opus and transferable data channels), `track` = a tuned WebRTC audio track.
+ * Presence: who is in the studio and what their audio does. Identity (peer id, user id, name,
+ * instrument, role, join time) comes only from the relay's attestation; over awareness a player
+ * shares nothing but facts about its own audio, and those are accepted only from that player's own
+ * link (see studio-sync.ts). Never persisted.
  */
-export const AUDIO_PATHS = ['data', 'track'] as const;
-export type AudioPath = (typeof AUDIO_PATHS)[number];
+import type { AttestedPeer } from '../protocol/attested';
+import { isAudioPathList, type AudioPath } from '../protocol/audio-paths';
 
-export interface Presence {
-  /** Mesh peer id of this visit (one per tab). */
-  peerId: string;
-  userId: string;
-  name: string;
-  instrument: string;
-  role: StudioRole;
-  /** ms since epoch when this visit joined: orders the list stably. */
-  joinedAt: number;
-  /** Audio paths this visit can use; absent from older clients (they know only `data`). */
-  audioPaths?: AudioPath[];
+export { AUDIO_PATHS, type AudioPath } from '../protocol/audio-paths';
+
+/** What a player says about its own audio (its awareness state). */
+export interface AudioPresence {
+  /** Audio paths this visit can use. */
+  audioPaths: AudioPath[];
+  /** Whether its audio is running (Start audio pressed and not stopped). */
+  audioOn: boolean;
 }
 
-export interface PresentPeer extends Presence {
-  clientId: number;
+export interface PresentPeer extends AttestedPeer {
   self: boolean;
-}
-
-const MAX_TEXT = 80;
-
-function isShortText(value: unknown): value is string {
-  return typeof value === 'string' && value.length <= MAX_TEXT;
+  /** A link is open and the peer's presence arrived over it. Always true for `self`. */
+  connected: boolean;
+  /** Null until the peer's awareness arrived. */
+  audio: AudioPresence | null;
 }
 
 /** Awareness states come from other browsers: accept only well-formed ones. */
-export function isPresence(value: unknown): value is Presence {
+export function isAudioPresence(value: unknown): value is AudioPresence {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return (
-    isShortText(v.peerId) &&
-    isShortText(v.userId) &&
-    isShortText(v.name) &&
-    isShortText(v.instrument) &&
-    isStudioRole(v.role) &&
-    typeof v.joinedAt === 'number' &&
-    (v.audioPaths === undefined || isAudioPathList(v.audioPaths))
-  );
+  return isAudioPathList(v.audioPaths) && typeof v.audioOn === 'boolean';
 }
 
-function isAudioPathList(value: unknown): value is AudioPath[] {
-  return (
-    Array.isArray(value) &&
-    value.length <= AUDIO_PATHS.length &&
-    value.every((path) => (AUDIO_PATHS as readonly unknown[]).includes(path))
-  );
+/** The attested participants, ourselves first, each with what its link told us about its audio. */
+export function presentPeers(options: {
+  self: AttestedPeer | null;
+  peers: readonly AttestedPeer[];
+  audioOf: (client: number) => AudioPresence | null;
+  connected: (peerId: string) => boolean;
+  selfAudio: AudioPresence;
+}): PresentPeer[] {
+  const list: PresentPeer[] = [];
+  if (options.self) list.push({ ...options.self, self: true, connected: true, audio: options.selfAudio });
+  for (const peer of options.peers) {
+    const connected = options.connected(peer.peerId);
+    list.push({ ...peer, self: false, connected, audio: connected ? options.audioOf(peer.client) : null });
+  }
+  return list;
 }

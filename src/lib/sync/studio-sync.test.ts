@@ -1,23 +1,39 @@
+import * as encoding from 'lib0/encoding';
 import { describe, expect, it } from 'vitest';
-import type { Presence } from './presence';
-import { StudioSync } from './studio-sync';
+import * as syncProtocol from 'y-protocols/sync';
+import * as Y from 'yjs';
+import { SYNC_CHUNK_BYTES, SYNC_MAX_UPDATE_BYTES, SyncTag } from '../protocol/sync-wire';
+import { splitMessage } from './chunks';
+import { StudioSync, type SyncAuthority } from './studio-sync';
 
-function presence(name: string, joinedAt: number): Presence {
-  return {
-    peerId: `peer-${name}-0000`,
-    userId: `u${name}`,
-    name,
-    instrument: 'bass',
-    role: 'member',
-    joinedAt,
+/** The relay's attestations, shared by every sync in a test: peer id → Yjs client id. */
+function createRelay() {
+  const live = new Map<string, number>();
+  const past = new Set<number>();
+  const authority: SyncAuthority = {
+    clientOf: (peerId) => live.get(peerId),
+    isLiveClient: (client) => [...live.values()].includes(client),
+    isKnownClient: (client) => past.has(client) || [...live.values()].includes(client),
   };
+  const join = (peerId: string) => {
+    const sync = new StudioSync({ authority });
+    live.set(peerId, sync.clientId);
+    return sync;
+  };
+  const leave = (peerId: string) => {
+    const client = live.get(peerId);
+    live.delete(peerId);
+    if (client !== undefined) past.add(client);
+  };
+  return { join, leave, live, past };
 }
 
-/**
- * Connects two syncs with an in-memory, in-order link, like an open reliable data channel: messages
- * are queued and delivered once both ends are attached (a channel delivers nothing before `open`).
- */
-function link(a: StudioSync, aId: string, b: StudioSync, bId: string) {
+interface Wire {
+  sent: Uint8Array[];
+}
+
+/** An in-order in-memory link between two syncs, like an open reliable data channel. */
+function link(a: StudioSync, aId: string, b: StudioSync, bId: string, wire: Wire = { sent: [] }) {
   let open = false;
   const queue: Array<() => void> = [];
   const deliver = (run: () => void) => {
@@ -25,7 +41,12 @@ function link(a: StudioSync, aId: string, b: StudioSync, bId: string) {
     while (open && queue.length > 0) queue.shift()!();
     return true;
   };
-  a.attach(bId, { send: (bytes) => deliver(() => b.receive(aId, bytes)) });
+  a.attach(bId, {
+    send: (bytes) => {
+      wire.sent.push(bytes);
+      return deliver(() => b.receive(aId, bytes));
+    },
+  });
   b.attach(aId, { send: (bytes) => deliver(() => a.receive(bId, bytes)) });
   open = true;
   deliver(() => undefined);
@@ -36,65 +57,184 @@ function link(a: StudioSync, aId: string, b: StudioSync, bId: string) {
   };
 }
 
-describe('StudioSync', () => {
-  it('shares presence both ways and forgets a peer whose link closed', () => {
-    const a = new StudioSync();
-    const b = new StudioSync();
-    a.setLocalPresence(presence('ann', 1));
-    b.setLocalPresence(presence('bob', 2));
-    const cut = link(a, 'A', b, 'B');
-    expect(a.presence().map((p) => [p.name, p.self])).toEqual([
-      ['ann', true],
-      ['bob', false],
-    ]);
-    expect(b.presence().map((p) => p.name)).toEqual(['ann', 'bob']);
+function problems(sync: StudioSync): string[] {
+  const seen: string[] = [];
+  sync.events.on('problem', ({ peerId, code }) => seen.push(`${peerId}:${code}`));
+  return seen;
+}
 
-    const seen: string[][] = [];
-    a.events.on('presence', (list) => seen.push(list.map((p) => p.name)));
+/** A y-protocols update message, as a peer (honest or not) would put it on the wire. */
+function updateMessage(update: Uint8Array): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, SyncTag.Doc);
+  syncProtocol.writeUpdate(encoder, update);
+  return encoding.toUint8Array(encoder);
+}
+
+/** Writes made under someone else's Yjs client id: what a modified client can produce. */
+function forged(client: number, key: string, value: unknown): Uint8Array {
+  const doc = new Y.Doc();
+  doc.clientID = client;
+  doc.getMap('mixes').set(key, value);
+  return Y.encodeStateAsUpdate(doc);
+}
+
+const audio = { audioPaths: ['data' as const], audioOn: true };
+
+describe('StudioSync', () => {
+  it('shares audio presence both ways and forgets a peer whose link closed', () => {
+    const relay = createRelay();
+    const a = relay.join('A');
+    const b = relay.join('B');
+    a.setLocalAudio(audio);
+    b.setLocalAudio({ audioPaths: ['track'], audioOn: false });
+    const cut = link(a, 'A', b, 'B');
+    expect(a.audioOf(b.clientId)).toEqual({ audioPaths: ['track'], audioOn: false });
+    expect(b.audioOf(a.clientId)).toEqual(audio);
+    expect(a.heard('B')).toBe(true);
     cut();
-    expect(a.presence().map((p) => p.name)).toEqual(['ann']);
-    expect(seen.at(-1)).toEqual(['ann']);
+    expect(a.audioOf(b.clientId)).toBeNull();
+    expect(a.heard('B')).toBe(false);
   });
 
-  it('announces its departure on dispose', () => {
-    const a = new StudioSync();
-    const b = new StudioSync();
-    a.setLocalPresence(presence('ann', 1));
-    b.setLocalPresence(presence('bob', 2));
+  it('tells peers it is gone on dispose', () => {
+    const relay = createRelay();
+    const a = relay.join('A');
+    const b = relay.join('B');
+    a.setLocalAudio(audio);
+    b.setLocalAudio(audio);
     link(a, 'A', b, 'B');
     b.dispose();
-    expect(a.presence().map((p) => p.name)).toEqual(['ann']);
-    b.dispose(); // idempotent
+    b.dispose();
+    expect(a.audioOf(b.clientId)).toBeNull();
   });
 
-  it('converges document edits made before and after connecting, in a chain of three', () => {
-    const [a, b, c] = [new StudioSync(), new StudioSync(), new StudioSync()];
-    a.doc.getMap('settings').set('tempo', 96);
-    link(a, 'A', b, 'B');
-    link(b, 'B', c, 'C'); // no A–C link: B forwards
-    c.doc.getMap('settings').set('key', 'E minor');
-    for (const s of [a, b, c]) {
-      expect(s.doc.getMap('settings').toJSON()).toEqual({ tempo: 96, key: 'E minor' });
-    }
+  it('converges the document and sends a large state to a newcomer in pieces', () => {
+    const relay = createRelay();
+    const a = relay.join('A');
+    const channels = a.doc.getMap('channels');
+    for (let i = 0; i < 400; i++) channels.set(`user${i}:name`, 'x'.repeat(500)); // ~200 kB of state
+    const b = relay.join('B');
+    const wire: Wire = { sent: [] };
+    link(a, 'A', b, 'B', wire);
+    expect(b.doc.getMap('channels').size).toBe(400);
+    expect(Math.max(...wire.sent.map((m) => m.length))).toBeLessThanOrEqual(SYNC_CHUNK_BYTES + 16);
+    expect(wire.sent.length).toBeGreaterThan(10);
   });
 
-  it('drops and reports malformed messages without losing state, and ignores malformed presence', () => {
-    const a = new StudioSync();
-    const bad: string[] = [];
-    a.events.on('bad-message', ({ peerId }) => bad.push(peerId));
-    a.attach('X', { send: () => true });
-    a.receive('X', new Uint8Array([7, 1, 2])); // unknown tag
-    a.receive('X', new Uint8Array([0, 9])); // unknown sync message
-    a.receive('X', new Uint8Array([1, 50, 1])); // truncated awareness update
-    a.receive('nobody', new Uint8Array([0]));
-    expect(bad).toEqual(['X', 'X', 'X']);
-
-    const b = new StudioSync();
-    b.doc.getMap('m').set('k', 1);
+  it('never relays a peer’s writes, and answers sync without other live peers’ writes', () => {
+    const relay = createRelay();
+    const a = relay.join('A');
+    const b = relay.join('B');
+    const c = relay.join('C');
     link(a, 'A', b, 'B');
-    // A peer that shares a state of the wrong shape is not listed as present.
-    b.setLocalPresence({ name: 42 } as unknown as Presence);
-    expect(a.presence()).toEqual([]);
-    expect(a.doc.getMap('m').get('k')).toBe(1);
+    const wire: Wire = { sent: [] };
+    link(a, 'A', c, 'C', wire);
+    b.doc.getMap('mixes').set('ub:monitor', -3);
+    expect(a.doc.getMap('mixes').get('ub:monitor')).toBe(-3);
+    expect(c.doc.getMap('mixes').get('ub:monitor')).toBeUndefined(); // C hears it from B directly
+    link(b, 'B', c, 'C');
+    expect(c.doc.getMap('mixes').get('ub:monitor')).toBe(-3);
+  });
+
+  it('refuses writes forged under another live participant’s or our own client id', () => {
+    const relay = createRelay();
+    const victim = relay.join('V');
+    const honest = relay.join('H');
+    const mallory = relay.join('M');
+    const seen = problems(honest);
+    link(victim, 'V', honest, 'H');
+    // Mallory's link to the honest peer: she controls what goes over it.
+    honest.attach('M', { send: () => true });
+    const mine = new Y.Doc();
+    mine.clientID = mallory.clientId;
+    mine.getMap('mixes').set('um:monitor', -1);
+    const update = Y.mergeUpdates([
+      Y.encodeStateAsUpdate(mine),
+      forged(victim.clientId, 'uh:mute/uv', true),
+      forged(honest.clientId, 'uh:master', -60),
+    ]);
+    honest.receive('M', updateMessage(update));
+    const mixes = honest.doc.getMap('mixes');
+    expect(mixes.get('um:monitor')).toBe(-1); // her own write counts
+    expect(mixes.get('uh:mute/uv')).toBeUndefined();
+    expect(mixes.get('uh:master')).toBeUndefined();
+    expect(seen).toEqual(['M:refused-structs']);
+    // The victim's real writes still arrive over the victim's own link.
+    victim.doc.getMap('mixes').set('uv:monitor', -2);
+    expect(mixes.get('uv:monitor')).toBe(-2);
+  });
+
+  it('accepts history of a participant who left from the peers who were there', () => {
+    const relay = createRelay();
+    const a = relay.join('A');
+    const gone = relay.join('G');
+    link(a, 'A', gone, 'G');
+    gone.doc.getMap('mixes').set('ug:monitor', -4);
+    relay.leave('G');
+    const n = relay.join('N');
+    link(a, 'A', n, 'N');
+    expect(n.doc.getMap('mixes').get('ug:monitor')).toBe(-4);
+    // A client id the relay never attested is not history: dropped.
+    n.receive('A', updateMessage(forged(123456, 'ua:monitor', 0)));
+    expect(n.doc.getMap('mixes').get('ua:monitor')).toBeUndefined();
+  });
+
+  it('refuses an oversized update and a 10 MB message in pieces, and keeps the link working', () => {
+    const relay = createRelay();
+    const honest = relay.join('H');
+    const mallory = relay.join('M');
+    const seen = problems(honest);
+    honest.attach('M', { send: () => true });
+    const big = new Y.Doc();
+    big.clientID = mallory.clientId;
+    big.getMap('mixes').set('um:name', 'x'.repeat(SYNC_MAX_UPDATE_BYTES + 1));
+    honest.receive('M', updateMessage(Y.encodeStateAsUpdate(big)));
+    expect(honest.doc.getMap('mixes').size).toBe(0);
+    // 10 MB announced in pieces: refused at the first piece, the rest skipped without buffering.
+    const pieces = splitMessage(new Uint8Array(10 * 1024 * 1024), 99);
+    for (const piece of pieces) honest.receive('M', piece);
+    expect(seen).toEqual(['M:too-large', 'M:too-large']);
+    const small = new Y.Doc();
+    small.clientID = mallory.clientId;
+    small.getMap('mixes').set('um:monitor', -5);
+    honest.receive('M', updateMessage(Y.encodeStateAsUpdate(small)));
+    expect(honest.doc.getMap('mixes').get('um:monitor')).toBe(-5);
+  });
+
+  it('accepts presence only for the link’s own client, in the AudioPresence shape', () => {
+    const relay = createRelay();
+    const honest = relay.join('H');
+    const victim = relay.join('V');
+    const mallory = relay.join('M');
+    const seen = problems(honest);
+    honest.attach('M', { send: () => true });
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, SyncTag.Awareness);
+    const inner = encoding.createEncoder();
+    encoding.writeVarUint(inner, 2);
+    encoding.writeVarUint(inner, victim.clientId);
+    encoding.writeVarUint(inner, 1);
+    encoding.writeVarString(inner, JSON.stringify({ audioPaths: ['data'], audioOn: false }));
+    encoding.writeVarUint(inner, mallory.clientId);
+    encoding.writeVarUint(inner, 1);
+    encoding.writeVarString(inner, JSON.stringify({ audioPaths: ['data'], audioOn: true, role: 'owner' }));
+    encoding.writeVarUint8Array(encoder, encoding.toUint8Array(inner));
+    honest.receive('M', encoding.toUint8Array(encoder));
+    expect(honest.audioOf(victim.clientId)).toBeNull();
+    expect(honest.audioOf(mallory.clientId)).toMatchObject({ audioOn: true });
+    expect(seen).toEqual(['M:refused-structs']);
+  });
+
+  it('reports undecodable messages and links the relay does not attest', () => {
+    const relay = createRelay();
+    const honest = relay.join('H');
+    relay.join('M');
+    const seen = problems(honest);
+    honest.attach('X', { send: () => true }); // not in the relay's roster
+    honest.attach('M', { send: () => true });
+    honest.receive('M', new Uint8Array([0, 9, 9]));
+    honest.receive('M', new Uint8Array([7]));
+    expect(seen).toEqual(['X:unattested-link', 'M:malformed', 'M:malformed']);
   });
 });

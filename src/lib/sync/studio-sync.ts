@@ -1,34 +1,54 @@
 /**
- * The studio's shared state: one Yjs document and its awareness (presence), kept in sync with every
- * peer over the mesh's reliable channel using y-protocols. This is the only module family that
- * imports yjs; the rest of the app sees typed verbs and snapshots.
+ * The studio's shared state: one Yjs document and its awareness, kept in sync with every peer over
+ * the mesh's reliable channel (wire format: protocol/sync-wire.ts). This module family is the only
+ * importer of yjs; the rest of the app sees typed verbs and snapshots.
  *
- * Wire format on the reliable channel (one message per send): varuint tag, then the y-protocols
- * payload — tag 0 is document sync (step 1, step 2, update), tag 1 an awareness update.
- * Each peer sends only its own awareness state, so when a link closes, the states that arrived over it
- * are exactly the ones to forget.
+ * Trust (ADR 0008): a link's peer is known only by what the relay attests, including the Yjs client
+ * id it writes with. Over a link we accept
+ * - document structs as update-guard.ts allows (a live participant's items only from that
+ *   participant, never relayed; so we also never forward other peers' updates, only our own);
+ * - awareness only for the link's own client id, and only the shape of an AudioPresence.
+ * Messages larger than a data channel allows are sent in pieces; updates and reassembled messages
+ * have size limits. Anything refused or undecodable is reported as a `problem`, never swallowed.
  */
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
+import { SYNC_MAX_AWARENESS_BYTES, SYNC_MAX_UPDATE_BYTES, SyncTag } from '../protocol/sync-wire';
 import { Emitter } from '../util/emitter';
-import { isPresence, type Presence, type PresentPeer } from './presence';
+import { ChunkAssembler, splitMessage } from './chunks';
+import { isAudioPresence, type AudioPresence } from './presence';
+import { answerStateVector, guardUpdate, type SyncAuthority } from './update-guard';
 
-export const SyncTag = { Doc: 0, Awareness: 1 } as const;
+export { SyncTag } from '../protocol/sync-wire';
+export type { SyncAuthority } from './update-guard';
 
 export interface SyncPeer {
   send(bytes: Uint8Array): boolean;
 }
 
+export type SyncProblemCode =
+  'too-large' | 'malformed' | 'refused-structs' | 'unattested-link' | 'send-failed';
+
 export interface StudioSyncEvents extends Record<string, unknown> {
-  presence: PresentPeer[];
-  /** A message from a peer could not be decoded; it was dropped. */
-  'bad-message': { peerId: string; error: unknown };
+  /** Some peer's audio presence changed (or a peer's went away). */
+  presence: undefined;
+  /** Something a peer sent was refused, or could not be decoded, or could not be sent. */
+  problem: { peerId: string; code: SyncProblemCode; message: string };
 }
 
-/** Origin marker for changes that came from a peer, so they are not echoed back to it. */
+interface LinkState {
+  peer: SyncPeer;
+  /** The client id the relay attests for this peer. */
+  client: number;
+  assembler: ChunkAssembler;
+  /** Whether the peer's awareness state arrived (it then counts as present). */
+  heard: boolean;
+}
+
+/** Origin marker for changes that came from a peer. */
 interface RemoteOrigin {
   peerId: string;
 }
@@ -36,80 +56,103 @@ interface RemoteOrigin {
 export class StudioSync {
   readonly events = new Emitter<StudioSyncEvents>();
   readonly #doc = new Y.Doc();
-  readonly #awareness = new awarenessProtocol.Awareness(this.#doc);
-  readonly #peers = new Map<string, SyncPeer>();
-  /** Awareness client ids learned over each peer's link. */
-  readonly #clientsByPeer = new Map<string, Set<number>>();
+  readonly #awareness: awarenessProtocol.Awareness;
+  readonly #authority: SyncAuthority;
+  readonly #links = new Map<string, LinkState>();
+  #nextChunkId = 1;
   #disposed = false;
 
-  constructor() {
+  constructor(options: { authority: SyncAuthority }) {
+    this.#authority = options.authority;
+    this.#awareness = new awarenessProtocol.Awareness(this.#doc);
+    // Awareness starts with `{}`; we say nothing until the session sets our audio presence.
+    this.#awareness.setLocalState(null);
     this.#doc.on('update', this.#onDocUpdate);
     this.#awareness.on('update', this.#onAwarenessUpdate);
     this.#awareness.on('change', this.#onAwarenessChange);
   }
 
-  /** The document, for typed models built on it (the mixer comes here). */
+  /** The document, for typed models built on it (the mixer). */
   get doc(): Y.Doc {
     return this.#doc;
   }
 
-  setLocalPresence(presence: Presence): void {
-    this.#awareness.setLocalState(presence);
+  /** The Yjs client id our writes carry; declared to the relay, which attests it to the others. */
+  get clientId(): number {
+    return this.#doc.clientID;
   }
 
-  /** Everyone present, this player included (marked `self`), in a stable order. */
-  presence(): PresentPeer[] {
-    const present: PresentPeer[] = [];
-    for (const [clientId, state] of this.#awareness.getStates()) {
-      if (isPresence(state)) present.push({ ...state, clientId, self: clientId === this.#doc.clientID });
-    }
-    return present.sort((a, b) => a.joinedAt - b.joinedAt || a.clientId - b.clientId);
+  setLocalAudio(presence: AudioPresence): void {
+    if (!this.#disposed) this.#awareness.setLocalState(presence);
+  }
+
+  /** What the peer writing with `client` last said about its audio, or null. */
+  audioOf(client: number): AudioPresence | null {
+    const state = this.#awareness.getStates().get(client);
+    return client !== this.#doc.clientID && isAudioPresence(state) ? state : null;
+  }
+
+  /** Whether the link to `peerId` is attached and its presence arrived. */
+  heard(peerId: string): boolean {
+    return this.#links.get(peerId)?.heard === true;
   }
 
   /** Starts syncing with a peer whose link just opened. */
   attach(peerId: string, peer: SyncPeer): void {
     if (this.#disposed) return;
-    this.#peers.set(peerId, peer);
+    const client = this.#authority.clientOf(peerId);
+    if (client === undefined) {
+      this.#problem(peerId, 'unattested-link', 'A link opened to a peer the relay does not list.');
+      return;
+    }
+    this.#links.set(peerId, { peer, client, assembler: new ChunkAssembler(), heard: false });
     const encoder = encoding.createEncoder();
     encoding.writeVarUint(encoder, SyncTag.Doc);
     syncProtocol.writeSyncStep1(encoder, this.#doc);
-    peer.send(encoding.toUint8Array(encoder));
+    this.#send(peerId, encoding.toUint8Array(encoder));
     if (this.#awareness.getLocalState() !== null) {
-      peer.send(this.#encodeAwareness([this.#doc.clientID]));
+      this.#send(peerId, this.#encodeAwareness([this.#doc.clientID]));
     }
   }
 
   /** Stops syncing with a peer whose link closed and forgets its presence. */
   detach(peerId: string): void {
-    this.#peers.delete(peerId);
-    const clients = this.#clientsByPeer.get(peerId);
-    this.#clientsByPeer.delete(peerId);
-    if (clients && clients.size > 0) {
-      awarenessProtocol.removeAwarenessStates(this.#awareness, [...clients], { peerId });
+    const link = this.#links.get(peerId);
+    if (!link) return;
+    this.#links.delete(peerId);
+    if (this.#awareness.getStates().has(link.client)) {
+      awarenessProtocol.removeAwarenessStates(this.#awareness, [link.client], { peerId });
+    } else if (link.heard) {
+      this.events.emit('presence', undefined);
     }
   }
 
   /** Handles one message from a peer's reliable channel. Never throws: bad input is reported and dropped. */
   receive(peerId: string, bytes: Uint8Array): void {
-    const peer = this.#peers.get(peerId);
-    if (!peer || this.#disposed) return;
-    const origin: RemoteOrigin = { peerId };
+    const link = this.#links.get(peerId);
+    if (!link || this.#disposed) return;
     try {
       const decoder = decoding.createDecoder(bytes);
       const tag = decoding.readVarUint(decoder);
-      if (tag === SyncTag.Doc) {
-        const encoder = encoding.createEncoder();
-        encoding.writeVarUint(encoder, SyncTag.Doc);
-        syncProtocol.readSyncMessage(decoder, encoder, this.#doc, origin);
-        // A step-1 request gets a step-2 answer; other messages need none.
-        if (encoding.length(encoder) > 1) peer.send(encoding.toUint8Array(encoder));
-      } else if (tag === SyncTag.Awareness) {
-        awarenessProtocol.applyAwarenessUpdate(this.#awareness, decoding.readVarUint8Array(decoder), origin);
-      } else {
-        throw new Error(`unknown sync tag ${tag}`);
+      if (tag !== SyncTag.Chunk) {
+        this.#handle(peerId, link, tag, decoder);
+        return;
+      }
+      const result = link.assembler.push(decoder);
+      if (result.kind === 'refused') {
+        this.#problem(
+          peerId,
+          result.reason === 'too-large' ? 'too-large' : 'malformed',
+          `A message in pieces was refused (${result.reason}).`,
+        );
+      } else if (result.kind === 'done') {
+        const inner = decoding.createDecoder(result.bytes);
+        const innerTag = decoding.readVarUint(inner);
+        if (innerTag === SyncTag.Chunk) throw new Error('nested pieces');
+        this.#handle(peerId, link, innerTag, inner);
       }
     } catch (error) {
-      this.events.emit('bad-message', { peerId, error });
+      this.#problem(peerId, 'malformed', `A message could not be decoded: ${describe(error)}.`);
     }
   }
 
@@ -123,42 +166,119 @@ export class StudioSync {
     this.#awareness.off('change', this.#onAwarenessChange);
     this.#awareness.destroy();
     this.#doc.destroy();
-    this.#peers.clear();
-    this.#clientsByPeer.clear();
+    this.#links.clear();
     this.events.clear();
   }
 
+  #handle(peerId: string, link: LinkState, tag: number, decoder: decoding.Decoder): void {
+    if (tag === SyncTag.Doc) this.#handleDoc(peerId, link, decoder);
+    else if (tag === SyncTag.Awareness)
+      this.#handleAwareness(peerId, link, decoding.readVarUint8Array(decoder));
+    else throw new Error(`unknown sync tag ${tag}`);
+  }
+
+  #handleDoc(peerId: string, link: LinkState, decoder: decoding.Decoder): void {
+    const type = decoding.readVarUint(decoder);
+    if (type === syncProtocol.messageYjsSyncStep1) {
+      const vector = answerStateVector(decoding.readVarUint8Array(decoder), {
+        peerClient: link.client,
+        selfClient: this.#doc.clientID,
+        live: this.#liveClients(),
+      });
+      const encoder = encoding.createEncoder();
+      encoding.writeVarUint(encoder, SyncTag.Doc);
+      encoding.writeVarUint(encoder, syncProtocol.messageYjsSyncStep2);
+      encoding.writeVarUint8Array(encoder, Y.encodeStateAsUpdate(this.#doc, vector));
+      this.#send(peerId, encoding.toUint8Array(encoder));
+      return;
+    }
+    if (type !== syncProtocol.messageYjsSyncStep2 && type !== syncProtocol.messageYjsUpdate) {
+      throw new Error(`unknown sync message ${type}`);
+    }
+    const update = decoding.readVarUint8Array(decoder);
+    if (type === syncProtocol.messageYjsUpdate && update.length > SYNC_MAX_UPDATE_BYTES) {
+      this.#problem(
+        peerId,
+        'too-large',
+        `An update of ${update.length} bytes was refused (limit ${SYNC_MAX_UPDATE_BYTES}).`,
+      );
+      return;
+    }
+    const guarded = guardUpdate(update, {
+      linkClient: link.client,
+      selfClient: this.#doc.clientID,
+      authority: this.#authority,
+    });
+    if (guarded.dropped.length > 0) {
+      this.#problem(
+        peerId,
+        'refused-structs',
+        `Writes attributed to ${guarded.dropped.length} other participant(s) were refused.`,
+      );
+    }
+    Y.applyUpdate(this.#doc, guarded.update, { peerId } satisfies RemoteOrigin);
+  }
+
+  #handleAwareness(peerId: string, link: LinkState, update: Uint8Array): void {
+    if (update.length > SYNC_MAX_AWARENESS_BYTES) {
+      this.#problem(peerId, 'too-large', 'A presence update was too large.');
+      return;
+    }
+    const own = onlyOwnState(update, link.client);
+    if (own.refused > 0) {
+      this.#problem(peerId, 'refused-structs', 'Presence for other participants was refused.');
+    }
+    if (!own.update) return;
+    link.heard = true;
+    awarenessProtocol.applyAwarenessUpdate(this.#awareness, own.update, { peerId } satisfies RemoteOrigin);
+    this.events.emit('presence', undefined);
+  }
+
+  #liveClients(): number[] {
+    return [...this.#links.values()]
+      .map((link) => link.client)
+      .filter((c) => this.#authority.isLiveClient(c));
+  }
+
+  #send(peerId: string, bytes: Uint8Array): void {
+    const link = this.#links.get(peerId);
+    if (!link) return;
+    const pieces = splitMessage(bytes, this.#nextChunkId++);
+    for (const piece of pieces) {
+      if (!link.peer.send(piece)) {
+        this.#problem(peerId, 'send-failed', 'The studio state could not be sent to this player.');
+        return;
+      }
+    }
+  }
+
+  #problem(peerId: string, code: SyncProblemCode, message: string): void {
+    this.events.emit('problem', { peerId, code, message });
+  }
+
   readonly #onDocUpdate = (update: Uint8Array, origin: unknown): void => {
+    // Only our own writes go out: a peer's writes reach every other peer over its own link.
+    if ((origin as RemoteOrigin | null)?.peerId !== undefined) return;
     const encoder = encoding.createEncoder();
     encoding.writeVarUint(encoder, SyncTag.Doc);
     syncProtocol.writeUpdate(encoder, update);
     const bytes = encoding.toUint8Array(encoder);
-    // Forward to everyone but the peer it came from, so a peer missing one link still converges.
-    const from = (origin as RemoteOrigin | null)?.peerId;
-    for (const [peerId, peer] of this.#peers) if (peerId !== from) peer.send(bytes);
+    for (const peerId of this.#links.keys()) this.#send(peerId, bytes);
   };
 
   readonly #onAwarenessUpdate = (
     { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
     origin: unknown,
   ): void => {
-    const remote = (origin as RemoteOrigin | null)?.peerId;
-    if (remote !== undefined) {
-      // Remember which client ids live behind this link, so detach() can forget them.
-      const known = this.#clientsByPeer.get(remote) ?? new Set<number>();
-      for (const id of [...added, ...updated]) known.add(id);
-      for (const id of removed) known.delete(id);
-      this.#clientsByPeer.set(remote, known);
-      return; // each peer speaks for itself: never relay others' presence
-    }
+    if ((origin as RemoteOrigin | null)?.peerId !== undefined) return; // each peer speaks for itself
     const mine = [...added, ...updated, ...removed].filter((id) => id === this.#doc.clientID);
     if (mine.length === 0) return;
     const bytes = this.#encodeAwareness(mine);
-    for (const peer of this.#peers.values()) peer.send(bytes);
+    for (const peerId of this.#links.keys()) this.#send(peerId, bytes);
   };
 
   readonly #onAwarenessChange = (): void => {
-    if (!this.#disposed) this.events.emit('presence', this.presence());
+    if (!this.#disposed) this.events.emit('presence', undefined);
   };
 
   #encodeAwareness(clients: number[]): Uint8Array {
@@ -167,4 +287,36 @@ export class StudioSync {
     encoding.writeVarUint8Array(encoder, awarenessProtocol.encodeAwarenessUpdate(this.#awareness, clients));
     return encoding.toUint8Array(encoder);
   }
+}
+
+/**
+ * The entries of an awareness update (varuint count; per entry varuint client, varuint clock, JSON
+ * string) that concern `client` and hold an AudioPresence (or null: the peer went away), re-encoded.
+ */
+function onlyOwnState(update: Uint8Array, client: number): { update: Uint8Array | null; refused: number } {
+  const decoder = decoding.createDecoder(update);
+  const count = decoding.readVarUint(decoder);
+  const kept: Array<[number, number, string]> = [];
+  let refused = 0;
+  for (let i = 0; i < count; i++) {
+    const id = decoding.readVarUint(decoder);
+    const clock = decoding.readVarUint(decoder);
+    const json = decoding.readVarString(decoder);
+    const state: unknown = JSON.parse(json);
+    if (id === client && (state === null || isAudioPresence(state))) kept.push([id, clock, json]);
+    else refused += 1;
+  }
+  if (kept.length === 0) return { update: null, refused };
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, kept.length);
+  for (const [id, clock, json] of kept) {
+    encoding.writeVarUint(encoder, id);
+    encoding.writeVarUint(encoder, clock);
+    encoding.writeVarString(encoder, json);
+  }
+  return { update: encoding.toUint8Array(encoder), refused };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message.slice(0, 120) : 'unknown error';
 }

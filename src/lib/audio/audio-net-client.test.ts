@@ -4,7 +4,10 @@ import { AudioNetClient } from './audio-net-client';
 
 /** A Worker stand-in that records what it is sent; `refuseTransfer` mimics a browser without the feature. */
 class FakeWorker {
-  posted: Array<{ message: { type: string; slot?: number; peerKey?: string }; transfer: unknown[] }> = [];
+  posted: Array<{
+    message: { type: string; slot?: number; sourceKey?: string; transportId?: string };
+    transfer: unknown[];
+  }> = [];
   onmessage: ((event: MessageEvent) => void) | null = null;
   onerror: ((event: ErrorEvent) => void) | null = null;
   terminated = false;
@@ -21,35 +24,68 @@ class FakeWorker {
 const channel = () => ({ close() {}, binaryType: 'blob', onmessage: null }) as unknown as RTCDataChannel;
 
 describe('AudioNetClient', () => {
-  it('gives each peer a free slot and reuses freed ones', () => {
+  it('gives each source a free slot, reuses freed ones, and keeps a source’s slot when added again', () => {
     const worker = new FakeWorker();
     const net = new AudioNetClient(() => worker as unknown as Worker);
-    net.addPeer('a', channel());
-    const releaseB = net.addPeer('b', channel());
-    releaseB();
-    net.addPeer('c', channel());
+    const added: string[] = [];
+    net.events.on('source-added', ({ sourceKey, slot }) => added.push(`${sourceKey}@${slot}`));
+    expect(net.addSource('a')).toBe(0);
+    expect(net.addSource('b')).toBe(1);
+    net.removeSource('b');
+    expect(net.addSource('c')).toBe(1);
+    expect(net.addSource('a')).toBe(0);
     expect([...net.slots]).toEqual([
       ['a', 0],
       ['c', 1],
     ]);
-    expect(worker.posted.filter((p) => p.message.type === 'add-peer')[0]!.transfer).toHaveLength(1);
+    expect(added).toEqual(['a@0', 'b@1', 'c@1']);
   });
 
-  it('releases only its own registration when a pair re-forms under the same key', () => {
+  it('says when every slot is taken', () => {
     const net = new AudioNetClient(() => new FakeWorker() as unknown as Worker);
-    const releaseOld = net.addPeer('a', channel());
-    net.addPeer('a', channel()); // the new link for the same peer
+    const errors: string[] = [];
+    net.events.on('error', ({ code }) => errors.push(code));
+    for (let i = 0; i < 8; i++) net.addSource(`p${i}`);
+    expect(net.addSource('one-too-many')).toBeNull();
+    expect(errors).toEqual(['too-many-peers']);
+  });
+
+  it('transfers a transport’s channel against its source key, before or after the source exists', () => {
+    const worker = new FakeWorker();
+    const net = new AudioNetClient(() => worker as unknown as Worker);
+    const release = net.addTransport('a', channel());
+    net.addSource('a');
+    const first = worker.posted[0]!;
+    expect(first.message).toMatchObject({ type: 'add-transport', sourceKey: 'a' });
+    expect(first.transfer).toHaveLength(1);
+    release();
+    release();
+    const removed = worker.posted.filter((p) => p.message.type === 'remove-transport');
+    expect(removed.map((p) => p.message.transportId)).toEqual([first.message.transportId]);
+  });
+
+  it('releases only its own transport when a pair re-forms under the same source', () => {
+    const worker = new FakeWorker();
+    const net = new AudioNetClient(() => worker as unknown as Worker);
+    const releaseOld = net.addTransport('a', channel());
+    net.addTransport('a', channel()); // the new link for the same peer
     releaseOld(); // the old link finishes closing afterwards
-    expect(net.slots.has('a')).toBe(true);
+    const ids = worker.posted
+      .filter((p) => p.message.type === 'add-transport')
+      .map((p) => p.message.transportId);
+    const removed = worker.posted
+      .filter((p) => p.message.type === 'remove-transport')
+      .map((p) => p.message.transportId);
+    expect(ids).toHaveLength(2);
+    expect(removed).toEqual([ids[0]]);
   });
 
   it('keeps the channel and relays when the browser cannot transfer it', () => {
     const worker = new FakeWorker(true);
     const net = new AudioNetClient(() => worker as unknown as Worker);
     const ch = channel();
-    net.addPeer('a', ch);
-    expect(net.slots.get('a')).toBe(0);
-    expect(worker.posted.at(-1)!.message).toMatchObject({ type: 'add-peer', peerKey: 'a', slot: 0 });
+    net.addTransport('a', ch);
+    expect(worker.posted.at(-1)!.message).toMatchObject({ type: 'add-transport', sourceKey: 'a' });
     expect(ch.onmessage).not.toBeNull();
   });
 
@@ -58,7 +94,8 @@ describe('AudioNetClient', () => {
     const net = new AudioNetClient(() => worker as unknown as Worker);
     net.dispose();
     net.dispose();
-    net.addPeer('a', channel());
+    net.addSource('a');
+    net.addTransport('a', channel());
     expect(worker.terminated).toBe(true);
     expect(worker.posted.map((p) => p.message.type)).toEqual(['dispose']);
   });

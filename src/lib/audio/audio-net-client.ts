@@ -1,24 +1,27 @@
 /**
  * The main thread's handle on the audio network Worker. Created with the session (before audio starts),
- * because each peer's lossy channel must be transferred to the Worker in the task that created it.
- * It assigns each peer a slot (packet ring, status and parameter index) and relays in fallback mode.
+ * because each lossy channel must be transferred to the Worker in the task that created it.
+ * It assigns each source (a remote participant's stream) a slot (packet ring, status and parameter
+ * index), registers transports (channels) against sources by key, and relays in fallback mode.
+ * Sources and transports come and go independently: a participant gets its source when it joins,
+ * and each link's channel attaches to it (see protocol/audio-worker.ts).
  */
 import { MAX_PEERS } from '../protocol/audio-layout';
 import {
   AUDIO_WORKER_VERSION,
   type FromAudioWorker,
   type Impairment,
-  type PeerLinkStats,
   type SendSettings,
+  type SourceStats,
   type ToAudioWorker,
 } from '../protocol/audio-worker';
 import type { AudioMemory } from '../protocol/audio-layout';
 import { Emitter } from '../util/emitter';
 
 export interface AudioNetEvents extends Record<string, unknown> {
-  'peer-added': { peerKey: string; slot: number };
-  'peer-removed': { peerKey: string; slot: number };
-  stats: { peers: PeerLinkStats[]; framesCaptured: number; encoderSkipped: number };
+  'source-added': { sourceKey: string; slot: number };
+  'source-removed': { sourceKey: string; slot: number };
+  stats: { sources: SourceStats[]; unknownFrames: number; framesCaptured: number; encoderSkipped: number };
   ready: { codec: SendSettings['codec'] };
   packet: Extract<FromAudioWorker, { type: 'packet' }>;
   error: { code: string; message: string };
@@ -30,11 +33,10 @@ export class AudioNetClient {
   readonly events = new Emitter<AudioNetEvents>();
   readonly #worker: Worker;
   readonly #slots = new Map<string, number>();
-  /** Channels kept here because the transfer failed: the Worker sends through them via us. */
+  /** Channels kept here because the transfer failed (by transport id): the Worker sends through them via us. */
   readonly #relayed = new Map<string, RTCDataChannel>();
-  readonly #generations = new Map<string, number>();
-  #generation = 0;
-  #stats = new Map<string, PeerLinkStats>();
+  readonly #transports = new Set<string>();
+  #nextTransport = 0;
   #disposed = false;
 
   constructor(createWorker: () => Worker) {
@@ -44,13 +46,9 @@ export class AudioNetClient {
       this.events.emit('error', { code: 'worker', message: `Audio worker failed: ${event.message}` });
   }
 
-  /** Peer key → slot, for every peer with a channel. */
+  /** Source key → slot, for every source. */
   get slots(): ReadonlyMap<string, number> {
     return this.#slots;
-  }
-
-  stats(peerKey: string): PeerLinkStats | undefined {
-    return this.#stats.get(peerKey);
   }
 
   init(options: {
@@ -73,63 +71,65 @@ export class AudioNetClient {
   }
 
   /**
-   * Must be called in the task that created `channel` (see PeerLink's onAudioChannel). Returns the
-   * function that removes this peer again — and only this registration, not a later one for the same
-   * key (a pair that re-forms gets a new link while the old one is still closing).
+   * Gives a source its slot (the same one again if it has one) and tells the Worker and the engine.
+   * Null, with an error event, when every slot is taken.
    */
-  addPeer(peerKey: string, channel: RTCDataChannel): () => void {
-    if (this.#disposed) return () => undefined;
-    this.removePeer(peerKey);
-    const generation = ++this.#generation;
-    this.#generations.set(peerKey, generation);
-    const release = () => {
-      if (this.#generations.get(peerKey) === generation) this.removePeer(peerKey);
-    };
+  addSource(sourceKey: string): number | null {
+    if (this.#disposed) return null;
+    const known = this.#slots.get(sourceKey);
+    if (known !== undefined) return known;
     const slot = this.#freeSlot();
     if (slot < 0) {
-      channel.close();
       this.events.emit('error', { code: 'too-many-peers', message: `At most ${MAX_PEERS} remote players.` });
-      return release;
+      return null;
     }
-    this.#slots.set(peerKey, slot);
+    this.#slots.set(sourceKey, slot);
+    this.#post({ type: 'add-source', sourceKey, slot });
+    this.events.emit('source-added', { sourceKey, slot });
+    return slot;
+  }
+
+  removeSource(sourceKey: string): void {
+    const slot = this.#slots.get(sourceKey);
+    if (slot === undefined) return;
+    this.#slots.delete(sourceKey);
+    this.#post({ type: 'remove-source', sourceKey });
+    this.events.emit('source-removed', { sourceKey, slot });
+  }
+
+  /**
+   * Attaches a channel carrying `sourceKey`'s frames (and ours to it). Must be called in the task that
+   * created `channel` (see PeerLink's onAudioChannel). The source may be added before or after.
+   * Returns the function that removes this transport — only this one, not a later one of the same
+   * source (a pair that re-forms gets a new link while the old one is still closing).
+   */
+  addTransport(sourceKey: string, channel: RTCDataChannel): () => void {
+    if (this.#disposed) return () => undefined;
+    const transportId = `t${++this.#nextTransport}`;
+    this.#transports.add(transportId);
     try {
-      this.#worker.postMessage({ type: 'add-peer', peerKey, slot, channel } satisfies ToAudioWorker, [
-        channel as unknown as Transferable,
-      ]);
+      this.#worker.postMessage(
+        { type: 'add-transport', transportId, sourceKey, channel } satisfies ToAudioWorker,
+        [channel as unknown as Transferable],
+      );
     } catch {
       // This browser cannot move data channels to workers: keep it here and relay both ways.
-      this.#relayed.set(peerKey, channel);
+      this.#relayed.set(transportId, channel);
       channel.binaryType = 'arraybuffer';
       channel.onmessage = ({ data }) => {
-        if (data instanceof ArrayBuffer) this.#post({ type: 'frame', peerKey, bytes: data }, [data]);
+        if (data instanceof ArrayBuffer) this.#post({ type: 'frame', transportId, bytes: data }, [data]);
       };
-      this.#post({ type: 'add-peer', peerKey, slot });
+      this.#post({ type: 'add-transport', transportId, sourceKey });
     }
-    this.events.emit('peer-added', { peerKey, slot });
-    return release;
+    return () => this.#removeTransport(transportId);
   }
 
-  /** Tells the Worker whether a peer's audio uses our data path or a WebRTC track (see ToAudioWorker). */
-  setPeerPath(peerKey: string, path: 'data' | 'track'): void {
-    if (this.#slots.has(peerKey)) this.#post({ type: 'peer-path', peerKey, path });
+  /** Tells the Worker whether a source's audio uses our data path or a WebRTC track (see ToAudioWorker). */
+  setSourcePath(sourceKey: string, path: 'data' | 'track'): void {
+    if (this.#slots.has(sourceKey)) this.#post({ type: 'source-path', sourceKey, path });
   }
 
-  removePeer(peerKey: string): void {
-    const slot = this.#slots.get(peerKey);
-    if (slot === undefined) return;
-    this.#slots.delete(peerKey);
-    this.#generations.delete(peerKey);
-    this.#stats.delete(peerKey);
-    const relayed = this.#relayed.get(peerKey);
-    if (relayed) {
-      relayed.onmessage = null;
-      this.#relayed.delete(peerKey);
-    }
-    this.#post({ type: 'remove-peer', peerKey });
-    this.events.emit('peer-removed', { peerKey, slot });
-  }
-
-  /** Benchmarks: every peer's recorded arrivals (see `trace` in init). */
+  /** Benchmarks: every source's recorded arrivals (see `trace` in init). */
   dumpTrace(): Promise<Extract<FromAudioWorker, { type: 'trace' }>> {
     return new Promise((resolve) => {
       const off = this.events.on('trace', (trace) => {
@@ -156,8 +156,20 @@ export class AudioNetClient {
     this.#disposed = true;
     this.#worker.terminate();
     this.#slots.clear();
+    this.#transports.clear();
+    for (const channel of this.#relayed.values()) channel.onmessage = null;
     this.#relayed.clear();
     this.events.clear();
+  }
+
+  #removeTransport(transportId: string): void {
+    if (!this.#transports.delete(transportId)) return;
+    const relayed = this.#relayed.get(transportId);
+    if (relayed) {
+      relayed.onmessage = null;
+      this.#relayed.delete(transportId);
+    }
+    this.#post({ type: 'remove-transport', transportId });
   }
 
   #freeSlot(): number {
@@ -176,15 +188,15 @@ export class AudioNetClient {
         this.events.emit('ready', { codec: message.codec });
         return;
       case 'stats':
-        this.#stats = new Map(message.peers.map((p) => [p.peerKey, p]));
         this.events.emit('stats', {
-          peers: message.peers,
+          sources: message.sources,
+          unknownFrames: message.unknownFrames,
           framesCaptured: message.framesCaptured,
           encoderSkipped: message.encoderSkipped,
         });
         return;
       case 'send': {
-        const channel = this.#relayed.get(message.peerKey);
+        const channel = this.#relayed.get(message.transportId);
         if (channel?.readyState === 'open') channel.send(message.bytes);
         return;
       }

@@ -135,12 +135,14 @@ export class AudioEngine {
       ...(options.impairment ? { impairment: options.impairment } : {}),
       trace: options.benchmark === true,
     });
-    for (const [peerKey, slot] of options.net.slots) this.#playback.post({ type: 'add-peer', slot, peerKey });
+    for (const [sourceKey, slot] of options.net.slots) {
+      this.#playback.post({ type: 'add-peer', slot, peerKey: sourceKey });
+    }
     this.#offs.push(
-      options.net.events.on('peer-added', ({ peerKey, slot }) =>
-        this.#playback.post({ type: 'add-peer', slot, peerKey }),
+      options.net.events.on('source-added', ({ sourceKey, slot }) =>
+        this.#playback.post({ type: 'add-peer', slot, peerKey: sourceKey }),
       ),
-      options.net.events.on('peer-removed', ({ slot }) => this.#playback.post({ type: 'remove-peer', slot })),
+      options.net.events.on('source-removed', ({ slot }) => this.#playback.post({ type: 'remove-peer', slot })),
       options.net.events.on('packet', (packet) =>
         this.#playback.post(packet, [packet.pcm.buffer as ArrayBuffer]),
       ),

@@ -1,11 +1,18 @@
 /**
  * Messages between the main thread and the audio network Worker, which owns the encoder, one decoder
- * per peer and every peer's lossy audio channel (transferred to it). Nothing else crosses this boundary.
+ * per source and every lossy audio channel (transferred to it). Nothing else crosses this boundary.
+ *
+ * A *source* is one remote participant's stream (its sequence numbers, decoder and packet-ring slot);
+ * a *transport* is one way its frames arrive and ours leave (today a direct data channel; next the
+ * SFU, and a second path while switching). A source may be fed by several transports at once: the
+ * Worker drops duplicates by sequence number before decoding, so it decodes each frame once.
+ * Sources and transports are added independently, in either order; a transport names its source by
+ * key, and frames from a transport whose source is not there (yet, or any more) are counted and dropped.
  */
 import type { AudioMemory } from './audio-layout.js';
 import type { PacketMessage } from './audio-worklet.js';
 
-export const AUDIO_WORKER_VERSION = 1;
+export const AUDIO_WORKER_VERSION = 2;
 
 export const TransportCodec = { Opus: 'opus', Pcm: 'pcm' } as const;
 export type TransportCodec = (typeof TransportCodec)[keyof typeof TransportCodec];
@@ -58,16 +65,22 @@ export type ToAudioWorker =
     }
   | { type: 'dump-trace' }
   | { type: 'settings'; settings: SendSettings }
-  /** Transferred in the task that created it; `channel` is absent when the transfer failed (see `frame`). */
-  | { type: 'add-peer'; peerKey: string; slot: number; channel?: RTCDataChannel }
-  /** Fallback when a channel could not be transferred: the main thread relays what arrives. */
-  | { type: 'frame'; peerKey: string; bytes: ArrayBuffer }
-  | { type: 'remove-peer'; peerKey: string }
+  /** A remote participant's stream, decoded into packet ring `slot` (replaces an earlier one of that key). */
+  | { type: 'add-source'; sourceKey: string; slot: number }
+  | { type: 'remove-source'; sourceKey: string }
   /**
-   * Which path a pair's audio takes. On `track` (a WebRTC audio track carries it instead) the Worker
-   * neither sends frames to that peer nor delivers what still arrives; RTT probes go on. Default `data`.
+   * A way frames of `sourceKey` arrive (and ours leave). `channel` is transferred in the task that
+   * created it; it is absent when the transfer failed (then the main thread relays, see `frame`/`send`).
    */
-  | { type: 'peer-path'; peerKey: string; path: 'data' | 'track' }
+  | { type: 'add-transport'; transportId: string; sourceKey: string; channel?: RTCDataChannel }
+  | { type: 'remove-transport'; transportId: string }
+  /** Fallback when a channel could not be transferred: the main thread relays what arrives. */
+  | { type: 'frame'; transportId: string; bytes: ArrayBuffer }
+  /**
+   * Which path a source's audio takes. On `track` (a WebRTC audio track carries it instead) the Worker
+   * neither sends frames on its transports nor delivers what still arrives; RTT probes go on. Default `data`.
+   */
+  | { type: 'source-path'; sourceKey: string; path: 'data' | 'track' }
   /** No shared memory: a captured frame, relayed from the capture worklet (interleaved). */
   | {
       type: 'capture-frame';
@@ -81,12 +94,19 @@ export type ToAudioWorker =
 
 // ---- worker → main -----------------------------------------------------------------------------
 
-export interface PeerLinkStats {
-  peerKey: string;
-  /** Smoothed round-trip time on the audio channel, ms; null until measured. */
+/** One source's counters (totals since it was added), with what its transports measured. */
+export interface SourceStats {
+  sourceKey: string;
+  /** Smoothed round-trip time on the audio channel, ms (the fastest of its transports); null until measured. */
   rttMs: number | null;
+  /** Transports attached now. */
+  transports: number;
+  /** Our frames sent on its transports (each transport counts). */
   framesSent: number;
+  /** Their frames that arrived, duplicates included. */
   framesReceived: number;
+  /** Frames dropped before decoding because another transport (or a retransmission) brought them first. */
+  duplicateFrames: number;
   badFrames: number;
   /** Frames not decoded because the decoder was still loading. */
   skippedFrames: number;
@@ -99,26 +119,32 @@ export interface PeerLinkStats {
   /** Lost Opus frames replaced by Opus packet-loss concealment. */
   concealedFrames: number;
   codec: TransportCodec | null;
+  /** Samples per channel per frame of the remote's latest frame (its frame size, from the header). */
+  frameSamples: number | null;
+  /** ms since the latest frame arrived, when the stats were taken; null before the first. */
+  lastFrameAgeMs: number | null;
 }
 
 export type FromAudioWorker =
   | { type: 'ready'; codec: TransportCodec }
   | {
       type: 'stats';
-      peers: PeerLinkStats[];
+      sources: SourceStats[];
+      /** Frames from a transport the Worker does not know, or whose source is gone: dropped (total). */
+      unknownFrames: number;
       /** Frames captured, and those the encoder could not encode (totals). */
       framesCaptured: number;
       encoderSkipped: number;
     }
   /** Fallback: bytes to send on a channel the main thread kept. */
-  | { type: 'send'; peerKey: string; bytes: ArrayBuffer }
+  | { type: 'send'; transportId: string; bytes: ArrayBuffer }
   /** No shared memory: a decoded packet, relayed by the engine to the playback worklet as it is. */
   | PacketMessage
   | { type: 'error'; code: string; message: string }
   /**
    * Benchmarks (with `trace`): a click passed the Worker — `sent` when a captured frame holding one was
-   * encoded, `received` when a peer's decoded frame holding one went to its packet ring. Wall clock ms.
+   * encoded, `received` when a source's decoded frame holding one went to its packet ring. Wall clock ms.
    */
-  | { type: 'stage'; stage: 'sent' | 'received'; peerKey?: string; epochMs: number }
-  /** Arrival traces: per peer, triples of (arrival ms, seq, senderTime) in arrival order. */
-  | { type: 'trace'; peers: Array<{ peerKey: string; triples: Float64Array }> };
+  | { type: 'stage'; stage: 'sent' | 'received'; sourceKey?: string; epochMs: number }
+  /** Arrival traces: per source, triples of (arrival ms, seq, senderTime) in arrival order. */
+  | { type: 'trace'; sources: Array<{ sourceKey: string; triples: Float64Array }> };

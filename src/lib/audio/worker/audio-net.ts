@@ -1,7 +1,14 @@
 /**
  * The audio network Worker's state: reads captured frames from the capture ring, encodes each frame
- * once, sends it to every peer, and feeds every peer's decoded audio into its packet ring. Probes RTT
- * and reports stats once a second. Owns its encoder, decoders, channels and timers; dispose() ends all.
+ * once, sends it on every transport, and feeds every source's decoded audio into its packet ring.
+ * Probes RTT per transport and reports stats per source once a second. Owns its encoder, decoders,
+ * channels and timers; dispose() ends all.
+ *
+ * Sources (one per remote participant: decoder, seq window, slot) and transports (channels) are kept
+ * apart: a transport names its source by key and is looked up per frame, so either may come first,
+ * a source may have several transports (each frame decoded once), and removing one transport leaves
+ * the source playing from the others. A frame from an unknown transport, or one whose source is not
+ * there, is counted (`unknownFrames`) and dropped.
  */
 import {
   PacketRing,
@@ -15,12 +22,14 @@ import {
   type FromAudioWorker,
   type Impairment,
   type SendSettings,
+  type SourceStats,
   type ToAudioWorker,
 } from '../../protocol/audio-worker';
 import { ImpulseDetector } from '../../worklet/dsp/impulse';
 import { FrameEncoder } from './frame-encoder';
 import { createOpusDecoder, createOpusEncoder, opusAvailable } from './opus-codec';
-import { PeerStream, type FrameTransport } from './peer-stream';
+import { SourceStream } from './source-stream';
+import { TransportLink, type FrameTransport } from './transport-link';
 
 type Post = (message: FromAudioWorker, transfer?: Transferable[]) => void;
 
@@ -29,8 +38,10 @@ const STATS_INTERVAL_MS = 1000;
 
 export class AudioNet {
   readonly #post: Post;
-  /** `track`: the peer's audio travels on a WebRTC track (see `peer-path`), so no frames either way. */
-  readonly #peers = new Map<string, { stream: PeerStream; slot: number; track: boolean }>();
+  /** `track`: the source's audio travels on a WebRTC track (see `source-path`), so no frames either way. */
+  readonly #sources = new Map<string, { stream: SourceStream; slot: number; track: boolean }>();
+  readonly #transports = new Map<string, TransportLink>();
+  #unknownFrames = 0;
   #capture: SampleRing | null = null;
   #rings: PacketRing[] = [];
   #shared = false;
@@ -69,18 +80,27 @@ export class AudioNet {
       case 'settings':
         void this.#configure(message.settings);
         return;
-      case 'add-peer':
-        this.#addPeer(message.peerKey, message.slot, message.channel);
+      case 'add-source':
+        this.#addSource(message.sourceKey, message.slot);
         return;
-      case 'frame':
-        this.#peers.get(message.peerKey)?.stream.receive(new Uint8Array(message.bytes));
+      case 'remove-source':
+        this.#removeSource(message.sourceKey);
         return;
-      case 'remove-peer':
-        this.#removePeer(message.peerKey);
+      case 'add-transport':
+        this.#addTransport(message.transportId, message.sourceKey, message.channel);
         return;
-      case 'peer-path': {
-        const peer = this.#peers.get(message.peerKey);
-        if (peer) peer.track = message.path === 'track';
+      case 'remove-transport':
+        this.#removeTransport(message.transportId);
+        return;
+      case 'frame': {
+        const link = this.#transports.get(message.transportId);
+        if (link) link.receive(new Uint8Array(message.bytes));
+        else this.#unknownFrames++;
+        return;
+      }
+      case 'source-path': {
+        const source = this.#sources.get(message.sourceKey);
+        if (source) source.track = message.path === 'track';
         return;
       }
       case 'capture-frame':
@@ -92,8 +112,8 @@ export class AudioNet {
       case 'dump-trace':
         this.#post({
           type: 'trace',
-          peers: [...this.#peers.values()].map(({ stream }) => ({
-            peerKey: stream.peerKey,
+          sources: [...this.#sources.values()].map(({ stream }) => ({
+            sourceKey: stream.sourceKey,
             triples: stream.trace(),
           })),
         });
@@ -108,7 +128,8 @@ export class AudioNet {
     if (this.#disposed) return;
     this.#disposed = true;
     for (const timer of this.#timers) clearInterval(timer);
-    for (const key of [...this.#peers.keys()]) this.#removePeer(key);
+    for (const id of [...this.#transports.keys()]) this.#removeTransport(id);
+    for (const key of [...this.#sources.keys()]) this.#removeSource(key);
     this.#encoder?.dispose();
     this.#encoder = null;
   }
@@ -122,7 +143,7 @@ export class AudioNet {
     this.#shared = message.shared;
     this.#impairment = message.impairment ?? null;
     this.#trace = message.trace === true;
-    if (this.#trace) for (const { stream } of this.#peers.values()) stream.recordTrace();
+    if (this.#trace) for (const { stream } of this.#sources.values()) stream.recordTrace();
     this.#rings = Array.from({ length: MAX_PEERS }, (_, p) => PacketRing.forPeer(message.packetMemory, p));
     await this.#configure(message.settings);
     this.#timers.push(setInterval(() => this.#ping(), PING_INTERVAL_MS));
@@ -206,28 +227,59 @@ export class AudioNet {
     if (this.#trace && this.#sentClicks.process(this.#planes[0]!, frameSamples) >= 0) this.#stage('sent');
   }
 
-  #stage(stage: 'sent' | 'received', peerKey?: string): void {
+  #stage(stage: 'sent' | 'received', sourceKey?: string): void {
     const epochMs = performance.timeOrigin + performance.now();
-    this.#post({ type: 'stage', stage, ...(peerKey ? { peerKey } : {}), epochMs });
+    this.#post({ type: 'stage', stage, ...(sourceKey ? { sourceKey } : {}), epochMs });
   }
 
+  /** Our frame, once encoded, on every transport whose source takes the data path. */
   #broadcast(bytes: Uint8Array): void {
-    for (const { stream, track } of this.#peers.values()) if (!track) stream.send(bytes);
+    for (const link of this.#transports.values()) {
+      const source = this.#sources.get(link.sourceKey);
+      if (source && !source.track) link.send(bytes);
+    }
   }
 
-  #addPeer(peerKey: string, slot: number, channel: RTCDataChannel | undefined): void {
-    this.#removePeer(peerKey);
-    const transport = channel ? channelTransport(channel) : this.#relayTransport(peerKey);
-    const stream = new PeerStream({
-      peerKey,
-      transport,
+  #addSource(sourceKey: string, slot: number): void {
+    this.#removeSource(sourceKey);
+    const source = {
+      slot,
+      track: false,
+      stream: new SourceStream({
+        sourceKey,
+        now: () => performance.now(),
+        opus: createOpusDecoder,
+        sink: (meta, planes) => {
+          if (source.track) return;
+          this.#deliver(slot, meta, planes);
+          const clicks = this.#trace ? this.#receivedClicks[slot] : undefined;
+          if (clicks && clicks.process(planes[0]!, meta.frameSamples) >= 0)
+            this.#stage('received', sourceKey);
+        },
+      }),
+    };
+    if (this.#trace) source.stream.recordTrace();
+    this.#sources.set(sourceKey, source);
+  }
+
+  #removeSource(sourceKey: string): void {
+    const source = this.#sources.get(sourceKey);
+    if (!source) return;
+    this.#sources.delete(sourceKey);
+    source.stream.close();
+  }
+
+  #addTransport(transportId: string, sourceKey: string, channel: RTCDataChannel | undefined): void {
+    this.#removeTransport(transportId);
+    const link = new TransportLink({
+      id: transportId,
+      sourceKey,
+      transport: channel ? channelTransport(channel) : this.#relayTransport(transportId),
       now: () => performance.now(),
-      opus: createOpusDecoder,
-      sink: (meta, planes) => {
-        if (peer.track) return;
-        this.#deliver(slot, meta, planes);
-        const clicks = this.#trace ? this.#receivedClicks[slot] : undefined;
-        if (clicks && clicks.process(planes[0]!, meta.frameSamples) >= 0) this.#stage('received', peerKey);
+      onFrame: (bytes) => {
+        const source = this.#sources.get(sourceKey);
+        if (source) source.stream.receive(bytes);
+        else this.#unknownFrames++;
       },
     });
     if (channel) {
@@ -236,17 +288,22 @@ export class AudioNet {
         if (!(data instanceof ArrayBuffer)) return;
         const impairment = this.#impairment;
         if (!impairment) {
-          stream.receive(new Uint8Array(data));
+          link.receive(new Uint8Array(data));
           return;
         }
         // Benchmark shim: lose some frames, hold the rest back by a random delay (reorders too).
         if (Math.random() < impairment.lossRate) return;
-        setTimeout(() => stream.receive(new Uint8Array(data)), Math.random() * 2 * impairment.jitterMs);
+        setTimeout(() => link.receive(new Uint8Array(data)), Math.random() * 2 * impairment.jitterMs);
       };
     }
-    if (this.#trace) stream.recordTrace();
-    const peer = { stream, slot, track: false };
-    this.#peers.set(peerKey, peer);
+    this.#transports.set(transportId, link);
+  }
+
+  #removeTransport(transportId: string): void {
+    const link = this.#transports.get(transportId);
+    if (!link) return;
+    this.#transports.delete(transportId);
+    link.close();
   }
 
   #deliver(slot: number, meta: PacketMeta, planes: readonly Float32Array[]): void {
@@ -260,15 +317,8 @@ export class AudioNet {
     this.#post({ type: 'packet', slot, ...meta, pcm }, [pcm.buffer]);
   }
 
-  #removePeer(peerKey: string): void {
-    const peer = this.#peers.get(peerKey);
-    if (!peer) return;
-    this.#peers.delete(peerKey);
-    peer.stream.close();
-  }
-
   /** Fallback transport when the channel could not be moved here: the main thread sends for us. */
-  #relayTransport(peerKey: string): FrameTransport {
+  #relayTransport(transportId: string): FrameTransport {
     let open = true;
     return {
       get open() {
@@ -277,7 +327,7 @@ export class AudioNet {
       bufferedAmount: 0,
       send: (bytes) => {
         const copy = bytes.slice().buffer;
-        this.#post({ type: 'send', peerKey, bytes: copy }, [copy]);
+        this.#post({ type: 'send', transportId, bytes: copy }, [copy]);
       },
       close: () => {
         open = false;
@@ -286,16 +336,41 @@ export class AudioNet {
   }
 
   #ping(): void {
-    for (const { stream } of this.#peers.values()) stream.ping();
+    for (const link of this.#transports.values()) link.ping();
+  }
+
+  /** Per source: its own counters, plus its transports' fastest RTT, frames sent and bad probes. */
+  sourceStats(): SourceStats[] {
+    return [...this.#sources.values()].map(({ stream }) => {
+      const counters = stream.stats();
+      let rttMs: number | null = null;
+      let framesSent = 0;
+      let transports = 0;
+      for (const link of this.#transports.values()) {
+        if (link.sourceKey !== stream.sourceKey) continue;
+        transports++;
+        framesSent += link.framesSent;
+        counters.badFrames += link.badPings;
+        const rtt = link.rttMs;
+        if (rtt !== null && (rttMs === null || rtt < rttMs)) rttMs = rtt;
+      }
+      return { ...counters, rttMs, transports, framesSent };
+    });
+  }
+
+  /** What the once-a-second `stats` message carries. */
+  stats(): Extract<FromAudioWorker, { type: 'stats' }> {
+    return {
+      type: 'stats',
+      sources: this.sourceStats(),
+      unknownFrames: this.#unknownFrames,
+      framesCaptured: this.#framesCaptured,
+      encoderSkipped: this.#encoderSkipped + (this.#encoder?.skippedFrames ?? 0),
+    };
   }
 
   #reportStats(): void {
-    this.#post({
-      type: 'stats',
-      peers: [...this.#peers.values()].map(({ stream }) => stream.stats()),
-      framesCaptured: this.#framesCaptured,
-      encoderSkipped: this.#encoderSkipped + (this.#encoder?.skippedFrames ?? 0),
-    });
+    this.#post(this.stats());
   }
 }
 

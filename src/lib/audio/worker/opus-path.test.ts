@@ -1,6 +1,6 @@
 /**
  * The Opus data path end to end in the Worker's classes, with the real libopus (WebAssembly):
- * FrameEncoder → wire frames → PeerStream → decoded frames, with loss, redundancy and reordering.
+ * FrameEncoder → wire frames → SourceStream → decoded frames, with loss, redundancy and reordering.
  */
 import { describe, expect, it } from 'vitest';
 import { AudioFrameFlag, readAudioFrame } from '../../protocol/audio-frame';
@@ -8,11 +8,12 @@ import { PacketFlag, type PacketMeta } from '../../protocol/audio-layout';
 import type { SendSettings } from '../../protocol/audio-worker';
 import { FrameEncoder } from './frame-encoder';
 import { createOpusDecoder, createOpusEncoder } from './opus-codec';
-import { PeerStream, type FrameTransport } from './peer-stream';
+import { SourceStream } from './source-stream';
 
 const N = 120;
 
-async function encodeFrames(count: number, fec: boolean): Promise<Uint8Array[]> {
+/** `count` frames of a 440 Hz sine; `start` is the first frame's sender time (capture sample index). */
+async function encodeFrames(count: number, fec: boolean, start = 0): Promise<Uint8Array[]> {
   const settings: SendSettings = { codec: 'opus', frameSamples: N, channels: 1, bitrate: 96_000, fec };
   const frames: Uint8Array[] = [];
   const encoder = new FrameEncoder({
@@ -26,26 +27,24 @@ async function encodeFrames(count: number, fec: boolean): Promise<Uint8Array[]> 
   const plane = new Float32Array(N);
   for (let f = 0; f < count; f++) {
     for (let i = 0; i < N; i++) plane[i] = 0.5 * Math.sin((2 * Math.PI * 440 * (f * N + i)) / 48_000);
-    encoder.encode([plane], f * N);
+    encoder.encode([plane], start + f * N);
   }
   encoder.dispose();
   return frames;
 }
 
-const closedTransport: FrameTransport = { open: false, bufferedAmount: 0, send: () => {}, close: () => {} };
-
 /** A receiving stream whose decoder is loaded, and what it delivered (meta and a copy of the audio). */
 async function receiver() {
   const out: Array<{ meta: PacketMeta; pcm: Float32Array }> = [];
-  const stream = new PeerStream({
-    peerKey: 'p',
-    transport: closedTransport,
+  const stream = new SourceStream({
+    sourceKey: 'p',
     now: () => 0,
     opus: createOpusDecoder,
     sink: (meta, planes) => out.push({ meta: { ...meta }, pcm: planes[0]!.slice(0, meta.frameSamples) }),
   });
-  // The first frame starts the (asynchronous) decoder creation and is skipped.
-  const warm = (await encodeFrames(1, false))[0]!;
+  // The first frame starts the (asynchronous) decoder creation and is skipped. Another stream (its
+  // own sender time), so the frames of the test are not taken for duplicates of it.
+  const warm = (await encodeFrames(1, false, 1_000_000))[0]!;
   stream.receive(warm);
   await new Promise((resolve) => setTimeout(resolve, 0));
   expect(stream.skippedFrames).toBe(1);

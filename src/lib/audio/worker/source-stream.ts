@@ -1,7 +1,8 @@
 /**
- * One remote peer's audio in the Worker: its lossy channel (sending our frames, receiving theirs),
- * RTT probes, and decoding into the peer's packet ring for the playback worklet. A bad frame is counted
- * and dropped; nothing here throws into the channel's event loop.
+ * One remote source's audio in the Worker: its frames, from whichever transports carry them, decoded
+ * into the source's packet ring for the playback worklet. Duplicates (the same frame over two
+ * transports) are dropped by sequence number before decoding (SeqWindow). A bad frame is counted and
+ * dropped; nothing here throws into a channel's event loop.
  *
  * Opus frames are decoded synchronously (libopus, `opus-codec.ts`) in sequence order. When a frame
  * arrives after a gap, the missing frames are produced first: the previous frame from this frame's
@@ -19,9 +20,9 @@ import {
   type AudioFrameHeader,
 } from '../../protocol/audio-frame';
 import { PacketFlag, type PacketMeta } from '../../protocol/audio-layout';
-import type { PeerLinkStats, TransportCodec } from '../../protocol/audio-worker';
-import { LinkPingKind, readLinkPing, writeLinkPing } from '../../protocol/link-ping';
+import type { SourceStats, TransportCodec } from '../../protocol/audio-worker';
 import type { OpusFrameDecoder } from './opus-codec';
+import { SeqWindow } from './seq-window';
 
 /** Where decoded packets go: the shared packet ring, or a port in the fallback. */
 export type PacketSink = (meta: PacketMeta, planes: readonly Float32Array[]) => void;
@@ -29,26 +30,15 @@ export type PacketSink = (meta: PacketMeta, planes: readonly Float32Array[]) => 
 /** Makes an Opus decoder (asynchronously: the WebAssembly module may still be loading). */
 export type OpusDecoderFactory = (channels: 1 | 2) => Promise<OpusFrameDecoder>;
 
-/** A channel-like transport: a transferred RTCDataChannel, or the main-thread relay in the fallback. */
-export interface FrameTransport {
-  send(bytes: Uint8Array): void;
-  /** Bytes queued and not yet sent; frames are skipped above a threshold rather than queued late. */
-  readonly bufferedAmount: number;
-  readonly open: boolean;
-  close(): void;
-}
-
-/** Skip a frame rather than queue it behind this much (33 stereo PCM frames of 2.5 ms; far more Opus). */
-const MAX_BUFFERED_BYTES = 16 * 1024;
-const RTT_SMOOTHING = 0.2;
+/** What a source counts itself; the transports add RTT and what was sent (see AudioNet). */
+export type SourceCounters = Omit<SourceStats, 'rttMs' | 'transports' | 'framesSent'>;
 /** Longest gap the Worker fills with Opus concealment (20 ms); the jitter buffer handles longer ones. */
 export const MAX_CONCEALED_SAMPLES = 960;
 /** Two minutes of 2.5 ms frames. */
 const TRACE_FRAMES = 48_000;
 
-export class PeerStream {
-  readonly peerKey: string;
-  readonly #transport: FrameTransport;
+export class SourceStream {
+  readonly sourceKey: string;
   readonly #sink: PacketSink;
   readonly #now: () => number;
   readonly #opusFactory: OpusDecoderFactory | null;
@@ -57,17 +47,18 @@ export class PeerStream {
   readonly #decoderLoading = [false, false];
   /** Sequence number the next Opus frame should have; null before the first or after a restart. */
   #nextSeq: number | null = null;
-  #pingId = 0;
-  #rtt: number | null = null;
+  readonly #window = new SeqWindow();
   #codec: TransportCodec | null = null;
+  #frameSamples: number | null = null;
+  #lastArrival: number | null = null;
   #closed = false;
   /** Benchmark arrival trace: (arrival ms, seq, senderTime) triples, at most TRACE_FRAMES frames. */
   #trace: Float64Array | null = null;
   #traced = 0;
-  framesSent = 0;
   framesReceived = 0;
+  /** Frames dropped before decoding: already brought by another transport. */
+  duplicateFrames = 0;
   badFrames = 0;
-  skippedSends = 0;
   /** Frames not decoded because the decoder was still loading. */
   skippedFrames = 0;
   /** Opus frames that came after their own concealment (reordered or late): dropped. */
@@ -79,14 +70,12 @@ export class PeerStream {
   concealedFrames = 0;
 
   constructor(options: {
-    peerKey: string;
-    transport: FrameTransport;
+    sourceKey: string;
     sink: PacketSink;
     now: () => number;
     opus?: OpusDecoderFactory;
   }) {
-    this.peerKey = options.peerKey;
-    this.#transport = options.transport;
+    this.sourceKey = options.sourceKey;
     this.#sink = options.sink;
     this.#now = options.now;
     this.#opusFactory = options.opus ?? null;
@@ -101,29 +90,9 @@ export class PeerStream {
     return this.#trace ? this.#trace.slice(0, this.#traced * 3) : new Float64Array(0);
   }
 
-  send(bytes: Uint8Array): void {
-    const t = this.#transport;
-    if (this.#closed || !t.open) return;
-    if (t.bufferedAmount > MAX_BUFFERED_BYTES) {
-      this.skippedSends++;
-      return;
-    }
-    t.send(bytes);
-    this.framesSent++;
-  }
-
-  ping(): void {
-    if (this.#closed || !this.#transport.open) return;
-    this.#transport.send(writeLinkPing(LinkPingKind.Ping, this.#pingId++, this.#now()));
-  }
-
-  /** Handles one message from the channel. */
+  /** Handles one audio frame from any of the source's transports. */
   receive(bytes: Uint8Array): void {
     if (this.#closed) return;
-    if (bytes[0]! >= 0x80) {
-      this.#receivePing(bytes);
-      return;
-    }
     const frame = readAudioFrame(bytes);
     if (!frame.ok) {
       this.badFrames++;
@@ -132,6 +101,12 @@ export class PeerStream {
     const { header, payload, redundant } = frame;
     this.framesReceived++;
     const arrivalTime = this.#now();
+    this.#lastArrival = arrivalTime;
+    if (this.#window.seen(header.seq, header.senderTime)) {
+      this.duplicateFrames++;
+      return;
+    }
+    this.#frameSamples = header.frameSamples;
     if (this.#trace && this.#traced < TRACE_FRAMES) {
       const at = 3 * this.#traced++;
       this.#trace[at] = arrivalTime;
@@ -157,12 +132,11 @@ export class PeerStream {
     this.#receiveOpus(header, meta, payload, redundant);
   }
 
-  stats(): PeerLinkStats {
+  stats(): SourceCounters {
     return {
-      peerKey: this.peerKey,
-      rttMs: this.#rtt,
-      framesSent: this.framesSent,
+      sourceKey: this.sourceKey,
       framesReceived: this.framesReceived,
+      duplicateFrames: this.duplicateFrames,
       badFrames: this.badFrames,
       skippedFrames: this.skippedFrames,
       lateFrames: this.lateFrames,
@@ -170,6 +144,8 @@ export class PeerStream {
       recoveredFrames: this.recoveredFrames,
       concealedFrames: this.concealedFrames,
       codec: this.#codec,
+      frameSamples: this.#frameSamples,
+      lastFrameAgeMs: this.#lastArrival === null ? null : Math.max(0, this.#now() - this.#lastArrival),
     };
   }
 
@@ -178,22 +154,6 @@ export class PeerStream {
     this.#closed = true;
     for (const decoder of this.#decoders) decoder?.dispose();
     this.#decoders[0] = this.#decoders[1] = null;
-    this.#transport.close();
-  }
-
-  #receivePing(bytes: Uint8Array): void {
-    const ping = readLinkPing(bytes);
-    if (!ping) {
-      this.badFrames++;
-      return;
-    }
-    if (ping.kind === LinkPingKind.Ping) {
-      if (this.#transport.open) this.#transport.send(writeLinkPing(LinkPingKind.Pong, ping.id, ping.timeMs));
-      return;
-    }
-    const rtt = this.#now() - ping.timeMs;
-    if (!(rtt >= 0 && rtt < 10_000)) return;
-    this.#rtt = this.#rtt === null ? rtt : this.#rtt + RTT_SMOOTHING * (rtt - this.#rtt);
   }
 
   #receiveOpus(

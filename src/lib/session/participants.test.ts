@@ -4,7 +4,12 @@ import { Roster } from '../net/roster';
 import { Participants } from './participants';
 
 let client = 1;
-function peer(peerId: string, userId: string, joinedAt: number, role: AttestedPeer['role'] = 'member'): AttestedPeer {
+function peer(
+  peerId: string,
+  userId: string,
+  joinedAt: number,
+  role: AttestedPeer['role'] = 'member',
+): AttestedPeer {
   return { peerId, userId, role, name: userId.toUpperCase(), instrument: '', client: client++, joinedAt };
 }
 
@@ -18,7 +23,9 @@ function setup() {
   const changes: string[] = [];
   const left: string[] = [];
   participants.events.on('change', ({ peerId, field }) => changes.push(`${peerId}:${field}`));
-  participants.events.on('left', ({ participant, reason }) => left.push(`${participant.identity.peerId}:${reason}`));
+  participants.events.on('left', ({ participant, reason }) =>
+    left.push(`${participant.identity.peerId}:${reason}`),
+  );
   return { roster, participants, self, ann, bob, changes, left };
 }
 
@@ -28,7 +35,12 @@ describe('Participants', () => {
     expect(participants.list().map((p) => p.identity.userId)).toEqual(['bob', 'ann']);
     expect(participants.get('self-peer-0')).toBeUndefined();
     expect(participants.self?.userId).toBe('me');
-    expect(participants.get('ann-peer-01')).toMatchObject({ link: null, audio: null, slot: null, route: null });
+    expect(participants.get('ann-peer-01')).toMatchObject({
+      link: null,
+      audio: null,
+      slot: null,
+      route: null,
+    });
   });
 
   it('follows joined / updated / left, and finds a user’s visits', () => {

@@ -31,8 +31,11 @@ describe('loadConfig', () => {
       ticketSecret: SECRET,
       maxMessagesPerSecond: 50,
       burstMessages: 100,
-      maxTopicsPerConnection: 4,
       allowedOrigins: null,
+      maxConnections: 2000,
+      maxConnectionsPerIp: 32,
+      subscribeTimeoutMs: 5000,
+      maxVisitsPerUser: 2,
     });
   });
 
@@ -43,12 +46,20 @@ describe('loadConfig', () => {
         [ENV.Port]: '0',
         [ENV.Secret]: SECRET,
         [ENV.MaxMessagesPerSecond]: '20',
-        [ENV.MaxTopicsPerConnection]: '2',
+        [ENV.MaxConnections]: '100',
+        [ENV.MaxConnectionsPerIp]: '10',
+        [ENV.SubscribeTimeoutMs]: '1500',
+        [ENV.MaxVisitsPerUser]: '1',
         [ENV.AllowedOrigins]: 'https://jam.example.org, http://localhost:5173/',
       },
     });
     expect(config).toMatchObject({ host: '0.0.0.0', port: 0, maxMessagesPerSecond: 20, burstMessages: 40 });
-    expect(config.maxTopicsPerConnection).toBe(2);
+    expect(config).toMatchObject({
+      maxConnections: 100,
+      maxConnectionsPerIp: 10,
+      subscribeTimeoutMs: 1500,
+      maxVisitsPerUser: 1,
+    });
     expect([...(config.allowedOrigins ?? [])]).toEqual(['https://jam.example.org', 'http://localhost:5173']);
   });
 
@@ -58,7 +69,13 @@ describe('loadConfig', () => {
     [ENV.Port, '-1'],
     [ENV.MaxMessagesPerSecond, '0'],
     [ENV.MaxMessagesPerSecond, '1.5'],
-    [ENV.MaxTopicsPerConnection, 'many'],
+    [ENV.MaxConnections, '0'],
+    [ENV.MaxConnections, 'lots'],
+    [ENV.MaxConnectionsPerIp, '0'],
+    [ENV.SubscribeTimeoutMs, '50'],
+    [ENV.SubscribeTimeoutMs, '5s'],
+    [ENV.MaxVisitsPerUser, '0'],
+    [ENV.MaxVisitsPerUser, '7'],
     [ENV.AllowedOrigins, 'jam.example.org'],
     [ENV.AllowedOrigins, 'https://jam.example.org/path'],
     [ENV.AllowedOrigins, ' , '],

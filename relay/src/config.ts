@@ -3,6 +3,7 @@
  * is a {@link ConfigError} naming the variable and what it expects; main.ts exits with code 2 on it.
  */
 import { readFile } from 'node:fs/promises';
+import { MESH_MAX_PLAYERS } from '../../src/lib/protocol/ticket.js';
 
 export const ENV = {
   Host: 'BANDMESH_RELAY_HOST',
@@ -10,8 +11,11 @@ export const ENV = {
   Secret: 'BANDMESH_TICKET_SECRET',
   SecretFile: 'BANDMESH_TICKET_SECRET_FILE',
   MaxMessagesPerSecond: 'BANDMESH_RELAY_MAX_MESSAGES_PER_SECOND',
-  MaxTopicsPerConnection: 'BANDMESH_RELAY_MAX_TOPICS_PER_CONNECTION',
   AllowedOrigins: 'BANDMESH_RELAY_ALLOWED_ORIGINS',
+  MaxConnections: 'BANDMESH_RELAY_MAX_CONNECTIONS',
+  MaxConnectionsPerIp: 'BANDMESH_RELAY_MAX_CONNECTIONS_PER_IP',
+  SubscribeTimeoutMs: 'BANDMESH_RELAY_SUBSCRIBE_TIMEOUT_MS',
+  MaxVisitsPerUser: 'BANDMESH_RELAY_MAX_VISITS_PER_USER',
 } as const;
 
 /**
@@ -29,9 +33,15 @@ export interface RelayConfig {
   maxMessagesPerSecond: number;
   /** Token-bucket burst: twice the rate. */
   burstMessages: number;
-  maxTopicsPerConnection: number;
   /** Allowed `Origin` values (scheme://host[:port]); `null` accepts any origin. */
   allowedOrigins: ReadonlySet<string> | null;
+  /** WebSocket connections the relay holds at once, in total and per remote address. */
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  /** A socket that has not joined a studio this long after opening is closed. */
+  subscribeTimeoutMs: number;
+  /** Live connections one user may hold in one studio (tabs, devices). */
+  maxVisitsPerUser: number;
 }
 
 export class ConfigError extends Error {
@@ -149,8 +159,11 @@ export async function loadConfig(options: LoadConfigOptions): Promise<RelayConfi
   const host = nonEmpty(env, ENV.Host) ?? '127.0.0.1';
   const port = integer(env, ENV.Port, 8091, 0, 65535);
   const maxMessagesPerSecond = integer(env, ENV.MaxMessagesPerSecond, 50, 1, 100_000);
-  const maxTopicsPerConnection = integer(env, ENV.MaxTopicsPerConnection, 4, 1, 1000);
   const allowedOrigins = origins(env);
+  const maxConnections = integer(env, ENV.MaxConnections, 2000, 1, 1_000_000);
+  const maxConnectionsPerIp = integer(env, ENV.MaxConnectionsPerIp, 32, 1, 1_000_000);
+  const subscribeTimeoutMs = integer(env, ENV.SubscribeTimeoutMs, 5000, 100, 600_000);
+  const maxVisitsPerUser = integer(env, ENV.MaxVisitsPerUser, 2, 1, MESH_MAX_PLAYERS);
 
   const inline = nonEmpty(env, ENV.Secret);
   const file = nonEmpty(env, ENV.SecretFile);
@@ -178,7 +191,10 @@ export async function loadConfig(options: LoadConfigOptions): Promise<RelayConfi
     ticketSecret,
     maxMessagesPerSecond,
     burstMessages: maxMessagesPerSecond * 2,
-    maxTopicsPerConnection,
     allowedOrigins,
+    maxConnections,
+    maxConnectionsPerIp,
+    subscribeTimeoutMs,
+    maxVisitsPerUser,
   };
 }

@@ -66,7 +66,10 @@ async function main(): Promise<void> {
       signalUrl: `ws://${urlHost}:${port}/signal`,
       healthUrl: `http://${urlHost}:${port}/healthz`,
       maxMessagesPerSecond: config.maxMessagesPerSecond,
-      maxTopicsPerConnection: config.maxTopicsPerConnection,
+      maxConnections: config.maxConnections,
+      maxConnectionsPerIp: config.maxConnectionsPerIp,
+      subscribeTimeoutMs: config.subscribeTimeoutMs,
+      maxVisitsPerUser: config.maxVisitsPerUser,
       originCheck: config.allowedOrigins !== null,
     });
   } catch (error) {

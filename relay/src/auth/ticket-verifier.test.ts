@@ -12,17 +12,21 @@ const claims = (extra: Record<string, unknown> = {}): string =>
   JSON.stringify({ ...ticketClaims({ studio: STUDIO, iat: NOW - 10 }), ...extra });
 const b64 = (text: string): string => Buffer.from(text).toString('base64url');
 
-/** The fixed vectors of pocketbase/internal/tickets/tickets_test.go: what PocketBase really mints. */
+/**
+ * A ticket v2 in PocketBase's wire order (the field order of `TicketClaims`: v, aud, sub, studio,
+ * slug, role, jti, name, instrument, maxPlayers, iat, exp). pocketbase/internal/tickets/tickets_test.go
+ * must pin the same bytes for the same claims; until it does, this vector is the fixture's.
+ */
 const POCKETBASE_SECRET = '0123456789abcdef0123456789abcdef';
 const POCKETBASE_VECTOR =
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.' +
+  'eyJ2IjoyLCJhdWQiOiJiYW5kbWVzaC1yZWxheSIsInN1YiI6InUxMjMiLCJzdHVkaW8iOiJzNDU2Iiwic2x1ZyI6Im15LWJhbmQiLCJyb2xlIjoib3duZXIiLCJqdGkiOiJqNzg5IiwibmFtZSI6IkFkYSIsImluc3RydW1lbnQiOiJiYXNzIiwibWF4UGxheWVycyI6NCwiaWF0IjoxNzAwMDAwMDAwLCJleHAiOjE3MDAwMDAzMDB9.' +
+  'tCccfG1XdfHGH2TqzORVF1_hCSqjsHIeyLwc6BCcRJk';
+/** A version-1 ticket as PocketBase minted it before ticket v2 (no jti, no profile). */
+const POCKETBASE_V1_VECTOR =
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.' +
   'eyJ2IjoxLCJhdWQiOiJiYW5kbWVzaC1yZWxheSIsInN1YiI6InUxMjMiLCJzdHVkaW8iOiJzNDU2Iiwic2x1ZyI6Im15LWJhbmQiLCJyb2xlIjoib3duZXIiLCJtYXhQbGF5ZXJzIjo0LCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MTcwMDAwMDMwMH0.' +
   'N-sEhU542saDJBTH-U2fBmGHNk-hZ_JqsWzKjLmBPDI';
-/** Minted before the `maxPlayers` claim existed. */
-const POCKETBASE_LEGACY_VECTOR =
-  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.' +
-  'eyJ2IjoxLCJhdWQiOiJiYW5kbWVzaC1yZWxheSIsInN1YiI6InUxMjMiLCJzdHVkaW8iOiJzNDU2Iiwic2x1ZyI6Im15LWJhbmQiLCJyb2xlIjoib3duZXIiLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MTcwMDAwMDMwMH0.' +
-  'X5DG_HPGz8ZYUN7ObGrDNAr3fHmQ2u8q-inFzyVbAog';
 
 describe('PocketBase compatibility', () => {
   const claims = {
@@ -30,26 +34,32 @@ describe('PocketBase compatibility', () => {
     studio: 's456',
     slug: 'my-band',
     role: 'owner' as const,
+    jti: 'j789',
+    name: 'Ada',
+    instrument: 'bass',
     iat: 1_700_000_000,
   };
+  const at = (now: number) => createTicketVerifier({ secret: POCKETBASE_SECRET, nowSeconds: () => now });
 
-  it('the test fixture mints byte-identical tickets to PocketBase', () => {
+  it('the test fixture mints the pinned v2 bytes', () => {
     expect(signTicket(POCKETBASE_SECRET, { ...claims, maxPlayers: 4 })).toBe(POCKETBASE_VECTOR);
-    expect(signTicket(POCKETBASE_SECRET, { ...claims, maxPlayers: undefined })).toBe(
-      POCKETBASE_LEGACY_VECTOR,
-    );
   });
 
-  it('the verifier accepts PocketBase tickets until exp and refuses them after', () => {
-    const at = (now: number) => createTicketVerifier({ secret: POCKETBASE_SECRET, nowSeconds: () => now });
-    expect(at(1_700_000_299).verify(POCKETBASE_VECTOR, 's456')).toMatchObject({
+  it('the verifier accepts a v2 ticket until exp, returns its identity claims, and refuses it after', () => {
+    expect(at(1_700_000_299).verify(POCKETBASE_VECTOR, 's456')).toEqual({
       ok: true,
       claims: {
+        v: 2,
+        aud: 'bandmesh-relay',
         sub: 'u123',
         studio: 's456',
         slug: 'my-band',
         role: 'owner',
+        jti: 'j789',
+        name: 'Ada',
+        instrument: 'bass',
         maxPlayers: 4,
+        iat: 1_700_000_000,
         exp: 1_700_000_300,
       },
     });
@@ -58,12 +68,20 @@ describe('PocketBase compatibility', () => {
     });
   });
 
-  it('gives a ticket without maxPlayers (minted before the claim) the mesh limit', () => {
-    const verdict = createTicketVerifier({
-      secret: POCKETBASE_SECRET,
-      nowSeconds: () => 1_700_000_100,
-    }).verify(POCKETBASE_LEGACY_VECTOR, 's456');
-    expect(verdict).toMatchObject({ ok: true, claims: { sub: 'u123', maxPlayers: MESH_MAX_PLAYERS } });
+  it('refuses a version-1 ticket (no jti: it could open any number of sockets)', () => {
+    expect(at(1_700_000_100).verify(POCKETBASE_V1_VECTOR, 's456')).toMatchObject({
+      ok: false,
+      code: ErrorCode.TicketInvalid,
+      reason: 'The ticket version is not supported.',
+    });
+  });
+
+  it('gives a ticket without maxPlayers the mesh limit', () => {
+    const legacy = signTicket(POCKETBASE_SECRET, { ...claims, maxPlayers: undefined });
+    expect(at(1_700_000_100).verify(legacy, 's456')).toMatchObject({
+      ok: true,
+      claims: { sub: 'u123', maxPlayers: MESH_MAX_PLAYERS },
+    });
   });
 });
 
@@ -77,6 +95,12 @@ describe('createTicketVerifier', () => {
     });
     const limited = signTicket(SECRET, { studio: STUDIO, maxPlayers: 2, iat: NOW - 10 });
     expect(verifier.verify(limited, STUDIO)).toMatchObject({ ok: true, claims: { maxPlayers: 2 } });
+    // A profile without a name or instrument is still a valid identity.
+    const anonymous = signTicket(SECRET, { studio: STUDIO, name: '', instrument: '', iat: NOW - 10 });
+    expect(verifier.verify(anonymous, STUDIO)).toMatchObject({
+      ok: true,
+      claims: { name: '', instrument: '' },
+    });
   });
 
   it('reports a missing ticket as ticket-missing', () => {
@@ -119,7 +143,20 @@ describe('createTicketVerifier', () => {
     const cases: Record<string, unknown>[] = [
       { aud: 'someone-else' },
       { aud: ['bandmesh-relay'] },
-      { v: 2 },
+      { v: 1 },
+      { v: 3 },
+      { v: '2' },
+      { jti: undefined },
+      { jti: '' },
+      { jti: 7 },
+      { jti: 'j'.repeat(65) },
+      { name: undefined },
+      { name: 'n'.repeat(81) },
+      { name: null },
+      { instrument: undefined },
+      { instrument: 'i'.repeat(81) },
+      { instrument: 3 },
+      { sub: 'u'.repeat(65) },
       { role: 'admin' },
       { maxPlayers: 0 },
       { maxPlayers: -1 },

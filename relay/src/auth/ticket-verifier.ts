@@ -7,6 +7,7 @@
  * RS256/HS256 confusion are impossible by construction).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { MAX_PROFILE_TEXT } from '../../../src/lib/protocol/attested.js';
 import { ErrorCode } from '../../../src/lib/protocol/errors.js';
 import {
   MESH_MAX_PLAYERS,
@@ -50,6 +51,8 @@ export interface TicketVerifierOptions {
 }
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
+/** Longest `jti` accepted: PocketBase mints short random ids; this only bounds memory per room. */
+export const MAX_JTI_LENGTH = 64;
 const STUDIO_ID = /^[a-z0-9]{1,32}$/;
 
 function decodeSegment(segment: string): Buffer | null {
@@ -73,6 +76,9 @@ function decodeJsonObject(segment: string): Record<string, unknown> | null {
 }
 
 const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
+/** Profile text signed into the ticket (display name, instrument): may be empty, bounded like the UI's. */
+const isProfileText = (value: unknown): value is string =>
+  typeof value === 'string' && value.length <= MAX_PROFILE_TEXT;
 const isUnixSeconds = (value: unknown): value is number =>
   Number.isSafeInteger(value) && (value as number) > 0;
 /** A `maxPlayers` claim: an integer from 1 to the mesh limit (PocketBase clamps to it). */
@@ -115,13 +121,19 @@ export function createTicketVerifier(options: TicketVerifierOptions): TicketVeri
     if (!claims) return invalid('The ticket payload is not base64url JSON.');
     if (claims.v !== TICKET_VERSION) return invalid('The ticket version is not supported.');
     if (claims.aud !== TICKET_AUDIENCE) return invalid('The ticket is not for the relay.');
-    if (!isNonEmptyString(claims.sub) || !isNonEmptyString(claims.slug)) {
+    if (!isNonEmptyString(claims.sub) || claims.sub.length > 64 || !isNonEmptyString(claims.slug)) {
       return invalid('The ticket lacks a subject or slug.');
     }
     if (typeof claims.studio !== 'string' || !STUDIO_ID.test(claims.studio)) {
       return invalid('The ticket lacks a valid studio.');
     }
     if (!isStudioRole(claims.role)) return invalid('The ticket role is unknown.');
+    if (!isNonEmptyString(claims.jti) || claims.jti.length > MAX_JTI_LENGTH) {
+      return invalid('The ticket lacks a valid unique id (jti).');
+    }
+    if (!isProfileText(claims.name) || !isProfileText(claims.instrument)) {
+      return invalid('The ticket lacks a valid name or instrument.');
+    }
     if (claims.maxPlayers !== undefined && !isPlayerLimit(claims.maxPlayers)) {
       return invalid('The ticket player limit is out of range.');
     }
@@ -147,6 +159,9 @@ export function createTicketVerifier(options: TicketVerifierOptions): TicketVeri
         studio: claims.studio,
         slug: claims.slug,
         role: claims.role,
+        jti: claims.jti,
+        name: claims.name,
+        instrument: claims.instrument,
         maxPlayers: isPlayerLimit(claims.maxPlayers) ? claims.maxPlayers : MESH_MAX_PLAYERS,
         iat: claims.iat,
         exp: claims.exp,

@@ -1,11 +1,14 @@
 /**
- * One browser's signaling socket: its limits, its topics, and the y-webrtc message semantics.
+ * One browser's signaling socket: its limits, its one studio room, and the signaling v2 semantics
+ * (identity bound to the ticket, relay-stamped `from`, targeted publish).
  *
  * Invariants:
  * - Nothing a client sends can throw out of a socket listener: every handler is wrapped, and an
- *   unexpected failure closes only this socket (1011), after its topics are released.
- * - `#topics` and the shared {@link TopicRegistry} agree: a topic is added to both or neither, and
- *   {@link Connection.dispose} removes this connection from every topic exactly once.
+ *   unexpected failure closes only this socket (1011), after it left its room.
+ * - A connection holds at most one studio topic, because its identity (ticket, peer id, Yjs client
+ *   id) is per connection. `#topic` is set exactly while the room holds a seat for it, and
+ *   {@link Connection.dispose} leaves the room exactly once.
+ * - A socket that holds no studio must subscribe within the subscribe timeout, or it is closed.
  * - Replies to bad input are themselves rate-limited, so a flood costs the relay a counter increment
  *   per message, not a JSON reply; logging is one line per episode plus a summary at close.
  */
@@ -23,14 +26,20 @@ import {
 } from '../../../src/lib/protocol/signaling.js';
 import { studioIdFromTopic } from '../../../src/lib/protocol/ticket.js';
 import type { TicketVerifier } from '../auth/ticket-verifier.js';
+import type { MembershipOverrides } from '../control/membership-overrides.js';
 import type { Logger } from '../log.js';
+import { EVICTION_CLOSE, RelayClose } from './close-codes.js';
 import { LimitVerdict, MessageLimiter, TokenBucket } from './rate-limiter.js';
-import type { TopicRegistry } from './topic-registry.js';
+import type { EvictionCode, RoomMember } from './room.js';
+import type { RoomRegistry } from './rooms.js';
 
 export interface ConnectionLimits {
   maxMessagesPerSecond: number;
   burstMessages: number;
-  maxTopicsPerConnection: number;
+  /** Live connections one user may hold in one studio. */
+  maxVisitsPerUser: number;
+  /** A socket holding no studio this long is closed with `subscribe-timeout`. */
+  subscribeTimeoutMs: number;
   /** A peer that does not read and lets this much pile up in its send buffer is disconnected. */
   maxBufferedBytes: number;
   /** Error replies per second (burst 2×); the rest are counted and dropped. */
@@ -40,11 +49,12 @@ export interface ConnectionLimits {
 export interface ConnectionOptions {
   id: string;
   socket: WebSocket;
-  registry: TopicRegistry<Connection>;
+  rooms: RoomRegistry<Connection>;
   verifier: TicketVerifier;
+  overrides: MembershipOverrides;
   limits: ConnectionLimits;
   logger: Logger;
-  /** Called once, after the connection has left all its topics. */
+  /** Called once, after the connection has left its room. */
   onClosed: (connection: Connection) => void;
   now?: () => number;
 }
@@ -64,18 +74,21 @@ interface Counters {
   errorsSuppressed: number;
 }
 
-export class Connection {
+export class Connection implements RoomMember {
   readonly id: string;
   readonly #socket: WebSocket;
-  readonly #registry: TopicRegistry<Connection>;
+  readonly #rooms: RoomRegistry<Connection>;
   readonly #verifier: TicketVerifier;
+  readonly #overrides: MembershipOverrides;
   readonly #limits: ConnectionLimits;
   readonly #logger: Logger;
   readonly #onClosed: (connection: Connection) => void;
   readonly #now: () => number;
   readonly #limiter: MessageLimiter;
   readonly #errorBudget: TokenBucket;
-  readonly #topics = new Set<string>();
+  /** The studio topic this connection holds a seat in, if any. */
+  #topic: string | null = null;
+  #subscribeTimer: NodeJS.Timeout | undefined;
   readonly #counters: Counters = { received: 0, dropped: 0, malformed: 0, refused: 0, errorsSuppressed: 0 };
   #lastPongAt: number;
   #disposed = false;
@@ -83,8 +96,9 @@ export class Connection {
   constructor(options: ConnectionOptions) {
     this.id = options.id;
     this.#socket = options.socket;
-    this.#registry = options.registry;
+    this.#rooms = options.rooms;
     this.#verifier = options.verifier;
+    this.#overrides = options.overrides;
     this.#limits = options.limits;
     this.#logger = options.logger;
     this.#onClosed = options.onClosed;
@@ -112,10 +126,11 @@ export class Connection {
     this.#socket.on('close', (code) => this.#guard(() => this.dispose(code)));
 
     this.send({ type: 'welcome', version: SIGNALING_VERSION });
+    this.#armSubscribeTimer();
   }
 
-  get topicCount(): number {
-    return this.#topics.size;
+  get topic(): string | null {
+    return this.#topic;
   }
 
   /** Sends a message if the socket is open; disconnects a peer whose send buffer has piled up. */
@@ -158,12 +173,28 @@ export class Connection {
     return true;
   }
 
-  /** Leaves every topic and reports the connection's summary. Idempotent. */
+  /** Sends a last error (whatever the error budget says: it is the reason) and closes the socket. */
+  closeWithError(code: ErrorMessage['code'], message: string, closeCode: number, topic?: string): void {
+    this.#counters.refused += 1;
+    this.send(
+      topic === undefined ? { type: 'error', code, message } : { type: 'error', code, message, topic },
+    );
+    this.close(closeCode, code);
+  }
+
+  /** The room removed this connection (RoomMember): it holds no seat any more. */
+  evicted(topic: string, code: EvictionCode, message: string): void {
+    if (this.#topic === topic) this.#topic = null;
+    this.#logger.info('evicted', { connection: this.id, code });
+    this.closeWithError(code, message, EVICTION_CLOSE[code], topic);
+  }
+
+  /** Leaves its room and reports the connection's summary. Idempotent. */
   dispose(closeCode?: number): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    for (const topic of this.#topics) this.#registry.remove(topic, this);
-    this.#topics.clear();
+    clearTimeout(this.#subscribeTimer);
+    this.#leaveRoom('left');
     this.#logger.info('connection-closed', { connection: this.id, closeCode, ...this.#counters });
     this.#onClosed(this);
   }
@@ -231,8 +262,8 @@ export class Connection {
 
   #subscribe(message: SubscribeMessage): void {
     for (const topic of message.topics) {
-      if (this.#topics.has(topic)) {
-        this.send({ type: 'subscribed', topic, clients: this.#registry.count(topic) });
+      if (this.#topic === topic) {
+        this.#acknowledgeAgain(topic);
         continue;
       }
       const studioId = studioIdFromTopic(topic);
@@ -250,51 +281,130 @@ export class Connection {
         this.#refuse(verdict.code, verdict.reason, topic);
         continue;
       }
-      if (this.#topics.size >= this.#limits.maxTopicsPerConnection) {
+      if (this.#topic !== null) {
         this.#refuse(
           ErrorCode.TooManyTopics,
-          `A connection may hold at most ${this.#limits.maxTopicsPerConnection} topics.`,
+          'A connection joins one studio; open another connection for another studio.',
           topic,
         );
         continue;
       }
-      // Players are connections: the limit is the subscribing ticket's (PocketBase clamps it).
-      const { maxPlayers } = verdict.claims;
-      const clients = this.#registry.addWithin(topic, this, maxPlayers);
-      if (clients === null) {
+      if (message.client === undefined) {
         this.#refuse(
-          ErrorCode.RoomFull,
-          `This studio is full (${maxPlayers} players). Try again when someone leaves.`,
+          ErrorCode.ClientIdTaken,
+          'Joining a studio needs the Yjs client id of your document ("client").',
           topic,
         );
         continue;
       }
-      this.#topics.add(topic);
-      this.send({ type: 'subscribed', topic, clients });
+      const admission = this.#overrides.admission(verdict.claims);
+      if (!admission.ok) {
+        this.#refuse(
+          admission.code,
+          admission.code === ErrorCode.StudioDeleted
+            ? 'This studio was deleted.'
+            : 'You are no longer a member of this studio.',
+          topic,
+        );
+        continue;
+      }
+      const result = this.#rooms.admit(topic, {
+        member: this,
+        claims: verdict.claims,
+        client: message.client,
+        role: admission.role,
+        maxVisitsPerUser: this.#limits.maxVisitsPerUser,
+      });
+      if (!result.ok) {
+        this.#refuse(result.code, result.message, topic);
+        continue;
+      }
+      this.#topic = topic;
+      clearTimeout(this.#subscribeTimer);
+      this.send({
+        type: 'subscribed',
+        topic,
+        clients: result.clients,
+        self: result.seat.peer,
+        peers: result.peers,
+        past: result.past,
+      });
     }
+  }
+
+  /** A repeated subscribe to the held topic: the current view again, same identity. */
+  #acknowledgeAgain(topic: string): void {
+    const room = this.#rooms.get(topic);
+    const seat = room?.seatOf(this);
+    if (!room || !seat) return;
+    this.send({
+      type: 'subscribed',
+      topic,
+      clients: room.size,
+      self: seat.peer,
+      peers: room.seats().flatMap((s) => (s === seat ? [] : [s.peer])),
+      past: room.past(),
+    });
   }
 
   #unsubscribe(message: UnsubscribeMessage): void {
-    for (const topic of message.topics) {
-      if (!this.#topics.delete(topic)) continue;
-      this.#registry.remove(topic, this);
-    }
+    if (this.#topic === null || !message.topics.includes(this.#topic)) return;
+    this.#leaveRoom('left');
+    // A socket without a studio is idle again: it must rejoin in time or go.
+    this.#armSubscribeTimer();
+  }
+
+  #leaveRoom(reason: string): void {
+    const topic = this.#topic;
+    if (topic === null) return;
+    this.#topic = null;
+    this.#rooms.leave(topic, this, reason);
   }
 
   #publish(message: PublishMessage): void {
-    if (!this.#topics.has(message.topic)) {
+    const room = this.#topic === message.topic ? this.#rooms.get(message.topic) : undefined;
+    const seat = room?.seatOf(this);
+    if (!room || !seat) {
       this.#refuse(ErrorCode.NotSubscribed, 'Subscribe to a topic before publishing to it.', message.topic);
       return;
     }
-    const members = this.#registry.members(message.topic);
-    // Serialised once for all subscribers; the sender gets its own message back (y-webrtc semantics).
+    const target = message.to === undefined ? undefined : room.seatByPeerId(message.to);
+    if (message.to !== undefined && !target) {
+      this.#refuse(
+        ErrorCode.UnknownPeer,
+        'That peer is not in this studio (it may just have left).',
+        message.topic,
+      );
+      return;
+    }
+    // `from` is the relay's record of the sender, whatever `data` claims. Serialised once for all.
     const text = JSON.stringify({
       type: 'publish',
       topic: message.topic,
       data: message.data,
-      clients: members.length,
+      from: seat.peer,
+      clients: room.size,
     });
-    for (const member of members) member.sendText(text);
+    if (target) target.member.sendText(text);
+    else room.sendToAll(text, this);
+  }
+
+  #armSubscribeTimer(): void {
+    clearTimeout(this.#subscribeTimer);
+    this.#subscribeTimer = setTimeout(
+      () =>
+        this.#guard(() => {
+          if (this.#topic !== null || this.#disposed) return;
+          this.#logger.info('subscribe-timeout', { connection: this.id, code: ErrorCode.SubscribeTimeout });
+          this.closeWithError(
+            ErrorCode.SubscribeTimeout,
+            `This connection did not join a studio within ${Math.round(this.#limits.subscribeTimeoutMs / 100) / 10} s and was closed.`,
+            RelayClose.PolicyViolation,
+          );
+        }),
+      this.#limits.subscribeTimeoutMs,
+    );
+    this.#subscribeTimer.unref();
   }
 
   #malformed(reason: string): void {

@@ -16,8 +16,11 @@ const config: RelayConfig = {
   ticketSecret: SECRET,
   maxMessagesPerSecond: 50,
   burstMessages: 100,
-  maxTopicsPerConnection: 4,
   allowedOrigins: null,
+  maxConnections: 100,
+  maxConnectionsPerIp: 50,
+  subscribeTimeoutMs: 5000,
+  maxVisitsPerUser: 2,
 };
 
 const servers: RelayServer[] = [];
@@ -31,10 +34,15 @@ afterEach(async () => {
 });
 
 async function start(
-  options: { verifier?: TicketVerifier; heartbeatIntervalMs?: number; lines?: string[] } = {},
+  options: {
+    verifier?: TicketVerifier;
+    heartbeatIntervalMs?: number;
+    lines?: string[];
+    config?: Partial<RelayConfig>;
+  } = {},
 ) {
   const server = createRelayServer({
-    config,
+    config: { ...config, ...options.config },
     verifier: options.verifier ?? createTicketVerifier({ secret: SECRET }),
     logger: options.lines ? createLogger({ write: (l) => void options.lines?.push(l) }) : silentLogger(),
     heartbeatIntervalMs: options.heartbeatIntervalMs,
@@ -46,15 +54,42 @@ async function start(
   return { server, url: `ws://127.0.0.1:${port}/signal`, port };
 }
 
-function open(url: string): Promise<{ ws: WebSocket; messages: unknown[] }> {
+interface Opened {
+  ws: WebSocket;
+  messages: Msg[];
+  closed: Promise<number>;
+}
+type Msg = {
+  type: string;
+  code?: string;
+  topic?: string;
+  clients?: number;
+  message?: string;
+  data?: unknown;
+};
+
+function open(url: string): Promise<Opened> {
   const ws = new WebSocket(url);
   sockets.push(ws);
-  const messages: unknown[] = [];
-  ws.on('message', (data) => messages.push(JSON.parse(String(data))));
+  const messages: Msg[] = [];
+  ws.on('message', (data) => messages.push(JSON.parse(String(data)) as Msg));
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve({ ws, messages }));
+    ws.once('open', () => resolve({ ws, messages, closed }));
     ws.once('error', reject);
   });
+}
+
+let nextClient = 1;
+/** Sends a v2 subscribe (ticket + a fresh Yjs client id) and waits for the reply to it. */
+async function subscribe(client: Opened, topic: string, ticket: string): Promise<Msg> {
+  const before = client.messages.length;
+  client.ws.send(JSON.stringify({ type: 'subscribe', topics: [topic], ticket, client: nextClient++ }));
+  await until(
+    () => client.messages.slice(before).some((m) => m.type === 'subscribed' || m.type === 'error'),
+    'a reply to subscribe',
+  );
+  return client.messages.slice(before).find((m) => m.type === 'subscribed' || m.type === 'error')!;
 }
 
 async function until(condition: () => boolean, what: string): Promise<void> {
@@ -99,43 +134,23 @@ describe('createRelayServer', () => {
     };
     const { server, url } = await start({ verifier, lines });
     const topic = studioTopic('studioerr01');
+    const ticket = () => signTicket(SECRET, { studio: 'studioerr01' });
     const good = await open(url);
-    good.ws.send(
-      JSON.stringify({
-        type: 'subscribe',
-        topics: [topic],
-        ticket: signTicket(SECRET, { studio: 'studioerr01' }),
-      }),
-    );
-    await until(
-      () => good.messages.some((m) => (m as { type: string }).type === 'subscribed'),
-      'good to subscribe',
-    );
+    const other = await open(url);
     const bad = await open(url);
-    bad.ws.send(
-      JSON.stringify({
-        type: 'subscribe',
-        topics: [topic],
-        ticket: signTicket(SECRET, { studio: 'studioerr01' }),
-      }),
-    );
-    await until(
-      () => bad.messages.some((m) => (m as { type: string }).type === 'subscribed'),
-      'bad to subscribe',
-    );
-    const closed = new Promise<number>((resolve) => bad.ws.once('close', (code) => resolve(code)));
-    bad.ws.send(JSON.stringify({ type: 'subscribe', topics: ['studio/other'], ticket: 'boom' }));
-    expect(await closed).toBe(1011);
-    await until(() => server.stats().connections === 1, 'the failed connection to be released');
+    expect(await subscribe(good, topic, ticket())).toMatchObject({ type: 'subscribed' });
+    expect(await subscribe(other, topic, ticket())).toMatchObject({ type: 'subscribed' });
+    expect(await subscribe(bad, topic, ticket())).toMatchObject({ type: 'subscribed', clients: 3 });
+    bad.ws.send(JSON.stringify({ type: 'subscribe', topics: ['studio/other'], ticket: 'boom', client: 1 }));
+    expect(await bad.closed).toBe(1011);
+    await until(() => server.stats().connections === 2, 'the failed connection to be released');
     expect(server.stats().topics).toBe(1);
     expect(lines.some((l) => l.includes('"event":"internal-error"'))).toBe(true);
-
+    // The others saw it leave and still talk.
+    await until(() => good.messages.some((m) => m.type === 'peer-left'), 'peer-left for the failed one');
     good.ws.send(JSON.stringify({ type: 'publish', topic, data: 1 }));
-    await until(
-      () => good.messages.some((m) => (m as { type: string; clients?: number }).type === 'publish'),
-      'the good client to get its publish',
-    );
-    expect(good.messages.at(-1)).toEqual({ type: 'publish', topic, data: 1, clients: 1 });
+    await until(() => other.messages.some((m) => m.type === 'publish'), 'the other to get the publish');
+    expect(other.messages.find((m) => m.type === 'publish')).toMatchObject({ data: 1, clients: 2 });
   });
 
   it('closes idempotently and refuses new upgrades once closing', async () => {
@@ -152,55 +167,84 @@ describe('createRelayServer', () => {
   it("refuses a subscription beyond the ticket's maxPlayers with room-full and keeps the socket", async () => {
     const { url } = await start();
     const topic = studioTopic('studiofull01');
-    const ticket = signTicket(SECRET, { studio: 'studiofull01', maxPlayers: 2 });
-    type Msg = { type: string; code?: string; topic?: string; clients?: number; message?: string };
-    const subscribe = async (client: { ws: WebSocket; messages: unknown[] }, t = ticket) => {
-      const before = client.messages.length;
-      client.ws.send(JSON.stringify({ type: 'subscribe', topics: [topic], ticket: t }));
-      await until(() => client.messages.length > before, 'a reply to subscribe');
-      return client.messages.at(-1) as Msg;
-    };
-
+    const ticket = () => signTicket(SECRET, { studio: 'studiofull01', maxPlayers: 2 });
     const a = await open(url);
     const b = await open(url);
     const c = await open(url);
-    expect(await subscribe(a)).toEqual({ type: 'subscribed', topic, clients: 1 });
-    expect(await subscribe(b)).toEqual({ type: 'subscribed', topic, clients: 2 });
-    expect(await subscribe(c)).toEqual({
+    expect(await subscribe(a, topic, ticket())).toMatchObject({ type: 'subscribed', topic, clients: 1 });
+    expect(await subscribe(b, topic, ticket())).toMatchObject({ type: 'subscribed', topic, clients: 2 });
+    expect(await subscribe(c, topic, ticket())).toEqual({
       type: 'error',
       code: ErrorCode.RoomFull,
       topic,
       message: 'This studio is full (2 players). Try again when someone leaves.',
     });
-    // Subscribing again to a held topic is a re-ack, not a third player.
-    expect(await subscribe(b)).toEqual({ type: 'subscribed', topic, clients: 2 });
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
 
     b.ws.close();
     await until(() => b.ws.readyState === WebSocket.CLOSED, 'b to close');
     // The relay handles b's close asynchronously: retry until the seat is free.
-    let reply = await subscribe(c);
+    let reply = await subscribe(c, topic, ticket());
     for (let i = 0; i < 50 && reply.type === 'error'; i++) {
       await new Promise((r) => setTimeout(r, 20));
-      reply = await subscribe(c);
+      reply = await subscribe(c, topic, ticket());
     }
-    expect(reply).toEqual({ type: 'subscribed', topic, clients: 2 });
+    expect(reply).toMatchObject({ type: 'subscribed', topic, clients: 2 });
   });
 
   it('uses the mesh limit for a ticket without maxPlayers', async () => {
-    const { url } = await start();
+    const { url } = await start({ config: { maxVisitsPerUser: MESH_MAX_PLAYERS } });
     const topic = studioTopic('studiolegacy1');
-    const legacy = signTicket(SECRET, { studio: 'studiolegacy1', maxPlayers: undefined });
-    const replies: unknown[] = [];
-    for (let i = 0; i <= MESH_MAX_PLAYERS; i++) {
-      const client = await open(url);
-      client.ws.send(JSON.stringify({ type: 'subscribe', topics: [topic], ticket: legacy }));
-      await until(() => client.messages.length > 1, 'a reply to subscribe');
-      replies.push(client.messages.at(-1));
-    }
-    expect(replies.slice(0, MESH_MAX_PLAYERS)).toEqual(
-      Array.from({ length: MESH_MAX_PLAYERS }, (_, i) => ({ type: 'subscribed', topic, clients: i + 1 })),
+    const legacy = () => signTicket(SECRET, { studio: 'studiolegacy1', maxPlayers: undefined });
+    const replies: Msg[] = [];
+    for (let i = 0; i <= MESH_MAX_PLAYERS; i++)
+      replies.push(await subscribe(await open(url), topic, legacy()));
+    expect(replies.slice(0, MESH_MAX_PLAYERS).map((r) => [r.type, r.clients])).toEqual(
+      Array.from({ length: MESH_MAX_PLAYERS }, (_, i) => ['subscribed', i + 1]),
     );
     expect(replies.at(-1)).toMatchObject({ type: 'error', code: ErrorCode.RoomFull, topic });
+  });
+
+  it('closes a socket that does not join a studio in time (1008), but not one that did', async () => {
+    const { server, url } = await start({ config: { subscribeTimeoutMs: 150 } });
+    const idle = await open(url);
+    const member = await open(url);
+    expect(
+      await subscribe(member, studioTopic('studioidle1'), signTicket(SECRET, { studio: 'studioidle1' })),
+    ).toMatchObject({ type: 'subscribed' });
+    expect(await idle.closed).toBe(1008);
+    expect(idle.messages.at(-1)).toMatchObject({ type: 'error', code: ErrorCode.SubscribeTimeout });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(member.ws.readyState).toBe(WebSocket.OPEN);
+    expect(server.stats().connections).toBe(1);
+  });
+
+  it('refuses connections over the per-address cap with a reason and 1013, and frees the slot on close', async () => {
+    const { server, url } = await start({ config: { maxConnectionsPerIp: 2 } });
+    const a = await open(url);
+    await open(url);
+    const over = await open(url);
+    expect(await over.closed).toBe(1013);
+    expect(over.messages).toEqual([
+      {
+        type: 'error',
+        code: ErrorCode.TooManyConnections,
+        message: expect.stringMatching(/too many connections/i),
+      },
+    ]);
+    expect(server.stats().connections).toBe(2);
+    a.ws.close();
+    await until(() => server.stats().connections === 1, 'a to be released');
+    const again = await open(url);
+    await until(() => again.messages.length > 0, 'a welcome');
+    expect(again.messages[0]).toMatchObject({ type: 'welcome', version: 2 });
+  });
+
+  it('refuses connections over the total cap', async () => {
+    const { url } = await start({ config: { maxConnections: 1 } });
+    await open(url);
+    const over = await open(url);
+    expect(await over.closed).toBe(1013);
+    expect(over.messages[0]).toMatchObject({ code: ErrorCode.TooManyConnections });
   });
 });

@@ -1,6 +1,7 @@
 /**
- * The relay's network front: one HTTP server carrying `/healthz` and the signaling WebSocket
- * (`/signal`, and `/` for stock y-webrtc clients), the set of live connections, and the heartbeat.
+ * The relay's network front: one HTTP server carrying `/healthz`, `POST /control` (PocketBase's
+ * membership changes) and the signaling WebSocket (`/signal`, and `/` for stock y-webrtc clients),
+ * the set of live connections with their caps, and the heartbeat.
  *
  * `close()` is the shutdown cascade: stop accepting, close every socket with 1001, terminate the
  * ones that do not finish their closing handshake in time, then release the port. It is idempotent.
@@ -8,13 +9,22 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { ErrorCode } from '../../../src/lib/protocol/errors.js';
+import { RELAY_CONTROL_PATH } from '../../../src/lib/protocol/relay-control.js';
 import { SIGNALING_MAX_FRAME_BYTES, SignalingClose } from '../../../src/lib/protocol/signaling.js';
 import type { TicketVerifier } from '../auth/ticket-verifier.js';
 import type { RelayConfig } from '../config.js';
+import { applyControl } from '../control/apply-control.js';
+import { createControlEndpoint } from '../control/control-endpoint.js';
+import { MembershipOverrides } from '../control/membership-overrides.js';
+import { ConnectionCaps } from '../limits/connection-caps.js';
 import type { Logger } from '../log.js';
+import { RelayClose } from './close-codes.js';
 import { Connection } from './connection.js';
 import { createHttpHandler, requestPath, type RelayStats } from './http-health.js';
-import { TopicRegistry } from './topic-registry.js';
+import { RoomRegistry } from './rooms.js';
+
+const REFUSAL_LOG_INTERVAL_MS = 10_000;
 
 export const SIGNALING_PATHS: ReadonlySet<string> = new Set(['/signal', '/']);
 
@@ -54,19 +64,30 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
   const limits = {
     maxMessagesPerSecond: config.maxMessagesPerSecond,
     burstMessages: config.burstMessages,
-    maxTopicsPerConnection: config.maxTopicsPerConnection,
+    maxVisitsPerUser: config.maxVisitsPerUser,
+    subscribeTimeoutMs: config.subscribeTimeoutMs,
     maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024,
     maxErrorsPerSecond: options.maxErrorsPerSecond ?? 5,
   };
 
-  const registry = new TopicRegistry<Connection>();
+  const rooms = new RoomRegistry<Connection>();
+  const overrides = new MembershipOverrides();
+  const caps = new ConnectionCaps(config);
   const connections = new Set<Connection>();
   let nextId = 1;
   let heartbeat: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
 
-  const stats = (): RelayStats => ({ connections: connections.size, topics: registry.topicCount });
-  const http: Server = createServer(createHttpHandler({ stats }));
+  const stats = (): RelayStats => ({ connections: connections.size, topics: rooms.roomCount });
+  const health = createHttpHandler({ stats });
+  const control = createControlEndpoint({
+    secret: config.ticketSecret,
+    logger,
+    apply: (message) => applyControl(message, rooms, overrides),
+  });
+  const http: Server = createServer((request, response) =>
+    requestPath(request.url) === RELAY_CONTROL_PATH ? control(request, response) : health(request, response),
+  );
   // maxPayload makes ws close an oversized message with 1009 before buffering it whole;
   // compression stays off so a small frame cannot inflate into a large one.
   const wss = new WebSocketServer({
@@ -75,15 +96,52 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
     perMessageDeflate: false,
   });
 
-  const accept = (socket: WebSocket): void => {
+  // Refusals are logged at most once per interval, with a count: a connection storm must not become
+  // a log storm.
+  let refusedSinceLog = 0;
+  let lastRefusalLogAt = -Infinity;
+  const noteRefusal = (cap: string): void => {
+    refusedSinceLog += 1;
+    const now = performance.now();
+    if (now - lastRefusalLogAt < REFUSAL_LOG_INTERVAL_MS) return;
+    logger.warn('connections-refused', { code: ErrorCode.TooManyConnections, cap, count: refusedSinceLog });
+    refusedSinceLog = 0;
+    lastRefusalLogAt = now;
+  };
+
+  const accept = (socket: WebSocket, request: IncomingMessage): void => {
+    const slot = caps.acquire(request.socket.remoteAddress);
+    if (!slot.ok) {
+      // Refused after the upgrade, so the client gets a reason it can show instead of a bare failure.
+      // The socket is not a Connection: it holds no slot and is dropped if it ignores the close.
+      noteRefusal(slot.reason);
+      socket.on('error', () => undefined);
+      socket.send(
+        JSON.stringify({
+          type: 'error',
+          code: ErrorCode.TooManyConnections,
+          message:
+            slot.reason === 'total'
+              ? 'The relay is serving as many connections as it can; try again in a minute.'
+              : 'Too many connections from your network address; close some tabs and try again.',
+        }),
+      );
+      socket.close(RelayClose.TryAgainLater, 'too many connections');
+      setTimeout(() => socket.terminate(), closeGraceMs).unref();
+      return;
+    }
     const connection = new Connection({
       id: `c${nextId++}`,
       socket,
-      registry,
+      rooms,
       verifier,
+      overrides,
       limits,
       logger,
-      onClosed: (closed) => connections.delete(closed),
+      onClosed: (closed) => {
+        connections.delete(closed);
+        slot.release();
+      },
     });
     connections.add(connection);
     logger.info('connection-opened', { connection: connection.id });
@@ -151,7 +209,7 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
       connection.terminate();
       connection.dispose();
     }
-    registry.clear();
+    rooms.clear();
     wss.close();
     http.closeAllConnections();
     await httpClosed;

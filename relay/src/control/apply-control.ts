@@ -1,0 +1,60 @@
+/**
+ * What a verified control message from PocketBase does to live rooms (ADR 0008): a removed member's
+ * connections are evicted with `membership-revoked`, a changed role is re-attested to the whole room
+ * with `peer-updated`, a deleted studio's connections are all evicted with `studio-deleted`. The
+ * change is also remembered ({@link MembershipOverrides}) so tickets minted before it cannot undo it.
+ *
+ * A control message older than a connection's ticket does not touch that connection: the ticket was
+ * minted after the change and already reflects it (or a newer one).
+ */
+import { ErrorCode } from '../../../src/lib/protocol/errors.js';
+import type { RelayControl } from '../../../src/lib/protocol/relay-control.js';
+import type { RoomMember } from '../signaling/room.js';
+import type { RoomRegistry } from '../signaling/rooms.js';
+import type { MembershipOverrides } from './membership-overrides.js';
+
+export interface ControlOutcome {
+  /** Live connections evicted or re-attested. */
+  affected: number;
+  /** False when a newer change was already known (a replay of an older message): nothing was done. */
+  applied: boolean;
+}
+
+export function applyControl<M extends RoomMember>(
+  control: RelayControl,
+  rooms: RoomRegistry<M>,
+  overrides: MembershipOverrides,
+): ControlOutcome {
+  if (control.kind === 'studio-deleted') {
+    if (!overrides.recordDeletion(control.studio, control.iat)) return { affected: 0, applied: false };
+    const affected =
+      rooms.withStudio(control.studio, (room) => {
+        let count = 0;
+        for (const seat of room.seats()) {
+          if (seat.ticketIssuedAt > control.iat) continue;
+          room.evict(seat, ErrorCode.StudioDeleted);
+          count += 1;
+        }
+        return count;
+      }) ?? 0;
+    return { affected, applied: true };
+  }
+
+  const { studio, user, role } = control;
+  if (!overrides.recordMembership(studio, user, role, control.iat)) return { affected: 0, applied: false };
+  const affected =
+    rooms.withStudio(studio, (room) => {
+      let count = 0;
+      for (const seat of room.seats()) {
+        if (seat.peer.userId !== user || seat.ticketIssuedAt > control.iat) continue;
+        if (role === null) {
+          room.evict(seat, ErrorCode.MembershipRevoked);
+          count += 1;
+        } else if (room.updateRole(seat, role)) {
+          count += 1;
+        }
+      }
+      return count;
+    }) ?? 0;
+  return { affected, applied: true };
+}

@@ -1,0 +1,249 @@
+import { describe, expect, it } from 'vitest';
+import { PEER_ID_PATTERN, type AttestedPeer } from '../../../src/lib/protocol/attested.js';
+import { ErrorCode } from '../../../src/lib/protocol/errors.js';
+import { SIGNALING_MAX_PAST_PEERS, type ServerMessage } from '../../../src/lib/protocol/signaling.js';
+import type { StudioRole } from '../../../src/lib/protocol/ticket.js';
+import type { VerifiedTicketClaims } from '../auth/ticket-verifier.js';
+import { Room, type EvictionCode, type RoomMember } from './room.js';
+import { RoomRegistry } from './rooms.js';
+
+const TOPIC = 'studio/abc';
+
+class FakeMember implements RoomMember {
+  readonly received: ServerMessage[] = [];
+  readonly evictions: { code: EvictionCode; message: string }[] = [];
+  constructor(readonly name: string) {}
+  sendText(text: string): void {
+    this.received.push(JSON.parse(text) as ServerMessage);
+  }
+  evicted(_topic: string, code: EvictionCode, message: string): void {
+    this.evictions.push({ code, message });
+  }
+  take(): ServerMessage[] {
+    return this.received.splice(0);
+  }
+}
+
+let jtiCounter = 0;
+const claims = (sub: string, extra: Partial<VerifiedTicketClaims> = {}): VerifiedTicketClaims => ({
+  v: 2,
+  aud: 'bandmesh-relay',
+  sub,
+  studio: 'abc',
+  slug: 'band',
+  role: 'member',
+  jti: `jti-${++jtiCounter}`,
+  name: `Name of ${sub}`,
+  instrument: 'bass',
+  maxPlayers: 6,
+  iat: 1000,
+  exp: 1300,
+  ...extra,
+});
+
+function admit(
+  room: Room<FakeMember>,
+  member: FakeMember,
+  c: VerifiedTicketClaims,
+  client: number,
+  options: { role?: StudioRole; maxVisitsPerUser?: number } = {},
+) {
+  return room.admit({
+    member,
+    claims: c,
+    client,
+    role: options.role ?? c.role,
+    maxVisitsPerUser: options.maxVisitsPerUser ?? 2,
+  });
+}
+
+function seated(room: Room<FakeMember>, member: FakeMember, c: VerifiedTicketClaims, client: number) {
+  const result = admit(room, member, c, client);
+  if (!result.ok) throw new Error(`not admitted: ${result.code}`);
+  return result;
+}
+
+describe('Room admission', () => {
+  it('attests the ticket identity with a relay-chosen peer id and announces it to the others', () => {
+    const room = new Room<FakeMember>(TOPIC, () => 42);
+    const a = new FakeMember('a');
+    const b = new FakeMember('b');
+    const first = seated(room, a, claims('ua', { role: 'owner' }), 11);
+    expect(first.seat.peer).toEqual({
+      peerId: expect.stringMatching(PEER_ID_PATTERN),
+      userId: 'ua',
+      role: 'owner',
+      name: 'Name of ua',
+      instrument: 'bass',
+      client: 11,
+      joinedAt: 42,
+    });
+    expect(first.seat.peer.peerId.length).toBeGreaterThanOrEqual(16);
+    expect(first).toMatchObject({ peers: [], past: [], clients: 1 });
+
+    const second = seated(room, b, claims('ub'), 12);
+    expect(second.peers).toEqual([first.seat.peer]);
+    expect(second.clients).toBe(2);
+    expect(second.seat.peer.peerId).not.toBe(first.seat.peer.peerId);
+    expect(a.take()).toEqual([{ type: 'peer-joined', topic: TOPIC, peer: second.seat.peer }]);
+    expect(b.take()).toEqual([]);
+  });
+
+  it('refuses a client id used live by anyone, or in the past by another user', () => {
+    const room = new Room<FakeMember>(TOPIC);
+    const a = new FakeMember('a');
+    seated(room, a, claims('ua'), 7);
+    expect(admit(room, new FakeMember('thief'), claims('thief'), 7)).toMatchObject({
+      ok: false,
+      code: ErrorCode.ClientIdTaken,
+    });
+    // Even the same user cannot run two live visits with one client id.
+    expect(admit(room, new FakeMember('a2'), claims('ua'), 7)).toMatchObject({
+      ok: false,
+      code: ErrorCode.ClientIdTaken,
+    });
+    room.leave(a);
+    expect(admit(room, new FakeMember('thief'), claims('thief'), 7)).toMatchObject({
+      ok: false,
+      code: ErrorCode.ClientIdTaken,
+    });
+    // The same user reconnecting may take its own past client id back.
+    expect(admit(room, new FakeMember('a3'), claims('ua'), 7)).toMatchObject({ ok: true });
+  });
+
+  it('refuses more live visits per user than allowed, and more players than the ticket allows', () => {
+    const room = new Room<FakeMember>(TOPIC);
+    seated(room, new FakeMember('1'), claims('u'), 1);
+    seated(room, new FakeMember('2'), claims('u'), 2);
+    const third = admit(room, new FakeMember('3'), claims('u'), 3);
+    expect(third).toMatchObject({ ok: false, code: ErrorCode.TooManyVisits });
+    expect((third as { message: string }).message).toMatch(/2 tabs or devices/);
+
+    const small = new Room<FakeMember>(TOPIC);
+    seated(small, new FakeMember('x'), claims('ux', { maxPlayers: 1 }), 1);
+    expect(admit(small, new FakeMember('y'), claims('uy', { maxPlayers: 1 }), 2)).toEqual({
+      ok: false,
+      code: ErrorCode.RoomFull,
+      message: 'This studio is full (1 players). Try again when someone leaves.',
+    });
+  });
+
+  it('replaces the live holder of the same ticket: evicted, peer-left to the others, then joined', () => {
+    const room = new Room<FakeMember>(TOPIC);
+    const witness = new FakeMember('w');
+    seated(room, witness, claims('uw'), 1);
+    const ticket = claims('u', { maxPlayers: 2 });
+    const old = new FakeMember('old');
+    const first = seated(room, old, ticket, 5);
+    witness.take();
+
+    // The room is full (2 of 2), but the replaced seat frees its own place.
+    const fresh = new FakeMember('new');
+    const second = seated(room, fresh, ticket, 6);
+    expect(old.evictions).toEqual([
+      {
+        code: ErrorCode.TicketReplaced,
+        message: 'This ticket was used again from another tab or device; this connection was replaced.',
+      },
+    ]);
+    expect(witness.take()).toEqual([
+      { type: 'peer-left', topic: TOPIC, peerId: first.seat.peer.peerId, reason: ErrorCode.TicketReplaced },
+      { type: 'peer-joined', topic: TOPIC, peer: second.seat.peer },
+    ]);
+    expect(room.size).toBe(2);
+    expect(second.past).toEqual([first.seat.peer]);
+    expect(room.seatOf(old)).toBeUndefined();
+  });
+
+  it('does not evict the ticket holder when the replacing subscribe is refused', () => {
+    const room = new Room<FakeMember>(TOPIC);
+    seated(room, new FakeMember('other'), claims('other'), 9);
+    const ticket = claims('u');
+    const old = new FakeMember('old');
+    seated(room, old, ticket, 5);
+    expect(admit(room, new FakeMember('new'), ticket, 9)).toMatchObject({ code: ErrorCode.ClientIdTaken });
+    expect(old.evictions).toEqual([]);
+    expect(room.seatOf(old)).toBeDefined();
+  });
+});
+
+describe('Room departures and updates', () => {
+  it('moves leavers to past (one entry per client id, newest last, bounded)', () => {
+    const room = new Room<FakeMember>(TOPIC);
+    const stay = new FakeMember('stay');
+    seated(room, stay, claims('stay'), 0);
+    const leaver = new FakeMember('l');
+    const visit = seated(room, leaver, claims('ul'), 1);
+    stay.take();
+    room.leave(leaver);
+    room.leave(leaver);
+    expect(stay.take()).toEqual([
+      { type: 'peer-left', topic: TOPIC, peerId: visit.seat.peer.peerId, reason: 'left' },
+    ]);
+    expect(room.past()).toEqual([visit.seat.peer]);
+
+    const again = seated(room, new FakeMember('l2'), claims('ul'), 1);
+    room.leave(again.seat.member);
+    expect(room.past()).toEqual([again.seat.peer]);
+
+    for (let i = 0; i < SIGNALING_MAX_PAST_PEERS + 5; i++) {
+      const m = new FakeMember(`m${i}`);
+      seated(room, m, claims(`u${i}`), 100 + i);
+      room.leave(m);
+    }
+    const past = room.past();
+    expect(past).toHaveLength(SIGNALING_MAX_PAST_PEERS);
+    expect(past.at(-1)?.client).toBe(100 + SIGNALING_MAX_PAST_PEERS + 4);
+  });
+
+  it('updates a role for everyone, the member itself included, and ignores the same role', () => {
+    const room = new Room<FakeMember>(TOPIC);
+    const a = new FakeMember('a');
+    const b = new FakeMember('b');
+    seated(room, a, claims('ua'), 1);
+    const target = seated(room, b, claims('ub'), 2).seat;
+    a.take();
+    const before: AttestedPeer = target.peer;
+    expect(room.updateRole(target, 'engineer')).toBe(true);
+    const update = { type: 'peer-updated', topic: TOPIC, peer: { ...before, role: 'engineer' } };
+    expect(a.take()).toEqual([update]);
+    expect(b.take()).toEqual([update]);
+    expect(before.role).toBe('member');
+    expect(room.updateRole(target, 'engineer')).toBe(false);
+    expect(a.take()).toEqual([]);
+  });
+
+  it('registry drops an empty room with its past, so a reopened room starts clean', () => {
+    const rooms = new RoomRegistry<FakeMember>();
+    const a = new FakeMember('a');
+    const result = rooms.admit(TOPIC, {
+      member: a,
+      claims: claims('ua'),
+      client: 1,
+      role: 'member',
+      maxVisitsPerUser: 2,
+    });
+    expect(result.ok).toBe(true);
+    expect(rooms.roomCount).toBe(1);
+    rooms.leave(TOPIC, a);
+    expect(rooms.roomCount).toBe(0);
+    // A refused first admission leaves no empty room behind either.
+    const refused = rooms.admit(TOPIC, {
+      member: new FakeMember('x'),
+      claims: claims('ux', { maxPlayers: 1 }),
+      client: 1,
+      role: 'member',
+      maxVisitsPerUser: 0,
+    });
+    expect(refused.ok).toBe(false);
+    expect(rooms.roomCount).toBe(0);
+    const again = rooms.admit(TOPIC, {
+      member: new FakeMember('b'),
+      claims: claims('ub'),
+      client: 1,
+      role: 'member',
+      maxVisitsPerUser: 2,
+    });
+    expect(again).toMatchObject({ ok: true, past: [] });
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * Every live studio room, by topic. A room exists exactly while it has a member: it is created by
+ * the first admission and dropped (with its `past`) when the last member leaves, so memory does not
+ * grow with rooms that were used once and a reopened room starts clean.
+ */
+import { studioTopic } from '../../../src/lib/protocol/ticket.js';
+import { Room, type AdmitRequest, type AdmitResult, type RoomMember } from './room.js';
+
+export class RoomRegistry<M extends RoomMember> {
+  readonly #rooms = new Map<string, Room<M>>();
+  readonly #now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  get(topic: string): Room<M> | undefined {
+    return this.#rooms.get(topic);
+  }
+
+  forStudio(studioId: string): Room<M> | undefined {
+    return this.#rooms.get(studioTopic(studioId));
+  }
+
+  admit(topic: string, request: AdmitRequest<M>): AdmitResult<M> {
+    let room = this.#rooms.get(topic);
+    if (!room) {
+      room = new Room<M>(topic, this.#now);
+      this.#rooms.set(topic, room);
+    }
+    const result = room.admit(request);
+    this.#dropIfEmpty(room);
+    return result;
+  }
+
+  leave(topic: string, member: M, reason?: string): void {
+    const room = this.#rooms.get(topic);
+    if (!room) return;
+    room.leave(member, reason);
+    this.#dropIfEmpty(room);
+  }
+
+  /** Runs `change` on the studio's room (if live) and drops the room if it emptied. */
+  withStudio<T>(studioId: string, change: (room: Room<M>) => T): T | undefined {
+    const room = this.forStudio(studioId);
+    if (!room) return undefined;
+    try {
+      return change(room);
+    } finally {
+      this.#dropIfEmpty(room);
+    }
+  }
+
+  get roomCount(): number {
+    return this.#rooms.size;
+  }
+
+  clear(): void {
+    this.#rooms.clear();
+  }
+
+  #dropIfEmpty(room: Room<M>): void {
+    if (room.size === 0 && this.#rooms.get(room.topic) === room) this.#rooms.delete(room.topic);
+  }
+}

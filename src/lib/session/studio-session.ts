@@ -1,24 +1,34 @@
 /**
  * createStudioSession(): the composition root of one studio visit. It owns the relay connection, the
- * mesh of peer links and the shared document, wires them together, and tears all of it down in
- * dispose() (once; later calls do nothing). Nothing here is global: two sessions can coexist.
+ * relay-attested roster, the mesh of peer links, the shared document and the per-participant records,
+ * wires them together, and tears all of it down in dispose() (once; later calls do nothing). Nothing
+ * here is global: two sessions can coexist.
+ *
+ * Trust (ADR 0008): who is in the room, and with which user id, role, name and Yjs client id, comes
+ * only from the relay (Roster). The mesh links only to roster peers, StudioSync accepts a peer's
+ * writes only over that peer's link, and the mixer attributes writes through the roster.
  */
 import { AudioNetClient } from '../audio/audio-net-client';
 import { Mesh } from '../net/mesh';
 import { PeerLink } from '../net/peer-link';
+import { Roster } from '../net/roster';
 import { SignalingClient, type SignalingState, type SocketLike } from '../net/signaling-client';
+import type { AttestedPeer } from '../protocol/attested';
 import type { Impairment } from '../protocol/audio-worker';
 import { studioTopic, type TicketResponse } from '../protocol/ticket';
-import { MixerDoc, rolesFromPresence } from '../sync/mixer-doc';
-import type { Presence, PresentPeer } from '../sync/presence';
-import { StudioSync } from '../sync/studio-sync';
+import { MixerDoc } from '../sync/mixer-doc';
+import { presentPeers, type AudioPresence, type PresentPeer } from '../sync/presence';
+import { StudioSync, type SyncProblemCode } from '../sync/studio-sync';
 import { Emitter } from '../util/emitter';
+import { Participants } from './participants';
 import { StudioAudio, type AudioAssets } from './studio-audio';
 
 export interface StudioSessionEvents extends Record<string, unknown> {
   presence: PresentPeer[];
   connection: { state: SignalingState; detail?: string };
   error: { code: string; message: string; fatal: boolean };
+  /** Something a peer sent over the mesh was refused or could not be decoded (not fatal). */
+  problem: { peerId: string; name: string | null; code: SyncProblemCode; message: string };
 }
 
 export interface StudioSessionOptions {
@@ -26,8 +36,8 @@ export interface StudioSessionOptions {
   ticket: TicketResponse;
   /** Fetches a fresh ticket (each relay reconnect needs one). */
   fetchTicket(): Promise<TicketResponse>;
-  /** What this player shows to the others. */
-  me: Omit<Presence, 'peerId' | 'joinedAt'>;
+  /** This player as PocketBase knows it (the relay attests the same from the ticket). */
+  me: { userId: string; name: string; instrument: string };
   /** The audio network Worker and worklet modules (bundler assets, passed in by the page). */
   audio: AudioAssets & {
     createWorker(): Worker;
@@ -40,29 +50,39 @@ export interface StudioSessionOptions {
 }
 
 export interface StudioSession {
-  readonly peerId: string;
+  /** Our relay-assigned peer id; null until the relay admitted us. */
+  readonly peerId: string | null;
   readonly events: Emitter<StudioSessionEvents>;
   readonly sync: StudioSync;
   readonly mixer: MixerDoc;
   readonly audio: StudioAudio;
+  readonly participants: Participants;
   presence(): PresentPeer[];
   connectionState(): SignalingState;
   dispose(): void;
 }
 
+const authorOf = (peer: AttestedPeer | undefined) => (peer ? { userId: peer.userId, role: peer.role } : null);
+
 export function createStudioSession(options: StudioSessionOptions): StudioSession {
-  const peerId = crypto.randomUUID();
   const events = new Emitter<StudioSessionEvents>();
   const topic = studioTopic(options.ticket.studioId);
   let iceServers = options.ticket.iceServers as RTCIceServer[];
   let pendingTicket: TicketResponse | null = options.ticket;
 
-  const sync = new StudioSync();
-  const joinedAt = Date.now();
-  sync.events.on('presence', (list) => events.emit('presence', list));
+  const roster = new Roster();
+  const sync = new StudioSync({
+    authority: {
+      clientOf: (peerId) => roster.get(peerId)?.client,
+      isLiveClient: (client) => roster.isLiveClient(client),
+      isKnownClient: (client) => roster.byClient(client) !== undefined,
+    },
+  });
+  const participants = new Participants({ roster });
 
   const signaling = new SignalingClient({
     url: options.ticket.relayUrl,
+    clientId: sync.clientId,
     ...(options.createSocket ? { createSocket: options.createSocket } : {}),
     getTicket: async () => {
       // The first subscribe uses the ticket the page already holds; every later one a fresh ticket.
@@ -75,8 +95,8 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
 
   const mixer = new MixerDoc({
     doc: sync.doc,
-    me: { userId: options.me.userId, role: options.me.role },
-    roleOf: rolesFromPresence(() => sync.presence()),
+    me: { userId: options.me.userId, role: options.ticket.role },
+    authorOf: (client) => authorOf(roster.byClient(client)),
   });
   mixer.setMyChannel({ name: options.me.name, instrument: options.me.instrument });
   const net = new AudioNetClient(options.audio.createWorker);
@@ -84,24 +104,46 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     net,
     mixer,
     me: options.me.userId,
-    presence: () => sync.presence(),
+    participants,
     assets: options.audio,
     benchmark: options.audio.benchmark === true,
     impairment: options.audio.impairment ?? null,
     forceTrack: options.audio.forceTrack === true,
   });
-  // Presence carries the audio paths we can use; it is re-sent whenever they change.
-  const advertise = (audioPaths: typeof audio.paths) =>
-    sync.setLocalPresence({ ...options.me, peerId, joinedAt, audioPaths });
-  advertise(audio.paths);
+
+  // Presence carries only facts about our own audio; it is re-sent whenever they change.
+  const localAudio = (): AudioPresence => ({ audioPaths: audio.paths, audioOn: audio.state.kind === 'on' });
+  const advertise = () => sync.setLocalAudio(localAudio());
+  advertise();
   audio.events.on('paths', advertise);
-  sync.events.on('presence', () => {
-    mixer.recheck();
-    audio.presenceChanged();
+  audio.events.on('state', advertise);
+
+  const presence = (): PresentPeer[] =>
+    presentPeers({
+      self: roster.self,
+      peers: roster.peers(),
+      audioOf: (client) => sync.audioOf(client),
+      connected: (peerId) => sync.heard(peerId),
+      selfAudio: localAudio(),
+    });
+  const presenceChanged = () => {
+    for (const peer of roster.peers()) {
+      const advertised = sync.heard(peer.peerId) ? sync.audioOf(peer.client) : null;
+      participants.setAdvertised(
+        peer.peerId,
+        advertised ? { paths: advertised.audioPaths, on: advertised.audioOn } : null,
+      );
+    }
+    events.emit('presence', presence());
+  };
+  sync.events.on('presence', presenceChanged);
+  sync.events.on('problem', (problem) => {
+    const name = roster.get(problem.peerId)?.name ?? null;
+    console.warn('studio sync', problem.code, problem.message);
+    events.emit('problem', { ...problem, name });
   });
 
   const mesh = new Mesh({
-    localId: peerId,
     signaling,
     createLink: ({ remoteId, initiator, sendSignal }) => {
       let releaseAudio = () => {};
@@ -123,26 +165,58 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     },
   });
 
+  roster.events.on('reset', ({ self }) => mixer.setMe({ userId: self.userId, role: self.role }));
+  roster.events.on('updated', ({ peer }) => {
+    if (peer.peerId === roster.self?.peerId) mixer.setMe({ userId: peer.userId, role: peer.role });
+    else mixer.recheck();
+    presenceChanged();
+  });
+  roster.events.on('joined', presenceChanged);
+  roster.events.on('left', presenceChanged);
+
   signaling.events.on('state', (state) => events.emit('connection', state));
   signaling.events.on('error', (error) => events.emit('error', error));
-  signaling.events.on('subscribed', () => mesh.announce());
-  signaling.events.on('message', ({ data }) => mesh.handle(data));
+  signaling.events.on('subscribed', ({ self, peers, past }) => {
+    roster.reset(self, peers, past);
+    mesh.reset(
+      self.peerId,
+      roster.peers().map((p) => p.peerId),
+    );
+    presenceChanged();
+  });
+  signaling.events.on('peer-joined', (peer) => {
+    roster.join(peer);
+    if (roster.get(peer.peerId) === peer) mesh.join(peer.peerId);
+  });
+  signaling.events.on('peer-updated', (peer) => roster.update(peer));
+  signaling.events.on('peer-left', ({ peerId, reason }) => {
+    mesh.leave(peerId, reason);
+    roster.leave(peerId, reason);
+  });
+  signaling.events.on('message', ({ from, data }) => mesh.handle(from.peerId, data));
   mesh.events.on('peer-open', ({ peerId: remote, link }) => {
     link.events.on('message', (bytes) => sync.receive(remote, bytes));
     sync.attach(remote, link as PeerLink);
+    participants.setLink(remote, link as PeerLink);
   });
-  mesh.events.on('peer-close', ({ peerId: remote }) => sync.detach(remote));
+  mesh.events.on('peer-close', ({ peerId: remote }) => {
+    sync.detach(remote);
+    participants.setLink(remote, null);
+  });
 
   signaling.start();
 
   let disposed = false;
   return {
-    peerId,
+    get peerId() {
+      return roster.self?.peerId ?? null;
+    },
     events,
     sync,
     mixer,
     audio,
-    presence: () => sync.presence(),
+    participants,
+    presence,
     connectionState: () => signaling.state,
     dispose() {
       if (disposed) return;
@@ -153,6 +227,8 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
       sync.dispose();
       mesh.dispose();
       signaling.dispose();
+      participants.dispose();
+      roster.dispose();
       net.dispose();
       events.clear();
     },

@@ -8,6 +8,7 @@ import type { StudioSession } from '../session/studio-session';
 import { AudioRoom } from './audio-room.svelte';
 import { MixerState } from './mixer.svelte';
 
+/** A player as the relay attests it (never as the player describes itself), plus what we see of it. */
 export interface PresentPlayer {
   key: string;
   userId: string;
@@ -15,6 +16,8 @@ export interface PresentPlayer {
   instrument: string;
   role: string;
   self: boolean;
+  /** In the room but no link to it yet (or it is re-forming). */
+  connecting: boolean;
   /** How this player's audio reaches us ('opus', 'pcm' over the data channel, or 'track'), once it does. */
   path: string | null;
 }
@@ -26,6 +29,9 @@ export class StudioRoom {
   readonly mixer: MixerState;
   #error = $state<{ message: string; fatal: boolean } | null>(null);
   #connection = $state<{ state: SignalingState; detail?: string }>({ state: 'connecting' });
+  /** The last thing a peer sent that was refused or undecodable, in words; cleared after a while. */
+  #notice = $state<string | null>(null);
+  #noticeTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(session: StudioSession, options: { me: string; storage?: Storage | null }) {
     this.#session = session;
@@ -44,6 +50,17 @@ export class StudioRoom {
       if (state.state === 'open' && !this.#error?.fatal) this.#error = null;
     });
     session.events.on('error', ({ message, fatal }) => (this.#error = { message, fatal }));
+    session.events.on('problem', ({ name, code }) => this.#showNotice(describeProblem(name, code)));
+  }
+
+  #showNotice(text: string): void {
+    this.#notice = text;
+    if (this.#noticeTimer) clearTimeout(this.#noticeTimer);
+    this.#noticeTimer = setTimeout(() => (this.#notice = null), 8000);
+  }
+
+  get notice(): string | null {
+    return this.#notice;
   }
 
   get players(): PresentPlayer[] {
@@ -55,7 +72,8 @@ export class StudioRoom {
       instrument: p.instrument,
       role: p.role,
       self: p.self,
-      path: p.self ? null : this.audio.pathOf(p.userId),
+      connecting: !p.connected,
+      path: p.self || !p.connected ? null : this.audio.pathOf(p.userId),
     }));
   }
 
@@ -68,7 +86,23 @@ export class StudioRoom {
   }
 
   dispose(): void {
+    if (this.#noticeTimer) clearTimeout(this.#noticeTimer);
     this.mixer.dispose();
     this.#session.dispose();
+  }
+}
+
+/** A sentence for a refused or broken message from a peer: who, and what it means for the player. */
+export function describeProblem(name: string | null, code: string): string {
+  const who = name ?? 'A player';
+  switch (code) {
+    case 'too-large':
+      return `${who} sent studio changes that were too large; they were ignored.`;
+    case 'refused-structs':
+      return `${who} sent changes on someone else's behalf; they were ignored.`;
+    case 'send-failed':
+      return `The studio state could not be sent to ${name ?? 'a player'}; their mixer may be out of date.`;
+    default:
+      return `${who} sent studio data that could not be read; it was ignored.`;
   }
 }

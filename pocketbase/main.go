@@ -3,11 +3,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/pocketbase/pocketbase"
 	"github.com/pocketbase/pocketbase/apis"
@@ -17,6 +19,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/hook"
 
 	"bandmesh/pocketbase/internal/config"
+	"bandmesh/pocketbase/internal/relaycontrol"
 	"bandmesh/pocketbase/internal/secrets"
 	"bandmesh/pocketbase/internal/studioapi"
 	"bandmesh/pocketbase/internal/turn"
@@ -68,7 +71,24 @@ func main() {
 		if err != nil {
 			return err
 		}
-		se.App.Logger().Info("bandmesh ticket secret", "source", source, "file", secretFile, "relayUrl", cfg.RelayURL, "turn", cfg.TURN.Enabled())
+		se.App.Logger().Info("bandmesh ticket secret", "source", source, "file", secretFile, "relayUrl", cfg.RelayURL,
+			"relayControlUrl", cfg.RelayControlURL, "turn", cfg.TURN.Enabled())
+
+		// Membership changes and studio deletions reach live rooms through the relay's /control
+		// endpoint, signed with the same secret; pushes queued at shutdown get a moment to go out.
+		pusher, err := relaycontrol.NewPusher(relaycontrol.Options{
+			URL: cfg.RelayControlURL, Secret: secret, Logger: se.App.Logger(),
+		})
+		if err != nil {
+			return err
+		}
+		relaycontrol.Bind(se.App, pusher)
+		se.App.OnTerminate().BindFunc(func(te *core.TerminateEvent) error {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			pusher.Close(ctx)
+			return te.Next()
+		})
 
 		se.Router.Bind(&hook.Handler[*core.RequestEvent]{
 			Id: "bandmeshHeaders",

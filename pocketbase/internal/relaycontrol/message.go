@@ -1,0 +1,94 @@
+// Package relaycontrol pushes membership changes and studio deletions from PocketBase to the relay,
+// so a live room learns within seconds that someone was removed, changed role or that the studio
+// is gone (RelayControl in src/lib/protocol/relay-control.ts is the contract; ADR 0008).
+package relaycontrol
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"time"
+)
+
+// The wire constants of src/lib/protocol/relay-control.ts; keep them equal.
+const (
+	Path       = "/control"
+	Version    = 1
+	Context    = "bandmesh-relay-control\n"
+	AuthScheme = "Bandmesh-HMAC"
+	MaxBytes   = 4096
+)
+
+const (
+	KindMembership    = "membership"
+	KindStudioDeleted = "studio-deleted"
+)
+
+// Message is one change to push. Role is nil when the user is no longer a member.
+type Message struct {
+	Kind   string
+	Studio string
+	User   string
+	Role   *string
+}
+
+// MembershipChanged says user now has role in studio.
+func MembershipChanged(studio, user, role string) Message {
+	return Message{Kind: KindMembership, Studio: studio, User: user, Role: &role}
+}
+
+// MembershipRevoked says user is no longer a member of studio (role: null on the wire).
+func MembershipRevoked(studio, user string) Message {
+	return Message{Kind: KindMembership, Studio: studio, User: user}
+}
+
+// StudioDeleted says studio is gone; the relay closes its room.
+func StudioDeleted(studio string) Message {
+	return Message{Kind: KindStudioDeleted, Studio: studio}
+}
+
+// The bodies, fields in the contract's order.
+type membershipBody struct {
+	V      int     `json:"v"`
+	Kind   string  `json:"kind"`
+	Studio string  `json:"studio"`
+	User   string  `json:"user"`
+	Role   *string `json:"role"`
+	Iat    int64   `json:"iat"`
+}
+
+type studioDeletedBody struct {
+	V      int    `json:"v"`
+	Kind   string `json:"kind"`
+	Studio string `json:"studio"`
+	Iat    int64  `json:"iat"`
+}
+
+// Body is the JSON the relay receives, stamped with iat = now (the relay refuses bodies more than
+// RELAY_CONTROL_MAX_AGE_SECONDS away from its clock).
+func (m Message) Body(now time.Time) ([]byte, error) {
+	var v any
+	if m.Kind == KindStudioDeleted {
+		v = studioDeletedBody{V: Version, Kind: m.Kind, Studio: m.Studio, Iat: now.Unix()}
+	} else {
+		v = membershipBody{V: Version, Kind: m.Kind, Studio: m.Studio, User: m.User, Role: m.Role, Iat: now.Unix()}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// Signature is the hex HMAC-SHA256, keyed with the room-ticket secret, over Context followed by the
+// raw body bytes: the context keeps a control signature from ever being a valid ticket signature.
+func Signature(secret, body []byte) string {
+	h := hmac.New(sha256.New, secret)
+	h.Write([]byte(Context))
+	h.Write(body)
+	return hex.EncodeToString(h.Sum(nil))
+}

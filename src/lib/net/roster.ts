@@ -59,7 +59,8 @@ export class Roster {
     const previous = [...this.#live.values()];
     this.#live.clear();
     this.#self = this.#remember(self) ? self : this.#self;
-    for (const peer of peers) if (peer.peerId !== self.peerId && this.#remember(peer)) this.#live.set(peer.peerId, peer);
+    for (const peer of peers)
+      if (peer.peerId !== self.peerId && this.#remember(peer)) this.#live.set(peer.peerId, peer);
     this.events.emit('reset', { self });
     for (const peer of previous) {
       if (!this.#live.has(peer.peerId)) this.events.emit('left', { peer, reason: 'gone' });
@@ -97,10 +98,12 @@ export class Roster {
 
   /** Records an identity by client id; false when the id is bound to someone else. */
   #remember(peer: AttestedPeer): boolean {
-    const known = this.#byClient.get(peer.client);
-    if (known && (known.userId !== peer.userId || known.peerId !== peer.peerId)) {
-      // A reconnect of the same visit keeps its client id under a new peer id; another user never.
-      if (known.userId !== peer.userId) return false;
+    // A reconnect of the same visit keeps its client id under a new peer id; another user never.
+    if (
+      this.#byClient.get(peer.client)?.userId !== undefined &&
+      this.#byClient.get(peer.client)?.userId !== peer.userId
+    ) {
+      return false;
     }
     this.#byClient.delete(peer.client);
     this.#byClient.set(peer.client, peer);

@@ -22,6 +22,11 @@ export async function startStack({
 } = {}) {
   const ticketSecretFile = process.env.BANDMESH_TICKET_SECRET_FILE ?? join(dataDir, 'bandmesh-ticket.secret');
   const relayUrl = process.env.BANDMESH_RELAY_URL ?? `ws://${host}:${relayPort}/signal`;
+  // PocketBase pushes membership changes to the relay it runs beside, directly on loopback, even
+  // when BANDMESH_RELAY_URL is a public address behind a proxy.
+  const controlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const relayControlUrl =
+    process.env.BANDMESH_RELAY_CONTROL_URL ?? `http://${controlHost}:${relayPort}/control`;
   const url = `http://${host}:${httpPort}`;
   const shared = { BANDMESH_TICKET_SECRET_FILE: ticketSecretFile, ...env };
 
@@ -29,7 +34,12 @@ export async function startStack({
     name: 'pocketbase',
     command: pocketBaseBinary,
     args: ['serve', `--http=${host}:${httpPort}`, `--dir=${dataDir}`],
-    env: { ...shared, BANDMESH_PUBLIC_DIR: publicDir, BANDMESH_RELAY_URL: relayUrl },
+    env: {
+      ...shared,
+      BANDMESH_PUBLIC_DIR: publicDir,
+      BANDMESH_RELAY_URL: relayUrl,
+      BANDMESH_RELAY_CONTROL_URL: relayControlUrl,
+    },
     quiet,
   });
   /** @type {{ current: import('./process.mjs').ManagedProcess | null }} */

@@ -130,7 +130,8 @@ func sameMessages(t *testing.T, got, want []Message) {
 	str := func(ms []Message) string {
 		out := ""
 		for _, m := range ms {
-			b, _ := m.Body(time.Unix(0, 0))
+			m.At = time.Unix(0, 0)
+			b, _ := m.Body()
 			out += string(b) + "\n"
 		}
 		return out

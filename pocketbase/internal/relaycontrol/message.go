@@ -26,12 +26,16 @@ const (
 	KindStudioDeleted = "studio-deleted"
 )
 
-// Message is one change to push. Role is nil when the user is no longer a member.
+// Message is one change to push. Role is nil when the user is no longer a member. At is when the
+// change was committed (Pusher.Push stamps it when zero) and becomes the body's iat: the relay
+// leaves alone connections whose ticket is newer than the change, so the iat must be the change's
+// time, not the (possibly retried) send's.
 type Message struct {
 	Kind   string
 	Studio string
 	User   string
 	Role   *string
+	At     time.Time
 }
 
 // MembershipChanged says user now has role in studio.
@@ -66,9 +70,10 @@ type studioDeletedBody struct {
 	Iat    int64  `json:"iat"`
 }
 
-// Body is the JSON the relay receives, stamped with iat = now (the relay refuses bodies more than
-// RELAY_CONTROL_MAX_AGE_SECONDS away from its clock).
-func (m Message) Body(now time.Time) ([]byte, error) {
+// Body is the JSON the relay receives, with iat = At in Unix seconds (the relay refuses bodies more
+// than RELAY_CONTROL_MAX_AGE_SECONDS away from its clock).
+func (m Message) Body() ([]byte, error) {
+	now := m.At
 	var v any
 	if m.Kind == KindStudioDeleted {
 		v = studioDeletedBody{V: Version, Kind: m.Kind, Studio: m.Studio, Iat: now.Unix()}

@@ -87,8 +87,12 @@ func NewPusher(opts Options) (*Pusher, error) {
 	return p, nil
 }
 
-// Push queues m without waiting. After Close, or with a full queue, m is dropped and logged.
+// Push queues m without waiting, stamping m.At with the current time when it is zero. After Close,
+// or with a full queue, m is dropped and logged.
 func (p *Pusher) Push(m Message) {
+	if m.At.IsZero() {
+		m.At = p.opts.Now()
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -133,7 +137,7 @@ func (p *Pusher) run() {
 // deliver makes one attempt and, when it may help, one retry. Logs carry the kind and the failure,
 // never user or studio ids.
 func (p *Pusher) deliver(m Message) {
-	body, err := m.Body(p.opts.Now())
+	body, err := m.Body()
 	if err != nil {
 		p.opts.Logger.Error("relay control push not encoded", "kind", m.Kind, "error", err)
 		return

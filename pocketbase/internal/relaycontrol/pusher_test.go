@@ -257,3 +257,26 @@ func TestNewPusherNeedsURLAndSecret(t *testing.T) {
 		t.Fatal("no secret accepted")
 	}
 }
+
+// The relay spares connections whose ticket is newer than the change, so iat is when the change
+// was pushed, never when a (retried) request went out.
+func TestIatIsTheChangeTimeEvenOnRetry(t *testing.T) {
+	relay := newFakeRelay(t, http.StatusServiceUnavailable, http.StatusNoContent)
+	var mu sync.Mutex
+	clock := int64(1_700_000_000)
+	p := newPusher(t, relay.URL+Path, io.Discard, func(o *Options) {
+		o.Now = func() time.Time {
+			mu.Lock()
+			defer mu.Unlock()
+			clock += 100
+			return time.Unix(clock, 0)
+		}
+	})
+	p.Push(StudioDeleted("s1"))
+	flush(p)
+	got := relay.requests()
+	want := `{"v":1,"kind":"studio-deleted","studio":"s1","iat":1700000100}`
+	if len(got) != 2 || string(got[0].body) != want || string(got[1].body) != want {
+		t.Fatalf("bodies %q, want twice %s", got, want)
+	}
+}

@@ -36,7 +36,7 @@ async function connect(): Promise<TestClient> {
 }
 async function subscribed(): Promise<TestClient> {
   const client = await connect();
-  expect(await client.subscribe(TOPIC, ticket())).toMatchObject({ type: 'subscribed' });
+  await client.join(TOPIC, ticket());
   return client;
 }
 
@@ -85,6 +85,30 @@ describe('relay under abuse', () => {
     // The others are untouched.
     b.send({ type: 'ping' });
     expect(await b.next((m) => m.type === 'pong')).toEqual({ type: 'pong' });
+  });
+
+  it('answers a malformed or misaddressed publish with its typed error and keeps serving the room', async () => {
+    const a = await subscribed();
+    const b = await subscribed();
+    const cases: [unknown, string][] = [
+      [{ type: 'publish', topic: TOPIC, data: 1, to: 'not a peer id!' }, ErrorCode.Malformed],
+      [{ type: 'publish', topic: TOPIC, data: 1, to: 42 }, ErrorCode.Malformed],
+      [{ type: 'publish', data: 1 }, ErrorCode.Malformed],
+      [{ type: 'publish', topic: TOPIC, data: 1, to: 'AAAAAAAAAAAAAAAAAAAAAA' }, ErrorCode.UnknownPeer],
+      [{ type: 'subscribe', topics: [TOPIC], ticket: ticket(), client: -1 }, ErrorCode.Malformed],
+      [{ type: 'subscribe', topics: [TOPIC], ticket: ticket(), client: 2 ** 32 }, ErrorCode.Malformed],
+    ];
+    for (const [message, code] of cases) {
+      a.send(message);
+      const reply = await a.next((m) => m.type === 'error');
+      expect(reply, JSON.stringify(message)).toMatchObject({ type: 'error', code });
+      expect((reply as { message: string }).message.length).toBeGreaterThan(10);
+    }
+    expect(a.isOpen).toBe(true);
+    a.send({ type: 'publish', topic: TOPIC, data: 'still here', to: b.peerId });
+    expect(await b.next((m) => m.type === 'publish')).toMatchObject({ data: 'still here' });
+    // None of the bad publishes reached b.
+    expect(b.pending().filter((m) => m.type === 'publish')).toEqual([]);
   });
 
   it('keeps serving a good pair while others stream malformed, binary and oversized frames', async () => {

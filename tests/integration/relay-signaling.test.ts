@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/lib/protocol/errors';
+import { PEER_ID_PATTERN } from '../../src/lib/protocol/attested';
 import type {
   ErrorMessage,
   ForwardedPublishMessage,
@@ -26,7 +27,7 @@ async function connect(options?: { origin?: string }, url = relay.wsUrl): Promis
 }
 
 beforeAll(async () => {
-  relay = await startRelay({ env: { BANDMESH_RELAY_MAX_TOPICS_PER_CONNECTION: '2' } });
+  relay = await startRelay({});
 });
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
@@ -37,26 +38,71 @@ const isError = (code: string) => (m: { type: string; code?: string }) =>
   m.type === 'error' && m.code === code;
 
 describe('relay signaling', () => {
-  it('lets two ticket holders of one studio exchange publishes, the sender included', async () => {
+  it('admits ticket holders with attested identities and forwards publishes stamped with the sender', async () => {
     const a = await connect();
     const b = await connect();
-    expect(await a.subscribe(TOPIC, ticket())).toEqual({ type: 'subscribed', topic: TOPIC, clients: 1 });
-    expect(await b.subscribe(TOPIC, ticket())).toEqual({ type: 'subscribed', topic: TOPIC, clients: 2 });
+    const aTicket = signTicket(TEST_TICKET_SECRET, {
+      studio: STUDIO,
+      sub: 'useralpha0001',
+      role: 'owner',
+      name: 'Ada',
+      instrument: 'drums',
+    });
+    const before = Date.now();
+    const atA = await a.join(TOPIC, aTicket);
+    expect(atA).toEqual({
+      type: 'subscribed',
+      topic: TOPIC,
+      clients: 1,
+      self: {
+        peerId: expect.stringMatching(PEER_ID_PATTERN),
+        userId: 'useralpha0001',
+        role: 'owner',
+        name: 'Ada',
+        instrument: 'drums',
+        client: a.clientId,
+        joinedAt: expect.any(Number),
+      },
+      peers: [],
+      past: [],
+    });
+    expect(atA.self.joinedAt).toBeGreaterThanOrEqual(before - 1000);
+    const atB = await b.join(TOPIC, ticket());
+    expect(atB).toMatchObject({ clients: 2, peers: [atA.self], past: [] });
+    expect(await a.next((m) => m.type === 'peer-joined')).toEqual({
+      type: 'peer-joined',
+      topic: TOPIC,
+      peer: atB.self,
+    });
 
-    a.send({ type: 'publish', topic: TOPIC, data: { type: 'announce', from: 'a' } });
-    const atB = await b.next<ForwardedPublishMessage>((m) => m.type === 'publish');
-    expect(atB).toEqual({ type: 'publish', topic: TOPIC, data: { type: 'announce', from: 'a' }, clients: 2 });
-    const echo = await a.next<ForwardedPublishMessage>((m) => m.type === 'publish');
-    expect(echo.data).toEqual({ type: 'announce', from: 'a' });
+    a.send({ type: 'publish', topic: TOPIC, data: { hello: 'b' } });
+    expect(await b.next<ForwardedPublishMessage>((m) => m.type === 'publish')).toEqual({
+      type: 'publish',
+      topic: TOPIC,
+      data: { hello: 'b' },
+      from: atA.self,
+      clients: 2,
+    });
 
     b.send({ type: 'unsubscribe', topics: [TOPIC] });
-    // Sockets are independent: a pong on b's socket proves the relay has handled b's unsubscribe.
-    b.send({ type: 'ping' });
-    await b.next((m) => m.type === 'pong');
-    a.send({ type: 'publish', topic: TOPIC, data: 'after' });
-    expect((await a.next<ForwardedPublishMessage>((m) => m.type === 'publish')).clients).toBe(1);
+    expect(await a.next((m) => m.type === 'peer-left')).toEqual({
+      type: 'peer-left',
+      topic: TOPIC,
+      peerId: atB.self.peerId,
+      reason: 'left',
+    });
+    // The sender never gets its own publish back (v2): a ping answered proves the relay is past it.
+    a.send({ type: 'ping' });
+    await a.next((m) => m.type === 'pong');
+    expect(a.pending().filter((m) => m.type === 'publish')).toEqual([]);
     b.send({ type: 'publish', topic: TOPIC, data: 'x' });
     expect(await b.next(isError(ErrorCode.NotSubscribed))).toMatchObject({ topic: TOPIC });
+
+    // A later visitor sees the earlier visit in `past`.
+    const c = await connect();
+    const atC = await c.join(TOPIC, ticket());
+    expect(atC.peers).toEqual([atA.self]);
+    expect(atC.past).toEqual([atB.self]);
   });
 
   it('answers ping with pong, on /signal and on / (stock y-webrtc clients)', async () => {
@@ -105,23 +151,23 @@ describe('relay signaling', () => {
     });
   });
 
-  it('limits topics per connection and acknowledges a repeated subscribe', async () => {
+  it('holds one studio per connection and acknowledges a repeated subscribe with the same identity', async () => {
     const c = await connect();
-    const studios = ['studiob01', 'studiob02', 'studiob03'];
-    expect(await c.subscribe(studioTopic(studios[0]!), ticket(studios[0]))).toMatchObject({
-      type: 'subscribed',
-    });
-    expect(await c.subscribe(studioTopic(studios[0]!), ticket(studios[0]))).toMatchObject({
-      type: 'subscribed',
-      clients: 1,
-    });
-    expect(await c.subscribe(studioTopic(studios[1]!), ticket(studios[1]))).toMatchObject({
-      type: 'subscribed',
-    });
-    expect(await c.subscribe(studioTopic(studios[2]!), ticket(studios[2]))).toMatchObject({
+    const first = await c.join(studioTopic('studiob01'), ticket('studiob01'));
+    const again = await c.subscribe(studioTopic('studiob01'), ticket('studiob01'));
+    expect(again).toEqual(first);
+    expect(await c.subscribe(studioTopic('studiob02'), ticket('studiob02'))).toMatchObject({
       type: 'error',
       code: ErrorCode.TooManyTopics,
+      message: 'A connection joins one studio; open another connection for another studio.',
     });
+  });
+
+  it('requires the Yjs client id with a studio subscription', async () => {
+    const c = await connect();
+    const reply = await c.subscribe(TOPIC, ticket(), { client: null });
+    expect(reply).toMatchObject({ type: 'error', code: ErrorCode.ClientIdTaken, topic: TOPIC });
+    expect((reply as ErrorMessage).message).toMatch(/client id/);
   });
 
   it("refuses a player beyond the ticket's maxPlayers with room-full until someone leaves", async () => {
@@ -131,8 +177,8 @@ describe('relay signaling', () => {
     const a = await connect();
     const b = await connect();
     const c = await connect();
-    expect(await a.subscribe(topic, limited())).toEqual({ type: 'subscribed', topic, clients: 1 });
-    expect(await b.subscribe(topic, limited())).toEqual({ type: 'subscribed', topic, clients: 2 });
+    expect(await a.subscribe(topic, limited())).toMatchObject({ type: 'subscribed', topic, clients: 1 });
+    expect(await b.subscribe(topic, limited())).toMatchObject({ type: 'subscribed', topic, clients: 2 });
     expect(await c.subscribe(topic, limited())).toEqual({
       type: 'error',
       code: ErrorCode.RoomFull,
@@ -140,13 +186,13 @@ describe('relay signaling', () => {
       message: 'This studio is full (2 players). Try again when someone leaves.',
     });
     // A held topic re-acknowledged is not a second seat; the refused socket stays open and out.
-    expect(await b.subscribe(topic, limited())).toEqual({ type: 'subscribed', topic, clients: 2 });
+    expect(await b.subscribe(topic, limited())).toMatchObject({ type: 'subscribed', topic, clients: 2 });
     expect(c.isOpen).toBe(true);
     c.send({ type: 'publish', topic, data: 'sneak' });
     expect(await c.next(isError(ErrorCode.NotSubscribed))).toMatchObject({ topic });
 
     await b.close();
-    expect(await c.subscribeWhenSeatFree(topic, limited())).toEqual({
+    expect(await c.subscribeWhenSeatFree(topic, limited())).toMatchObject({
       type: 'subscribed',
       topic,
       clients: 2,
@@ -161,7 +207,11 @@ describe('relay signaling', () => {
     const legacy = (): string => signTicket(TEST_TICKET_SECRET, { studio, maxPlayers: undefined });
     for (let i = 1; i <= MESH_MAX_PLAYERS; i++) {
       const player = await connect();
-      expect(await player.subscribe(topic, legacy())).toEqual({ type: 'subscribed', topic, clients: i });
+      expect(await player.subscribe(topic, legacy())).toMatchObject({
+        type: 'subscribed',
+        topic,
+        clients: i,
+      });
     }
     const extra = await connect();
     expect(await extra.subscribe(topic, legacy())).toMatchObject({
@@ -190,7 +240,7 @@ describe('relay signaling', () => {
     const health = await fetch(`${relay.httpUrl}/healthz`);
     expect(health.status).toBe(200);
     const body = (await health.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ ok: true, version: 1 });
+    expect(body).toMatchObject({ ok: true, version: 2 });
     expect(body.connections).toBeGreaterThan(0);
     expect(body.topics).toBeGreaterThan(0);
     const missing = await fetch(`${relay.httpUrl}/nope`);
@@ -198,14 +248,16 @@ describe('relay signaling', () => {
     expect(await missing.json()).toMatchObject({ ok: false });
   });
 
-  it('never logs tickets, user ids or client addresses', () => {
+  it('never logs tickets, user ids, names or client addresses', () => {
     const lines = relay.output().trim().split('\n');
     expect(lines.some((line) => line.includes('"event":"connection-opened"'))).toBe(true);
     for (const line of lines) {
       expect(() => JSON.parse(line), line).not.toThrow();
       // Every ticket (and any JWT) starts with base64url of '{"'.
       expect(line).not.toContain('eyJ');
-      expect(line).not.toContain('user0000000001');
+      expect(line).not.toContain('useralpha0001');
+      expect(line).not.toContain('Ada');
+      expect(line).not.toContain('Test Player');
       if (!line.includes('"event":"listening"')) expect(line).not.toContain('127.0.0.1');
     }
   });

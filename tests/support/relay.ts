@@ -3,11 +3,24 @@
  * and talk to it with a small signaling client that queues what the relay sends.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac, randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
-import { parseServerMessage, type ServerMessage } from '../../src/lib/protocol/signaling';
+import {
+  RELAY_CONTROL_AUTH_SCHEME,
+  RELAY_CONTROL_CONTEXT,
+  RELAY_CONTROL_PATH,
+  RELAY_CONTROL_VERSION,
+  type RelayControl,
+} from '../../src/lib/protocol/relay-control';
+import {
+  parseServerMessage,
+  type ServerMessage,
+  type SubscribedMessage,
+} from '../../src/lib/protocol/signaling';
+import type { StudioRole } from '../../src/lib/protocol/ticket';
 import { freePort } from './ports';
 import { TEST_TICKET_SECRET } from './tickets';
 
@@ -152,6 +165,10 @@ export interface CloseInfo {
 
 export class TestClient {
   readonly socket: WebSocket;
+  /** The Yjs client id this client declares when subscribing (random, like a Yjs doc's). */
+  readonly clientId = randomInt(1, 2 ** 32 - 1);
+  /** This connection's attested identity, once `subscribe` succeeded. */
+  self: SubscribedMessage['self'] | null = null;
   /** Resolves when the socket has closed, with the close code the client saw. */
   readonly closed: Promise<CloseInfo>;
   readonly #queue: ServerMessage[] = [];
@@ -174,8 +191,14 @@ export class TestClient {
     socket.on('error', () => undefined);
   }
 
-  /** Connects and consumes the relay's `welcome`. */
-  static async connect(url: string, options: { origin?: string } = {}): Promise<TestClient> {
+  /**
+   * Connects and consumes the relay's `welcome` (with `welcome: false`, returns as soon as the socket
+   * is open and leaves every message queued: for sockets the relay may refuse).
+   */
+  static async connect(
+    url: string,
+    options: { origin?: string; welcome?: boolean } = {},
+  ): Promise<TestClient> {
     const socket = new WebSocket(url, options.origin ? { origin: options.origin } : {});
     const client = new TestClient(socket);
     await new Promise<void>((resolveOpen, reject) => {
@@ -185,7 +208,7 @@ export class TestClient {
         reject(new Error(`upgrade refused with HTTP ${response.statusCode}`)),
       );
     });
-    await client.next((m) => m.type === 'welcome');
+    if (options.welcome !== false) await client.next((m) => m.type === 'welcome');
     return client;
   }
 
@@ -230,15 +253,40 @@ export class TestClient {
     return this.#queue;
   }
 
-  async subscribe(topic: string, ticket?: string): Promise<ServerMessage> {
-    this.send(
-      ticket === undefined
-        ? { type: 'subscribe', topics: [topic] }
-        : { type: 'subscribe', topics: [topic], ticket },
-    );
-    return this.next(
+  /**
+   * Subscribes with `ticket` and this client's Yjs client id (or `options.client`; `null` leaves it
+   * out) and returns the relay's reply for that topic.
+   */
+  async subscribe(
+    topic: string,
+    ticket?: string,
+    options: { client?: number | null } = {},
+  ): Promise<ServerMessage> {
+    const client = options.client === undefined ? this.clientId : options.client;
+    this.send({
+      type: 'subscribe',
+      topics: [topic],
+      ...(ticket === undefined ? {} : { ticket }),
+      ...(client === null ? {} : { client }),
+    });
+    const reply = await this.next(
       (m) => (m.type === 'subscribed' || m.type === 'error') && 'topic' in m && m.topic === topic,
     );
+    if (reply.type === 'subscribed') this.self = reply.self;
+    return reply;
+  }
+
+  /** Subscribes and fails unless admitted; returns the `subscribed` message. */
+  async join(topic: string, ticket: string): Promise<SubscribedMessage> {
+    const reply = await this.subscribe(topic, ticket);
+    if (reply.type !== 'subscribed') throw new Error(`not admitted: ${JSON.stringify(reply)}`);
+    return reply;
+  }
+
+  /** The attested peer id, once joined. */
+  get peerId(): string {
+    if (!this.self) throw new Error('not subscribed');
+    return this.self.peerId;
   }
 
   /**
@@ -261,4 +309,47 @@ export class TestClient {
     }
     return this.closed;
   }
+}
+
+// ---- the control endpoint -------------------------------------------------------------------------
+
+export interface ControlReply {
+  status: number;
+  body: { ok: boolean; code?: string; message?: string; affected?: number };
+}
+
+/** The `Authorization` value PocketBase sends for `body` (HMAC-SHA256 over context + body, hex). */
+export function controlAuthorization(secret: string, body: string): string {
+  const mac = createHmac('sha256', Buffer.from(secret, 'utf8'))
+    .update(RELAY_CONTROL_CONTEXT)
+    .update(body)
+    .digest('hex');
+  return `${RELAY_CONTROL_AUTH_SCHEME} ${mac}`;
+}
+
+/** A control message as PocketBase would send it: version 1, issued now unless `iat` is given. */
+export function controlMessage(
+  message:
+    | { kind: 'membership'; studio: string; user: string; role: StudioRole | null; iat?: number }
+    | { kind: 'studio-deleted'; studio: string; iat?: number },
+): RelayControl {
+  return { v: RELAY_CONTROL_VERSION, iat: Math.floor(Date.now() / 1000), ...message } as RelayControl;
+}
+
+/** POSTs `control` to the relay, signed with `secret` unless `authorization` is given. */
+export async function postControl(
+  relay: Pick<RunningRelay, 'httpUrl'>,
+  control: RelayControl | string,
+  options: { secret?: string; authorization?: string } = {},
+): Promise<ControlReply> {
+  const body = typeof control === 'string' ? control : JSON.stringify(control);
+  const authorization =
+    options.authorization ?? controlAuthorization(options.secret ?? TEST_TICKET_SECRET, body);
+  const response = await fetch(`${relay.httpUrl}${RELAY_CONTROL_PATH}`, {
+    method: 'POST',
+    body,
+    headers: { authorization, 'content-type': 'application/json' },
+    signal: AbortSignal.timeout(5_000),
+  });
+  return { status: response.status, body: (await response.json()) as ControlReply['body'] };
 }

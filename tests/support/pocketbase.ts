@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ClientResponseError } from 'pocketbase';
 import { createPocketBaseClient, type TypedPocketBase } from '../../src/lib/pb/client';
+import { RELAY_CONTROL_PATH } from '../../src/lib/protocol/relay-control';
 import { freePort } from './ports';
 
 const POCKETBASE_DIR = resolve(fileURLToPath(new URL('../../pocketbase', import.meta.url)));
@@ -17,13 +18,26 @@ export const POCKETBASE_HOOKS_DIR = join(POCKETBASE_DIR, 'pb_hooks');
 
 export const TEST_SUPERUSER = { email: 'root@bandmesh.test', password: 'superuser-password-123' } as const;
 
+/**
+ * Where PocketBase pushes membership changes when a test names no relay: a loopback port nothing
+ * listens on (9, discard), so pushes fail at once and are logged, and never reach a developer's
+ * own relay on :8091 or leave the machine (a test's relayUrl may name an outside host).
+ */
+export const NO_RELAY_CONTROL_URL = `http://127.0.0.1:9${RELAY_CONTROL_PATH}`;
+
 export interface StartPocketBaseOptions {
   /** Extra environment (BANDMESH_* from the caller's shell is never inherited). */
   env?: Record<string, string>;
   /** BANDMESH_PUBLIC_DIR; defaults to a directory that does not exist (the "run npm run build" page). */
   publicDir?: string;
-  /** BANDMESH_RELAY_URL. */
+  /** BANDMESH_RELAY_URL, when it is not the `relay`'s. */
   relayUrl?: string;
+  /**
+   * A relay already running (from tests/support/relay.ts): PocketBase hands out its WebSocket URL
+   * and pushes membership changes to its control endpoint. Without it, pushes go to
+   * {@link NO_RELAY_CONTROL_URL}.
+   */
+  relay?: { wsUrl: string; httpUrl: string };
   /**
    * Extra hook files (name → source) added next to a copy of pocketbase/pb_hooks, e.g. to make
    * something fail on purpose. The copy lives in the temp dir.
@@ -81,6 +95,10 @@ export async function startPocketBase(options: StartPocketBaseOptions = {}): Pro
   const env: Record<string, string> = {
     ...baseEnv(),
     BANDMESH_PUBLIC_DIR: options.publicDir ?? join(root, 'no-build'),
+    BANDMESH_RELAY_CONTROL_URL: options.relay
+      ? `${options.relay.httpUrl}${RELAY_CONTROL_PATH}`
+      : NO_RELAY_CONTROL_URL,
+    ...(options.relay ? { BANDMESH_RELAY_URL: options.relay.wsUrl } : {}),
     ...(options.relayUrl !== undefined ? { BANDMESH_RELAY_URL: options.relayUrl } : {}),
     ...options.env,
   };

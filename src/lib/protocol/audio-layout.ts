@@ -247,6 +247,8 @@ export class SampleRing {
   /**
    * Producer: writes a whole frame (`count` interleaved samples) and wakes the reader, or drops it and
    * counts an overflow when it does not fit (never a partial frame, so frames stay aligned).
+   * Runs in the capture worklet's `process()`, so it copies sample by sample instead of `set(subarray())`:
+   * a subarray is a new object per call. Samples past `src.length` are not copied (as `subarray` clamps).
    */
   writeFrame(src: Float32Array, count: number): boolean {
     const w = Atomics.load(this.header, SampleRingHeader.Write);
@@ -254,11 +256,12 @@ export class SampleRing {
       Atomics.add(this.header, SampleRingHeader.Overflows, 1);
       return false;
     }
-    const mask = this.capacity - 1;
-    const start = w & mask;
+    const data = this.data;
+    const start = w & (this.capacity - 1);
     const first = Math.min(count, this.capacity - start);
-    this.data.set(src.subarray(0, first), start);
-    if (first < count) this.data.set(src.subarray(first, count), 0);
+    const end = Math.min(count, src.length);
+    for (let i = 0, n = Math.min(first, end); i < n; i++) data[start + i] = src[i]!;
+    for (let i = first; i < end; i++) data[i - first] = src[i]!;
     Atomics.store(this.header, SampleRingHeader.Write, (w + count) | 0);
     Atomics.add(this.header, SampleRingHeader.Frames, 1);
     // Returns 0 without waking anyone on a non-shared buffer, so the fallback path runs this too.

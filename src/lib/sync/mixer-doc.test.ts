@@ -225,7 +225,7 @@ describe('MixerDoc', () => {
   });
 
   it('keeps a mix across a reload', () => {
-    const { join, peers, presence } = createRoom();
+    const { join, peers } = createRoom();
     const a = join('ann');
     const b = join('bob');
     syncAll(peers);

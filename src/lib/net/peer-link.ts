@@ -13,12 +13,10 @@
  * Invariants: signals are applied strictly in arrival order (one promise chain); `close` is emitted
  * exactly once, after which the link holds no connection, channel or timer.
  */
+import { AUDIO_CHANNEL, RELIABLE_CHANNEL } from '../protocol/data-channels';
 import type { PeerSignal } from '../protocol/mesh-signal';
 import { Emitter } from '../util/emitter';
 import { tuneOpusSdp } from './sdp';
-
-export const RELIABLE_CHANNEL = { label: 'bandmesh-reliable', id: 0 } as const;
-export const AUDIO_CHANNEL = { label: 'bandmesh-audio', id: 1 } as const;
 
 export interface PeerLinkEvents extends Record<string, unknown> {
   open: undefined;

@@ -126,8 +126,8 @@ func checkClaims(c Claims) error {
 		return errors.New("ticket without a user or a studio")
 	case !roles[c.Role]:
 		return fmt.Errorf("ticket role %q is not owner, engineer or member", c.Role)
-	case !jtiPattern.MatchString(c.JTI):
-		return errors.New("ticket jti is missing or malformed")
+	case c.JTI == "" || profileTextLen(c.JTI) > MaxJTILength:
+		return fmt.Errorf("ticket jti is missing or longer than %d characters", MaxJTILength)
 	case profileTextLen(c.Name) > MaxProfileText || profileTextLen(c.Instrument) > MaxProfileText:
 		return fmt.Errorf("ticket name or instrument is longer than %d characters", MaxProfileText)
 	case c.Exp <= c.Iat || time.Duration(c.Exp-c.Iat)*time.Second > MaxTTL:

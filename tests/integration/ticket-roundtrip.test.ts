@@ -1,14 +1,24 @@
 /**
- * PocketBase → relay: tickets minted by the real PocketBase open studio topics on the real relay,
- * which reads PocketBase's generated data-dir secret file. Needs the built PocketBase binary and
- * `npm run build:relay`.
+ * PocketBase → relay: tickets v2 minted by the real PocketBase open studio topics on the real relay,
+ * which reads PocketBase's generated data-dir secret file, and the relay attests exactly the
+ * identity PocketBase signed (user, role, name, first instrument). Needs the built PocketBase binary
+ * and `npm run build:relay`.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchStudioTicket, joinStudio } from '../../src/lib/pb/client';
 import { ErrorCode } from '../../src/lib/protocol/errors';
-import type { ForwardedPublishMessage } from '../../src/lib/protocol/signaling';
-import { MESH_MAX_PLAYERS, studioTopic } from '../../src/lib/protocol/ticket';
+import type {
+  ForwardedPublishMessage,
+  PeerJoinedMessage,
+  SubscribedMessage,
+} from '../../src/lib/protocol/signaling';
+import {
+  MESH_MAX_PLAYERS,
+  studioTopic,
+  TICKET_VERSION,
+  type TicketClaims,
+} from '../../src/lib/protocol/ticket';
 import { signUp, startPocketBase, type RunningPocketBase, type TestUser } from '../support/pocketbase';
 import { startRelay, TestClient, type RunningRelay } from '../support/relay';
 
@@ -37,6 +47,10 @@ async function createStudio(
   return { id: studio.id, slug };
 }
 
+/** The claims of a ticket, read without verifying (the relay verifies). */
+const claimsOf = (ticket: string): TicketClaims =>
+  JSON.parse(Buffer.from(ticket.split('.')[1]!, 'base64url').toString('utf8')) as TicketClaims;
+
 beforeAll(async () => {
   pocketBase = await startPocketBase();
   relay = await startRelay({ ticketSecretFile: join(pocketBase.dataDir, 'bandmesh-ticket.secret') });
@@ -50,37 +64,77 @@ afterAll(async () => {
 });
 
 describe('PocketBase tickets at the relay', () => {
-  it('lets an owner and a member who joined subscribe with minted tickets and exchange a publish', async () => {
+  it('carry a unique jti and the profile, and the relay attests exactly that identity', async () => {
     const owner = await signUp(pocketBase.url, 'Owner');
+    await owner.pb.collection('users').update(owner.id, { instruments: ['guitar', 'vocals'] });
     const member = await signUp(pocketBase.url, 'Member');
+    // An astral character is two UTF-16 units: the name PocketBase allows (80 runes) is clipped
+    // to the 80 units the relay accepts, without splitting the character.
+    const longName = `Zoë ${'🎸'.repeat(40)}`;
+    await member.pb.collection('users').update(member.id, { name: longName });
     const studio = await createStudio(owner, 'roundtrip-band');
     expect(await joinStudio(member.pb, studio.slug)).toMatchObject({ joined: true, role: 'member' });
 
     const ownerTicket = await fetchStudioTicket(owner.pb, studio.slug);
+    const again = await fetchStudioTicket(owner.pb, studio.slug);
     const memberTicket = await fetchStudioTicket(member.pb, studio.slug);
     expect(ownerTicket).toMatchObject({ studioId: studio.id, role: 'owner', maxPlayers: MESH_MAX_PLAYERS });
-    expect(memberTicket).toMatchObject({ studioId: studio.id, role: 'member', maxPlayers: MESH_MAX_PLAYERS });
+
+    const ownerClaims = claimsOf(ownerTicket.ticket);
+    const memberClaims = claimsOf(memberTicket.ticket);
+    expect(ownerClaims).toMatchObject({
+      v: TICKET_VERSION,
+      sub: owner.id,
+      role: 'owner',
+      name: 'Owner',
+      instrument: 'guitar',
+    });
+    expect(ownerClaims.jti).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(new Set([ownerClaims.jti, claimsOf(again.ticket).jti, memberClaims.jti]).size).toBe(3);
+    const clipped = `Zoë ${'🎸'.repeat(38)}`;
+    expect(clipped.length).toBe(80);
+    expect(memberClaims).toMatchObject({ sub: member.id, role: 'member', name: clipped, instrument: '' });
 
     const topic = studioTopic(studio.id);
     const a = await connect();
     const b = await connect();
-    expect(await a.subscribe(topic, ownerTicket.ticket)).toEqual({ type: 'subscribed', topic, clients: 1 });
-    expect(await b.subscribe(topic, memberTicket.ticket)).toEqual({ type: 'subscribed', topic, clients: 2 });
-
-    a.send({ type: 'publish', topic, data: { type: 'announce', from: owner.id } });
-    expect(await b.next<ForwardedPublishMessage>((m) => m.type === 'publish')).toEqual({
-      type: 'publish',
-      topic,
-      data: { type: 'announce', from: owner.id },
-      clients: 2,
+    const atA = await a.join(topic, ownerTicket.ticket);
+    expect(atA.self).toMatchObject({
+      userId: owner.id,
+      role: 'owner',
+      name: 'Owner',
+      instrument: 'guitar',
+      client: a.clientId,
     });
-    b.send({ type: 'publish', topic, data: { type: 'announce', from: member.id } });
-    const atA = [await a.next(), await a.next()];
-    // The relay echoes to the sender too (y-webrtc semantics): a sees its own announce, then b's.
-    expect(atA).toEqual([
-      { type: 'publish', topic, data: { type: 'announce', from: owner.id }, clients: 2 },
-      { type: 'publish', topic, data: { type: 'announce', from: member.id }, clients: 2 },
-    ]);
+    expect(atA.peers).toEqual([]);
+
+    const atB: SubscribedMessage = await b.join(topic, memberTicket.ticket);
+    expect(atB.self).toMatchObject({ userId: member.id, role: 'member', name: clipped, instrument: '' });
+    expect(atB.peers).toEqual([atA.self]);
+    const joined = await a.next<PeerJoinedMessage>((m) => m.type === 'peer-joined');
+    expect(joined.peer).toEqual(atB.self);
+
+    b.send({ type: 'publish', topic, data: { hello: 'from b' } });
+    const forwarded = await a.next<ForwardedPublishMessage>((m) => m.type === 'publish');
+    expect(forwarded).toMatchObject({ topic, data: { hello: 'from b' }, from: atB.self });
+  });
+
+  it('open one connection per ticket: a second use replaces the first with ticket-replaced', async () => {
+    const owner = await signUp(pocketBase.url, 'Owner');
+    const studio = await createStudio(owner, 'roundtrip-reuse');
+    const { ticket } = await fetchStudioTicket(owner.pb, studio.slug);
+    const topic = studioTopic(studio.id);
+
+    const first = await connect();
+    await first.join(topic, ticket);
+    const second = await connect();
+    await second.join(topic, ticket);
+    expect(await first.next((m) => m.type === 'error')).toMatchObject({
+      code: ErrorCode.TicketReplaced,
+      topic,
+    });
+    expect((await first.closed).reason).toBe(ErrorCode.TicketReplaced);
+    expect(second.isOpen).toBe(true);
   });
 
   it('refuses a ticket for another studio with ticket-wrong-studio', async () => {
@@ -96,8 +150,6 @@ describe('PocketBase tickets at the relay', () => {
       code: ErrorCode.TicketWrongStudio,
       topic,
     });
-    client.send({ type: 'publish', topic, data: 'sneak' });
-    expect(await client.next((m) => m.type === 'error')).toMatchObject({ code: ErrorCode.NotSubscribed });
     // The same ticket opens its own studio.
     expect(await client.subscribe(studioTopic(mine.id), ticket.ticket)).toMatchObject({
       type: 'subscribed',
@@ -122,16 +174,15 @@ describe('PocketBase tickets at the relay', () => {
     const c = await connect();
     expect(await a.subscribe(topic, t1!.ticket)).toMatchObject({ type: 'subscribed', clients: 1 });
     expect(await b.subscribe(topic, t2!.ticket)).toMatchObject({ type: 'subscribed', clients: 2 });
-    expect(await c.subscribe(topic, t3!.ticket)).toEqual({
+    expect(await c.subscribe(topic, t3!.ticket)).toMatchObject({
       type: 'error',
       code: ErrorCode.RoomFull,
       topic,
-      message: 'This studio is full (2 players). Try again when someone leaves.',
     });
     expect(c.isOpen).toBe(true);
 
     await b.close();
-    expect(await c.subscribeWhenSeatFree(topic, t3!.ticket)).toEqual({
+    expect(await c.subscribeWhenSeatFree(topic, t3!.ticket)).toMatchObject({
       type: 'subscribed',
       topic,
       clients: 2,
@@ -143,9 +194,6 @@ describe('PocketBase tickets at the relay', () => {
     const studio = await createStudio(owner, 'roundtrip-big', 16);
     const ticket = await fetchStudioTicket(owner.pb, studio.slug);
     expect(ticket.maxPlayers).toBe(MESH_MAX_PLAYERS);
-    const claims = JSON.parse(Buffer.from(ticket.ticket.split('.')[1]!, 'base64url').toString('utf8')) as {
-      maxPlayers: number;
-    };
-    expect(claims.maxPlayers).toBe(MESH_MAX_PLAYERS);
+    expect(claimsOf(ticket.ticket).maxPlayers).toBe(MESH_MAX_PLAYERS);
   });
 });

@@ -1,20 +1,26 @@
 /**
- * The audio side of one studio visit: starts and stops the engine, keeps the engine's personal mix in
- * step with this player's mix in the shared MixerDoc, and answers per-player questions for the UI
- * (level, path, estimated one-way delay). The session owns it; dispose() stops everything once.
+ * The audio side of one studio visit, as composition: starts and stops the engine, gives each remote
+ * participant its audio source (slot) in the Worker, keeps the engine's personal mix in step with this
+ * player's mix in the shared MixerDoc, and answers per-player questions for the UI (level, path,
+ * estimated delay) from the participants' records (participants.ts) — never from its own maps.
+ * The session owns it; dispose() stops everything once.
  * Pairs that cannot both use the data path (or are forced off it) use a WebRTC audio track instead:
  * see TrackPaths; the personal mix covers both kinds of peer.
  */
 import type { AudioNetClient } from '../audio/audio-net-client';
-import { AudioEngine } from '../audio/engine';
+import { AudioEngine, type AudioEngineOptions } from '../audio/engine';
 import type { InputOptions } from '../audio/devices';
 import type { Impairment, TransportCodec } from '../protocol/audio-worker';
 import { DEFAULT_SOURCE_MIX, type MixerDoc } from '../sync/mixer-doc';
-import type { AudioPath, PresentPeer } from '../sync/presence';
+import type { AudioPath } from '../sync/presence';
 import { Emitter } from '../util/emitter';
+import { diagnosticsRow, type AudioDiagnostics } from './audio-diagnostics';
 import { advertisedPaths, detectDataPath } from './audio-paths';
 import { dbToGain, DEFAULT_AUDIO_SETTINGS, sendSettingsFor, type AudioSettings } from './audio-settings';
 import { FrameSizePolicy } from './frame-size-policy';
+import { dataPathDelayMs, trackPathDelayMs } from './latency';
+import type { Participant, Participants } from './participants';
+import { remoteAudioOf } from './remote-audio';
 import { TrackPaths, type TrackLink } from './track-paths';
 
 export interface AudioAssets {
@@ -34,25 +40,29 @@ export interface StudioAudioEvents extends Record<string, unknown> {
   stage: { stage: 'sent' | 'received'; peerId?: string; epochMs: number };
   /** The audio paths this player can use changed: advertise them in presence. */
   paths: AudioPath[];
+  /** Our audio started (true) or stopped (false): advertise it in presence (`audioOn`). */
+  sending: boolean;
 }
 
-/** Lookahead of Opus in CELT low-delay mode (2.5 ms); PCM has none. */
-const OPUS_LOWDELAY_LOOKAHEAD_MS = 2.5;
-/** The browser's Opus (track path): default mode lookahead, and the packet time we negotiate. */
-const OPUS_DEFAULT_LOOKAHEAD_MS = 6.5;
-const TRACK_PACKET_MS = 10;
+/** What a UI shows as a player's audio path: how it reaches us, `off` when it stopped, null while waiting. */
+export type RemotePath = TransportCodec | 'track' | 'off';
+
+/** Records with a slot (the rest have no audio source yet). */
+const withSlot = (p: Participant): p is Participant & { slot: number } => p.slot !== null;
 
 export class StudioAudio {
   readonly events = new Emitter<StudioAudioEvents>();
   readonly #net: AudioNetClient;
   readonly #mixer: MixerDoc;
   readonly #me: string;
-  readonly #presence: () => PresentPeer[];
+  readonly #participants: Participants;
+  readonly #startEngine: (options: AudioEngineOptions) => Promise<AudioEngine>;
   readonly #assets: AudioAssets;
   readonly #benchmark: boolean;
   readonly #impairment: Impairment | null;
   #engine: AudioEngine | null = null;
   #state: AudioState = { kind: 'off' };
+  #sending = false;
   #settings: AudioSettings = DEFAULT_AUDIO_SETTINGS;
   #codec: TransportCodec | null = null;
   #lastError: string | null = null;
@@ -68,26 +78,31 @@ export class StudioAudio {
     net: AudioNetClient;
     mixer: MixerDoc;
     me: string;
-    presence: () => PresentPeer[];
+    participants: Participants;
     assets: AudioAssets;
     benchmark?: boolean;
     impairment?: Impairment | null;
     /** Use the track path with every peer, whatever the settings say. */
     forceTrack?: boolean;
+    /** Tests: stands in for AudioEngine.start (no AudioContext in Node). */
+    startEngine?: (options: AudioEngineOptions) => Promise<AudioEngine>;
   }) {
     this.#net = options.net;
     this.#mixer = options.mixer;
     this.#me = options.me;
-    this.#presence = options.presence;
+    this.#participants = options.participants;
+    this.#startEngine = options.startEngine ?? ((o) => AudioEngine.start(o));
     this.#assets = options.assets;
     this.#benchmark = options.benchmark === true;
     this.#impairment = options.impairment ?? null;
     this.#forceTrack = options.forceTrack === true;
     this.#tracks = new TrackPaths({
       net: this.#net,
-      presence: this.#presence,
+      participants: this.#participants,
       onChange: () => this.applyMix(),
     });
+    // A participant gets its source (slot) as it joins; its links' channels attach to it.
+    for (const p of this.#participants.list()) this.#addSource(p.identity.peerId);
     void detectDataPath().then((capable) => {
       if (this.#disposed) return;
       this.#dataCapable = capable;
@@ -95,18 +110,28 @@ export class StudioAudio {
     });
     this.#offs.push(
       this.#mixer.subscribe(() => this.applyMix()),
-      this.#net.events.on('peer-added', () => {
-        this.#tracks.resendPaths();
-        this.#tracks.reconcile();
-        this.applyMix();
+      this.#participants.events.on('joined', (p) => this.#addSource(p.identity.peerId)),
+      this.#participants.events.on('left', ({ participant }) =>
+        this.#net.removeSource(participant.identity.peerId),
+      ),
+      this.#participants.events.on('change', ({ field }) => {
+        // What changes a pair's path or mix; route, receiver and stats are written by us and TrackPaths.
+        if (field === 'identity' || field === 'audio' || field === 'slot' || field === 'left') {
+          this.#tracks.reconcile();
+          this.applyMix();
+        }
       }),
+      this.#net.events.on('source-added', ({ sourceKey }) => this.#tracks.resendPath(sourceKey)),
       this.#net.events.on('error', ({ code, message }) => {
         this.#lastError = `${code}: ${message}`;
         console.warn('audio worker', code, message);
       }),
-      this.#net.events.on('stats', (stats) => this.#adaptFrameSize(stats)),
-      this.#net.events.on('stage', ({ stage, peerKey, epochMs }) =>
-        this.events.emit('stage', { stage, ...(peerKey ? { peerId: peerKey } : {}), epochMs }),
+      this.#net.events.on('stats', (stats) => {
+        for (const source of stats.sources) this.#participants.setStats(source.sourceKey, source);
+        this.#adaptFrameSize(stats);
+      }),
+      this.#net.events.on('stage', ({ stage, sourceKey, epochMs }) =>
+        this.events.emit('stage', { stage, ...(sourceKey ? { peerId: sourceKey } : {}), epochMs }),
       ),
       this.#net.events.on('ready', ({ codec }) => {
         this.#codec = codec;
@@ -127,6 +152,11 @@ export class StudioAudio {
     return this.#engine;
   }
 
+  /** Whether our audio runs (frames leave for the others): the session advertises it as `audioOn`. */
+  get sending(): boolean {
+    return this.#sending;
+  }
+
   /** The audio paths this player advertises (see audio-paths.ts). */
   get paths(): AudioPath[] {
     const forced = this.#forceTrack || this.#settings.transport === 'track';
@@ -138,12 +168,6 @@ export class StudioAudio {
     return this.#tracks.addLink(link);
   }
 
-  /** Presence changed: pairs may change path. */
-  presenceChanged(): void {
-    this.#tracks.reconcile();
-    this.applyMix();
-  }
-
   /** Starts audio (call from a user gesture). Errors become the `error` state with a readable message. */
   async start(settings: AudioSettings = this.#settings): Promise<void> {
     if (this.#disposed || this.#state.kind === 'starting') return;
@@ -152,7 +176,7 @@ export class StudioAudio {
     this.#advertise();
     this.#setState({ kind: 'starting' });
     try {
-      const engine = await AudioEngine.start({
+      const engine = await this.#startEngine({
         net: this.#net,
         send: sendSettingsFor(settings),
         input: this.#inputOptions(settings),
@@ -167,7 +191,7 @@ export class StudioAudio {
       this.#engine = engine;
       this.#policy = new FrameSizePolicy(performance.now() / 1000);
       engine.events.on('impulse', ({ slot, epochMs }) => {
-        const peerId = slot === undefined ? undefined : this.#peerOfSlot(slot);
+        const peerId = slot === undefined ? undefined : this.#bySlot(slot)?.identity.peerId;
         this.events.emit('impulse', { ...(peerId ? { peerId } : {}), epochMs });
       });
       engine.events.on('input', () => this.#tracks.reconcile());
@@ -217,14 +241,13 @@ export class StudioAudio {
     const engine = this.#engine;
     if (!engine) return;
     const mix = this.#mixer.mixFor(this.#me);
-    const users = new Map(this.#presence().map((p) => [p.peerId, p.userId]));
-    const sources = [...this.#net.slots].map(([peerId, slot]) => {
-      const userId = users.get(peerId);
-      return { peerId, slot, source: (userId && mix.sources[userId]) || DEFAULT_SOURCE_MIX };
-    });
+    const sources = this.#participants
+      .list()
+      .filter(withSlot)
+      .map((p) => ({ p, source: mix.sources[p.identity.userId] ?? DEFAULT_SOURCE_MIX }));
     // Track peers keep their slot's solo flag, so the playback worklet's solo logic sees them too.
-    for (const { slot, source } of sources) {
-      engine.setPeerParams(slot, {
+    for (const { p, source } of sources) {
+      engine.setPeerParams(p.slot, {
         gain: dbToGain(source.gain),
         pan: source.pan,
         mute: source.mute,
@@ -235,9 +258,9 @@ export class StudioAudio {
     engine.setMasterGain(dbToGain(mix.master));
     // The same solo/mute truth table for track peers: any solo → only soloed heard; mute wins.
     const anySolo = sources.some(({ source }) => source.solo);
-    for (const { peerId, source } of sources) {
+    for (const { p, source } of sources) {
       const audible = !source.mute && (!anySolo || source.solo);
-      this.#tracks.receiver(peerId)?.setMix({
+      p.receiver?.setMix({
         gain: audible ? dbToGain(source.gain) * dbToGain(mix.master) : 0,
         pan: source.pan,
       });
@@ -252,10 +275,8 @@ export class StudioAudio {
     const engine = this.#engine;
     if (!engine) return null;
     let best: { peak: number; rms: number } | null = null;
-    for (const peerId of this.#peersOf(userId)) {
-      const slot = this.#net.slots.get(peerId);
-      if (slot === undefined) continue;
-      const level = this.#tracks.receiver(peerId)?.level() ?? this.#slotLevel(engine, slot);
+    for (const p of this.#participants.byUser(userId).filter(withSlot)) {
+      const level = p.receiver?.level() ?? this.#slotLevel(engine, p.slot);
       if (!best || level.peak > best.peak) best = level;
     }
     return best;
@@ -271,54 +292,55 @@ export class StudioAudio {
   }
 
   /**
-   * Estimated one-way delay from a player's mouth to our ears, like Jamulus's "overall delay":
-   * half the RTT on the audio channel + our jitter buffer for them + one frame + codec lookahead +
-   * our output device latency + their capture buffering (estimated as our own base latency).
+   * Estimated one-way delay from a player's mouth to our ears (latency.ts), the best of its visits;
+   * null while it is not measured, and for a player whose audio stopped (remote-audio.ts).
    */
   latencyOf(userId: string): number | null {
     const engine = this.#engine;
     if (!engine) return null;
+    const device = engine.deviceLatencyMs();
     let best: number | null = null;
-    for (const peerId of this.#peersOf(userId)) {
-      const trackMs = this.#tracks.networkDelayMs(peerId);
-      if (trackMs !== null) {
-        // Track path: NetEq's buffer (in trackMs) + one 10 ms packet + Opus's default lookahead.
-        const device = engine.deviceLatencyMs();
-        const ms = trackMs + TRACK_PACKET_MS + OPUS_DEFAULT_LOOKAHEAD_MS + device.output + device.base;
-        best = best === null ? ms : Math.min(best, ms);
-        continue;
+    for (const p of this.#participants.byUser(userId).filter(withSlot)) {
+      const audio = remoteAudioOf(p);
+      if (audio.kind !== 'playing') continue;
+      let ms: number | null = null;
+      if (audio.path === 'track') {
+        if (p.trackDelayMs !== null) ms = trackPathDelayMs({ networkMs: p.trackDelayMs, device });
+      } else {
+        const stats = p.stats;
+        if (stats?.rttMs != null && stats.frameSamples !== null) {
+          ms = dataPathDelayMs({
+            rttMs: stats.rttMs,
+            depthMs: engine.peerStatus(p.slot).DepthMs,
+            remoteFrameSamples: stats.frameSamples,
+            codec: audio.path,
+            device,
+          });
+        }
       }
-      const slot = this.#net.slots.get(peerId);
-      const stats = this.#net.stats(peerId);
-      if (slot === undefined || !stats || stats.rttMs === null || stats.framesReceived === 0) continue;
-      const status = engine.peerStatus(slot);
-      const device = engine.deviceLatencyMs();
-      const codec = stats.codec === 'opus' ? OPUS_LOWDELAY_LOOKAHEAD_MS : 0;
-      const ms =
-        stats.rttMs / 2 + status.DepthMs + this.#settings.frameMs + codec + device.output + device.base;
-      best = best === null ? ms : Math.min(best, ms);
+      if (ms !== null && (best === null || ms < best)) best = ms;
     }
     return best;
   }
 
   /**
-   * Which path a user's audio takes to us: 'opus' or 'pcm' over the data channel, 'track' for a WebRTC
-   * audio track, or null while nothing arrived.
+   * How a user's audio reaches us: 'opus' or 'pcm' over the data channel, 'track' for a WebRTC audio
+   * track, 'off' when it stopped, null while nothing arrived yet. A playing visit wins over the others.
    */
-  pathOf(userId: string): TransportCodec | 'track' | null {
-    for (const peerId of this.#peersOf(userId)) {
-      if (this.#tracks.receiver(peerId)) return 'track';
-      if (this.#tracks.pathOf(peerId) === 'track') continue;
-      const codec = this.#net.stats(peerId)?.codec;
-      if (codec) return codec;
+  pathOf(userId: string): RemotePath | null {
+    let result: RemotePath | null = null;
+    for (const p of this.#participants.byUser(userId)) {
+      const audio = remoteAudioOf(p);
+      if (audio.kind === 'playing') return audio.path;
+      if (audio.kind === 'off') result = 'off';
     }
-    return null;
+    return result;
   }
 
   /** Benchmarks: recorded arrival traces, by peer id (only when started with `benchmark`). */
   async arrivalTraces(): Promise<Record<string, number[]>> {
     const trace = await this.#net.dumpTrace();
-    return Object.fromEntries(trace.peers.map((p) => [p.peerKey, Array.from(p.triples)]));
+    return Object.fromEntries(trace.sources.map((s) => [s.sourceKey, Array.from(s.triples)]));
   }
 
   /** The last problem the audio Worker reported (it keeps running), for diagnostics. */
@@ -326,67 +348,13 @@ export class StudioAudio {
     return this.#lastError;
   }
 
-  /** Raw per-peer counters for diagnostics and tests. */
-  diagnostics(): Array<{
-    peerId: string;
-    userId: string | null;
-    slot: number;
-    path: AudioPath;
-    /** Track path: a remote track plays. */
-    receiving: boolean;
-    framesSent: number;
-    framesReceived: number;
-    badFrames: number;
-    skippedFrames: number;
-    framesDecoded: number;
-    underruns: number;
-    peak: number;
-    /** Jitter buffer, ms: playout delay now, the depth it steers to, and audio not yet played. */
-    depthMs: number;
-    targetMs: number;
-    bufferedMs: number;
-    /** Round-trip time Worker ⇄ Worker on the audio channel, ms (null until measured). */
-    rttMs: number | null;
-    /** Longest concealed gap since the peer was added (jitter-buffer.ts defines a gap), ms. */
-    longestGapMs: number;
-    /** Gaps longer than 20 ms since the peer was added. */
-    gapsOver20ms: number;
-    /** Buffered frames the jitter buffer dropped to catch up (playout far too deep). */
-    skips: number;
-    /** The last completed second of the playback clock, and the longest gap that ended in it (ms). */
-    gapSecond: number;
-    lastSecondLongestGapMs: number;
-  }> {
+  /** Raw per-participant counters for diagnostics and tests (audio-diagnostics.ts). */
+  diagnostics(): AudioDiagnostics[] {
     const engine = this.#engine;
-    const users = new Map(this.#presence().map((p) => [p.peerId, p.userId]));
-    return [...this.#net.slots].map(([peerId, slot]) => {
-      const status = engine?.peerStatus(slot);
-      const stats = this.#net.stats(peerId);
-      const receiver = this.#tracks.receiver(peerId);
-      return {
-        peerId,
-        userId: users.get(peerId) ?? null,
-        slot,
-        path: this.#tracks.pathOf(peerId),
-        receiving: receiver !== null,
-        framesSent: stats?.framesSent ?? 0,
-        framesReceived: stats?.framesReceived ?? 0,
-        badFrames: stats?.badFrames ?? 0,
-        skippedFrames: stats?.skippedFrames ?? 0,
-        framesDecoded: stats?.framesDecoded ?? 0,
-        underruns: status?.Underruns ?? 0,
-        longestGapMs: (status?.LongestGapUs ?? 0) / 1000,
-        gapsOver20ms: status?.GapsOver20ms ?? 0,
-        skips: status?.Skips ?? 0,
-        gapSecond: status?.GapSecond ?? 0,
-        lastSecondLongestGapMs: (status?.LastSecondLongestGapUs ?? 0) / 1000,
-        peak: receiver?.level().peak ?? status?.Peak ?? 0,
-        depthMs: status?.DepthMs ?? 0,
-        targetMs: status?.TargetMs ?? 0,
-        bufferedMs: status?.BufferedMs ?? 0,
-        rttMs: stats?.rttMs ?? null,
-      };
-    });
+    return this.#participants
+      .list()
+      .filter(withSlot)
+      .map((p) => diagnosticsRow(p, engine?.peerStatus(p.slot) ?? null));
   }
 
   dispose(): void {
@@ -412,15 +380,13 @@ export class StudioAudio {
     if (next !== null) void this.update({ ...this.#settings, frameMs: next });
   }
 
-  #peersOf(userId: string): string[] {
-    return this.#presence()
-      .filter((p) => p.userId === userId && !p.self)
-      .map((p) => p.peerId);
+  #addSource(peerId: string): void {
+    const slot = this.#net.addSource(peerId);
+    if (slot !== null) this.#participants.setSlot(peerId, slot);
   }
 
-  #peerOfSlot(slot: number): string | undefined {
-    for (const [peerId, s] of this.#net.slots) if (s === slot) return peerId;
-    return undefined;
+  #bySlot(slot: number): Participant | undefined {
+    return this.#participants.list().find((p) => p.slot === slot);
   }
 
   #advertise(): void {
@@ -440,5 +406,10 @@ export class StudioAudio {
   #setState(state: AudioState): void {
     this.#state = state;
     this.events.emit('state', state);
+    const sending = state.kind === 'on';
+    if (sending !== this.#sending) {
+      this.#sending = sending;
+      this.events.emit('sending', sending);
+    }
   }
 }

@@ -1,28 +1,28 @@
 /**
  * The fallback audio path, per pair: decides each pair's path from both players' advertised paths
- * (see audio-paths.ts), tells the audio Worker to leave `track` pairs alone, sends our microphone track
- * on those pairs' links while audio runs, and plays their tracks through the engine (TrackReceiver).
+ * (the peer's from its participant record; see audio-paths.ts), tells the audio Worker to leave
+ * `track` sources alone, sends our microphone track on those pairs' links while audio runs, and plays
+ * their tracks through the engine (TrackReceiver) in their source's slot.
+ *
+ * It writes what it decides into the participant's record (route, receiver, track delay), where the
+ * rest of the app reads it; it keeps its own reference too, because a record may vanish (the peer
+ * left) before its link closes and the receiver must still be released.
  *
  * Invariants: a receiver exists only for a pair on the track path whose link is registered, whose
- * remote track is live and while the engine runs; `reconcile()` restores that after any change, and
- * is the only place that creates or releases receivers and senders. dispose() releases everything once.
+ * peer has a record with a slot, whose remote track is live and while the engine runs; `reconcile()`
+ * restores that after any change, and is the only place that creates or releases receivers and
+ * senders. dispose() releases everything once.
  */
 import type { AudioNetClient } from '../audio/audio-net-client';
 import type { AudioEngine } from '../audio/engine';
 import type { TrackReceiver } from '../audio/track-receiver';
-import type { AudioReceiveStats, PeerLinkEvents } from '../net/peer-link';
-import type { AudioPath, PresentPeer } from '../sync/presence';
-import type { Emitter } from '../util/emitter';
+import type { AudioReceiveStats } from '../net/peer-link';
+import type { AudioPath } from '../sync/presence';
 import { choosePath } from './audio-paths';
+import type { ParticipantLink, Participants } from './participants';
 
 /** What the track path needs of a link (PeerLink). */
-export interface TrackLink {
-  readonly remoteId: string;
-  readonly events: Emitter<PeerLinkEvents>;
-  addAudioTrack(track: MediaStreamTrack): void;
-  removeAudioTrack(): void;
-  audioReceiveStats(): Promise<AudioReceiveStats | null>;
-}
+export type TrackLink = ParticipantLink;
 
 const STATS_INTERVAL_MS = 1000;
 
@@ -35,12 +35,11 @@ interface Pair {
   off: () => void;
   /** Last cumulative jitter-buffer figures, and the delay estimate from their change. */
   lastStats: AudioReceiveStats | null;
-  networkMs: number | null;
 }
 
 export class TrackPaths {
-  readonly #net: AudioNetClient;
-  readonly #presence: () => PresentPeer[];
+  readonly #net: Pick<AudioNetClient, 'setSourcePath'>;
+  readonly #participants: Participants;
   readonly #onChange: () => void;
   readonly #pairs = new Map<string, Pair>();
   #mine: AudioPath[] = ['data', 'track'];
@@ -48,9 +47,13 @@ export class TrackPaths {
   #statsTimer: ReturnType<typeof setInterval> | null = null;
   #disposed = false;
 
-  constructor(options: { net: AudioNetClient; presence: () => PresentPeer[]; onChange: () => void }) {
+  constructor(options: {
+    net: Pick<AudioNetClient, 'setSourcePath'>;
+    participants: Participants;
+    onChange: () => void;
+  }) {
     this.#net = options.net;
-    this.#presence = options.presence;
+    this.#participants = options.participants;
     this.#onChange = options.onChange;
   }
 
@@ -66,7 +69,6 @@ export class TrackPaths {
       sending: false,
       off: () => {},
       lastStats: null,
-      networkMs: null,
     };
     pair.off = link.events.on('track', (track) => {
       pair.remoteTrack = track;
@@ -96,44 +98,27 @@ export class TrackPaths {
     this.reconcile();
   }
 
-  /** The path a peer's audio takes. */
-  pathOf(peerId: string): AudioPath {
-    return this.#pairs.get(peerId)?.path ?? 'data';
-  }
-
-  /** The peer's playing track, when its pair is on the track path and audio runs. */
-  receiver(peerId: string): TrackReceiver | null {
-    return this.#pairs.get(peerId)?.receiver ?? null;
-  }
-
-  /**
-   * One-way network delay of a track pair's audio up to our side of its jitter buffer: half the ICE
-   * round trip plus the jitter buffer's recent average delay. Null until measured.
-   */
-  networkDelayMs(peerId: string): number | null {
+  /** Re-sends a source's path to the Worker (a re-added source starts on `data`). */
+  resendPath(peerId: string): void {
     const pair = this.#pairs.get(peerId);
-    return pair?.receiver ? pair.networkMs : null;
+    if (pair) this.#net.setSourcePath(peerId, pair.path);
   }
 
-  /** Re-sends every pair's path to the Worker (it forgets them when a peer's channel is re-added). */
-  resendPaths(): void {
-    for (const [peerId, pair] of this.#pairs) this.#net.setPeerPath(peerId, pair.path);
-  }
-
-  /** Brings paths, senders and receivers in line with presence, links and the engine. */
+  /** Brings paths, senders and receivers in line with the records, links and the engine. */
   reconcile(): void {
     if (this.#disposed) return;
-    const advertised = new Map(this.#presence().map((p) => [p.peerId, p.audioPaths]));
     const engine = this.#engine;
     const input = engine?.inputTrack ?? null;
     let changed = false;
     for (const [peerId, pair] of this.#pairs) {
-      const path = choosePath(this.#mine, advertised.get(peerId));
+      const record = this.#participants.get(peerId);
+      const path = choosePath(this.#mine, record?.audio?.paths);
       if (path !== pair.path) {
         pair.path = path;
-        this.#net.setPeerPath(peerId, path);
+        this.#net.setSourcePath(peerId, path);
         changed = true;
       }
+      this.#participants.setRoute(peerId, path);
       const track = path === 'track';
       if (track && input) {
         pair.link.addAudioTrack(input); // replaces the sent track when the microphone was reopened
@@ -143,21 +128,22 @@ export class TrackPaths {
         pair.sending = false;
       }
       const remote = pair.remoteTrack?.readyState === 'live' ? pair.remoteTrack : null;
-      const slot = this.#net.slots.get(peerId);
-      const wanted = track && engine && remote && slot !== undefined;
+      const slot = record?.slot ?? null;
+      const wanted = track && engine && remote && slot !== null;
       if (pair.receiver && (!wanted || pair.receiver.track !== remote)) {
         engine?.releaseTrack(pair.receiver);
         pair.receiver.dispose(); // the engine may already be gone
         pair.receiver = null;
         // A later receiver measures afresh: no estimate, and no baseline from before this gap.
         pair.lastStats = null;
-        pair.networkMs = null;
+        this.#participants.setTrackDelay(peerId, null);
         changed = true;
       }
       if (wanted && !pair.receiver) {
         pair.receiver = engine.receiveTrack(slot, remote);
         changed = true;
       }
+      this.#participants.setReceiver(peerId, pair.receiver);
     }
     const receiving = [...this.#pairs.values()].some((pair) => pair.receiver);
     if (receiving && !this.#statsTimer) {
@@ -179,7 +165,7 @@ export class TrackPaths {
   }
 
   async #pollStats(): Promise<void> {
-    for (const pair of this.#pairs.values()) {
+    for (const [peerId, pair] of this.#pairs) {
       if (!pair.receiver) continue;
       const stats = await pair.link.audioReceiveStats().catch(() => null); // a closing link: no figure
       if (!stats) continue;
@@ -188,7 +174,8 @@ export class TrackPaths {
       const emitted = last ? stats.jitterBufferEmittedCount - last.jitterBufferEmittedCount : 0;
       if (!last || emitted <= 0 || stats.rttMs === null) continue;
       const bufferMs = ((stats.jitterBufferDelayS - last.jitterBufferDelayS) / emitted) * 1000;
-      pair.networkMs = stats.rttMs / 2 + bufferMs;
+      // One-way delay up to our side of its jitter buffer: half the ICE RTT + its recent average delay.
+      if (pair.receiver) this.#participants.setTrackDelay(peerId, stats.rttMs / 2 + bufferMs);
     }
   }
 
@@ -202,5 +189,8 @@ export class TrackPaths {
       pair.receiver.dispose();
     }
     if (pair.sending) pair.link.removeAudioTrack();
+    this.#participants.setReceiver(peerId, null);
+    this.#participants.setRoute(peerId, null);
+    this.#participants.setTrackDelay(peerId, null);
   }
 }

@@ -1,0 +1,28 @@
+/**
+ * Whether a remote participant's audio reaches us now, from its record alone. A player who pressed
+ * Stop audio must not keep a green latency badge and "Opus over data channel": its audio is `off`
+ * when it says so in presence (`audio.on` false), or when no frame of it arrived for
+ * {@link IDLE_AFTER_MS} (a stopped player on an older client, a crashed tab, a dead path).
+ */
+import type { TransportCodec } from '../protocol/audio-worker';
+import type { Participant } from './participants';
+
+/** No frame for this long: the remote's audio counts as stopped (the jitter buffer idles after 1 s too). */
+export const IDLE_AFTER_MS = 1000;
+
+export type RemoteAudio =
+  | { kind: 'off' }
+  /** On, as far as we know, but nothing arrived yet. */
+  | { kind: 'waiting' }
+  | { kind: 'playing'; path: TransportCodec | 'track' };
+
+export function remoteAudioOf(p: Participant): RemoteAudio {
+  if (p.audio?.on === false) return { kind: 'off' };
+  if (p.route === 'track') return p.receiver ? { kind: 'playing', path: 'track' } : { kind: 'waiting' };
+  const stats = p.stats;
+  if (!stats || stats.framesReceived === 0 || stats.codec === null || stats.lastFrameAgeMs === null) {
+    return { kind: 'waiting' };
+  }
+  if (stats.lastFrameAgeMs > IDLE_AFTER_MS) return { kind: 'off' };
+  return { kind: 'playing', path: stats.codec };
+}

@@ -1,0 +1,197 @@
+/**
+ * StudioAudio as composition: a real AudioNetClient over a stand-in Worker, a real Roster and
+ * Participants, and a stand-in engine (there is no AudioContext in Node).
+ */
+import { describe, expect, it, vi } from 'vitest';
+import { AudioNetClient } from '../audio/audio-net-client';
+import type { AudioEngine } from '../audio/engine';
+import { Roster } from '../net/roster';
+import type { AttestedPeer } from '../protocol/attested';
+import type { FromAudioWorker, SourceStats } from '../protocol/audio-worker';
+import type { MixerDoc, PersonalMix } from '../sync/mixer-doc';
+import { Emitter } from '../util/emitter';
+import { DEFAULT_AUDIO_SETTINGS } from './audio-settings';
+import { Participants } from './participants';
+import { StudioAudio } from './studio-audio';
+
+// The real engine module subclasses AudioWorkletNode at import; StudioAudio gets a stand-in instead.
+vi.mock('../audio/engine', () => ({
+  AudioEngine: { start: () => Promise.reject(new Error('no engine in Node')) },
+}));
+
+class FakeWorker {
+  posted: Array<{ type: string; sourceKey?: string; slot?: number }> = [];
+  onmessage: ((event: MessageEvent) => void) | null = null;
+  onerror: ((event: ErrorEvent) => void) | null = null;
+  postMessage(message: { type: string }) {
+    this.posted.push(message);
+  }
+  terminate() {}
+  /** A message from the Worker. */
+  say(message: FromAudioWorker) {
+    this.onmessage?.({ data: message } as MessageEvent);
+  }
+}
+
+function fakeEngine() {
+  const params = new Map<number, { gain?: number; pan?: number; mute?: boolean; solo?: boolean }>();
+  const depth = new Map<number, number>();
+  const engine = {
+    events: new Emitter(),
+    shared: true,
+    inputTrack: null,
+    disposed: 0,
+    setPeerParams: (slot: number, p: object) => params.set(slot, { ...params.get(slot), ...p }),
+    setMonitorGain: vi.fn(),
+    setMasterGain: vi.fn(),
+    peerStatus: (slot: number) => ({ DepthMs: depth.get(slot) ?? 0, Peak: 0, Rms: 0 }),
+    deviceLatencyMs: () => ({ output: 5, base: 3 }),
+    inputLevel: () => ({ peak: 0, rms: 0 }),
+    captureOverflows: () => 0,
+    setFrameSamples: vi.fn(),
+    setInput: vi.fn(),
+    dispose: () => void engine.disposed++,
+  };
+  return { engine, params, depth };
+}
+
+let client = 10;
+const peer = (peerId: string, userId: string, joinedAt: number): AttestedPeer => ({
+  peerId,
+  userId,
+  role: 'member',
+  name: userId,
+  instrument: '',
+  client: client++,
+  joinedAt,
+});
+
+const BO = 'bo-peer-0001';
+const CY = 'cy-peer-0001';
+
+function stats(sourceKey: string, over: Partial<SourceStats> = {}): SourceStats {
+  return {
+    sourceKey,
+    rttMs: 4,
+    transports: 1,
+    framesSent: 100,
+    framesReceived: 100,
+    duplicateFrames: 0,
+    badFrames: 0,
+    skippedFrames: 0,
+    lateFrames: 0,
+    framesDecoded: 100,
+    recoveredFrames: 0,
+    concealedFrames: 0,
+    codec: 'opus',
+    frameSamples: 120,
+    lastFrameAgeMs: 2,
+    ...over,
+  };
+}
+
+function setup() {
+  const roster = new Roster();
+  roster.reset(peer('me-peer-0001', 'me', 1), [peer(BO, 'bo', 2)], []);
+  const participants = new Participants({ roster });
+  const worker = new FakeWorker();
+  const net = new AudioNetClient(() => worker as unknown as Worker);
+  const mix: PersonalMix = {
+    listener: 'me',
+    monitor: -6,
+    master: 0,
+    sources: { bo: { gain: -6, pan: 0.5, mute: false, solo: false } },
+  };
+  const mixer = { mixFor: () => mix, subscribe: () => () => {} } as unknown as MixerDoc;
+  const fake = fakeEngine();
+  const audio = new StudioAudio({
+    net,
+    mixer,
+    me: 'me',
+    participants,
+    assets: { workletUrls: { capture: '', playback: '', detector: '' } },
+    startEngine: () => Promise.resolve(fake.engine as unknown as AudioEngine),
+  });
+  const sendStats = (sources: SourceStats[]) =>
+    worker.say({ type: 'stats', sources, unknownFrames: 0, framesCaptured: 0, encoderSkipped: 0 });
+  return { roster, participants, worker, net, audio, sendStats, ...fake };
+}
+
+describe('StudioAudio', () => {
+  it('gives each participant a source as it joins and removes it when it leaves', () => {
+    const { roster, participants, worker, net, audio } = setup();
+    expect(participants.get(BO)!.slot).toBe(0);
+    roster.join(peer(CY, 'cy', 3));
+    expect(participants.get(CY)!.slot).toBe(1);
+    roster.leave(BO, 'closed');
+    expect([...net.slots]).toEqual([[CY, 1]]);
+    expect(worker.posted.filter((m) => m.type !== 'settings').map((m) => `${m.type}:${m.sourceKey}`)).toEqual(
+      [`add-source:${BO}`, `add-source:${CY}`, `remove-source:${BO}`],
+    );
+    audio.dispose();
+  });
+
+  it('says whether our audio runs, for presence', async () => {
+    const { audio } = setup();
+    const seen: boolean[] = [];
+    audio.events.on('sending', (on) => seen.push(on));
+    expect(audio.sending).toBe(false);
+    await audio.start();
+    expect(audio.sending).toBe(true);
+    audio.stop();
+    expect(audio.sending).toBe(false);
+    expect(seen).toEqual([true, false]);
+    audio.dispose();
+  });
+
+  it('applies our personal mix to each participant’s slot, by its attested user id', async () => {
+    const { roster, audio, params } = setup();
+    await audio.start();
+    roster.join(peer(CY, 'cy', 3));
+    expect(params.get(0)).toMatchObject({ gain: expect.closeTo(0.501, 3), pan: 0.5, mute: false });
+    expect(params.get(1)).toMatchObject({ gain: 1, pan: 0 }); // no mix for cy yet: defaults
+    audio.dispose();
+  });
+
+  it('bug: estimates a remote player’s delay with THEIR frame size, not ours', async () => {
+    const { audio, sendStats, depth } = setup();
+    await audio.update({ ...DEFAULT_AUDIO_SETTINGS, frameMs: 2.5 });
+    await audio.start();
+    depth.set(0, 10);
+    sendStats([stats(BO, { frameSamples: 480, rttMs: 4 })]); // they send 10 ms frames
+    // RTT/2 2 + jitter buffer 10 + their frame 10 + Opus lookahead 2.5 + output 5 + base 3.
+    expect(audio.latencyOf('bo')).toBeCloseTo(32.5, 6);
+    audio.dispose();
+  });
+
+  it('bug: shows a player who stopped audio as stopped — no latency, path off', async () => {
+    const { participants, audio, sendStats } = setup();
+    await audio.start();
+    participants.setAdvertised(BO, { paths: ['data', 'track'], on: true });
+    expect(audio.pathOf('bo')).toBeNull(); // nothing arrived yet
+    sendStats([stats(BO)]);
+    expect(audio.pathOf('bo')).toBe('opus');
+    expect(audio.latencyOf('bo')).not.toBeNull();
+    // They press Stop audio: presence says so.
+    participants.setAdvertised(BO, { paths: ['data', 'track'], on: false });
+    expect(audio.pathOf('bo')).toBe('off');
+    expect(audio.latencyOf('bo')).toBeNull();
+    // An older client says nothing, but its frames stop.
+    participants.setAdvertised(BO, { paths: ['data', 'track'], on: true });
+    sendStats([stats(BO, { lastFrameAgeMs: 1500 })]);
+    expect(audio.pathOf('bo')).toBe('off');
+    expect(audio.latencyOf('bo')).toBeNull();
+    expect(audio.diagnostics()).toMatchObject([{ peerId: BO, userId: 'bo', slot: 0, audio: 'off' }]);
+    audio.dispose();
+  });
+
+  it('disposes once: stops the engine and lets go of the participants', async () => {
+    const { roster, audio, engine, net } = setup();
+    await audio.start();
+    audio.dispose();
+    audio.dispose();
+    expect(engine.disposed).toBe(1);
+    roster.join(peer(CY, 'cy', 3));
+    expect(net.slots.has(CY)).toBe(false);
+  });
+});

@@ -290,15 +290,17 @@ export class TestClient {
   }
 
   /**
-   * Subscribes, and while the relay answers `room-full` tries again every 250 ms (within the
-   * relay's error-reply budget) until `timeoutMs`: a seat frees only once the relay has handled the
-   * leaver's close, which a test cannot observe directly. Returns the last reply.
+   * Subscribes, and while the relay answers `room-full` or `too-many-visits` tries again every
+   * 250 ms (within the relay's error-reply budget) until `timeoutMs`: a seat frees only once the
+   * relay has handled the leaver's close, which a test cannot observe directly. Returns the last reply.
    */
   async subscribeWhenSeatFree(topic: string, ticket: string, timeoutMs = 5_000): Promise<ServerMessage> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const reply = await this.subscribe(topic, ticket);
-      if (reply.type !== 'error' || reply.code !== 'room-full' || Date.now() >= deadline) return reply;
+      const waiting =
+        reply.type === 'error' && (reply.code === 'room-full' || reply.code === 'too-many-visits');
+      if (!waiting || Date.now() >= deadline) return reply;
       await new Promise((r) => setTimeout(r, 250));
     }
   }

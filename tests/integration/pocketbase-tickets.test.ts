@@ -3,7 +3,12 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchStudioTicket } from '../../src/lib/pb/client';
-import { TICKET_AUDIENCE, TICKET_MAX_TTL_SECONDS, type TicketClaims } from '../../src/lib/protocol/ticket';
+import {
+  TICKET_AUDIENCE,
+  TICKET_MAX_TTL_SECONDS,
+  TICKET_VERSION,
+  type TicketClaims,
+} from '../../src/lib/protocol/ticket';
 import {
   runPocketBaseToExit,
   signUp,
@@ -69,19 +74,26 @@ describe('tickets with the generated data-dir secret', () => {
       'studio',
       'slug',
       'role',
+      'jti',
+      'name',
+      'instrument',
       'maxPlayers',
       'iat',
       'exp',
     ]);
     expect(claims).toMatchObject({
-      v: 1,
+      v: TICKET_VERSION,
       aud: TICKET_AUDIENCE,
       sub: owner.id,
       studio: studioId,
       slug: 'ticket-claims',
       role: 'owner',
+      name: 'Owner',
+      instrument: '',
       maxPlayers: 6,
     });
+    expect(TICKET_VERSION).toBe(2);
+    expect(Buffer.from(claims.jti, 'base64url')).toHaveLength(16);
     expect(claims.iat).toBeGreaterThanOrEqual(before - 1);
     expect(claims.exp - claims.iat).toBe(300);
     expect(claims.exp - claims.iat).toBeLessThanOrEqual(TICKET_MAX_TTL_SECONDS);
@@ -159,6 +171,15 @@ describe('configuration errors', () => {
     });
     expect(secretOnly.code).not.toBe(0);
     expect(secretOnly.output).toContain('BANDMESH_TURN_URLS');
+  });
+
+  it('refuses a relay control URL that is not http(s), naming the variable', () => {
+    const result = runPocketBaseToExit(['serve', '--http=127.0.0.1:0', '--dir=/nonexistent-bandmesh'], {
+      BANDMESH_RELAY_CONTROL_URL: 'ws://127.0.0.1:8091/control',
+    });
+    expect(result.code).toBe(2);
+    expect(result.output).toContain('BANDMESH_RELAY_CONTROL_URL="ws://127.0.0.1:8091/control"');
+    expect(result.output).toContain('must start with http:// or https://');
   });
 
   it('refuses a short ticket secret', async () => {

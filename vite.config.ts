@@ -2,6 +2,9 @@ import { sveltekit } from '@sveltejs/kit/vite';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // The bench build (svelte.config.js): `import.meta.env.MODE === 'bench'` turns on the studio page's
+  // benchmark hooks; every other build folds that test to false and drops them.
+  ...(process.env.BANDMESH_BUILD === 'bench' ? { mode: 'bench' } : {}),
   plugins: [sveltekit()],
   server: { host: '127.0.0.1' },
   test: {

@@ -43,6 +43,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
 import { chromiumArgs, chromiumPath, ensureChromium } from '../scripts/lib/chromium.mjs';
+import { ensureBenchBuild } from '../scripts/lib/bench-build.mjs';
 import { at } from '../scripts/lib/paths.mjs';
 import { setup } from '../scripts/lib/setup.mjs';
 import { startStack } from '../scripts/lib/stack.mjs';
@@ -82,12 +83,15 @@ const peerCounts = values.peers
 const rowNames = values.rows.split(',').filter((name) => name in ROWS);
 
 await setup();
+// The production build has no benchmark hooks: serve the bench build.
+const publicDir = await ensureBenchBuild();
 await ensureChromium();
 const work = mkdtempSync(join(tmpdir(), 'bandmesh-bench-'));
 const wav = join(work, 'impulses.wav');
 writeImpulseWav(wav, { periodMs: PERIOD_MS });
 const stack = await startStack({
   httpPort: 18190,
+  publicDir,
   relayPort: 18191,
   dataDir: join(work, 'pb_data'),
   quiet: true,

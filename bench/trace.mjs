@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
 import { chromiumArgs, chromiumPath, ensureChromium } from '../scripts/lib/chromium.mjs';
+import { ensureBenchBuild } from '../scripts/lib/bench-build.mjs';
 import { at } from '../scripts/lib/paths.mjs';
 import { setup } from '../scripts/lib/setup.mjs';
 import { startStack } from '../scripts/lib/stack.mjs';
@@ -30,10 +31,13 @@ const frameMs = Number(values['frame-ms']);
 const codec = values.codec === 'opus' ? 'opus' : 'pcm';
 
 await setup();
+// The production build has no benchmark hooks: serve the bench build.
+const publicDir = await ensureBenchBuild();
 await ensureChromium();
 const work = mkdtempSync(join(tmpdir(), 'bandmesh-trace-'));
 const stack = await startStack({
   httpPort: 18290,
+  publicDir,
   relayPort: 18291,
   dataDir: join(work, 'pb_data'),
   quiet: true,

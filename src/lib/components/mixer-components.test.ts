@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import ChannelStrip from './ChannelStrip.svelte';
 import LatencyBadge from './LatencyBadge.svelte';
 import MixerPanel from './MixerPanel.svelte';
+import PresenceList from './PresenceList.svelte';
 
 const strip = {
   userId: 'bob',
@@ -37,6 +38,27 @@ describe('mixer components (server-rendered markup)', () => {
     expect(body).toMatch(/class="secondary solo[^"]*" aria-pressed="false"/);
     expect(body).toContain('data-testid="meter"');
     expect(body).toMatch(/data-level="fair"[^>]*>\s*31 ms/);
+  });
+
+  it('shows a stopped player as stopped: no latency badge, "Audio off" instead', () => {
+    const props = { level: null, ongain: noop, onpan: noop, onmute: noop, onsolo: noop };
+    const { body } = render(ChannelStrip, { props: { ...props, strip: { ...strip, audioOff: true } } });
+    expect(body).toContain('data-testid="audio-off"');
+    expect(body).not.toContain('data-testid="latency-badge"');
+  });
+
+  it('names each player’s audio path, and says when their audio is off', () => {
+    const player = { key: 'k', name: 'Bob', instrument: 'bass', role: 'member', self: false };
+    const { body } = render(PresenceList, {
+      props: {
+        players: [
+          { ...player, key: 'a', path: 'opus' },
+          { ...player, key: 'b', path: 'off' },
+        ],
+      },
+    });
+    expect(body).toMatch(/data-testid="audio-path">Opus over data channel</);
+    expect(body).toMatch(/data-testid="audio-path">audio off</);
   });
 
   it('shows a dash for an unknown latency', () => {

@@ -5,7 +5,7 @@
 import { createSubscriber } from 'svelte/reactivity';
 import { listDevices, type DeviceList } from '../audio/devices';
 import type { AudioSettings } from '../session/audio-settings';
-import type { AudioState, StudioAudio } from '../session/studio-audio';
+import type { AudioState, RemotePath, StudioAudio } from '../session/studio-audio';
 import { FrameClock } from './frame-clock';
 
 const SETTINGS_KEY = 'bandmesh.audio-settings';
@@ -105,7 +105,8 @@ export class AudioRoom {
     return this.#audio.latencyOf(userId);
   }
 
-  pathOf(userId: string): string | null {
+  /** How a player's audio reaches us; 'off' once it stopped (StudioAudio.pathOf). Refreshed every second. */
+  pathOf(userId: string): RemotePath | null {
     this.#subscribeTick();
     return this.#audio.pathOf(userId);
   }

@@ -23,6 +23,8 @@ export interface MixerStateOptions {
   /** Reads one source's current level from the engine's shared memory; null when silent/unknown. */
   meters?: (userId: string) => MeterLevel | null;
   latencyOf?: (userId: string) => number | null;
+  /** How a player's audio reaches us (StudioAudio.pathOf): `off` marks its strip as stopped. */
+  pathOf?: (userId: string) => string | null;
 }
 
 export class MixerState {
@@ -31,6 +33,8 @@ export class MixerState {
   readonly #frame: () => void;
   readonly #frames = new FrameClock();
   #listener = $state('');
+  /** A choice that fell back to our own mix (see `listener`). */
+  #abandoned: string | null = null;
   #refusal = $state<string | null>(null);
   #disposed = false;
 
@@ -41,11 +45,26 @@ export class MixerState {
     this.#frame = createSubscriber((update) => this.#frames.subscribe(update));
   }
 
-  /** Whose personal mix is shown and edited (engineers and owners may pick another player). */
+  /**
+   * Whose personal mix is shown and edited (engineers and owners may pick another player). Falls back
+   * to our own once the chosen player is no longer present or we may no longer edit others, so the
+   * panel never shows (or edits) the mix of someone the "Mix for" list cannot name. The fallback
+   * sticks until the next choice: a player who comes back must not silently take over the panel
+   * while we edit our own mix. (Remembered in a plain field: a getter may not write $state.)
+   */
   get listener(): string {
-    return this.#listener;
+    const chosen = this.#listener;
+    const { me, players, mixer } = this.#options;
+    if (chosen === me || chosen === this.#abandoned) return me;
+    this.#subscribe();
+    if (!mixer.canEditOthers || (players && !players().includes(chosen))) {
+      this.#abandoned = chosen;
+      return me;
+    }
+    return chosen;
   }
   set listener(userId: string) {
+    this.#abandoned = null;
     this.#listener = userId;
   }
 
@@ -57,12 +76,13 @@ export class MixerState {
   get strips(): MixerStrip[] {
     if (this.#disposed) return [];
     this.#subscribe();
-    const { mixer, players, latencyOf } = this.#options;
-    const mix = mixer.mixFor(this.#listener);
+    const { mixer, players, latencyOf, pathOf } = this.#options;
+    const listener = this.listener;
+    const mix = mixer.mixFor(listener);
     const channels = mixer.channels();
     const ids = players ? players() : channels.map((c) => c.userId);
     return ids
-      .filter((id, i) => id !== this.#listener && ids.indexOf(id) === i)
+      .filter((id, i) => id !== listener && ids.indexOf(id) === i)
       .map((userId) => {
         const channel = channels.find((c) => c.userId === userId);
         return {
@@ -73,18 +93,19 @@ export class MixerState {
           ...DEFAULT_SOURCE_MIX,
           ...mix.sources[userId],
           latencyMs: latencyOf?.(userId) ?? null,
+          audioOff: pathOf?.(userId) === 'off',
         };
       });
   }
 
   get monitor(): number {
     this.#subscribe();
-    return this.#options.mixer.mixFor(this.#listener).monitor;
+    return this.#options.mixer.mixFor(this.listener).monitor;
   }
 
   get master(): number {
     this.#subscribe();
-    return this.#options.mixer.mixFor(this.#listener).master;
+    return this.#options.mixer.mixFor(this.listener).master;
   }
 
   /** The last refused change, in words; cleared by the next accepted one. */
@@ -126,7 +147,7 @@ export class MixerState {
 
   #do(change: (mixer: MixerDoc, listener: string) => MixerResult): boolean {
     if (this.#disposed) return false;
-    const result = change(this.#options.mixer, this.#listener);
+    const result = change(this.#options.mixer, this.listener);
     this.#refusal = result.ok ? null : result.message;
     return result.ok;
   }

@@ -1,6 +1,7 @@
 /** A player's audio settings, their defaults, and what the audio Worker is told of them. */
 import { AUDIO_SAMPLE_RATE } from '../protocol/audio-frame';
 import type { SendSettings, TransportCodec } from '../protocol/audio-worker';
+import type { InputOptions } from '../audio/devices';
 
 export interface AudioSettings {
   codec: TransportCodec;
@@ -35,6 +36,15 @@ export function sendSettingsFor(settings: AudioSettings): SendSettings {
     channels: settings.channels,
     bitrate: settings.bitrate,
     fec: settings.fec,
+  };
+}
+
+/** What the microphone is opened with. */
+export function inputOptionsFor(settings: AudioSettings): InputOptions {
+  return {
+    deviceId: settings.inputDeviceId,
+    channels: settings.channels,
+    voiceProcessing: settings.voiceProcessing,
   };
 }
 

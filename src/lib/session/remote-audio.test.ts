@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SourceStats } from '../protocol/audio-worker';
 import type { TrackReceiver } from '../audio/track-receiver';
 import type { Participant } from './participants';
-import { remoteAudioOf } from './remote-audio';
+import { participantDelayMs, pathOfVisits, remoteAudioOf } from './remote-audio';
 
 const stats = (over: Partial<SourceStats>): SourceStats => ({
   sourceKey: 'bo',
@@ -74,5 +74,27 @@ describe('remoteAudioOf', () => {
       kind: 'playing',
       path: 'track',
     });
+  });
+});
+
+describe('pathOfVisits / participantDelayMs', () => {
+  const ours = { depthMs: 10, device: { output: 5, base: 3 } };
+
+  it('names the path of a playing visit over a stopped one, off when all stopped, null while waiting', () => {
+    const off = participant({ audio: { paths: ['data'], on: false } });
+    const playing = participant({ stats: stats({ codec: 'pcm' }) });
+    expect(pathOfVisits([off, playing])).toBe('pcm');
+    expect(pathOfVisits([off])).toBe('off');
+    expect(pathOfVisits([participant({})])).toBeNull();
+    expect(pathOfVisits([])).toBeNull();
+  });
+
+  it('estimates with the remote’s frame size; no figure for a stopped or unmeasured visit', () => {
+    const p = participant({ stats: stats({ frameSamples: 240, rttMs: 6 }) });
+    expect(participantDelayMs(p, ours)).toBeCloseTo(3 + 10 + 5 + 2.5 + 5 + 3, 6);
+    expect(participantDelayMs(participant({ stats: stats({ rttMs: null }) }), ours)).toBeNull();
+    expect(participantDelayMs(participant({ stats: stats({ lastFrameAgeMs: 5000 }) }), ours)).toBeNull();
+    const track = participant({ route: 'track', receiver: {} as TrackReceiver, trackDelayMs: 35 });
+    expect(participantDelayMs(track, ours)).toBeCloseTo(35 + 10 + 6.5 + 5 + 3, 6);
   });
 });

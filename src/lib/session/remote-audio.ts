@@ -5,6 +5,7 @@
  * {@link IDLE_AFTER_MS} (a stopped player on an older client, a crashed tab, a dead path).
  */
 import type { TransportCodec } from '../protocol/audio-worker';
+import { dataPathDelayMs, trackPathDelayMs, type DeviceLatency } from './latency';
 import type { Participant } from './participants';
 
 /** No frame for this long: the remote's audio counts as stopped (the jitter buffer idles after 1 s too). */
@@ -25,4 +26,44 @@ export function remoteAudioOf(p: Participant): RemoteAudio {
   }
   if (stats.lastFrameAgeMs > IDLE_AFTER_MS) return { kind: 'off' };
   return { kind: 'playing', path: stats.codec };
+}
+
+/** What a UI shows as a player's audio path: how it reaches us, `off` when it stopped. */
+export type RemotePath = TransportCodec | 'track' | 'off';
+
+/** The path of a user's visits (a player may have two tabs): a playing one wins; null while waiting. */
+export function pathOfVisits(visits: readonly Participant[]): RemotePath | null {
+  let result: RemotePath | null = null;
+  for (const p of visits) {
+    const audio = remoteAudioOf(p);
+    if (audio.kind === 'playing') return audio.path;
+    if (audio.kind === 'off') result = 'off';
+  }
+  return result;
+}
+
+/**
+ * One visit's estimated mouth-to-ear delay (latency.ts) from its record and our jitter buffer's
+ * depth for it; null while not measured, and when its audio is not playing (no stale figure).
+ */
+export function participantDelayMs(
+  p: Participant,
+  ours: { depthMs: number; device: DeviceLatency },
+): number | null {
+  const audio = remoteAudioOf(p);
+  if (audio.kind !== 'playing') return null;
+  if (audio.path === 'track') {
+    return p.trackDelayMs === null
+      ? null
+      : trackPathDelayMs({ networkMs: p.trackDelayMs, device: ours.device });
+  }
+  const stats = p.stats;
+  if (stats?.rttMs == null || stats.frameSamples === null) return null;
+  return dataPathDelayMs({
+    rttMs: stats.rttMs,
+    depthMs: ours.depthMs,
+    remoteFrameSamples: stats.frameSamples,
+    codec: audio.path,
+    device: ours.device,
+  });
 }

@@ -131,6 +131,18 @@ describe('StudioAudio', () => {
     audio.dispose();
   });
 
+  it('gives a participant who found every slot taken the first one that frees', () => {
+    const { roster, participants, audio } = setup();
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    for (let i = 1; i <= 8; i++) roster.join(peer(`p${i}-peer-0001`, `p${i}`, 10 + i));
+    expect(participants.get('p7-peer-0001')!.slot).toBe(7);
+    expect(participants.get('p8-peer-0001')!.slot).toBeNull(); // bo holds slot 0: 9 remote players
+    roster.leave(BO, 'closed');
+    expect(participants.get('p8-peer-0001')!.slot).toBe(0);
+    warn.mockRestore();
+    audio.dispose();
+  });
+
   it('says whether our audio runs, for presence', async () => {
     const { audio } = setup();
     const seen: boolean[] = [];

@@ -9,19 +9,25 @@
  */
 import type { AudioNetClient } from '../audio/audio-net-client';
 import { AudioEngine, type AudioEngineOptions } from '../audio/engine';
-import type { InputOptions } from '../audio/devices';
 import type { Impairment, TransportCodec } from '../protocol/audio-worker';
 import { DEFAULT_SOURCE_MIX, type MixerDoc } from '../sync/mixer-doc';
 import type { AudioPath } from '../sync/presence';
 import { Emitter } from '../util/emitter';
 import { diagnosticsRow, type AudioDiagnostics } from './audio-diagnostics';
 import { advertisedPaths, detectDataPath } from './audio-paths';
-import { dbToGain, DEFAULT_AUDIO_SETTINGS, sendSettingsFor, type AudioSettings } from './audio-settings';
+import {
+  dbToGain,
+  DEFAULT_AUDIO_SETTINGS,
+  inputOptionsFor,
+  sendSettingsFor,
+  type AudioSettings,
+} from './audio-settings';
 import { FrameSizePolicy } from './frame-size-policy';
-import { dataPathDelayMs, trackPathDelayMs } from './latency';
 import type { Participant, Participants } from './participants';
-import { remoteAudioOf } from './remote-audio';
+import { participantDelayMs, pathOfVisits, type RemotePath } from './remote-audio';
 import { TrackPaths, type TrackLink } from './track-paths';
+
+export type { RemotePath } from './remote-audio';
 
 export interface AudioAssets {
   workletUrls: { capture: string; playback: string; detector: string };
@@ -43,9 +49,6 @@ export interface StudioAudioEvents extends Record<string, unknown> {
   /** Our audio started (true) or stopped (false): advertise it in presence (`audioOn`). */
   sending: boolean;
 }
-
-/** What a UI shows as a player's audio path: how it reaches us, `off` when it stopped, null while waiting. */
-export type RemotePath = TransportCodec | 'track' | 'off';
 
 /** Records with a slot (the rest have no audio source yet). */
 const withSlot = (p: Participant): p is Participant & { slot: number } => p.slot !== null;
@@ -111,9 +114,11 @@ export class StudioAudio {
     this.#offs.push(
       this.#mixer.subscribe(() => this.applyMix()),
       this.#participants.events.on('joined', (p) => this.#addSource(p.identity.peerId)),
-      this.#participants.events.on('left', ({ participant }) =>
-        this.#net.removeSource(participant.identity.peerId),
-      ),
+      this.#participants.events.on('left', ({ participant }) => {
+        this.#net.removeSource(participant.identity.peerId);
+        // A slot came free: a participant who found none (a full room) gets it now.
+        for (const p of this.#participants.list()) if (p.slot === null) this.#addSource(p.identity.peerId);
+      }),
       this.#participants.events.on('change', ({ field }) => {
         // What changes a pair's path or mix; route, receiver and stats are written by us and TrackPaths.
         if (field === 'identity' || field === 'audio' || field === 'slot' || field === 'left') {
@@ -179,7 +184,7 @@ export class StudioAudio {
       const engine = await this.#startEngine({
         net: this.#net,
         send: sendSettingsFor(settings),
-        input: this.#inputOptions(settings),
+        input: inputOptionsFor(settings),
         workletUrls: this.#assets.workletUrls,
         benchmark: this.#benchmark,
         impairment: this.#impairment,
@@ -224,7 +229,7 @@ export class StudioAudio {
       previous.voiceProcessing !== settings.voiceProcessing ||
       previous.inputDeviceId !== settings.inputDeviceId
     ) {
-      await engine.setInput(this.#inputOptions(settings));
+      await engine.setInput(inputOptionsFor(settings));
     }
   }
 
@@ -301,23 +306,7 @@ export class StudioAudio {
     const device = engine.deviceLatencyMs();
     let best: number | null = null;
     for (const p of this.#participants.byUser(userId).filter(withSlot)) {
-      const audio = remoteAudioOf(p);
-      if (audio.kind !== 'playing') continue;
-      let ms: number | null = null;
-      if (audio.path === 'track') {
-        if (p.trackDelayMs !== null) ms = trackPathDelayMs({ networkMs: p.trackDelayMs, device });
-      } else {
-        const stats = p.stats;
-        if (stats?.rttMs != null && stats.frameSamples !== null) {
-          ms = dataPathDelayMs({
-            rttMs: stats.rttMs,
-            depthMs: engine.peerStatus(p.slot).DepthMs,
-            remoteFrameSamples: stats.frameSamples,
-            codec: audio.path,
-            device,
-          });
-        }
-      }
+      const ms = participantDelayMs(p, { depthMs: engine.peerStatus(p.slot).DepthMs, device });
       if (ms !== null && (best === null || ms < best)) best = ms;
     }
     return best;
@@ -325,16 +314,10 @@ export class StudioAudio {
 
   /**
    * How a user's audio reaches us: 'opus' or 'pcm' over the data channel, 'track' for a WebRTC audio
-   * track, 'off' when it stopped, null while nothing arrived yet. A playing visit wins over the others.
+   * track, 'off' when it stopped, null while nothing arrived yet (remote-audio.ts).
    */
   pathOf(userId: string): RemotePath | null {
-    let result: RemotePath | null = null;
-    for (const p of this.#participants.byUser(userId)) {
-      const audio = remoteAudioOf(p);
-      if (audio.kind === 'playing') return audio.path;
-      if (audio.kind === 'off') result = 'off';
-    }
-    return result;
+    return pathOfVisits(this.#participants.byUser(userId));
   }
 
   /** Benchmarks: recorded arrival traces, by peer id (only when started with `benchmark`). */
@@ -393,14 +376,6 @@ export class StudioAudio {
     const paths = this.paths;
     this.#tracks.setLocalPaths(paths);
     this.events.emit('paths', paths);
-  }
-
-  #inputOptions(settings: AudioSettings): InputOptions {
-    return {
-      deviceId: settings.inputDeviceId,
-      channels: settings.channels,
-      voiceProcessing: settings.voiceProcessing,
-    };
   }
 
   #setState(state: AudioState): void {

@@ -66,9 +66,10 @@ const restrict = (patterns, { yjs = true } = {}) => ({
 
 /**
  * The blocks of one row: files in src/lib/<folder>/ may import the lib folders in `may` (and their own).
- * `pure` modules (protocol/, util/, worklet/) also import no package and no alias, only relative paths
- * (the relay and the worklet tsconfig compile them without Vite's aliases); their tests and simulations
- * run under vitest in Node and may import test packages, but still respect the folder boundaries.
+ * `pure` modules (protocol/, util/, worklet/) also import no package and no alias, only relative paths:
+ * the relay's and the worklet's tsconfigs compile protocol/ and worklet/ without Vite's aliases, and
+ * util/ is the table's "nothing outside itself". Their tests and simulations run under vitest in Node
+ * and may import test packages, but still respect the folder boundaries.
  */
 function boundary(folder, may, { allowed, extra = [], pure, yjs = true, svelteKit = false } = {}) {
   const others = LIB_FOLDERS.filter((f) => f !== folder && !may.includes(f));

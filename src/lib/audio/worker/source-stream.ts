@@ -32,6 +32,7 @@ export type OpusDecoderFactory = (channels: 1 | 2) => Promise<OpusFrameDecoder>;
 
 /** What a source counts itself; the transports add RTT and what was sent (see AudioNet). */
 export type SourceCounters = Omit<SourceStats, 'rttMs' | 'transports' | 'framesSent'>;
+
 /** Longest gap the Worker fills with Opus concealment (20 ms); the jitter buffer handles longer ones. */
 export const MAX_CONCEALED_SAMPLES = 960;
 /** Two minutes of 2.5 ms frames. */
@@ -80,6 +81,7 @@ export class SourceStream {
     this.#now = options.now;
     this.#opusFactory = options.opus ?? null;
   }
+
   /** Starts recording arrivals (benchmarks): at most TRACE_FRAMES, then recording stops. */
   recordTrace(): void {
     this.#trace ??= new Float64Array(TRACE_FRAMES * 3);

@@ -46,7 +46,10 @@ describe('Participants', () => {
   it('follows joined / updated / left, and finds a user’s visits', () => {
     const { roster, participants, changes, left, ann } = setup();
     const ann2 = peer('ann-peer-02', 'ann', 40);
+    const joined: string[] = [];
+    participants.events.on('joined', (p) => joined.push(p.identity.peerId));
     roster.join(ann2);
+    expect(joined).toEqual(['ann-peer-02']);
     expect(participants.byUser('ann').map((p) => p.identity.peerId)).toEqual(['ann-peer-01', 'ann-peer-02']);
     roster.update({ ...ann, role: 'engineer' });
     expect(participants.get('ann-peer-01')!.identity.role).toBe('engineer');

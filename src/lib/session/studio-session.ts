@@ -153,7 +153,7 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
         iceServers,
         sendSignal,
         // Moved to the audio Worker in the task that created it.
-        onAudioChannel: (channel) => (releaseAudio = net.addPeer(remoteId, channel)),
+        onAudioChannel: (channel) => (releaseAudio = net.addTransport(remoteId, channel)),
       });
       const releaseTrack = audio.addLink(link);
       // Whether or not it ever opened, a closed link frees its audio slot and its track path.

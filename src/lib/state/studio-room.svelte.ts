@@ -44,6 +44,7 @@ export class StudioRoom {
       players: () => this.players.map((p) => p.userId),
       meters: (userId) => session.audio.levelOf(userId),
       latencyOf: (userId) => this.audio.latencyOf(userId),
+      pathOf: (userId) => this.audio.pathOf(userId),
     });
     session.events.on('connection', (state) => {
       this.#connection = state;

@@ -77,18 +77,43 @@ describe('parseClientMessage', () => {
 });
 
 describe('parseServerMessage', () => {
+  const ada = {
+    peerId: 'peer-ada-0001',
+    userId: 'ada',
+    role: 'owner',
+    name: 'Ada',
+    instrument: 'bass',
+    client: 7,
+    joinedAt: 1,
+  };
+
   it('accepts every server message type', () => {
-    expect(server({ type: 'welcome', version: 1 })).toEqual({
+    expect(server({ type: 'welcome', version: 2 })).toEqual({
       ok: true,
-      message: { type: 'welcome', version: 1 },
+      message: { type: 'welcome', version: 2 },
     });
-    expect(server({ type: 'subscribed', topic: 'studio/a', clients: 2 })).toEqual({
+    const subscribed = {
+      type: 'subscribed',
+      topic: 'studio/a',
+      clients: 2,
+      self: ada,
+      peers: [],
+      past: [ada],
+    };
+    expect(server(subscribed)).toEqual({ ok: true, message: subscribed });
+    expect(server({ type: 'publish', topic: 'studio/a', data: 'd', from: ada, clients: 3 })).toEqual({
       ok: true,
-      message: { type: 'subscribed', topic: 'studio/a', clients: 2 },
+      message: { type: 'publish', topic: 'studio/a', data: 'd', from: ada, clients: 3 },
     });
-    expect(server({ type: 'publish', topic: 'studio/a', data: 'd', clients: 3 })).toEqual({
+    for (const type of ['peer-joined', 'peer-updated']) {
+      expect(server({ type, topic: 'studio/a', peer: ada })).toEqual({
+        ok: true,
+        message: { type, topic: 'studio/a', peer: ada },
+      });
+    }
+    expect(server({ type: 'peer-left', topic: 'studio/a', peerId: ada.peerId, reason: 'left' })).toEqual({
       ok: true,
-      message: { type: 'publish', topic: 'studio/a', data: 'd', clients: 3 },
+      message: { type: 'peer-left', topic: 'studio/a', peerId: ada.peerId, reason: 'left' },
     });
     expect(server({ type: 'pong' })).toEqual({ ok: true, message: { type: 'pong' } });
     expect(server({ type: 'error', code: 'ticket-expired', message: 'm', topic: 'studio/a' })).toEqual({
@@ -97,11 +122,14 @@ describe('parseServerMessage', () => {
     });
   });
 
-  it('defaults a missing clients count on publish (stock y-webrtc servers omit it)', () => {
-    expect(server({ type: 'publish', topic: 't', data: 1 })).toEqual({
-      ok: true,
-      message: { type: 'publish', topic: 't', data: 1, clients: 0 },
-    });
+  it('refuses a publish without an attested sender, and malformed identities', () => {
+    expect(server({ type: 'publish', topic: 't', data: 1 }).ok).toBe(false);
+    expect(server({ type: 'publish', topic: 't', data: 1, from: { ...ada, role: 'god' } }).ok).toBe(false);
+    expect(server({ type: 'peer-joined', topic: 't', peer: { ...ada, peerId: 'x' } }).ok).toBe(false);
+    expect(server({ type: 'peer-joined', topic: 't', peer: { ...ada, client: -1 } }).ok).toBe(false);
+    expect(server({ type: 'subscribed', topic: 't', clients: 1, self: ada, peers: [{}], past: [] }).ok).toBe(
+      false,
+    );
   });
 
   it.each([

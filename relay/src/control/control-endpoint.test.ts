@@ -95,6 +95,20 @@ describe('POST /control', () => {
     expect(get.headers.get('allow')).toBe('POST');
     const big = body({ pad: 'x'.repeat(5000) });
     expect(await post(url, big)).toMatchObject({ status: 413, body: { ok: false, code: 'too-large' } });
+    // Without a declared length (chunked), the reader stops at the limit too.
+    const chunks = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 10; i++) controller.enqueue(new TextEncoder().encode('x'.repeat(1000)));
+        controller.close();
+      },
+    });
+    const streamed = await fetch(url, {
+      method: 'POST',
+      body: chunks,
+      headers: { authorization: signControlBody(SECRET, 'x') },
+      duplex: 'half',
+    } as RequestInit);
+    expect(streamed.status).toBe(413);
     expect(applied).toEqual([]);
   });
 });

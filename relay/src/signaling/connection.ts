@@ -289,14 +289,6 @@ export class Connection implements RoomMember {
         );
         continue;
       }
-      if (message.client === undefined) {
-        this.#refuse(
-          ErrorCode.ClientIdTaken,
-          'Joining a studio needs the Yjs client id of your document ("client").',
-          topic,
-        );
-        continue;
-      }
       const admission = this.#overrides.admission(verdict.claims);
       if (!admission.ok) {
         this.#refuse(
@@ -304,6 +296,14 @@ export class Connection implements RoomMember {
           admission.code === ErrorCode.StudioDeleted
             ? 'This studio was deleted.'
             : 'You are no longer a member of this studio.',
+          topic,
+        );
+        continue;
+      }
+      if (message.client === undefined) {
+        this.#refuse(
+          ErrorCode.ClientIdTaken,
+          'Joining a studio needs the Yjs client id of your document ("client").',
           topic,
         );
         continue;

@@ -217,6 +217,10 @@ describe('createRelayServer', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(member.ws.readyState).toBe(WebSocket.OPEN);
     expect(server.stats().connections).toBe(1);
+    // Leaving the studio makes the socket idle again: it must rejoin in time or go.
+    member.ws.send(JSON.stringify({ type: 'unsubscribe', topics: [studioTopic('studioidle1')] }));
+    expect(await member.closed).toBe(1008);
+    expect(member.messages.at(-1)).toMatchObject({ type: 'error', code: ErrorCode.SubscribeTimeout });
   });
 
   it('refuses connections over the per-address cap with a reason and 1013, and frees the slot on close', async () => {

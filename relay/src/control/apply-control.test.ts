@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../../src/lib/protocol/errors.js';
+import type { ServerMessage } from '../../../src/lib/protocol/signaling.js';
+import type { VerifiedTicketClaims } from '../auth/ticket-verifier.js';
+import type { EvictionCode, RoomMember } from '../signaling/room.js';
+import { RoomRegistry } from '../signaling/rooms.js';
+import { applyControl } from './apply-control.js';
+import { MembershipOverrides } from './membership-overrides.js';
+
+class FakeMember implements RoomMember {
+  readonly received: ServerMessage[] = [];
+  readonly evictions: EvictionCode[] = [];
+  sendText(text: string): void {
+    this.received.push(JSON.parse(text) as ServerMessage);
+  }
+  evicted(_topic: string, code: EvictionCode): void {
+    this.evictions.push(code);
+  }
+}
+
+const NOW = 2_000;
+let client = 0;
+function setup() {
+  const rooms = new RoomRegistry<FakeMember>();
+  const overrides = new MembershipOverrides({ nowSeconds: () => NOW });
+  const join = (sub: string, iat: number) => {
+    const member = new FakeMember();
+    const claims: VerifiedTicketClaims = {
+      v: 2,
+      aud: 'bandmesh-relay',
+      sub,
+      studio: 's1',
+      slug: 'band',
+      role: 'member',
+      jti: `j${++client}`,
+      name: '',
+      instrument: '',
+      maxPlayers: 6,
+      iat,
+      exp: iat + 300,
+    };
+    const result = rooms.admit('studio/s1', { member, claims, client, role: 'member', maxVisitsPerUser: 2 });
+    if (!result.ok) throw new Error(result.code);
+    return member;
+  };
+  return { rooms, overrides, join };
+}
+
+describe('applyControl', () => {
+  it('leaves a connection whose ticket is newer than the change alone', () => {
+    const { rooms, overrides, join } = setup();
+    const stale = join('u1', NOW - 10);
+    const fresh = join('u1', NOW + 1);
+    const outcome = applyControl(
+      { v: 1, kind: 'membership', studio: 's1', user: 'u1', role: null, iat: NOW },
+      rooms,
+      overrides,
+    );
+    expect(outcome).toEqual({ affected: 1, applied: true });
+    expect(stale.evictions).toEqual([ErrorCode.MembershipRevoked]);
+    expect(fresh.evictions).toEqual([]);
+  });
+
+  it('drops the room when a deletion empties it, and ignores unknown studios', () => {
+    const { rooms, overrides, join } = setup();
+    join('u1', NOW - 5);
+    join('u2', NOW - 5);
+    expect(applyControl({ v: 1, kind: 'studio-deleted', studio: 's1', iat: NOW }, rooms, overrides)).toEqual({
+      affected: 2,
+      applied: true,
+    });
+    expect(rooms.roomCount).toBe(0);
+    expect(
+      applyControl({ v: 1, kind: 'studio-deleted', studio: 'nope', iat: NOW }, rooms, overrides),
+    ).toEqual({
+      affected: 0,
+      applied: true,
+    });
+  });
+
+  it('does nothing for a replayed change older than one already applied', () => {
+    const { rooms, overrides, join } = setup();
+    const member = join('u1', NOW - 100);
+    const promote = {
+      v: 1,
+      kind: 'membership',
+      studio: 's1',
+      user: 'u1',
+      role: 'engineer',
+      iat: NOW,
+    } as const;
+    expect(applyControl(promote, rooms, overrides)).toEqual({ affected: 1, applied: true });
+    const replay = { ...promote, role: null, iat: NOW - 30 };
+    expect(applyControl(replay, rooms, overrides)).toEqual({ affected: 0, applied: false });
+    expect(member.evictions).toEqual([]);
+  });
+});

@@ -15,13 +15,18 @@ const b64 = (text: string): string => Buffer.from(text).toString('base64url');
 /**
  * A ticket v2 in PocketBase's wire order (the field order of `TicketClaims`: v, aud, sub, studio,
  * slug, role, jti, name, instrument, maxPlayers, iat, exp). pocketbase/internal/tickets/tickets_test.go
- * must pin the same bytes for the same claims; until it does, this vector is the fixture's.
+ * pins the same bytes for the same claims (`relayVector`).
  */
 const POCKETBASE_SECRET = '0123456789abcdef0123456789abcdef';
 const POCKETBASE_VECTOR =
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.' +
   'eyJ2IjoyLCJhdWQiOiJiYW5kbWVzaC1yZWxheSIsInN1YiI6InUxMjMiLCJzdHVkaW8iOiJzNDU2Iiwic2x1ZyI6Im15LWJhbmQiLCJyb2xlIjoib3duZXIiLCJqdGkiOiJqNzg5IiwibmFtZSI6IkFkYSIsImluc3RydW1lbnQiOiJiYXNzIiwibWF4UGxheWVycyI6NCwiaWF0IjoxNzAwMDAwMDAwLCJleHAiOjE3MDAwMDAzMDB9.' +
   'tCccfG1XdfHGH2TqzORVF1_hCSqjsHIeyLwc6BCcRJk';
+/** PocketBase's own v2 vector (`vector` in tickets_test.go): a non-ASCII name with <, & and > unescaped. */
+const POCKETBASE_UNICODE_VECTOR =
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.' +
+  'eyJ2IjoyLCJhdWQiOiJiYW5kbWVzaC1yZWxheSIsInN1YiI6InUxMjMiLCJzdHVkaW8iOiJzNDU2Iiwic2x1ZyI6Im15LWJhbmQiLCJyb2xlIjoib3duZXIiLCJqdGkiOiJBQUVDQXdRRkJnY0lDUW9MREEwT0R3IiwibmFtZSI6Ilpvw6sgPCY-IM6pIiwiaW5zdHJ1bWVudCI6ImNlbGxvIiwibWF4UGxheWVycyI6NCwiaWF0IjoxNzAwMDAwMDAwLCJleHAiOjE3MDAwMDAzMDB9.' +
+  'Q0zmIR4LAUvq4S8a1ToOjJ-pOxvPbj8xlDrwToPHZk0';
 /** A version-1 ticket as PocketBase minted it before ticket v2 (no jti, no profile). */
 const POCKETBASE_V1_VECTOR =
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.' +
@@ -65,6 +70,21 @@ describe('PocketBase compatibility', () => {
     });
     expect(at(1_700_000_400).verify(POCKETBASE_VECTOR, 's456')).toMatchObject({
       code: ErrorCode.TicketExpired,
+    });
+  });
+
+  it("accepts PocketBase's own vector, and the fixture mints it byte for byte", () => {
+    const unicode = {
+      ...claims,
+      jti: 'AAECAwQFBgcICQoLDA0ODw',
+      name: 'Zoë <&> Ω',
+      instrument: 'cello',
+      maxPlayers: 4,
+    };
+    expect(signTicket(POCKETBASE_SECRET, unicode)).toBe(POCKETBASE_UNICODE_VECTOR);
+    expect(at(1_700_000_100).verify(POCKETBASE_UNICODE_VECTOR, 's456')).toMatchObject({
+      ok: true,
+      claims: { jti: 'AAECAwQFBgcICQoLDA0ODw', name: 'Zoë <&> Ω', instrument: 'cello' },
     });
   });
 

@@ -31,6 +31,14 @@ describe('relay configuration', () => {
       'BANDMESH_RELAY_MAX_MESSAGES_PER_SECOND',
     ],
     [{ BANDMESH_TICKET_SECRET: TEST_TICKET_SECRET, BANDMESH_RELAY_ALLOWED_ORIGINS: 'nope' }, 'https://'],
+    [
+      { BANDMESH_TICKET_SECRET: TEST_TICKET_SECRET, BANDMESH_RELAY_MAX_CONNECTIONS_PER_IP: '0' },
+      'BANDMESH_RELAY_MAX_CONNECTIONS_PER_IP',
+    ],
+    [
+      { BANDMESH_TICKET_SECRET: TEST_TICKET_SECRET, BANDMESH_RELAY_SUBSCRIBE_TIMEOUT_MS: '5s' },
+      'BANDMESH_RELAY_SUBSCRIBE_TIMEOUT_MS',
+    ],
   ])('exits 2 with a readable message for %j', async (env, expected) => {
     const { code, output } = await runRelayToExit({ BANDMESH_RELAY_PORT: '0', ...env });
     expect(code).toBe(2);

@@ -73,6 +73,7 @@ const subscribed = (clients: number) => ({
   self: attested('peer-self0001'),
   peers: [],
   past: [],
+  resume: 'resume-token-0123456789',
 });
 
 describe('SignalingClient', () => {
@@ -120,6 +121,25 @@ describe('SignalingClient', () => {
     await flush();
     expect(getTicket).toHaveBeenCalledTimes(2);
     expect(sockets[1]!.sent[0]).toMatchObject({ type: 'subscribe', ticket: 't2' });
+    expect(sockets[1]!.sent[0]).not.toHaveProperty('resume'); // never admitted yet: nothing to resume
+  });
+
+  it('asks to keep its peer id when it re-subscribes after a drop', async () => {
+    const { sockets } = setup();
+    sockets[0]!.open();
+    sockets[0]!.receive({ type: 'welcome', version: 2 });
+    await flush();
+    sockets[0]!.receive(subscribed(2));
+    sockets[0]!.drop();
+    await vi.advanceTimersByTimeAsync(100);
+    sockets[1]!.open();
+    sockets[1]!.receive({ type: 'welcome', version: 2 });
+    await flush();
+    expect(sockets[1]!.sent[0]).toMatchObject({
+      type: 'subscribe',
+      client: 4242,
+      resume: { peerId: 'peer-self0001', token: 'resume-token-0123456789' },
+    });
   });
 
   it('retries on room-full and expired tickets, and stops for good on an incompatible relay', async () => {

@@ -100,6 +100,8 @@ export class SignalingClient {
   #retryDelay: number;
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
   #pingTimer: ReturnType<typeof setInterval> | null = null;
+  /** What lets a re-subscribe keep our peer id (peers then keep their links to us). */
+  #resume: { peerId: string; token: string } | null = null;
   #disposed = false;
 
   constructor(options: SignalingClientOptions) {
@@ -199,6 +201,7 @@ export class SignalingClient {
         this.#retryDelay = this.#options.backoff.min;
         this.#setState(SignalingState.Open);
         this.#startPing();
+        this.#resume = { peerId: message.self.peerId, token: message.resume };
         this.events.emit('subscribed', {
           topic: message.topic,
           clients: message.clients,
@@ -253,6 +256,7 @@ export class SignalingClient {
       topics: [grant.topic],
       ticket: grant.ticket,
       client: this.#options.clientId,
+      ...(this.#resume ? { resume: this.#resume } : {}),
     });
   }
 

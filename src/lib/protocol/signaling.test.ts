@@ -99,6 +99,7 @@ describe('parseServerMessage', () => {
       self: ada,
       peers: [],
       past: [ada],
+      resume: 'abcdefghijklmnopqrstuv',
     };
     expect(server(subscribed)).toEqual({ ok: true, message: subscribed });
     expect(server({ type: 'publish', topic: 'studio/a', data: 'd', from: ada, clients: 3 })).toEqual({

@@ -46,6 +46,16 @@ export interface SubscribeMessage {
   ticket?: string;
   /** The Yjs client id of this page's studio document; required with a ticket. */
   client?: number;
+  /**
+   * Resume an earlier visit of this page after the socket dropped (or the relay restarted): keep its
+   * peer id, so peers keep their links. `token` is the one the relay gave in `subscribed`; it is bound
+   * to the studio, user, client id and peer id, so it resumes only this page's own visit.
+   */
+  resume?: ResumeClaim;
+}
+export interface ResumeClaim {
+  peerId: string;
+  token: string;
 }
 export interface UnsubscribeMessage {
   type: 'unsubscribe';
@@ -80,6 +90,8 @@ export interface SubscribedMessage {
   peers: AttestedPeer[];
   /** Earlier visits since the room opened (newest last, at most SIGNALING_MAX_PAST_PEERS). */
   past: AttestedPeer[];
+  /** Present `{peerId: self.peerId, token: resume}` on a later subscribe to keep this peer id. */
+  resume: string;
 }
 export interface ForwardedPublishMessage {
   type: 'publish';
@@ -135,6 +147,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Resume tokens are base64url HMACs; anything else is not one. */
+function isResumeToken(value: unknown): value is string {
+  return typeof value === 'string' && /^[A-Za-z0-9_-]{16,128}$/.test(value);
+}
+
 function parsePeerList(value: unknown): AttestedPeer[] | null {
   if (!Array.isArray(value) || value.length > SIGNALING_MAX_PAST_PEERS) return null;
   const peers: AttestedPeer[] = [];
@@ -185,6 +202,13 @@ export function parseClientMessage(text: string): ParseResult<ClientMessage> {
       const message: SubscribeMessage = { type: 'subscribe', topics };
       if (typeof value.ticket === 'string') message.ticket = value.ticket;
       if (isYjsClientId(value.client)) message.client = value.client;
+      if (value.resume !== undefined) {
+        const resume = value.resume as Partial<ResumeClaim> | null;
+        if (!isRecord(resume) || !isPeerId(resume.peerId) || !isResumeToken(resume.token)) {
+          return fail('"resume" must be {peerId, token} from an earlier "subscribed".');
+        }
+        message.resume = { peerId: resume.peerId, token: resume.token };
+      }
       return { ok: true, message };
     }
     case 'unsubscribe': {
@@ -225,12 +249,27 @@ export function parseServerMessage(text: string): ParseResult<ServerMessage> {
       const self = parseAttestedPeer(value.self);
       const peers = parsePeerList(value.peers);
       const past = parsePeerList(value.past);
-      if (!isTopic(value.topic) || typeof value.clients !== 'number' || !self || !peers || !past) {
+      if (
+        !isTopic(value.topic) ||
+        typeof value.clients !== 'number' ||
+        !self ||
+        !peers ||
+        !past ||
+        !isResumeToken(value.resume)
+      ) {
         return fail('Bad "subscribed".');
       }
       return {
         ok: true,
-        message: { type: 'subscribed', topic: value.topic, clients: value.clients, self, peers, past },
+        message: {
+          type: 'subscribed',
+          topic: value.topic,
+          clients: value.clients,
+          self,
+          peers,
+          past,
+          resume: value.resume,
+        },
       };
     }
     case 'publish': {

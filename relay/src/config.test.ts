@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       maxConnectionsPerIp: 32,
       subscribeTimeoutMs: 5000,
       maxVisitsPerUser: 2,
+      resumeGraceMs: 10_000,
     });
   });
 
@@ -50,6 +51,7 @@ describe('loadConfig', () => {
         [ENV.MaxConnectionsPerIp]: '10',
         [ENV.SubscribeTimeoutMs]: '1500',
         [ENV.MaxVisitsPerUser]: '1',
+        [ENV.ResumeGraceMs]: '0',
         [ENV.AllowedOrigins]: 'https://jam.example.org, http://localhost:5173/',
       },
     });
@@ -59,6 +61,7 @@ describe('loadConfig', () => {
       maxConnectionsPerIp: 10,
       subscribeTimeoutMs: 1500,
       maxVisitsPerUser: 1,
+      resumeGraceMs: 0,
     });
     expect([...(config.allowedOrigins ?? [])]).toEqual(['https://jam.example.org', 'http://localhost:5173']);
   });
@@ -76,6 +79,9 @@ describe('loadConfig', () => {
     [ENV.SubscribeTimeoutMs, '5s'],
     [ENV.MaxVisitsPerUser, '0'],
     [ENV.MaxVisitsPerUser, '7'],
+    [ENV.ResumeGraceMs, '120001'],
+    [ENV.ResumeGraceMs, '-5'],
+    [ENV.ResumeGraceMs, '10s'],
     [ENV.AllowedOrigins, 'jam.example.org'],
     [ENV.AllowedOrigins, 'https://jam.example.org/path'],
     [ENV.AllowedOrigins, ' , '],

@@ -16,7 +16,11 @@ export const ENV = {
   MaxConnectionsPerIp: 'BANDMESH_RELAY_MAX_CONNECTIONS_PER_IP',
   SubscribeTimeoutMs: 'BANDMESH_RELAY_SUBSCRIBE_TIMEOUT_MS',
   MaxVisitsPerUser: 'BANDMESH_RELAY_MAX_VISITS_PER_USER',
+  ResumeGraceMs: 'BANDMESH_RELAY_RESUME_GRACE_MS',
 } as const;
+
+/** Longest resume grace: a suspended seat holds its place in a full room, so it must stay short. */
+export const MAX_RESUME_GRACE_MS = 120_000;
 
 /**
  * Same floor as PocketBase (32 hex characters = 128 bits): shorter HMAC secrets could be guessed
@@ -42,6 +46,11 @@ export interface RelayConfig {
   subscribeTimeoutMs: number;
   /** Live connections one user may hold in one studio (tabs, devices). */
   maxVisitsPerUser: number;
+  /**
+   * How long the seat of a socket that dropped without an unsubscribe waits for a resume before the
+   * others hear `peer-left` (`disconnected`); 0 announces the drop at once.
+   */
+  resumeGraceMs: number;
 }
 
 export class ConfigError extends Error {
@@ -164,6 +173,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<RelayConfi
   const maxConnectionsPerIp = integer(env, ENV.MaxConnectionsPerIp, 32, 1, 1_000_000);
   const subscribeTimeoutMs = integer(env, ENV.SubscribeTimeoutMs, 5000, 100, 600_000);
   const maxVisitsPerUser = integer(env, ENV.MaxVisitsPerUser, 2, 1, MESH_MAX_PLAYERS);
+  const resumeGraceMs = integer(env, ENV.ResumeGraceMs, 10_000, 0, MAX_RESUME_GRACE_MS);
 
   const inline = nonEmpty(env, ENV.Secret);
   const file = nonEmpty(env, ENV.SecretFile);
@@ -196,5 +206,6 @@ export async function loadConfig(options: LoadConfigOptions): Promise<RelayConfi
     maxConnectionsPerIp,
     subscribeTimeoutMs,
     maxVisitsPerUser,
+    resumeGraceMs,
   };
 }

@@ -70,6 +70,7 @@ async function main(): Promise<void> {
       maxConnectionsPerIp: config.maxConnectionsPerIp,
       subscribeTimeoutMs: config.subscribeTimeoutMs,
       maxVisitsPerUser: config.maxVisitsPerUser,
+      resumeGraceMs: config.resumeGraceMs,
       originCheck: config.allowedOrigins !== null,
     });
   } catch (error) {

@@ -16,6 +16,9 @@ class FakeMember implements RoomMember {
   evicted(_topic: string, code: EvictionCode): void {
     this.evictions.push(code);
   }
+  superseded(): void {
+    throw new Error('not expected in these tests');
+  }
 }
 
 const NOW = 2_000;

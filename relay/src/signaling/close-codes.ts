@@ -14,6 +14,11 @@ export const RelayClose = {
   TryAgainLater: 1013,
   /** The same ticket opened a newer connection. */
   TicketReplaced: 4001,
+  /**
+   * The page resumed its seat on a newer connection (signaling v2 resume): this one is obsolete.
+   * The only 4xxx close without an `error` before it; the page is already elsewhere.
+   */
+  Resumed: 4002,
   /** The user is no longer a member of the studio. */
   MembershipRevoked: 4003,
   /** The studio was deleted. */

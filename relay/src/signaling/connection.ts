@@ -8,11 +8,15 @@
  * - A connection holds at most one studio topic, because its identity (ticket, peer id, Yjs client
  *   id) is per connection. `#topic` is set exactly while the room holds a seat for it, and
  *   {@link Connection.dispose} leaves the room exactly once.
+ * - Only an `unsubscribe` (or an eviction) ends a seat at once. A socket that closes while holding
+ *   one (tab crash, network drop) only suspends it for the resume grace, so a quick reconnect with
+ *   the resume token keeps the peer id and nobody's links re-form.
  * - A socket that holds no studio must subscribe within the subscribe timeout, or it is closed.
  * - Replies to bad input are themselves rate-limited, so a flood costs the relay a counter increment
  *   per message, not a JSON reply; logging is one line per episode plus a summary at close.
  */
 import { WebSocket, type RawData } from 'ws';
+import type { AttestedPeer } from '../../../src/lib/protocol/attested.js';
 import { ErrorCode } from '../../../src/lib/protocol/errors.js';
 import {
   SIGNALING_VERSION,
@@ -25,6 +29,7 @@ import {
   type UnsubscribeMessage,
 } from '../../../src/lib/protocol/signaling.js';
 import { studioIdFromTopic } from '../../../src/lib/protocol/ticket.js';
+import type { ResumeTokens } from '../auth/resume-token.js';
 import type { TicketVerifier } from '../auth/ticket-verifier.js';
 import type { MembershipOverrides } from '../control/membership-overrides.js';
 import type { Logger } from '../log.js';
@@ -44,6 +49,8 @@ export interface ConnectionLimits {
   maxBufferedBytes: number;
   /** Error replies per second (burst 2×); the rest are counted and dropped. */
   maxErrorsPerSecond: number;
+  /** How long the seat of a socket that dropped without an unsubscribe waits for a resume. */
+  resumeGraceMs: number;
 }
 
 export interface ConnectionOptions {
@@ -51,6 +58,7 @@ export interface ConnectionOptions {
   socket: WebSocket;
   rooms: RoomRegistry<Connection>;
   verifier: TicketVerifier;
+  resumeTokens: ResumeTokens;
   overrides: MembershipOverrides;
   limits: ConnectionLimits;
   logger: Logger;
@@ -79,6 +87,7 @@ export class Connection implements RoomMember {
   readonly #socket: WebSocket;
   readonly #rooms: RoomRegistry<Connection>;
   readonly #verifier: TicketVerifier;
+  readonly #resumeTokens: ResumeTokens;
   readonly #overrides: MembershipOverrides;
   readonly #limits: ConnectionLimits;
   readonly #logger: Logger;
@@ -98,6 +107,7 @@ export class Connection implements RoomMember {
     this.#socket = options.socket;
     this.#rooms = options.rooms;
     this.#verifier = options.verifier;
+    this.#resumeTokens = options.resumeTokens;
     this.#overrides = options.overrides;
     this.#limits = options.limits;
     this.#logger = options.logger;
@@ -164,8 +174,12 @@ export class Connection implements RoomMember {
    * Returns false when the connection was terminated.
    */
   heartbeat(timeoutMs: number): boolean {
-    if (this.#now() - this.#lastPongAt > timeoutMs) {
+    const silentForMs = this.#now() - this.#lastPongAt;
+    if (silentForMs > timeoutMs) {
       this.#logger.info('heartbeat-timeout', { connection: this.id });
+      // The peer went away when it stopped answering, not now: its grace counts from then, so the
+      // heartbeat timeout does not lengthen it (with the defaults it is over, and the seat leaves).
+      this.#suspendSeat(this.#limits.resumeGraceMs - silentForMs);
       this.terminate();
       return false;
     }
@@ -189,12 +203,26 @@ export class Connection implements RoomMember {
     this.closeWithError(code, message, EVICTION_CLOSE[code], topic);
   }
 
-  /** Leaves its room and reports the connection's summary. Idempotent. */
+  /**
+   * A resume moved this connection's seat to a newer socket of the same page (RoomMember). This
+   * socket is normally already dead (the page reconnects only after its old socket closed); it is
+   * closed without an error, which the page would take for a reason to stop.
+   */
+  superseded(topic: string): void {
+    if (this.#topic === topic) this.#topic = null;
+    this.#logger.info('resumed-elsewhere', { connection: this.id });
+    this.close(RelayClose.Resumed, 'resumed');
+  }
+
+  /**
+   * Suspends its seat (the socket is gone without an unsubscribe: a resume may come) and reports
+   * the connection's summary. Idempotent.
+   */
   dispose(closeCode?: number): void {
     if (this.#disposed) return;
     this.#disposed = true;
     clearTimeout(this.#subscribeTimer);
-    this.#leaveRoom('left');
+    this.#suspendSeat(this.#limits.resumeGraceMs);
     this.#logger.info('connection-closed', { connection: this.id, closeCode, ...this.#counters });
     this.#onClosed(this);
   }
@@ -308,12 +336,27 @@ export class Connection implements RoomMember {
         );
         continue;
       }
+      // A resume token that does not verify for this ticket's user and this client id (another
+      // user's, another page's, garbage) is ignored: the visit simply gets a fresh peer id.
+      const resume = message.resume;
+      const resumePeerId =
+        resume !== undefined &&
+        this.#resumeTokens.verify(
+          { studioId, userId: verdict.claims.sub, client: message.client, peerId: resume.peerId },
+          resume.token,
+        )
+          ? resume.peerId
+          : undefined;
+      if (resume !== undefined && resumePeerId === undefined) {
+        this.#logger.debug('resume-ignored', { connection: this.id });
+      }
       const result = this.#rooms.admit(topic, {
         member: this,
         claims: verdict.claims,
         client: message.client,
         role: admission.role,
         maxVisitsPerUser: this.#limits.maxVisitsPerUser,
+        ...(resumePeerId === undefined ? {} : { resumePeerId }),
       });
       if (!result.ok) {
         this.#refuse(result.code, result.message, topic);
@@ -321,6 +364,7 @@ export class Connection implements RoomMember {
       }
       this.#topic = topic;
       clearTimeout(this.#subscribeTimer);
+      if (result.resumed) this.#logger.info('resumed', { connection: this.id, code: result.resumed });
       this.send({
         type: 'subscribed',
         topic,
@@ -328,6 +372,7 @@ export class Connection implements RoomMember {
         self: result.seat.peer,
         peers: result.peers,
         past: result.past,
+        resume: this.#resumeToken(studioId, result.seat.peer),
       });
     }
   }
@@ -336,7 +381,8 @@ export class Connection implements RoomMember {
   #acknowledgeAgain(topic: string): void {
     const room = this.#rooms.get(topic);
     const seat = room?.seatOf(this);
-    if (!room || !seat) return;
+    const studioId = studioIdFromTopic(topic);
+    if (!room || !seat || studioId === null) return;
     this.send({
       type: 'subscribed',
       topic,
@@ -344,6 +390,16 @@ export class Connection implements RoomMember {
       self: seat.peer,
       peers: room.seats().flatMap((s) => (s === seat ? [] : [s.peer])),
       past: room.past(),
+      resume: this.#resumeToken(studioId, seat.peer),
+    });
+  }
+
+  #resumeToken(studioId: string, peer: AttestedPeer): string {
+    return this.#resumeTokens.issue({
+      studioId,
+      userId: peer.userId,
+      client: peer.client,
+      peerId: peer.peerId,
     });
   }
 
@@ -359,6 +415,13 @@ export class Connection implements RoomMember {
     if (topic === null) return;
     this.#topic = null;
     this.#rooms.leave(topic, this, reason);
+  }
+
+  #suspendSeat(graceMs: number): void {
+    const topic = this.#topic;
+    if (topic === null) return;
+    this.#topic = null;
+    this.#rooms.suspend(topic, this, graceMs);
   }
 
   #publish(message: PublishMessage): void {
@@ -385,7 +448,9 @@ export class Connection implements RoomMember {
       from: seat.peer,
       clients: room.size,
     });
-    if (target) target.member.sendText(text);
+    // A suspended target may still resume: its messages are dropped, not refused, so the sender
+    // does not take it for gone before the relay says so.
+    if (target) target.member?.sendText(text);
     else room.sendToAll(text, this);
   }
 

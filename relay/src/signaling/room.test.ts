@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PEER_ID_PATTERN, type AttestedPeer } from '../../../src/lib/protocol/attested.js';
 import { ErrorCode } from '../../../src/lib/protocol/errors.js';
 import { SIGNALING_MAX_PAST_PEERS, type ServerMessage } from '../../../src/lib/protocol/signaling.js';
@@ -12,12 +12,16 @@ const TOPIC = 'studio/abc';
 class FakeMember implements RoomMember {
   readonly received: ServerMessage[] = [];
   readonly evictions: { code: EvictionCode; message: string }[] = [];
+  supersededCount = 0;
   constructor(readonly name: string) {}
   sendText(text: string): void {
     this.received.push(JSON.parse(text) as ServerMessage);
   }
   evicted(_topic: string, code: EvictionCode, message: string): void {
     this.evictions.push({ code, message });
+  }
+  superseded(): void {
+    this.supersededCount += 1;
   }
   take(): ServerMessage[] {
     return this.received.splice(0);
@@ -46,7 +50,7 @@ function admit(
   member: FakeMember,
   c: VerifiedTicketClaims,
   client: number,
-  options: { role?: StudioRole; maxVisitsPerUser?: number } = {},
+  options: { role?: StudioRole; maxVisitsPerUser?: number; resumePeerId?: string } = {},
 ) {
   return room.admit({
     member,
@@ -54,6 +58,7 @@ function admit(
     client,
     role: options.role ?? c.role,
     maxVisitsPerUser: options.maxVisitsPerUser ?? 2,
+    ...(options.resumePeerId === undefined ? {} : { resumePeerId: options.resumePeerId }),
   });
 }
 
@@ -245,5 +250,195 @@ describe('Room departures and updates', () => {
       maxVisitsPerUser: 2,
     });
     expect(again).toMatchObject({ ok: true, past: [] });
+  });
+});
+
+describe('Room suspension and resume', () => {
+  const GRACE = 10_000;
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  function pair(maxPlayers = 6) {
+    const room = new Room<FakeMember>(TOPIC);
+    const witness = new FakeMember('w');
+    const w = seated(room, witness, claims('uw', { maxPlayers }), 1).seat;
+    const dropper = new FakeMember('d');
+    const ticket = claims('ud', { maxPlayers });
+    const d = seated(room, dropper, ticket, 2).seat;
+    witness.take();
+    return { room, witness, w, dropper, d, ticket };
+  }
+
+  it('keeps a dropped seat silent within the grace, still listed, then announces it disconnected', () => {
+    const { room, witness, w, dropper, d } = pair();
+    room.suspend(dropper, GRACE);
+    expect(witness.take()).toEqual([]);
+    expect(room.seatOf(dropper)).toBeUndefined();
+    expect(room.seatByPeerId(d.peer.peerId)).toMatchObject({ member: null, peer: d.peer });
+    // Suspended seats hear nothing, but a newcomer is told about them (a resume is silent).
+    room.sendToAll('{"type":"pong"}');
+    expect(dropper.take()).toEqual([]);
+    const late = seated(room, new FakeMember('late'), claims('ul'), 3);
+    expect(late.peers).toEqual([w.peer, d.peer]);
+    expect(late.clients).toBe(3);
+    witness.take();
+
+    vi.advanceTimersByTime(GRACE - 1);
+    expect(witness.take()).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(witness.take()).toEqual([
+      { type: 'peer-left', topic: TOPIC, peerId: d.peer.peerId, reason: 'disconnected' },
+    ]);
+    expect(room.past()).toEqual([d.peer]);
+    expect(room.size).toBe(2);
+  });
+
+  it('seats a resume afresh with its peer id once the seat is gone, announced like any join', () => {
+    const { room, witness, dropper, d } = pair();
+    room.suspend(dropper, GRACE);
+    vi.advanceTimersByTime(GRACE);
+    expect(witness.take().map((m) => m.type)).toEqual(['peer-left']);
+    const back = admit(room, new FakeMember('back'), claims('ud'), 2, { resumePeerId: d.peer.peerId });
+    expect(back).toMatchObject({ ok: true, resumed: 'restored', seat: { peer: { peerId: d.peer.peerId } } });
+    if (!back.ok) throw new Error('unreachable');
+    expect(witness.take()).toEqual([{ type: 'peer-joined', topic: TOPIC, peer: back.seat.peer }]);
+  });
+
+  it('lets the same page without a usable token replace its suspended seat at once', () => {
+    const { room, witness, dropper, d } = pair();
+    room.suspend(dropper, GRACE);
+    const back = seated(room, new FakeMember('back'), claims('ud'), 2);
+    expect(back.seat.peer.peerId).not.toBe(d.peer.peerId);
+    expect(witness.take()).toEqual([
+      { type: 'peer-left', topic: TOPIC, peerId: d.peer.peerId, reason: 'disconnected' },
+      { type: 'peer-joined', topic: TOPIC, peer: back.seat.peer },
+    ]);
+    // Another user still cannot take that client id.
+    room.suspend(back.seat.member!, GRACE);
+    expect(admit(room, new FakeMember('thief'), claims('thief'), 2)).toMatchObject({
+      code: ErrorCode.ClientIdTaken,
+    });
+  });
+
+  it('takes a suspended seat over without peer-left or peer-joined, and cancels its grace', () => {
+    const { room, witness, dropper, d } = pair();
+    room.suspend(dropper, GRACE);
+    const back = new FakeMember('back');
+    const result = admit(room, back, claims('ud'), 2, { resumePeerId: d.peer.peerId });
+    expect(result).toMatchObject({ ok: true, resumed: 'taken-over', clients: 2 });
+    if (!result.ok) throw new Error('unreachable');
+    expect(result.seat.peer).toEqual(d.peer);
+    expect(room.seatOf(back)).toBe(result.seat);
+    vi.advanceTimersByTime(GRACE * 2);
+    expect(witness.take()).toEqual([]);
+    // It is live again: it hears the room.
+    room.sendToAll('{"type":"pong"}');
+    expect(back.take()).toEqual([{ type: 'pong' }]);
+  });
+
+  it('re-attests a changed identity on takeover with peer-updated to the others only', () => {
+    const { room, witness, dropper, d } = pair();
+    room.suspend(dropper, GRACE);
+    const back = new FakeMember('back');
+    const result = admit(room, back, claims('ud', { name: 'Renamed' }), 2, {
+      resumePeerId: d.peer.peerId,
+      role: 'engineer',
+    });
+    if (!result.ok) throw new Error('not admitted');
+    const peer = { ...d.peer, role: 'engineer', name: 'Renamed' };
+    expect(result.seat.peer).toEqual(peer);
+    expect(witness.take()).toEqual([{ type: 'peer-updated', topic: TOPIC, peer }]);
+    expect(back.take()).toEqual([]);
+  });
+
+  it('takes a live seat over: the old connection is superseded, the seat not counted twice', () => {
+    // Full (2 of 2), one visit allowed, and the same ticket (jti): none of that refuses the resume.
+    const { room, witness, dropper, d, ticket } = pair(2);
+    const back = new FakeMember('back');
+    const result = admit(room, back, ticket, 2, { resumePeerId: d.peer.peerId, maxVisitsPerUser: 1 });
+    expect(result).toMatchObject({ ok: true, resumed: 'taken-over', clients: 2 });
+    expect(dropper.supersededCount).toBe(1);
+    expect(dropper.evictions).toEqual([]);
+    expect(room.seatOf(dropper)).toBeUndefined();
+    expect(witness.take()).toEqual([]);
+    // The superseded connection's own close changes nothing any more.
+    room.suspend(dropper, GRACE);
+    room.leave(dropper);
+    vi.advanceTimersByTime(GRACE);
+    expect(witness.take()).toEqual([]);
+    expect(room.seatByPeerId(d.peer.peerId)?.member).toBe(back);
+  });
+
+  it("ignores a resume of a seat that is not the user's and never reuses that peer id", () => {
+    const { room, witness, w } = pair();
+    const thief = new FakeMember('thief');
+    const result = admit(room, thief, claims('thief'), 9, { resumePeerId: w.peer.peerId });
+    if (!result.ok) throw new Error('not admitted');
+    expect(result.resumed).toBeNull();
+    expect(result.seat.peer.peerId).not.toBe(w.peer.peerId);
+    expect(room.seatByPeerId(w.peer.peerId)?.member).toBe(witness);
+    expect(witness.supersededCount).toBe(0);
+  });
+
+  it('removes a suspended seat at once on ticket reuse or eviction, telling nobody on its behalf', () => {
+    const { room, witness, dropper, d, ticket } = pair();
+    room.suspend(dropper, GRACE);
+    seated(room, new FakeMember('copy'), ticket, 5);
+    expect(witness.take()).toEqual([
+      { type: 'peer-left', topic: TOPIC, peerId: d.peer.peerId, reason: ErrorCode.TicketReplaced },
+      expect.objectContaining({ type: 'peer-joined' }),
+    ]);
+    expect(dropper.evictions).toEqual([]);
+
+    const other = new FakeMember('o');
+    const o = seated(room, other, claims('uo'), 6).seat;
+    room.suspend(other, GRACE);
+    witness.take();
+    room.evict(room.seatByPeerId(o.peer.peerId)!, ErrorCode.MembershipRevoked);
+    expect(witness.take()).toEqual([
+      { type: 'peer-left', topic: TOPIC, peerId: o.peer.peerId, reason: ErrorCode.MembershipRevoked },
+    ]);
+    vi.advanceTimersByTime(GRACE);
+    expect(witness.take()).toEqual([]);
+  });
+
+  it("gives up a user's suspended visit when a new one would exceed the visit limit", () => {
+    const room = new Room<FakeMember>(TOPIC);
+    const witness = new FakeMember('w');
+    seated(room, witness, claims('uw'), 1);
+    const crashed = new FakeMember('crashed');
+    const c = seated(room, crashed, claims('u'), 2).seat;
+    seated(room, new FakeMember('other tab'), claims('u'), 3);
+    room.suspend(crashed, GRACE);
+    witness.take();
+    expect(seated(room, new FakeMember('reopened'), claims('u'), 4).clients).toBe(3);
+    expect(witness.take().map((m) => [m.type, 'peerId' in m ? m.peerId : null])).toEqual([
+      ['peer-left', c.peer.peerId],
+      ['peer-joined', null],
+    ]);
+    // Live visits never give way.
+    expect(admit(room, new FakeMember('third'), claims('u'), 5)).toMatchObject({
+      code: ErrorCode.TooManyVisits,
+    });
+  });
+
+  it('with no grace announces a drop at once; the registry drops a room whose last grace ended', () => {
+    const { room, witness, dropper, d } = pair();
+    room.suspend(dropper, 0);
+    expect(witness.take()).toEqual([
+      { type: 'peer-left', topic: TOPIC, peerId: d.peer.peerId, reason: 'disconnected' },
+    ]);
+
+    const rooms = new RoomRegistry<FakeMember>();
+    const a = new FakeMember('a');
+    rooms.admit(TOPIC, { member: a, claims: claims('ua'), client: 1, role: 'member', maxVisitsPerUser: 2 });
+    rooms.suspend(TOPIC, a, GRACE);
+    expect(rooms.roomCount).toBe(1);
+    vi.advanceTimersByTime(GRACE);
+    expect(rooms.roomCount).toBe(0);
   });
 });

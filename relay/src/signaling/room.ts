@@ -10,6 +10,11 @@
  * - A client id, once used in the room, belongs to that user until the room empties: another user can
  *   never take it over (peers attribute Yjs writes by client id).
  * - A seat leaves exactly once; its identity then moves to `past` (newest last, bounded).
+ * - A seat is live (held by a connection) or suspended (its socket dropped without an unsubscribe;
+ *   it waits a grace for a resume). A suspended seat is still a member for everyone: it is listed in
+ *   `peers`, counts for `clients`, `room-full` and visits, but hears nothing; targeted messages to it
+ *   are dropped. A resume takes the seat over without `peer-left`/`peer-joined`, so peers keep
+ *   their links; only when the grace ends do they hear `peer-left` (`disconnected`).
  */
 import { randomBytes } from 'node:crypto';
 import type { AttestedPeer } from '../../../src/lib/protocol/attested.js';
@@ -26,13 +31,19 @@ export interface RoomMember {
    * and close it. Called after the seat is gone and the others were told.
    */
   evicted(topic: string, code: EvictionCode, message: string): void;
+  /**
+   * A resume moved this member's seat to a newer connection of the same page: it holds no seat any
+   * more and should go quietly (no error: the page is already on the new connection).
+   */
+  superseded(topic: string): void;
 }
 
 export type EvictionCode =
   typeof ErrorCode.TicketReplaced | typeof ErrorCode.MembershipRevoked | typeof ErrorCode.StudioDeleted;
 
 export interface Seat<M extends RoomMember> {
-  readonly member: M;
+  /** The connection holding the seat; null while suspended (its socket dropped, a resume may come). */
+  readonly member: M | null;
   /** Replaced, never mutated, when the role changes, so snapshots already sent stay true. */
   peer: AttestedPeer;
   readonly jti: string;
@@ -47,10 +58,24 @@ export interface AdmitRequest<M extends RoomMember> {
   /** The role to attest (the ticket's, unless a later membership change overrides it). */
   role: StudioRole;
   maxVisitsPerUser: number;
+  /**
+   * A peer id whose resume token the caller has verified for this ticket's user, this studio and
+   * `client`: its seat (live or suspended) is taken over silently, or, when the room no longer has
+   * it (relay restart, grace over), the visit is seated afresh with that peer id.
+   */
+  resumePeerId?: string;
 }
 
 export type AdmitResult<M extends RoomMember> =
-  | { ok: true; seat: Seat<M>; peers: AttestedPeer[]; past: AttestedPeer[]; clients: number }
+  | {
+      ok: true;
+      seat: Seat<M>;
+      peers: AttestedPeer[];
+      past: AttestedPeer[];
+      clients: number;
+      /** `taken-over`: an existing seat continues; `restored`: a fresh seat with the resumed peer id. */
+      resumed: 'taken-over' | 'restored' | null;
+    }
   | { ok: false; code: ErrorCode; message: string };
 
 /** How many client ids a room remembers the owner of; past that, the oldest non-live ones are forgotten. */
@@ -63,6 +88,9 @@ export const EVICTION_MESSAGES: Record<EvictionCode, string> = {
   [ErrorCode.StudioDeleted]: 'This studio was deleted.',
 };
 
+/** Reason in `peer-left` when a dropped socket was not resumed in time. */
+export const DISCONNECTED = 'disconnected';
+
 /** A fresh peer id: 16 random bytes, 22 base64url characters (matches PEER_ID_PATTERN). */
 export const newPeerId = (): string => randomBytes(16).toString('base64url');
 
@@ -73,6 +101,8 @@ export class Room<M extends RoomMember> {
   #past: AttestedPeer[] = [];
   /** Yjs client id → user id, for every visit since the room opened (insertion order = age). */
   readonly #clientOwners = new Map<number, string>();
+  /** Grace timers of suspended seats, by peer id. */
+  readonly #graceTimers = new Map<string, NodeJS.Timeout>();
   readonly #now: () => number;
 
   constructor(topic: string, now: () => number = Date.now) {
@@ -105,11 +135,26 @@ export class Room<M extends RoomMember> {
    * Admits `member` or says why not. Every check runs before anything changes, so a refused
    * subscribe never disturbs the room, not even the holder of the same ticket. When the ticket is
    * already live on another connection, that one is replaced (evicted) and the new one admitted.
+   * A verified resume takes its seat over instead (see {@link AdmitRequest.resumePeerId}); the seat
+   * taken over is never counted against the newcomer.
    */
   admit(request: AdmitRequest<M>): AdmitResult<M> {
     const { member, claims, client } = request;
-    const replaced = [...this.#seats.values()].find((s) => s.jti === claims.jti && s.member !== member);
-    const others = [...this.#seats.values()].filter((s) => s !== replaced && s.member !== member);
+    const all = [...this.#seats.values()];
+    const resumable = request.resumePeerId === undefined ? undefined : this.#seats.get(request.resumePeerId);
+    // The token binds the peer id to this user and client id, so a seat with that id is theirs; the
+    // check is defence in depth (a seat that is not theirs is never taken over, nor its id reused).
+    const mine = resumable?.peer.userId === claims.sub && resumable.peer.client === client;
+    const takenOver = mine ? resumable : undefined;
+    const restoredId = request.resumePeerId !== undefined && !resumable ? request.resumePeerId : undefined;
+    const replaced = all.find((s) => s.jti === claims.jti && s !== takenOver && s.member !== member);
+    let others = all.filter((s) => s !== replaced && s !== takenOver && s.member !== member);
+    // A suspended visit gives way to a new one of the same user from the same page (client id)
+    // that brings no usable token: it is back, and its client id would otherwise be refused.
+    const givenUp = others.filter(
+      (s) => s.member === null && s.peer.userId === claims.sub && s.peer.client === client,
+    );
+    others = others.filter((s) => !givenUp.includes(s));
 
     const owner = this.#clientOwners.get(client);
     if (others.some((s) => s.peer.client === client) || (owner !== undefined && owner !== claims.sub)) {
@@ -120,13 +165,21 @@ export class Room<M extends RoomMember> {
           'Another participant of this studio already uses this document id (Yjs client id). Reload the page to get a new one.',
       };
     }
-    if (others.filter((s) => s.peer.userId === claims.sub).length >= request.maxVisitsPerUser) {
+    // The user's suspended visits also give way to a new one that would exceed the limit: the user
+    // is evidently back from another page (a crashed tab reopened), and too-many-visits is final
+    // for a page, while a suspended visit only waits for a resume that is unlikely to come.
+    const visits = others.filter((s) => s.peer.userId === claims.sub);
+    const excess = visits.length - request.maxVisitsPerUser + 1;
+    const outnumbered = excess > 0 ? visits.filter((s) => s.member === null).slice(0, excess) : [];
+    if (excess > outnumbered.length) {
       return {
         ok: false,
         code: ErrorCode.TooManyVisits,
         message: `You are already in this studio from ${request.maxVisitsPerUser} tabs or devices; close one to join here.`,
       };
     }
+    givenUp.push(...outnumbered);
+    others = others.filter((s) => !outnumbered.includes(s));
     if (others.length >= claims.maxPlayers) {
       return {
         ok: false,
@@ -136,22 +189,61 @@ export class Room<M extends RoomMember> {
     }
 
     if (replaced) this.#evict(replaced, ErrorCode.TicketReplaced);
-    const peer: AttestedPeer = {
-      peerId: newPeerId(),
-      userId: claims.sub,
-      role: request.role,
-      name: claims.name,
-      instrument: claims.instrument,
-      client,
-      joinedAt: this.#now(),
-    };
-    const seat: Seat<M> = { member, peer, jti: claims.jti, ticketIssuedAt: claims.iat };
-    const peers = [...this.#seats.values()].map((s) => s.peer);
-    this.#broadcast({ type: 'peer-joined', topic: this.topic, peer });
-    this.#seats.set(peer.peerId, seat);
-    this.#byMember.set(member, seat);
+    for (const seat of givenUp) this.#remove(seat, DISCONNECTED);
+    const identity = { role: request.role, name: claims.name, instrument: claims.instrument };
+    const seat: Seat<M> = takenOver
+      ? this.#takeOver(takenOver, member, identity, claims)
+      : this.#seat(
+          member,
+          {
+            peerId: restoredId ?? newPeerId(),
+            userId: claims.sub,
+            ...identity,
+            client,
+            joinedAt: this.#now(),
+          },
+          claims,
+        );
     this.#rememberClient(client, claims.sub);
-    return { ok: true, seat, peers, past: this.past(), clients: this.#seats.size };
+    return {
+      ok: true,
+      seat,
+      peers: [...this.#seats.values()].flatMap((s) => (s === seat ? [] : [s.peer])),
+      past: this.past(),
+      clients: this.#seats.size,
+      resumed: takenOver ? 'taken-over' : restoredId !== undefined ? 'restored' : null,
+    };
+  }
+
+  /**
+   * The member's socket dropped without an unsubscribe: its seat stays, silent, for `graceMs`
+   * (a resume takes it over), then leaves with `disconnected`, after which `onExpired` runs. A grace
+   * of 0 leaves at once. Idempotent; a member without a seat is ignored.
+   */
+  suspend(member: M, graceMs: number, onExpired?: () => void): void {
+    const seat = this.#byMember.get(member);
+    if (!seat) return;
+    if (graceMs <= 0) {
+      this.#remove(seat, DISCONNECTED);
+      return;
+    }
+    this.#byMember.delete(member);
+    const suspended: Seat<M> = { ...seat, member: null };
+    this.#seats.set(seat.peer.peerId, suspended);
+    const timer = setTimeout(() => {
+      if (this.#seats.get(suspended.peer.peerId) !== suspended) return;
+      this.#remove(suspended, DISCONNECTED);
+      onExpired?.();
+    }, graceMs);
+    // A pending grace must not keep a stopping relay alive.
+    timer.unref();
+    this.#graceTimers.set(seat.peer.peerId, timer);
+  }
+
+  /** Forgets every grace timer (relay shutdown: nobody is told anything). */
+  dispose(): void {
+    for (const timer of this.#graceTimers.values()) clearTimeout(timer);
+    this.#graceTimers.clear();
   }
 
   /** The member left on its own (unsubscribe, socket closed). Idempotent. */
@@ -173,19 +265,70 @@ export class Room<M extends RoomMember> {
     return true;
   }
 
-  /** Sends `text` to every live member (except `except`). */
+  /** Sends `text` to every live member (except `except`); suspended seats hear nothing. */
   sendToAll(text: string, except?: M): void {
-    for (const seat of [...this.#seats.values()]) if (seat.member !== except) seat.member.sendText(text);
+    for (const seat of [...this.#seats.values()]) {
+      if (seat.member !== null && seat.member !== except) seat.member.sendText(text);
+    }
+  }
+
+  #seat(member: M, peer: AttestedPeer, claims: VerifiedTicketClaims): Seat<M> {
+    const seat: Seat<M> = { member, peer, jti: claims.jti, ticketIssuedAt: claims.iat };
+    this.#broadcast({ type: 'peer-joined', topic: this.topic, peer });
+    this.#seats.set(peer.peerId, seat);
+    this.#byMember.set(member, seat);
+    return seat;
+  }
+
+  /**
+   * Moves `old` to `member` under the same peer id, bound to the new ticket (its `jti` and `iat`
+   * now count). The others hear nothing unless the attested identity changed (`peer-updated`).
+   * The visit's `joinedAt` stays: it is the same visit.
+   */
+  #takeOver(
+    old: Seat<M>,
+    member: M,
+    identity: Pick<AttestedPeer, 'role' | 'name' | 'instrument'>,
+    claims: VerifiedTicketClaims,
+  ): Seat<M> {
+    this.#clearGrace(old.peer.peerId);
+    const peer: AttestedPeer = { ...old.peer, ...identity };
+    const changed = (Object.keys(identity) as (keyof typeof identity)[]).some((k) => peer[k] !== old.peer[k]);
+    const seat: Seat<M> = {
+      member,
+      peer: changed ? peer : old.peer,
+      jti: claims.jti,
+      ticketIssuedAt: claims.iat,
+    };
+    if (old.member !== null) this.#byMember.delete(old.member);
+    this.#seats.set(peer.peerId, seat);
+    this.#byMember.set(member, seat);
+    // The newcomer learns its identity from `subscribed`; the connection it replaces is going.
+    if (changed) {
+      const text = JSON.stringify({ type: 'peer-updated', topic: this.topic, peer: seat.peer });
+      for (const s of this.#seats.values()) {
+        if (s.member !== null && s !== seat) s.member.sendText(text);
+      }
+    }
+    old.member?.superseded(this.topic);
+    return seat;
+  }
+
+  #clearGrace(peerId: string): void {
+    clearTimeout(this.#graceTimers.get(peerId));
+    this.#graceTimers.delete(peerId);
   }
 
   #evict(seat: Seat<M>, code: EvictionCode): void {
     this.#remove(seat, code);
-    seat.member.evicted(this.topic, code, EVICTION_MESSAGES[code]);
+    // A suspended seat has no connection left to tell.
+    seat.member?.evicted(this.topic, code, EVICTION_MESSAGES[code]);
   }
 
   #remove(seat: Seat<M>, reason: string): void {
+    this.#clearGrace(seat.peer.peerId);
     this.#seats.delete(seat.peer.peerId);
-    this.#byMember.delete(seat.member);
+    if (seat.member !== null) this.#byMember.delete(seat.member);
     // One past entry per client id (the newest visit with it), newest last.
     this.#past = this.#past.filter((p) => p.client !== seat.peer.client);
     this.#past.push(seat.peer);

@@ -1,7 +1,8 @@
 /**
- * Every live studio room, by topic. A room exists exactly while it has a member: it is created by
- * the first admission and dropped (with its `past`) when the last member leaves, so memory does not
- * grow with rooms that were used once and a reopened room starts clean.
+ * Every live studio room, by topic. A room exists exactly while it has a seat (live or suspended):
+ * it is created by the first admission and dropped (with its `past`) when the last seat leaves or
+ * its grace ends, so memory does not grow with rooms that were used once and a reopened room
+ * starts clean.
  */
 import { studioTopic } from '../../../src/lib/protocol/ticket.js';
 import { Room, type AdmitRequest, type AdmitResult, type RoomMember } from './room.js';
@@ -40,6 +41,14 @@ export class RoomRegistry<M extends RoomMember> {
     this.#dropIfEmpty(room);
   }
 
+  /** The member's socket dropped: its seat waits `graceMs` for a resume (see {@link Room.suspend}). */
+  suspend(topic: string, member: M, graceMs: number): void {
+    const room = this.#rooms.get(topic);
+    if (!room) return;
+    room.suspend(member, graceMs, () => this.#dropIfEmpty(room));
+    this.#dropIfEmpty(room);
+  }
+
   /** Runs `change` on the studio's room (if live) and drops the room if it emptied. */
   withStudio<T>(studioId: string, change: (room: Room<M>) => T): T | undefined {
     const room = this.forStudio(studioId);
@@ -56,6 +65,7 @@ export class RoomRegistry<M extends RoomMember> {
   }
 
   clear(): void {
+    for (const room of this.#rooms.values()) room.dispose();
     this.#rooms.clear();
   }
 

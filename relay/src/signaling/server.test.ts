@@ -21,6 +21,7 @@ const config: RelayConfig = {
   maxConnectionsPerIp: 50,
   subscribeTimeoutMs: 5000,
   maxVisitsPerUser: 2,
+  resumeGraceMs: 10_000,
 };
 
 const servers: RelayServer[] = [];
@@ -66,10 +67,14 @@ type Msg = {
   clients?: number;
   message?: string;
   data?: unknown;
+  self?: { peerId: string };
+  peerId?: string;
+  reason?: string;
+  resume?: string;
 };
 
-function open(url: string): Promise<Opened> {
-  const ws = new WebSocket(url);
+function open(url: string, options: { autoPong?: boolean } = {}): Promise<Opened> {
+  const ws = new WebSocket(url, options);
   sockets.push(ws);
   const messages: Msg[] = [];
   ws.on('message', (data) => messages.push(JSON.parse(String(data)) as Msg));
@@ -132,7 +137,8 @@ describe('createRelayServer', () => {
         return real.verify(ticket, studio);
       },
     };
-    const { server, url } = await start({ verifier, lines });
+    // A 1011 is the relay's fault: the seat waits for a resume like any dropped socket (short here).
+    const { server, url } = await start({ verifier, lines, config: { resumeGraceMs: 50 } });
     const topic = studioTopic('studioerr01');
     const ticket = () => signTicket(SECRET, { studio: 'studioerr01' });
     const good = await open(url);
@@ -151,6 +157,69 @@ describe('createRelayServer', () => {
     good.ws.send(JSON.stringify({ type: 'publish', topic, data: 1 }));
     await until(() => other.messages.some((m) => m.type === 'publish'), 'the other to get the publish');
     expect(other.messages.find((m) => m.type === 'publish')).toMatchObject({ data: 1, clients: 2 });
+  });
+
+  it('lets a resume take a live seat over: the old socket closes 4002 without an error, nobody hears it', async () => {
+    const { url } = await start();
+    const studio = 'studioresume1';
+    const topic = studioTopic(studio);
+    const user = 'resumeuser01';
+    const witness = await open(url);
+    await subscribe(witness, topic, signTicket(SECRET, { studio }));
+    const old = await open(url);
+    const client = 777;
+    old.ws.send(
+      JSON.stringify({
+        type: 'subscribe',
+        topics: [topic],
+        ticket: signTicket(SECRET, { studio, sub: user }),
+        client,
+      }),
+    );
+    await until(() => old.messages.some((m) => m.type === 'subscribed'), 'old to join');
+    const joined = old.messages.find((m) => m.type === 'subscribed')!;
+    expect(joined.resume).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    await until(() => witness.messages.some((m) => m.type === 'peer-joined'), 'the witness to see old');
+    const seen = witness.messages.length;
+
+    const fresh = await open(url);
+    fresh.ws.send(
+      JSON.stringify({
+        type: 'subscribe',
+        topics: [topic],
+        ticket: signTicket(SECRET, { studio, sub: user }),
+        client,
+        resume: { peerId: joined.self!.peerId, token: joined.resume },
+      }),
+    );
+    expect(await old.closed).toBe(4002);
+    await until(() => fresh.messages.some((m) => m.type === 'subscribed'), 'fresh to join');
+    const resumed = fresh.messages.find((m) => m.type === 'subscribed')!;
+    expect(resumed).toMatchObject({ self: joined.self, clients: 2, resume: joined.resume });
+    expect(old.messages.filter((m) => m.type === 'error')).toEqual([]);
+    // The witness reaches the seat through the new socket and heard no leave or join.
+    witness.ws.send(
+      JSON.stringify({ type: 'publish', topic, data: 'still there?', to: joined.self!.peerId }),
+    );
+    await until(() => fresh.messages.some((m) => m.type === 'publish'), 'the publish on the new socket');
+    expect(witness.messages.slice(seen)).toEqual([]);
+  });
+
+  it('announces a heartbeat-terminated member at once when its silence already outlasted the grace', async () => {
+    const { server, url } = await start({ heartbeatIntervalMs: 400, config: { resumeGraceMs: 600 } });
+    const topic = studioTopic('studiohb1');
+    const witness = await open(url);
+    await subscribe(witness, topic, signTicket(SECRET, { studio: 'studiohb1' }));
+    const mute = await open(url, { autoPong: false });
+    await subscribe(mute, topic, signTicket(SECRET, { studio: 'studiohb1' }));
+    // Terminated after > 800 ms without a pong: more than the 600 ms grace, so no grace is left.
+    for (let i = 0; i < 60 && server.stats().connections === 2; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(server.stats().connections).toBe(1);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(witness.messages.filter((m) => m.type === 'peer-left')).toMatchObject([
+      { reason: 'disconnected' },
+    ]);
   });
 
   it('closes idempotently and refuses new upgrades once closing', async () => {
@@ -181,6 +250,9 @@ describe('createRelayServer', () => {
     });
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
 
+    // A clean leave (unsubscribe, then close) frees the seat at once; a bare close would hold it
+    // for the resume grace.
+    b.ws.send(JSON.stringify({ type: 'unsubscribe', topics: [topic] }));
     b.ws.close();
     await until(() => b.ws.readyState === WebSocket.CLOSED, 'b to close');
     // The relay handles b's close asynchronously: retry until the seat is free.

@@ -12,6 +12,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { ErrorCode } from '../../../src/lib/protocol/errors.js';
 import { RELAY_CONTROL_PATH } from '../../../src/lib/protocol/relay-control.js';
 import { SIGNALING_MAX_FRAME_BYTES, SignalingClose } from '../../../src/lib/protocol/signaling.js';
+import { createResumeTokens } from '../auth/resume-token.js';
 import type { TicketVerifier } from '../auth/ticket-verifier.js';
 import type { RelayConfig } from '../config.js';
 import { applyControl } from '../control/apply-control.js';
@@ -68,7 +69,9 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
     subscribeTimeoutMs: config.subscribeTimeoutMs,
     maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024,
     maxErrorsPerSecond: options.maxErrorsPerSecond ?? 5,
+    resumeGraceMs: config.resumeGraceMs,
   };
+  const resumeTokens = createResumeTokens({ secret: config.ticketSecret });
 
   const rooms = new RoomRegistry<Connection>();
   const overrides = new MembershipOverrides();
@@ -135,6 +138,7 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
       socket,
       rooms,
       verifier,
+      resumeTokens,
       overrides,
       limits,
       logger,

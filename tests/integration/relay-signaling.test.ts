@@ -65,6 +65,7 @@ describe('relay signaling', () => {
       },
       peers: [],
       past: [],
+      resume: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
     });
     expect(atA.self.joinedAt).toBeGreaterThanOrEqual(before - 1000);
     const atB = await b.join(TOPIC, ticket());

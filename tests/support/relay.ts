@@ -17,6 +17,7 @@ import {
 } from '../../src/lib/protocol/relay-control';
 import {
   parseServerMessage,
+  type ResumeClaim,
   type ServerMessage,
   type SubscribedMessage,
 } from '../../src/lib/protocol/signaling';
@@ -34,11 +35,14 @@ export interface StartRelayOptions {
   ticketSecretFile?: string;
   /** Extra environment for the relay process (wins over the options above). */
   env?: Record<string, string>;
+  /** Listen on this port (a restart on the port of a stopped relay); a free one otherwise. */
+  port?: number;
 }
 
 export interface RunningRelay {
   wsUrl: string;
   httpUrl: string;
+  port: number;
   /** The relay process id, for sending it signals directly. */
   pid: number;
   /** Everything the process wrote to stdout and stderr so far. */
@@ -121,7 +125,7 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
       : { BANDMESH_TICKET_SECRET: options.ticketSecret ?? TEST_TICKET_SECRET };
   // freePort() can race with another process; a relay that lost the race exits, so try again.
   for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const env = {
       BANDMESH_RELAY_HOST: '127.0.0.1',
       BANDMESH_RELAY_PORT: String(port),
@@ -133,13 +137,14 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
     if (!(await waitForHealth(httpUrl, exited, 15_000))) {
       child.kill('SIGKILL');
       await exited;
-      if (attempt < 3 && /EADDRINUSE/.test(output())) continue;
+      if (attempt < 3 && options.port === undefined && /EADDRINUSE/.test(output())) continue;
       throw new Error(`The relay did not become healthy on port ${port}. Output:\n${output()}`);
     }
     let stopping: Promise<number | null> | undefined;
     return {
       wsUrl: `ws://127.0.0.1:${port}/signal`,
       httpUrl,
+      port,
       pid: child.pid ?? -1,
       output,
       stop: (signal: NodeJS.Signals = 'SIGTERM') =>
@@ -169,8 +174,12 @@ export class TestClient {
   readonly clientId = randomInt(1, 2 ** 32 - 1);
   /** This connection's attested identity, once `subscribe` succeeded. */
   self: SubscribedMessage['self'] | null = null;
+  /** The resume token of the last `subscribed`. */
+  resumeToken: string | null = null;
   /** Resolves when the socket has closed, with the close code the client saw. */
   readonly closed: Promise<CloseInfo>;
+  /** The studio topic held, for the `unsubscribe` of a clean {@link close}. */
+  #topic: string | null = null;
   readonly #queue: ServerMessage[] = [];
   readonly #waiters = new Set<() => void>();
 
@@ -260,7 +269,7 @@ export class TestClient {
   async subscribe(
     topic: string,
     ticket?: string,
-    options: { client?: number | null } = {},
+    options: { client?: number | null; resume?: ResumeClaim } = {},
   ): Promise<ServerMessage> {
     const client = options.client === undefined ? this.clientId : options.client;
     this.send({
@@ -268,17 +277,26 @@ export class TestClient {
       topics: [topic],
       ...(ticket === undefined ? {} : { ticket }),
       ...(client === null ? {} : { client }),
+      ...(options.resume === undefined ? {} : { resume: options.resume }),
     });
     const reply = await this.next(
       (m) => (m.type === 'subscribed' || m.type === 'error') && 'topic' in m && m.topic === topic,
     );
-    if (reply.type === 'subscribed') this.self = reply.self;
+    if (reply.type === 'subscribed') {
+      this.self = reply.self;
+      this.resumeToken = reply.resume;
+      this.#topic = reply.topic;
+    }
     return reply;
   }
 
   /** Subscribes and fails unless admitted; returns the `subscribed` message. */
-  async join(topic: string, ticket: string): Promise<SubscribedMessage> {
-    const reply = await this.subscribe(topic, ticket);
+  async join(
+    topic: string,
+    ticket: string,
+    options: { client?: number; resume?: ResumeClaim } = {},
+  ): Promise<SubscribedMessage> {
+    const reply = await this.subscribe(topic, ticket, options);
     if (reply.type !== 'subscribed') throw new Error(`not admitted: ${JSON.stringify(reply)}`);
     return reply;
   }
@@ -287,6 +305,12 @@ export class TestClient {
   get peerId(): string {
     if (!this.self) throw new Error('not subscribed');
     return this.self.peerId;
+  }
+
+  /** What a page presents on its next subscribe to keep this peer id (as the browser client does). */
+  get resume(): ResumeClaim {
+    if (!this.self || this.resumeToken === null) throw new Error('not subscribed');
+    return { peerId: this.self.peerId, token: this.resumeToken };
   }
 
   /**
@@ -305,7 +329,22 @@ export class TestClient {
     }
   }
 
+  /**
+   * Drops the connection without an `unsubscribe` or a closing handshake (a crashed tab, a lost
+   * network): the relay keeps the seat for its resume grace.
+   */
+  drop(): Promise<CloseInfo> {
+    this.socket.terminate();
+    return this.closed;
+  }
+
+  /**
+   * Leaves as the browser client does: `unsubscribe` from the studio it holds (the relay frees the
+   * seat at once), then a normal close. {@link drop} is the unclean way.
+   */
   close(): Promise<CloseInfo> {
+    if (this.#topic !== null && this.isOpen) this.send({ type: 'unsubscribe', topics: [this.#topic] });
+    this.#topic = null;
     if (this.socket.readyState === WebSocket.CONNECTING || this.socket.readyState === WebSocket.OPEN) {
       this.socket.close(1000);
     }

@@ -364,7 +364,7 @@ export class Connection implements RoomMember {
       }
       this.#topic = topic;
       clearTimeout(this.#subscribeTimer);
-      if (result.resumed) this.#logger.info('resumed', { connection: this.id, code: result.resumed });
+      if (result.resumed) this.#logger.info('resumed', { connection: this.id, kind: result.resumed });
       this.send({
         type: 'subscribed',
         topic,

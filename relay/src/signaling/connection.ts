@@ -6,8 +6,9 @@
  * - Nothing a client sends can throw out of a socket listener: every handler is wrapped, and an
  *   unexpected failure closes only this socket (1011), after it left its room.
  * - A connection holds at most one studio topic, because its identity (ticket, peer id, Yjs client
- *   id) is per connection. `#topic` is set exactly while the room holds a seat for it, and
- *   {@link Connection.dispose} leaves the room exactly once.
+ *   id) is per connection. `#topic` is set exactly while this connection holds a seat for it, and
+ *   the seat is given up exactly once: left (`unsubscribe`), suspended ({@link Connection.dispose},
+ *   heartbeat), evicted or superseded (a resume moved it to a newer connection).
  * - Only an `unsubscribe` (or an eviction) ends a seat at once. A socket that closes while holding
  *   one (tab crash, network drop) only suspends it for the resume grace, so a quick reconnect with
  *   the resume token keeps the peer id and nobody's links re-form.

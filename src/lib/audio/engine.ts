@@ -142,7 +142,9 @@ export class AudioEngine {
       options.net.events.on('source-added', ({ sourceKey, slot }) =>
         this.#playback.post({ type: 'add-peer', slot, peerKey: sourceKey }),
       ),
-      options.net.events.on('source-removed', ({ slot }) => this.#playback.post({ type: 'remove-peer', slot })),
+      options.net.events.on('source-removed', ({ slot }) =>
+        this.#playback.post({ type: 'remove-peer', slot }),
+      ),
       options.net.events.on('packet', (packet) =>
         this.#playback.post(packet, [packet.pcm.buffer as ArrayBuffer]),
       ),

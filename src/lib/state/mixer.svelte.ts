@@ -69,6 +69,7 @@ export class MixerState {
   }
 
   get canEditOthers(): boolean {
+    this.#subscribe();
     return this.#options.mixer.canEditOthers;
   }
 

@@ -199,7 +199,11 @@ describe('MixerDoc', () => {
     // The relay attests the new role to everyone (peer-updated); Eve's own client learns it too.
     presence.set(e.doc.clientID, { userId: 'eve', role: 'member' });
     a.mixer.recheck();
+    let notified = 0;
+    e.mixer.subscribe(() => notified++);
     e.mixer.setMe({ userId: 'eve', role: 'member' });
+    expect(notified).toBe(1); // the UI re-reads canEditOthers
+    expect(e.mixer.canEditOthers).toBe(false);
     expect(e.mixer.setGain('ann', 'eve', -3)).toMatchObject({ ok: false, code: 'forbidden' });
     e.doc.getMap('mixes').set('ann:gain/eve', -30); // a modified client writing anyway
     syncAll(peers);

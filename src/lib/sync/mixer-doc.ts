@@ -210,9 +210,11 @@ export class MixerDoc {
 
   /** Our attested identity changed (a role change in PocketBase): verbs follow it at once. */
   setMe(me: Author): void {
-    if (me.userId !== this.#me.userId) return;
+    if (me.userId !== this.#me.userId || me.role === this.#me.role) return;
     this.#me = me;
     this.recheck();
+    // What we may edit changed even if no value did: subscribers re-read canEditOthers.
+    for (const listener of [...this.#listeners]) listener();
   }
 
   /** Re-evaluates every entry (call when attested roles changed); heals the local mix. */

@@ -1,9 +1,14 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Newest modification time (ms) of the files under the given paths, skipping `skip` folder names. */
+/**
+ * Newest modification time (ms) of the files under the given paths, skipping `skip` folder names.
+ * @param {string[]} paths
+ * @param {Set<string>} [skip]
+ */
 export function newestMtime(paths, skip = new Set(['node_modules', 'dist', 'pb_data', '.svelte-kit'])) {
   let newest = 0;
+  /** @param {string} path */
   const visit = (path) => {
     let stat;
     try {
@@ -21,7 +26,11 @@ export function newestMtime(paths, skip = new Set(['node_modules', 'dist', 'pb_d
   return newest;
 }
 
-/** True when `output` is missing or older than any file under `inputs`. */
+/**
+ * True when `output` is missing or older than any file under `inputs`.
+ * @param {string} output
+ * @param {string[]} inputs
+ */
 export function isStale(output, inputs) {
   let built;
   try {

@@ -1,6 +1,12 @@
 import { spawn } from 'node:child_process';
 
-/** Runs a command with inherited output; resolves with its exit code (never rejects on failure). */
+/**
+ * Runs a command with inherited output; resolves with its exit code (never rejects on failure).
+ * @param {string} command
+ * @param {string[]} args
+ * @param {import('node:child_process').SpawnOptions} [options]
+ * @returns {Promise<number>}
+ */
 export function run(command, args, options = {}) {
   return new Promise((resolve) => {
     const child = spawn(command, args, { stdio: 'inherit', ...options });
@@ -12,7 +18,12 @@ export function run(command, args, options = {}) {
   });
 }
 
-/** Runs a command and throws with a clear message when it fails. */
+/**
+ * Runs a command and throws with a clear message when it fails.
+ * @param {string} command
+ * @param {string[]} args
+ * @param {import('node:child_process').SpawnOptions} [options]
+ */
 export async function mustRun(command, args, options = {}) {
   const code = await run(command, args, options);
   if (code !== 0) throw new Error(`${command} ${args.join(' ')} failed (exit ${code})`);

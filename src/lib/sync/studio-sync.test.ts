@@ -97,6 +97,18 @@ describe('StudioSync', () => {
     expect(a.heard('B')).toBe(false);
   });
 
+  it('hears a peer’s unchanged presence again when its link re-forms', () => {
+    const relay = createRelay();
+    const a = relay.join('A');
+    const b = relay.join('B');
+    b.setLocalAudio({ audioPaths: ['track'], audioOn: true });
+    link(a, 'A', b, 'B')();
+    expect(a.audioOf(b.clientId)).toBeNull();
+    link(a, 'A', b, 'B'); // ICE gave up and the pair met again; B's presence did not change meanwhile
+    expect(a.heard('B')).toBe(true);
+    expect(a.audioOf(b.clientId)).toEqual({ audioPaths: ['track'], audioOn: true });
+  });
+
   it('tells peers it is gone on dispose', () => {
     const relay = createRelay();
     const a = relay.join('A');

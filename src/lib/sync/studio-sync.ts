@@ -120,7 +120,11 @@ export class StudioSync {
     const link = this.#links.get(peerId);
     if (!link) return;
     this.#links.delete(peerId);
-    if (this.#awareness.getStates().has(link.client)) {
+    const had = this.#awareness.getStates().has(link.client);
+    // Forget its clock too: when the pair meets again the peer re-sends its state with the same clock
+    // if nothing changed, and y-protocols would ignore that as old news.
+    this.#awareness.meta.delete(link.client);
+    if (had) {
       awarenessProtocol.removeAwarenessStates(this.#awareness, [link.client], { peerId });
     } else if (link.heard) {
       this.events.emit('presence', undefined);

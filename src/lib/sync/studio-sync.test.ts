@@ -149,6 +149,22 @@ describe('StudioSync', () => {
     expect(c.doc.getMap('mixes').get('ub:monitor')).toBe(-3);
   });
 
+  it('leaves out of a sync answer every live participant’s writes, linked to us or not', () => {
+    const relay = createRelay();
+    const a = relay.join('A');
+    const c = relay.join('C');
+    const cutAC = link(a, 'A', c, 'C');
+    c.doc.getMap('mixes').set('uc:monitor', -3);
+    cutAC(); // A's link to C broke (C is still in the room; the pair will meet again)
+    const b = relay.join('B');
+    const seen = problems(b);
+    link(a, 'A', b, 'B');
+    expect(seen).toEqual([]); // nothing B must refuse: C's writes reach B from C
+    expect(b.doc.getMap('mixes').get('uc:monitor')).toBeUndefined();
+    link(b, 'B', c, 'C');
+    expect(b.doc.getMap('mixes').get('uc:monitor')).toBe(-3);
+  });
+
   it('refuses writes forged under another live participant’s or our own client id', () => {
     const relay = createRelay();
     const victim = relay.join('V');

@@ -238,10 +238,13 @@ export class StudioSync {
     this.events.emit('presence', undefined);
   }
 
+  /**
+   * The live participants whose items we hold: all of them, not only those linked to us now. A peer
+   * refuses a live participant's items from anyone but that participant, whether or not our own link
+   * to it is up at the moment.
+   */
   #liveClients(): number[] {
-    return [...this.#links.values()]
-      .map((link) => link.client)
-      .filter((c) => this.#authority.isLiveClient(c));
+    return [...this.#doc.store.clients.keys()].filter((c) => this.#authority.isLiveClient(c));
   }
 
   #send(peerId: string, bytes: Uint8Array): void {

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RelayControl } from '../../../src/lib/protocol/relay-control.js';
 import { silentLogger } from '../log.js';
@@ -110,5 +111,44 @@ describe('POST /control', () => {
     } as RequestInit);
     expect(streamed.status).toBe(413);
     expect(applied).toEqual([]);
+  });
+});
+
+describe('POST /control, a body that never ends', () => {
+  it('answers 408 and hangs up once the body has not arrived in time (slow loris)', async () => {
+    const handler = createControlEndpoint({
+      secret: SECRET,
+      logger: silentLogger(),
+      nowSeconds: () => NOW,
+      apply: () => ({ affected: 0, applied: true }),
+      bodyTimeoutMs: 200,
+    });
+    const server = createServer(handler);
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
+    const closed = new Promise<void>((r) => socket.once('close', () => r()));
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    const text = body();
+    // Announces the whole body, sends a third of it, then goes quiet without closing.
+    socket.write(
+      `POST /control HTTP/1.1\r\nHost: relay\r\nAuthorization: ${signControlBody(SECRET, text)}\r\n` +
+        `Content-Length: ${Buffer.byteLength(text)}\r\n\r\n${text.slice(0, 20)}`,
+    );
+    const started = Date.now();
+    await Promise.race([
+      closed,
+      new Promise((_, reject) => setTimeout(() => reject(new Error('the socket was never closed')), 4000)),
+    ]);
+    expect(received).toMatch(/^HTTP\/1\.1 408 /);
+    expect(received).toContain('"code":"timeout"');
+    expect(Date.now() - started).toBeLessThan(3000);
+    socket.destroy();
   });
 });

@@ -3,8 +3,10 @@
  * (src/lib/protocol/relay-control.ts, ADR 0008).
  *
  * Checks, in order: method (405), size while reading (413, the body is never buffered past the
- * limit), signature over the raw bytes (401, timing-safe, before any byte of the body is parsed),
- * shape (400), freshness of `iat` (401 `stale`: an old signed message must not be replayable later).
+ * limit), time to read it (408 after {@link CONTROL_BODY_TIMEOUT_MS}: a body that never ends must not
+ * hold a socket until Node's 5-minute request timeout), signature over the raw bytes (401,
+ * timing-safe, before any byte of the body is parsed), shape (400), freshness of `iat` (401 `stale`:
+ * an old signed message must not be replayable later).
  * Answers are JSON `{ok, code?, message?, affected?}`; nothing about the body is logged.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -32,7 +34,15 @@ export interface ControlEndpointOptions {
   /** Applies a verified, fresh control message; returns how many live connections it touched. */
   apply: (control: RelayControl) => { affected: number; applied: boolean };
   nowSeconds?: () => number;
+  /** How long the whole body may take to arrive; {@link CONTROL_BODY_TIMEOUT_MS} unless tests say. */
+  bodyTimeoutMs?: number;
 }
+
+/**
+ * PocketBase sends a body of about 150 bytes in one write and gives up after 2 s; anything slower
+ * is not PocketBase.
+ */
+export const CONTROL_BODY_TIMEOUT_MS = 5_000;
 
 const HEX_SIGNATURE = /^[0-9a-f]{64}$/i;
 
@@ -63,6 +73,7 @@ export function createControlEndpoint(
     ? Buffer.from(options.secret)
     : Buffer.from(options.secret, 'utf8');
   const nowSeconds = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? CONTROL_BODY_TIMEOUT_MS;
   const { logger } = options;
 
   const signatureMatches = (header: string | undefined, body: Buffer): boolean => {
@@ -121,16 +132,17 @@ export function createControlEndpoint(
       return;
     }
     const declared = Number(request.headers['content-length'] ?? 0);
-    const tooLarge = (): void => {
-      answer(
-        response,
-        413,
-        { ok: false, code: 'too-large', message: `The body exceeds ${RELAY_CONTROL_MAX_BYTES} bytes.` },
-        { connection: 'close' },
-      );
-      // Stop reading a sender that keeps streaming, after giving the answer time to leave.
+    /** Answers and stops reading a sender that keeps streaming, after giving the answer time to leave. */
+    const hangUp = (status: number, body: ControlAnswer): void => {
+      answer(response, status, body, { connection: 'close' });
       response.once('finish', () => setTimeout(() => request.destroy(), 1000).unref());
     };
+    const tooLarge = (): void =>
+      hangUp(413, {
+        ok: false,
+        code: 'too-large',
+        message: `The body exceeds ${RELAY_CONTROL_MAX_BYTES} bytes.`,
+      });
     if (declared > RELAY_CONTROL_MAX_BYTES) {
       tooLarge();
       return;
@@ -138,17 +150,30 @@ export function createControlEndpoint(
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    const deadline = setTimeout(() => {
+      if (done) return;
+      done = true;
+      logger.warn('control-refused', { code: 'timeout' });
+      hangUp(408, {
+        ok: false,
+        code: 'timeout',
+        message: `The body did not arrive within ${bodyTimeoutMs} ms.`,
+      });
+    }, bodyTimeoutMs);
+    deadline.unref();
     request.on('data', (chunk: Buffer) => {
       if (done) return;
       size += chunk.length;
       if (size > RELAY_CONTROL_MAX_BYTES) {
         done = true;
+        clearTimeout(deadline);
         tooLarge();
         return;
       }
       chunks.push(chunk);
     });
     request.on('end', () => {
+      clearTimeout(deadline);
       if (done) return;
       done = true;
       try {
@@ -162,5 +187,7 @@ export function createControlEndpoint(
     request.on('error', () => {
       done = true;
     });
+    // A sender that hung up needs no answer.
+    request.once('close', () => clearTimeout(deadline));
   };
 }

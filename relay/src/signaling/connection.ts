@@ -442,13 +442,21 @@ export class Connection implements RoomMember {
       return;
     }
     // `from` is the relay's record of the sender, whatever `data` claims. Serialised once for all.
-    const text = JSON.stringify({
-      type: 'publish',
-      topic: message.topic,
-      data: message.data,
-      from: seat.peer,
-      clients: room.size,
-    });
+    let text: string;
+    try {
+      text = JSON.stringify({
+        type: 'publish',
+        topic: message.topic,
+        data: message.data,
+        from: seat.peer,
+        clients: room.size,
+      });
+    } catch {
+      // JSON.parse accepts nesting (a 64 KiB frame of "[") that JSON.stringify cannot write back
+      // (RangeError): bad input, not a relay fault, so the socket and its seat stay.
+      this.#malformed('"data" is nested too deeply.');
+      return;
+    }
     // A suspended target may still resume: its messages are dropped, not refused, so the sender
     // does not take it for gone before the relay says so.
     if (target) target.member?.sendText(text);

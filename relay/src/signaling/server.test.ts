@@ -316,6 +316,32 @@ describe('createRelayServer', () => {
     expect(again.messages[0]).toMatchObject({ type: 'welcome', version: 2 });
   });
 
+  it('answers a publish whose data nests too deeply to forward with malformed, and keeps the socket', async () => {
+    const lines: string[] = [];
+    const { server, url } = await start({ lines });
+    const studio = 'studionest1';
+    const topic = studioTopic(studio);
+    const sender = await open(url);
+    const other = await open(url);
+    expect(await subscribe(sender, topic, signTicket(SECRET, { studio }))).toMatchObject({
+      type: 'subscribed',
+    });
+    expect(await subscribe(other, topic, signTicket(SECRET, { studio }))).toMatchObject({
+      type: 'subscribed',
+    });
+    // Valid JSON under the frame limit that JSON.parse takes but JSON.stringify cannot write back.
+    const depth = 30_000;
+    sender.ws.send(`{"type":"publish","topic":"${topic}","data":${'['.repeat(depth)}${']'.repeat(depth)}}`);
+    await until(() => sender.messages.some((m) => m.type === 'error'), 'a reply to the nested publish');
+    expect(sender.messages.find((m) => m.type === 'error')).toMatchObject({ code: ErrorCode.Malformed });
+    sender.ws.send(JSON.stringify({ type: 'ping' }));
+    await until(() => sender.messages.some((m) => m.type === 'pong'), 'a pong');
+    expect(sender.ws.readyState).toBe(WebSocket.OPEN);
+    expect(server.stats().connections).toBe(2);
+    expect(other.messages.filter((m) => m.type === 'publish' || m.type === 'peer-left')).toEqual([]);
+    expect(lines.some((l) => l.includes('"event":"internal-error"'))).toBe(false);
+  });
+
   it('refuses connections over the total cap', async () => {
     const { url } = await start({ config: { maxConnections: 1 } });
     await open(url);

@@ -230,6 +230,28 @@ describe('StudioSync', () => {
     expect(honest.doc.getMap('mixes').get('um:monitor')).toBe(-5);
   });
 
+  it('takes one sync answer per link beyond the update limit, not a stream of them', () => {
+    const relay = createRelay();
+    const honest = relay.join('H');
+    const mallory = relay.join('M');
+    const seen = problems(honest);
+    honest.attach('M', { send: () => true });
+    const step2 = (key: string) => {
+      const doc = new Y.Doc();
+      doc.clientID = mallory.clientId;
+      doc.getMap('channels').set(key, 'x'.repeat(SYNC_MAX_UPDATE_BYTES));
+      const encoder = encoding.createEncoder();
+      encoding.writeVarUint(encoder, SyncTag.Doc);
+      syncProtocol.writeSyncStep2(encoder, doc);
+      return splitMessage(encoding.toUint8Array(encoder), 7);
+    };
+    for (const piece of step2('um:name')) honest.receive('M', piece); // the answer to our step 1
+    expect(honest.doc.getMap('channels').has('um:name')).toBe(true);
+    for (const piece of step2('um:instrument')) honest.receive('M', piece); // another, unasked
+    expect(honest.doc.getMap('channels').has('um:instrument')).toBe(false);
+    expect(seen).toEqual(['M:too-large']);
+  });
+
   it('accepts presence only for the link’s own client, in the AudioPresence shape', () => {
     const relay = createRelay();
     const honest = relay.join('H');

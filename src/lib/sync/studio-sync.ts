@@ -46,6 +46,8 @@ interface LinkState {
   assembler: ChunkAssembler;
   /** Whether the peer's awareness state arrived (it then counts as present). */
   heard: boolean;
+  /** Whether its answer to our one sync step 1 arrived: a later step 2 is held to the update limit. */
+  answered: boolean;
 }
 
 /** Origin marker for changes that came from a peer. */
@@ -105,7 +107,7 @@ export class StudioSync {
       this.#problem(peerId, 'unattested-link', 'A link opened to a peer the relay does not list.');
       return;
     }
-    this.#links.set(peerId, { peer, client, assembler: new ChunkAssembler(), heard: false });
+    this.#links.set(peerId, { peer, client, assembler: new ChunkAssembler(), heard: false, answered: false });
     const encoder = encoding.createEncoder();
     encoding.writeVarUint(encoder, SyncTag.Doc);
     syncProtocol.writeSyncStep1(encoder, this.#doc);
@@ -200,7 +202,10 @@ export class StudioSync {
       throw new Error(`unknown sync message ${type}`);
     }
     const update = decoding.readVarUint8Array(decoder);
-    if (type === syncProtocol.messageYjsUpdate && update.length > SYNC_MAX_UPDATE_BYTES) {
+    // The whole state may exceed the update limit, but only once: we ask for it once per link.
+    const limited = type === syncProtocol.messageYjsUpdate || link.answered;
+    if (type === syncProtocol.messageYjsSyncStep2) link.answered = true;
+    if (limited && update.length > SYNC_MAX_UPDATE_BYTES) {
       this.#problem(
         peerId,
         'too-large',

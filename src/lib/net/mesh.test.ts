@@ -36,7 +36,7 @@ const signal = (s: PeerSignal) => ({ type: 'signal', v: MESH_SIGNAL_VERSION, sig
  * An in-memory relay: it routes a targeted publish to its recipient only and stamps the sender, as
  * signaling v2 does; membership changes reach every mesh as the relay's roster events would.
  */
-function createRoom(options: { silent?: Set<string> } = {}) {
+function createRoom(options: { silent?: Set<string>; down?: Set<string> } = {}) {
   const meshes = new Map<string, Mesh>();
   const links = new Map<string, FakeLink[]>();
   const queue: Array<{ from: string; to: string; data: unknown }> = [];
@@ -50,6 +50,7 @@ function createRoom(options: { silent?: Set<string> } = {}) {
     const mesh = new Mesh({
       signaling: {
         publish: (data, to) => {
+          if (options.down?.has(id)) return false; // not subscribed: the relay connection is down
           if (to !== undefined && !options.silent?.has(id)) queue.push({ from: id, to, data });
           return true;
         },
@@ -181,6 +182,29 @@ describe('Mesh', () => {
     expect(timeouts).toEqual(['peer-bbbbbb']);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(room.links.get('peer-aaaaaa')).toHaveLength(2);
+    a.dispose();
+  });
+
+  it('starts again a link whose signals were lost while the relay connection was down', async () => {
+    const down = new Set<string>();
+    const room = createRoom({ down });
+    const a = room.join('peer-aaaaaa');
+    room.join('peer-bbbbbb');
+    await settle(room.flush);
+    // The relay connection drops, the pair's link breaks meanwhile, and the retry's offer is lost.
+    down.add('peer-aaaaaa');
+    room.links.get('peer-aaaaaa')![0]!.close('ice-failed');
+    room.links.get('peer-bbbbbb')![0]!.close('ice-failed');
+    await vi.advanceTimersByTimeAsync(1_000);
+    await settle(room.flush);
+    const lost = room.links.get('peer-aaaaaa')![1]!;
+    expect(a.peers).toEqual([]);
+    // The relay re-admits us under the same id (resume), with b still there: no waiting for a timeout.
+    down.delete('peer-aaaaaa');
+    a.reset('peer-aaaaaa', ['peer-bbbbbb']);
+    await settle(room.flush);
+    expect(lost.closed).toBe('signal-lost');
+    expect(a.peers).toEqual(['peer-bbbbbb']);
     a.dispose();
   });
 

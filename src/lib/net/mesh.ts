@@ -56,6 +56,8 @@ interface Entry {
   link: MeshLink;
   timer: ReturnType<typeof setTimeout> | null;
   open: boolean;
+  /** A signal of this link could not be sent (no relay connection): the other side may never hear it. */
+  unsent: boolean;
 }
 
 const MAX_RETRY_DELAY_MS = 30_000;
@@ -97,6 +99,13 @@ export class Mesh {
     }
     const now = new Set(peerIds.filter((id) => id !== localId));
     for (const id of [...this.#present]) if (!now.has(id)) this.leave(id, 'gone');
+    // A link still forming that lost a signal while we were away would only wait for its timeout
+    // (and, answering, swallow the initiator's next offer): start the pair again now.
+    for (const [id, entry] of [...this.#links]) {
+      if (entry.open || !entry.unsent) continue;
+      this.#drop(id, 'signal-lost');
+      this.#clearRetry(id);
+    }
     for (const id of now) this.join(id);
   }
 
@@ -144,13 +153,17 @@ export class Mesh {
   }
 
   #create(peerId: string, initiator: boolean): Entry {
+    // Filled in below; a link may signal from within createLink, before the entry exists.
+    const state = { unsent: false };
     const link = this.#options.createLink({
       remoteId: peerId,
       initiator,
-      sendSignal: (signal) =>
-        this.#options.signaling.publish({ type: 'signal', v: MESH_SIGNAL_VERSION, signal }, peerId),
+      sendSignal: (signal) => {
+        const data = { type: 'signal', v: MESH_SIGNAL_VERSION, signal };
+        if (!this.#options.signaling.publish(data, peerId)) state.unsent = true;
+      },
     });
-    const entry: Entry = { link, open: false, timer: null };
+    const entry: Entry = Object.assign(state, { link, open: false, timer: null });
     entry.timer = setTimeout(() => {
       entry.timer = null;
       if (entry.open || this.#links.get(peerId) !== entry) return;

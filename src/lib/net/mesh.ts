@@ -6,8 +6,9 @@
  * peers, the one with the smaller relay-assigned id creates the link and sends the offer; the other
  * opens a link only when that offer arrives from a peer the roster lists.
  *
- * A link that has not opened within `connectTimeoutMs` is closed, so a peer that never connects does
- * not hold an audio slot. When a link closes while its peer is still in the room (ICE gave up, the
+ * A link that has not opened within `connectTimeoutMs` is closed, so a pair that cannot connect
+ * does not wait on a dead link forever (audio slots belong to participants, not links: see
+ * session/studio-audio.ts). When a link closes while its peer is still in the room (ICE gave up, the
  * timeout), the initiator tries again after a growing delay.
  */
 import {

@@ -156,7 +156,8 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
         onAudioChannel: (channel) => (releaseAudio = net.addTransport(remoteId, channel)),
       });
       const releaseTrack = audio.addLink(link);
-      // Whether or not it ever opened, a closed link frees its audio slot and its track path.
+      // Whether or not it ever opened, a closed link frees its audio transport and its track path
+      // (the audio slot belongs to the participant and is freed when the roster says it left).
       link.events.on('close', () => {
         releaseTrack();
         releaseAudio();

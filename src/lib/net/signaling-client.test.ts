@@ -174,6 +174,23 @@ describe('SignalingClient', () => {
     }
   });
 
+  it('does not report a signal to a peer that just left as an error (the page would show it until a reconnect)', async () => {
+    const { sockets, events } = setup();
+    sockets[0]!.open();
+    sockets[0]!.receive({ type: 'welcome', version: 2 });
+    await flush();
+    sockets[0]!.receive(subscribed(2));
+    sockets[0]!.receive({
+      type: 'error',
+      code: 'unknown-peer',
+      message: 'That peer is not in this studio (it may just have left).',
+      topic: 'studio/abc',
+    });
+    sockets[0]!.receive({ type: 'error', code: 'rate-limited', message: 'Slow down.' });
+    expect(events.filter((e) => e.startsWith('error:'))).toEqual(['error:rate-limited:false']);
+    expect(sockets[0]!.closed).toBeNull();
+  });
+
   it('reports the relay roster events for its topic only', async () => {
     const { client, sockets } = setup();
     const seen: string[] = [];

@@ -261,6 +261,9 @@ export class SignalingClient {
   }
 
   #handleRelayError(message: ErrorMessage): void {
+    // A signal that crossed its target's departure: the roster's `peer-left` follows and the mesh
+    // drops the link. Not a problem to show (the page keeps an error until the next reconnect).
+    if (message.code === ErrorCode.UnknownPeer) return;
     const fatal = FATAL_CODES.has(message.code);
     this.events.emit('error', { code: message.code, message: message.message, fatal });
     if (fatal) {

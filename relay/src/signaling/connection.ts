@@ -68,6 +68,9 @@ export interface ConnectionOptions {
   now?: () => number;
 }
 
+/** How long a socket closed for an internal error may take to finish the close handshake. */
+const INTERNAL_ERROR_CLOSE_GRACE_MS = 2_000;
+
 /** With ws's default binaryType ("nodebuffer") a message is one Buffer; the other shapes are handled anyway. */
 function textOf(data: RawData): string {
   if (Buffer.isBuffer(data)) return data.toString('utf8');
@@ -237,6 +240,9 @@ export class Connection implements RoomMember {
         error: error instanceof Error ? error.name : 'unknown',
       });
       this.close(1011, 'internal error');
+      // dispose() gives the connection slot back now, so the socket must not outlive it by ws's
+      // 30 s close timeout if the peer ignores the close (that would let sockets pile up uncounted).
+      setTimeout(() => this.terminate(), INTERNAL_ERROR_CLOSE_GRACE_MS).unref();
       this.dispose();
     }
   }

@@ -159,6 +159,30 @@ describe('createRelayServer', () => {
     expect(other.messages.find((m) => m.type === 'publish')).toMatchObject({ data: 1, clients: 2 });
   });
 
+  it('does not let a socket that ignores the 1011 close outlive the connection slot it gave back', async () => {
+    const verifier: TicketVerifier = {
+      verify: () => {
+        throw new Error('verifier bug');
+      },
+    };
+    const { server, port } = await start({ verifier });
+    const raw = await silentPeer(port);
+    const gone = new Promise<void>((r) => raw.once('close', () => r()));
+    await until(() => server.stats().connections === 1, 'the connection');
+    // A masked client text frame that makes the verifier throw; the peer then ignores the close.
+    const payload = Buffer.from(JSON.stringify({ type: 'subscribe', topics: ['studio/x1'], ticket: 't' }));
+    const mask = Buffer.from([1, 2, 3, 4]);
+    const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]!));
+    raw.write(Buffer.concat([Buffer.from([0x81, 0x80 | payload.length]), mask, masked]));
+    await until(() => server.stats().connections === 0, 'the slot to be released');
+    const started = Date.now();
+    await Promise.race([
+      gone,
+      new Promise((_, reject) => setTimeout(() => reject(new Error('the socket outlived its slot')), 3500)),
+    ]);
+    expect(Date.now() - started).toBeLessThan(3500);
+  }, 10_000);
+
   it('lets a resume take a live seat over: the old socket closes 4002 without an error, nobody hears it', async () => {
     const { url } = await start();
     const studio = 'studioresume1';

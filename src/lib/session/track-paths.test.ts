@@ -150,6 +150,33 @@ describe('TrackPaths', () => {
     }
   });
 
+  it('does not write a closed link’s late stats into the record of the link that replaced it', async () => {
+    vi.useFakeTimers();
+    try {
+      const { paths, engine, setBo, record } = setup();
+      const old = fakeLink(BO);
+      const release = paths.addLink(old.link);
+      setBo(['track']);
+      paths.setEngine(engine);
+      old.link.events.emit('track', fakeTrack());
+      old.stats.now = { jitterBufferDelayS: 10, jitterBufferEmittedCount: 48_000, rttMs: 20 };
+      await vi.advanceTimersByTimeAsync(1000); // the baseline
+      let answer: (stats: AudioReceiveStats) => void = () => {};
+      old.link.audioReceiveStats = () => new Promise((resolve) => (answer = resolve));
+      await vi.advanceTimersByTimeAsync(1000); // a poll is under way when the link closes
+      release();
+      const next = fakeLink(BO);
+      paths.addLink(next.link);
+      next.link.events.emit('track', fakeTrack());
+      answer({ jitterBufferDelayS: 1210, jitterBufferEmittedCount: 96_000, rttMs: 20 });
+      await vi.advanceTimersByTimeAsync(0);
+      expect(record().trackDelayMs).toBeNull(); // the new link has not been measured yet
+      paths.dispose();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('drops the receiver when their track ends', () => {
     const { paths, engine, receivers, setBo, record } = setup();
     const { link } = fakeLink(BO);

@@ -168,7 +168,8 @@ export class TrackPaths {
     for (const [peerId, pair] of this.#pairs) {
       if (!pair.receiver) continue;
       const stats = await pair.link.audioReceiveStats().catch(() => null); // a closing link: no figure
-      if (!stats) continue;
+      // The pair may have gone meanwhile (its link closed, perhaps replaced by a new one for the peer).
+      if (!stats || this.#pairs.get(peerId) !== pair) continue;
       const last = pair.lastStats;
       pair.lastStats = stats;
       const emitted = last ? stats.jitterBufferEmittedCount - last.jitterBufferEmittedCount : 0;

@@ -276,6 +276,21 @@ describe('StudioSync', () => {
     expect(seen).toEqual(['M:refused-structs']);
   });
 
+  it('reports a send that throws (a full channel buffer) as send-failed, and throws nothing', () => {
+    const relay = createRelay();
+    const a = relay.join('A');
+    relay.join('B');
+    const seen = problems(a);
+    const full = {
+      send: (): boolean => {
+        throw new DOMException('RTCDataChannel send queue is full', 'OperationError');
+      },
+    };
+    expect(() => a.attach('B', full)).not.toThrow();
+    expect(() => a.doc.getMap('mixes').set('ua:monitor', -1)).not.toThrow();
+    expect(seen).toEqual(['B:send-failed', 'B:send-failed']);
+  });
+
   it('reports undecodable messages and links the relay does not attest', () => {
     const relay = createRelay();
     const honest = relay.join('H');

@@ -257,7 +257,13 @@ export class StudioSync {
     if (!link) return;
     const pieces = splitMessage(bytes, this.#nextChunkId++);
     for (const piece of pieces) {
-      if (!link.peer.send(piece)) {
+      let sent: boolean;
+      try {
+        sent = link.peer.send(piece);
+      } catch {
+        sent = false; // a data channel throws when its send queue is full
+      }
+      if (!sent) {
         this.#problem(peerId, 'send-failed', 'The studio state could not be sent to this player.');
         return;
       }

@@ -4,7 +4,7 @@ import { ErrorCode } from '../../../src/lib/protocol/errors.js';
 import { SIGNALING_MAX_PAST_PEERS, type ServerMessage } from '../../../src/lib/protocol/signaling.js';
 import type { StudioRole } from '../../../src/lib/protocol/ticket.js';
 import type { VerifiedTicketClaims } from '../auth/ticket-verifier.js';
-import { Room, type EvictionCode, type RoomMember } from './room.js';
+import { MAX_CLIENT_OWNERS, MAX_PAST_PER_USER, Room, type EvictionCode, type RoomMember } from './room.js';
 import { RoomRegistry } from './rooms.js';
 
 const TOPIC = 'studio/abc';
@@ -217,6 +217,28 @@ describe('Room departures and updates', () => {
     expect(room.updateRole(target, 'engineer')).toBe(false);
     expect(a.take()).toEqual([]);
   });
+
+  it('lets one user churning visits evict only its own history and client ids, never another player’s', () => {
+    const room = new Room<FakeMember>(TOPIC);
+    const stay = new FakeMember('stay');
+    seated(room, stay, claims('stay'), 0);
+    const victim = new FakeMember('victim');
+    const gone = seated(room, victim, claims('uv'), 7);
+    room.leave(victim);
+    // Far more churn than the room's global bounds, all by one user with fresh client ids.
+    const rounds = MAX_CLIENT_OWNERS + 10;
+    for (let i = 0; i < rounds; i++) {
+      const m = new FakeMember(`churn${i}`);
+      seated(room, m, claims('um'), 1000 + i);
+      room.leave(m);
+      stay.take();
+    }
+    expect(room.past()).toContainEqual(gone.seat.peer);
+    expect(room.past().filter((p) => p.userId === 'um')).toHaveLength(MAX_PAST_PER_USER);
+    // The departed player's client id is still theirs: the churner cannot take it over.
+    const thief = admit(room, new FakeMember('thief'), claims('um'), 7);
+    expect(thief).toMatchObject({ ok: false, code: ErrorCode.ClientIdTaken });
+  }, 30_000); // ~4,100 admissions: well under a second on an idle machine
 
   it('registry drops an empty room with its past, so a reopened room starts clean', () => {
     const rooms = new RoomRegistry<FakeMember>();

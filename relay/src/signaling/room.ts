@@ -80,6 +80,15 @@ export type AdmitResult<M extends RoomMember> =
 
 /** How many client ids a room remembers the owner of; past that, the oldest non-live ones are forgotten. */
 export const MAX_CLIENT_OWNERS = 4096;
+/**
+ * Per-user shares of `past` and of the client-owner memory. Without them one member re-subscribing in a
+ * loop with fresh client ids could push every other player's history out (newcomers would then drop
+ * those players' Yjs writes) and eventually free a departed player's client id for itself. With them,
+ * churn evicts only the churning user's own oldest entries; the global bounds above are reached only
+ * by many distinct members.
+ */
+export const MAX_PAST_PER_USER = 16;
+export const MAX_CLIENTS_PER_USER = 64;
 
 export const EVICTION_MESSAGES: Record<EvictionCode, string> = {
   [ErrorCode.TicketReplaced]:
@@ -332,6 +341,13 @@ export class Room<M extends RoomMember> {
     // One past entry per client id (the newest visit with it), newest last.
     this.#past = this.#past.filter((p) => p.client !== seat.peer.client);
     this.#past.push(seat.peer);
+    const user = seat.peer.userId;
+    if (this.#past.filter((p) => p.userId === user).length > MAX_PAST_PER_USER) {
+      this.#past.splice(
+        this.#past.findIndex((p) => p.userId === user),
+        1,
+      );
+    }
     if (this.#past.length > SIGNALING_MAX_PAST_PEERS) this.#past.shift();
     this.#broadcast({ type: 'peer-left', topic: this.topic, peerId: seat.peer.peerId, reason });
   }
@@ -344,10 +360,12 @@ export class Room<M extends RoomMember> {
   #rememberClient(client: number, userId: string): void {
     this.#clientOwners.delete(client);
     this.#clientOwners.set(client, userId);
-    if (this.#clientOwners.size <= MAX_CLIENT_OWNERS) return;
+    const owned = [...this.#clientOwners].filter(([, owner]) => owner === userId).length;
+    if (owned <= MAX_CLIENTS_PER_USER && this.#clientOwners.size <= MAX_CLIENT_OWNERS) return;
+    // Over the user's share: forget that user's own oldest client id; over the total: anyone's oldest.
     const live = new Set([...this.#seats.values()].map((s) => s.peer.client));
-    for (const oldest of this.#clientOwners.keys()) {
-      if (live.has(oldest)) continue;
+    for (const [oldest, owner] of this.#clientOwners) {
+      if (live.has(oldest) || (owned > MAX_CLIENTS_PER_USER && owner !== userId)) continue;
       this.#clientOwners.delete(oldest);
       break;
     }

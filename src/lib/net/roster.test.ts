@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { AttestedPeer } from '../protocol/attested';
 import { Roster } from './roster';
 
@@ -58,5 +58,28 @@ describe('Roster', () => {
     expect(roster.self?.peerId).toBe('peer-self-02');
     roster.update({ ...peer('peer-self-02', 'me', 1), role: 'engineer' });
     expect(roster.self?.role).toBe('engineer');
+  });
+
+  it('keeps peers the relay has not listed yet after a resume, for the grace, and then lets them go', () => {
+    vi.useFakeTimers();
+    try {
+      const roster = new Roster({ rejoinGraceMs: 10_000 });
+      const seen: string[] = [];
+      roster.events.on('joined', (p) => seen.push(`joined:${p.peerId}`));
+      roster.events.on('left', ({ peer: p }) => seen.push(`left:${p.peerId}`));
+      const me = peer('peer-self-01', 'me', 1);
+      roster.reset(me, [peer('peer-bbbb-01', 'bob', 2), peer('peer-cccc-01', 'cat', 3)], []);
+      // The relay restarted: we are back first, under the same peer id; nobody else is yet.
+      roster.reset(me, [], []);
+      expect(roster.peers().map((p) => p.peerId)).toEqual(['peer-bbbb-01', 'peer-cccc-01']);
+      expect(roster.isLiveClient(2)).toBe(true);
+      roster.join({ ...peer('peer-bbbb-01', 'bob', 2), joinedAt: 99 }); // Bob resumes: kept, not re-joined
+      vi.advanceTimersByTime(10_000);
+      expect(seen).toEqual(['left:peer-cccc-01']); // Cat never came back
+      expect(roster.peers().map((p) => p.peerId)).toEqual(['peer-bbbb-01']);
+      roster.dispose();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

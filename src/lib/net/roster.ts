@@ -7,6 +7,11 @@
  * Invariant: a Yjs client id maps to one identity for the life of the roster; the relay refuses a
  * second visit that declares a client id already used in the room, and a message that would rebind
  * one here is ignored.
+ *
+ * When the relay re-admits us under the same peer id (a resume: our socket dropped, or the relay
+ * restarted and everyone is reconnecting), peers it does not list yet are kept for `rejoinGraceMs`:
+ * they are probably resuming too, and dropping them would tear down links that still carry audio. A
+ * peer that rejoins in time is kept silently; the others leave when the grace ends.
  */
 import type { AttestedPeer } from '../protocol/attested';
 import { Emitter } from '../util/emitter';
@@ -24,10 +29,17 @@ const MAX_REMEMBERED = 1024;
 
 export class Roster {
   readonly events = new Emitter<RosterEvents>();
+  readonly #rejoinGraceMs: number;
+  /** Peers kept after a resume although the relay did not list them, each with its leave timer. */
+  readonly #unconfirmed = new Map<string, ReturnType<typeof setTimeout>>();
   #self: AttestedPeer | null = null;
   readonly #live = new Map<string, AttestedPeer>();
   /** Every identity seen, by Yjs client id (live and past), in insertion order. */
   readonly #byClient = new Map<number, AttestedPeer>();
+
+  constructor(options: { rejoinGraceMs?: number } = {}) {
+    this.#rejoinGraceMs = options.rejoinGraceMs ?? 10_000;
+  }
 
   get self(): AttestedPeer | null {
     return this.#self;
@@ -53,22 +65,57 @@ export class Roster {
     return peer !== undefined && this.#live.get(peer.peerId) === peer;
   }
 
-  /** A (re)subscribe: the relay's view replaces ours. Peers that vanished meanwhile are reported left. */
+  /**
+   * A (re)subscribe: the relay's view replaces ours. Peers that vanished meanwhile are reported left —
+   * after the rejoin grace when we were resumed under the same peer id, at once otherwise.
+   */
   reset(self: AttestedPeer, peers: readonly AttestedPeer[], past: readonly AttestedPeer[]): void {
     for (const peer of past) this.#remember(peer);
+    const resumed = this.#self?.peerId === self.peerId;
     const previous = [...this.#live.values()];
     this.#live.clear();
     this.#self = this.#remember(self) ? self : this.#self;
-    for (const peer of peers)
-      if (peer.peerId !== self.peerId && this.#remember(peer)) this.#live.set(peer.peerId, peer);
+    for (const peer of peers) {
+      if (peer.peerId === self.peerId || !this.#remember(peer)) continue;
+      this.#live.set(peer.peerId, peer);
+      this.#confirm(peer.peerId);
+    }
+    const vanished = previous.filter((peer) => !this.#live.has(peer.peerId));
+    if (resumed && this.#rejoinGraceMs > 0) {
+      for (const peer of vanished) {
+        this.#live.set(peer.peerId, peer);
+        if (!this.#unconfirmed.has(peer.peerId)) {
+          const timer = setTimeout(() => this.leave(peer.peerId, 'gone'), this.#rejoinGraceMs);
+          this.#unconfirmed.set(peer.peerId, timer);
+        }
+      }
+    }
     this.events.emit('reset', { self });
-    for (const peer of previous) {
-      if (!this.#live.has(peer.peerId)) this.events.emit('left', { peer, reason: 'gone' });
+    if (!resumed || this.#rejoinGraceMs <= 0) {
+      for (const peer of vanished) {
+        this.#confirm(peer.peerId);
+        this.events.emit('left', { peer, reason: 'gone' });
+      }
     }
   }
 
   join(peer: AttestedPeer): void {
-    if (peer.peerId === this.#self?.peerId || this.#live.has(peer.peerId)) return;
+    if (peer.peerId === this.#self?.peerId) return;
+    const known = this.#live.get(peer.peerId);
+    if (known && this.#unconfirmed.has(peer.peerId)) {
+      // A peer kept through a resume is back: the same visit, re-attested by the relay.
+      this.#confirm(peer.peerId);
+      if (known.userId === peer.userId && known.client === peer.client) {
+        this.#live.set(peer.peerId, peer);
+        this.#byClient.set(peer.client, peer);
+        if (known.role !== peer.role || known.name !== peer.name || known.instrument !== peer.instrument) {
+          this.events.emit('updated', { peer, previous: known });
+        }
+        return;
+      }
+      this.leave(peer.peerId, 'gone');
+    }
+    if (this.#live.has(peer.peerId)) return;
     if (!this.#remember(peer)) return;
     this.#live.set(peer.peerId, peer);
     this.events.emit('joined', peer);
@@ -84,6 +131,7 @@ export class Roster {
   }
 
   leave(peerId: string, reason: string): void {
+    this.#confirm(peerId);
     const peer = this.#live.get(peerId);
     if (!peer) return;
     this.#live.delete(peerId);
@@ -91,9 +139,17 @@ export class Roster {
   }
 
   dispose(): void {
+    for (const timer of this.#unconfirmed.values()) clearTimeout(timer);
+    this.#unconfirmed.clear();
     this.#live.clear();
     this.#byClient.clear();
     this.events.clear();
+  }
+
+  #confirm(peerId: string): void {
+    const timer = this.#unconfirmed.get(peerId);
+    if (timer !== undefined) clearTimeout(timer);
+    this.#unconfirmed.delete(peerId);
   }
 
   /** Records an identity by client id; false when the id is bound to someone else. */

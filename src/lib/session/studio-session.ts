@@ -173,7 +173,10 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     presenceChanged();
   });
   roster.events.on('joined', presenceChanged);
-  roster.events.on('left', presenceChanged);
+  roster.events.on('left', ({ peer, reason }) => {
+    mesh.leave(peer.peerId, reason);
+    presenceChanged();
+  });
 
   signaling.events.on('state', (state) => events.emit('connection', state));
   signaling.events.on('error', (error) => events.emit('error', error));
@@ -187,13 +190,10 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
   });
   signaling.events.on('peer-joined', (peer) => {
     roster.join(peer);
-    if (roster.get(peer.peerId) === peer) mesh.join(peer.peerId);
+    if (roster.get(peer.peerId)?.userId === peer.userId) mesh.join(peer.peerId);
   });
   signaling.events.on('peer-updated', (peer) => roster.update(peer));
-  signaling.events.on('peer-left', ({ peerId, reason }) => {
-    mesh.leave(peerId, reason);
-    roster.leave(peerId, reason);
-  });
+  signaling.events.on('peer-left', ({ peerId, reason }) => roster.leave(peerId, reason));
   signaling.events.on('message', ({ from, data }) => mesh.handle(from.peerId, data));
   mesh.events.on('peer-open', ({ peerId: remote, link }) => {
     link.events.on('message', (bytes) => sync.receive(remote, bytes));

@@ -14,7 +14,8 @@ function peer(
 }
 
 function setup() {
-  const roster = new Roster();
+  // No rejoin grace: a reset that drops a peer drops it at once (roster.test.ts covers the grace).
+  const roster = new Roster({ rejoinGraceMs: 0 });
   const self = peer('self-peer-0', 'me', 1);
   const ann = peer('ann-peer-01', 'ann', 30);
   const bob = peer('bob-peer-01', 'bob', 20);

@@ -25,6 +25,11 @@ export interface MixerStateOptions {
   latencyOf?: (userId: string) => number | null;
   /** How a player's audio reaches us (StudioAudio.pathOf): `off` marks its strip as stopped. */
   pathOf?: (userId: string) => string | null;
+  /**
+   * A present player's name and instrument as the relay attests them (from their PocketBase profile).
+   * Strips show these; the player's own channel entry in the shared document is only the fallback.
+   */
+  identityOf?: (userId: string) => { name: string; instrument: string } | null;
 }
 
 export class MixerState {
@@ -77,7 +82,7 @@ export class MixerState {
   get strips(): MixerStrip[] {
     if (this.#disposed) return [];
     this.#subscribe();
-    const { mixer, players, latencyOf, pathOf } = this.#options;
+    const { mixer, players, latencyOf, pathOf, identityOf } = this.#options;
     const listener = this.listener;
     const mix = mixer.mixFor(listener);
     const channels = mixer.channels();
@@ -86,10 +91,11 @@ export class MixerState {
       .filter((id, i) => id !== listener && ids.indexOf(id) === i)
       .map((userId) => {
         const channel = channels.find((c) => c.userId === userId);
+        const attested = identityOf?.(userId);
         return {
           userId,
-          name: channel?.name || userId,
-          instrument: channel?.instrument ?? '',
+          name: attested?.name || channel?.name || userId,
+          instrument: attested ? attested.instrument : (channel?.instrument ?? ''),
           colour: channel?.colour ?? '#7f8aa3',
           ...DEFAULT_SOURCE_MIX,
           ...mix.sources[userId],

@@ -41,6 +41,22 @@ describe('MixerState', () => {
     expect(state.meter('bob')).toEqual({ peak: 0.5, rms: 0.2 });
   });
 
+  it('names strips as the relay attests the players, whatever their channel entry says', () => {
+    const { mixer, doc } = setup();
+    // A channel entry for Bob that says otherwise (written by Bob himself, or a default).
+    doc.getMap('channels').set('bob:name', 'Definitely Not Bob');
+    const state = new MixerState({
+      mixer,
+      me: 'ann',
+      players: () => ['ann', 'bob', 'cy'],
+      identityOf: (id) => (id === 'bob' ? { name: 'Bob', instrument: 'drums' } : null),
+    });
+    expect(state.strips.map((s) => [s.name, s.instrument])).toEqual([
+      ['Bob', 'drums'],
+      ['cy', ''],
+    ]);
+  });
+
   it('exposes the refusal of a change and clears it on the next accepted one', () => {
     const { mixer } = setup();
     const state = new MixerState({ mixer, me: 'ann' });

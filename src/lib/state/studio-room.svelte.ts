@@ -45,6 +45,7 @@ export class StudioRoom {
       meters: (userId) => session.audio.levelOf(userId),
       latencyOf: (userId) => this.audio.latencyOf(userId),
       pathOf: (userId) => this.audio.pathOf(userId),
+      identityOf: (userId) => this.players.find((p) => p.userId === userId) ?? null,
     });
     session.events.on('connection', (state) => {
       this.#connection = state;

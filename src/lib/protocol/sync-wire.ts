@@ -19,3 +19,9 @@ export const SYNC_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 export const SYNC_MAX_UPDATE_BYTES = 64 * 1024;
 /** Largest awareness update accepted (one player's presence). */
 export const SYNC_MAX_AWARENESS_BYTES = 4 * 1024;
+/**
+ * Bytes of incremental updates one link may deliver per minute (a token bucket with this burst).
+ * Riding a fader writes a few kB per second; a peer flooding its own entries is slowed to this rate
+ * instead of growing every player's copy of the document as fast as the channel allows.
+ */
+export const SYNC_UPDATE_BYTES_PER_MINUTE = 1024 * 1024;

@@ -252,6 +252,37 @@ describe('StudioSync', () => {
     expect(seen).toEqual(['M:too-large']);
   });
 
+  it('slows a peer flooding its own entries to the per-minute update budget', () => {
+    let now = 0;
+    const live = new Map([['M', 77]]);
+    const honest = new StudioSync({
+      authority: {
+        clientOf: (peerId) => live.get(peerId),
+        isLiveClient: (client) => client === 77,
+        isKnownClient: (client) => client === 77,
+      },
+      now: () => now,
+    });
+    const seen = problems(honest);
+    honest.attach('M', { send: () => true });
+    const flood = new Y.Doc();
+    flood.clientID = 77;
+    const entries = flood.getMap('channels');
+    const send = (i: number) => {
+      const before = Y.encodeStateVector(flood);
+      entries.set(`um:name${i}`, 'x'.repeat(60_000));
+      honest.receive('M', updateMessage(Y.encodeStateAsUpdate(flood, before)));
+    };
+    for (let i = 0; i < 20; i++) send(i); // 1.2 MB at once: the last few are over the budget
+    const accepted = honest.doc.getMap('channels').size;
+    expect(accepted).toBeGreaterThanOrEqual(16);
+    expect(accepted).toBeLessThan(20);
+    expect(seen.filter((p) => p === 'M:too-large').length).toBe(20 - accepted);
+    now += 60_000; // a minute later the budget is back (the write waits for the refused ones it follows)
+    send(20);
+    expect(seen.filter((p) => p === 'M:too-large').length).toBe(20 - accepted);
+  });
+
   it('accepts presence only for the link’s own client, in the AudioPresence shape', () => {
     const relay = createRelay();
     const honest = relay.join('H');

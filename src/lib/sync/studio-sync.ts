@@ -16,7 +16,12 @@ import * as encoding from 'lib0/encoding';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
-import { SYNC_MAX_AWARENESS_BYTES, SYNC_MAX_UPDATE_BYTES, SyncTag } from '../protocol/sync-wire';
+import {
+  SYNC_MAX_AWARENESS_BYTES,
+  SYNC_MAX_UPDATE_BYTES,
+  SYNC_UPDATE_BYTES_PER_MINUTE,
+  SyncTag,
+} from '../protocol/sync-wire';
 import { Emitter } from '../util/emitter';
 import { ChunkAssembler, splitMessage } from './chunks';
 import { isAudioPresence, type AudioPresence } from './presence';
@@ -48,6 +53,8 @@ interface LinkState {
   heard: boolean;
   /** Whether its answer to our one sync step 1 arrived: a later step 2 is held to the update limit. */
   answered: boolean;
+  /** Update bytes this link may still deliver (refilled at SYNC_UPDATE_BYTES_PER_MINUTE). */
+  budget: { bytes: number; at: number };
 }
 
 /** Origin marker for changes that came from a peer. */
@@ -60,12 +67,14 @@ export class StudioSync {
   readonly #doc = new Y.Doc();
   readonly #awareness: awarenessProtocol.Awareness;
   readonly #authority: SyncAuthority;
+  readonly #now: () => number;
   readonly #links = new Map<string, LinkState>();
   #nextChunkId = 1;
   #disposed = false;
 
-  constructor(options: { authority: SyncAuthority }) {
+  constructor(options: { authority: SyncAuthority; now?: () => number }) {
     this.#authority = options.authority;
+    this.#now = options.now ?? (() => performance.now());
     this.#awareness = new awarenessProtocol.Awareness(this.#doc);
     // Awareness starts with `{}`; we say nothing until the session sets our audio presence.
     this.#awareness.setLocalState(null);
@@ -107,7 +116,14 @@ export class StudioSync {
       this.#problem(peerId, 'unattested-link', 'A link opened to a peer the relay does not list.');
       return;
     }
-    this.#links.set(peerId, { peer, client, assembler: new ChunkAssembler(), heard: false, answered: false });
+    this.#links.set(peerId, {
+      peer,
+      client,
+      assembler: new ChunkAssembler(),
+      heard: false,
+      answered: false,
+      budget: { bytes: SYNC_UPDATE_BYTES_PER_MINUTE, at: this.#now() },
+    });
     const encoder = encoding.createEncoder();
     encoding.writeVarUint(encoder, SyncTag.Doc);
     syncProtocol.writeSyncStep1(encoder, this.#doc);
@@ -213,6 +229,10 @@ export class StudioSync {
       );
       return;
     }
+    if (limited && !this.#spend(link, update.length)) {
+      this.#problem(peerId, 'too-large', 'Updates above the per-minute budget were refused.');
+      return;
+    }
     const guarded = guardUpdate(update, {
       linkClient: link.client,
       selfClient: this.#doc.clientID,
@@ -226,6 +246,16 @@ export class StudioSync {
       );
     }
     Y.applyUpdate(this.#doc, guarded.update, { peerId } satisfies RemoteOrigin);
+  }
+
+  #spend(link: LinkState, bytes: number): boolean {
+    const now = this.#now();
+    const refill = ((now - link.budget.at) / 60_000) * SYNC_UPDATE_BYTES_PER_MINUTE;
+    link.budget.bytes = Math.min(SYNC_UPDATE_BYTES_PER_MINUTE, link.budget.bytes + refill);
+    link.budget.at = now;
+    if (link.budget.bytes < bytes) return false;
+    link.budget.bytes -= bytes;
+    return true;
   }
 
   #handleAwareness(peerId: string, link: LinkState, update: Uint8Array): void {

@@ -51,6 +51,7 @@ function setup(
   client.events.on('error', ({ code, fatal }) => events.push(`error:${code}:${fatal}`));
   client.events.on('subscribed', ({ clients }) => events.push(`subscribed:${clients}`));
   client.events.on('message', ({ data }) => events.push(`message:${JSON.stringify(data)}`));
+  client.events.on('peer-joined', ({ peerId }) => events.push(`joined:${peerId}`));
   client.start();
   return { client, sockets, events, getTicket };
 }
@@ -169,6 +170,8 @@ describe('SignalingClient', () => {
       sockets[0]!.receive({ type: 'error', code, message: 'Why, in words.' });
       expect(events).toContain(`error:${code}:true`);
       expect(events.at(-1)).toBe('state:stopped');
+      sockets[0]!.receive({ type: 'peer-joined', topic: 'studio/abc', peer: attested('peer-late-0001') });
+      expect(events.at(-1)).toBe('state:stopped'); // nothing after the stop reaches the session
       await vi.advanceTimersByTimeAsync(10_000);
       expect(sockets).toHaveLength(1);
     }

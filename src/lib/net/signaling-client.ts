@@ -283,8 +283,10 @@ export class SignalingClient {
     this.#clearTimers();
     const socket = this.#socket;
     this.#socket = null;
+    this.#topic = null;
     if (socket) {
-      socket.onclose = null;
+      // Nothing the relay still sends on this socket may revive the room (a late peer-joined, say).
+      socket.onclose = socket.onmessage = null;
       socket.close(1000, 'stopped');
     }
     this.#setState(SignalingState.Stopped, detail);

@@ -4,7 +4,13 @@
  * transport keeps the source playing; frames nobody can place are counted and dropped.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { PACKET_RINGS_BYTES, SAMPLE_RING_BYTES } from '../../protocol/audio-layout';
+import { readAudioFrame } from '../../protocol/audio-frame';
+import {
+  PACKET_RINGS_BYTES,
+  SAMPLE_RING_BYTES,
+  SAMPLE_RING_CAPACITY,
+  SampleRing,
+} from '../../protocol/audio-layout';
 import { AUDIO_WORKER_VERSION, type FromAudioWorker, type SendSettings } from '../../protocol/audio-worker';
 import { AudioNet } from './audio-net';
 import { FrameEncoder } from './frame-encoder';
@@ -40,7 +46,7 @@ function fakeChannel() {
     bufferedAmount: 0,
     onmessage: null as ((event: { data: unknown }) => void) | null,
     sent: 0,
-    send() {
+    send(_bytes?: Uint8Array) {
       channel.sent++;
     },
     close() {
@@ -157,5 +163,42 @@ describe('AudioNet: sources and transports', () => {
     net.handle({ type: 'source-path', sourceKey: 'a', path: 'track' });
     capture(N);
     expect(a.sent).toBe(1);
+  });
+
+  it('keeps the capture timeline when the capture ring overflowed: later frames carry the lost time', async () => {
+    const posted: FromAudioWorker[] = [];
+    net = new AudioNet((message) => posted.push(message));
+    const captureMemory = new SharedArrayBuffer(SAMPLE_RING_BYTES);
+    net.handle({
+      type: 'init',
+      version: AUDIO_WORKER_VERSION,
+      captureMemory,
+      packetMemory: new SharedArrayBuffer(PACKET_RINGS_BYTES),
+      shared: true,
+      settings: { ...settings, codec: 'pcm' },
+    });
+    while (!posted.some((m) => m.type === 'ready')) await tick();
+    const sent: number[] = [];
+    const channel = fakeChannel();
+    channel.send = (bytes?: Uint8Array) => {
+      const frame = readAudioFrame(bytes!);
+      if (frame.ok) sent.push(frame.header.senderTime);
+    };
+    net.handle({ type: 'add-source', sourceKey: 'a', slot: 0 });
+    net.handle({ type: 'add-transport', transportId: 'ta', sourceKey: 'a', channel: asChannel(channel) });
+
+    // The capture worklet's side: the Worker stalls while the ring fills, and 5 frames do not fit.
+    const ring = new SampleRing(captureMemory);
+    ring.setShape(1, N);
+    const frame = new Float32Array(N);
+    const fit = Math.floor(SAMPLE_RING_CAPACITY / N);
+    for (let f = 0; f < fit + 5; f++) ring.writeFrame(frame, N);
+    while (sent.length < fit) await tick();
+    for (let f = 0; f < 3; f++) ring.writeFrame(frame, N);
+    while (sent.length < fit + 3) await tick();
+
+    // Frames in the ring keep their places; the ones after the loss start where the lost ones ended.
+    expect(sent.slice(0, fit)).toEqual(Array.from({ length: fit }, (_, f) => f * N));
+    expect(sent.slice(fit)).toEqual([0, 1, 2].map((f) => (fit + 5 + f) * N));
   });
 });

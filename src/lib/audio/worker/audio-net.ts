@@ -59,6 +59,8 @@ export class AudioNet {
   #configuring = 0;
   #sending = true;
   #senderTime = 0;
+  /** The capture ring's overflow count already added to `#senderTime`. */
+  #captureOverflows = 0;
   #framesCaptured = 0;
   /** Skips of encoders already replaced (settings changes). */
   #encoderSkipped = 0;
@@ -140,6 +142,7 @@ export class AudioNet {
       return;
     }
     this.#capture = new SampleRing(message.captureMemory);
+    this.#captureOverflows = 0;
     this.#shared = message.shared;
     this.#impairment = message.impairment ?? null;
     this.#trace = message.trace === true;
@@ -200,12 +203,29 @@ export class AudioNet {
     const channels = Atomics.load(ring.header, SampleRingHeader.Channels) || 1;
     const frameSamples = Atomics.load(ring.header, SampleRingHeader.FrameSamples) || settings.frameSamples;
     const count = channels * frameSamples;
+    // senderTime is the capture timeline (audio-frame.ts), so frames the worklet dropped because we fell
+    // behind still take their time: otherwise every receiver would find all our later frames late by the
+    // lost audio and drop them until its jitter buffer's floor crept up to the new offset (many seconds
+    // of silence). Frames are dropped only while the ring is full, so the drops since the last drain
+    // come after every frame in the ring now and before any written later.
+    let beforeDrops = Math.floor(ring.availableRead() / count);
+    const overflows = Atomics.load(ring.header, SampleRingHeader.Overflows);
+    let dropped = Math.max(0, (overflows - this.#captureOverflows) | 0);
+    this.#captureOverflows = overflows;
     while (ring.availableRead() >= count) {
+      if (beforeDrops-- === 0) dropped = this.#skipCapture(dropped, frameSamples);
       ring.read(this.#interleaved, count);
       const senderTime = this.#senderTime;
       this.#senderTime = (this.#senderTime + frameSamples) >>> 0;
       this.#encodeInterleaved(this.#interleaved, channels, frameSamples, senderTime);
     }
+    this.#skipCapture(dropped, frameSamples);
+  }
+
+  /** Moves the capture timeline past `frames` dropped frames; returns 0 (none left to skip). */
+  #skipCapture(frames: number, frameSamples: number): number {
+    this.#senderTime = (this.#senderTime + frames * frameSamples) >>> 0;
+    return 0;
   }
 
   #encodeInterleaved(

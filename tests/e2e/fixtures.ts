@@ -1,13 +1,28 @@
 import { test as base, expect, type Browser, type Page } from '@playwright/test';
 
-/** Every test talks to the stack that global-setup started. */
-export const test = base.extend({
+/**
+ * Every test talks to the stack that global-setup started, and closes the browser contexts it opened.
+ * Playwright closes only the contexts it creates itself (the `context` and `page` fixtures); ours come
+ * from `browser.newContext()` and would live on in the worker's browser. A studio page left open keeps
+ * its audio running (AudioContext, worklets, the Opus Worker, peer links), so on a 2-core machine the
+ * pages of earlier tests took the CPU the next test's audio needs (the audio specs' intermittent
+ * failure; see audio-net.ts for what a starved sender did to its listeners).
+ */
+export const test = base.extend<{ closeContexts: void }>({
   // eslint-disable-next-line no-empty-pattern
   baseURL: async ({}, use) => {
     const url = process.env.BANDMESH_E2E_URL;
     if (!url) throw new Error('BANDMESH_E2E_URL is not set: global-setup did not start the stack');
     await use(url);
   },
+  closeContexts: [
+    async ({ browser }, use) => {
+      const before = new Set(browser.contexts());
+      await use();
+      await Promise.all(browser.contexts().flatMap((c) => (before.has(c) ? [] : [c.close()])));
+    },
+    { auto: true },
+  ],
 });
 export { expect };
 

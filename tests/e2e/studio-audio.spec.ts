@@ -40,11 +40,6 @@ const heardFrom = (page: Page) =>
 
 const live = (page: Page) => page.evaluate(() => (window as unknown as BenchWindow).__live());
 
-// Known intermittent failure (no failure rate on record; cause not yet found, suspected: a loaded 2-core machine is
-// slow to carry sound):
-// one retry keeps CI meaningful while the cause is found; a failure twice in a row is real.
-test.describe.configure({ retries: 1 });
-
 test('three players hear each other, share mixes, and leave without a trace', async ({
   browser,
   baseURL,

@@ -7,6 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureBenchBuild } from './lib/bench-build.mjs';
 import { ensureChromium } from './lib/chromium.mjs';
 import { countGoTests, runGoTests } from './lib/go-test.mjs';
 import { fail, ok, step } from './lib/log.mjs';
@@ -67,6 +68,9 @@ function countPlaywright(file) {
 
 try {
   await setup();
+  // Before the suites: e2e serves it, and the production-build test checks it holds the hooks that
+  // build/ must not.
+  await ensureBenchBuild();
   await ensureChromium();
 } catch (error) {
   fail(error instanceof Error ? error.message : String(error));

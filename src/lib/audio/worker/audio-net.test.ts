@@ -13,30 +13,13 @@ import {
 } from '../../protocol/audio-layout';
 import { AUDIO_WORKER_VERSION, type FromAudioWorker, type SendSettings } from '../../protocol/audio-worker';
 import { AudioNet } from './audio-net';
-import { FrameEncoder } from './frame-encoder';
-import { createOpusEncoder } from './opus-codec';
+import { encodeSineFrames } from './opus-frames.sim';
 
 const N = 120;
 const settings: SendSettings = { codec: 'opus', frameSamples: N, channels: 1, bitrate: 96_000, fec: true };
 
-async function encodeFrames(count: number, start: number): Promise<Uint8Array[]> {
-  const frames: Uint8Array[] = [];
-  const encoder = new FrameEncoder({
-    settings,
-    opus: await createOpusEncoder(settings),
-    onFrame: (bytes) => frames.push(bytes.slice()),
-    onError: (message) => {
-      throw new Error(message);
-    },
-  });
-  const plane = new Float32Array(N);
-  for (let f = 0; f < count; f++) {
-    for (let i = 0; i < N; i++) plane[i] = 0.5 * Math.sin((2 * Math.PI * 440 * (f * N + i)) / 48_000);
-    encoder.encode([plane], start + f * N);
-  }
-  encoder.dispose();
-  return frames;
-}
+const encodeFrames = (count: number, start: number) =>
+  encodeSineFrames({ count, frameSamples: N, fec: settings.fec, start });
 
 /** A data channel stand-in: the Worker sets `onmessage`; `deliver` plays the remote side. */
 function fakeChannel() {

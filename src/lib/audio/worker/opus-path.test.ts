@@ -5,33 +5,14 @@
 import { describe, expect, it } from 'vitest';
 import { AudioFrameFlag, readAudioFrame } from '../../protocol/audio-frame';
 import { PacketFlag, type PacketMeta } from '../../protocol/audio-layout';
-import type { SendSettings } from '../../protocol/audio-worker';
-import { FrameEncoder } from './frame-encoder';
 import { createOpusDecoder, createOpusEncoder } from './opus-codec';
+import { encodeSineFrames } from './opus-frames.sim';
 import { SourceStream } from './source-stream';
 
 const N = 120;
 
-/** `count` frames of a 440 Hz sine; `start` is the first frame's sender time (capture sample index). */
-async function encodeFrames(count: number, fec: boolean, start = 0): Promise<Uint8Array[]> {
-  const settings: SendSettings = { codec: 'opus', frameSamples: N, channels: 1, bitrate: 96_000, fec };
-  const frames: Uint8Array[] = [];
-  const encoder = new FrameEncoder({
-    settings,
-    opus: await createOpusEncoder(settings),
-    onFrame: (bytes) => frames.push(bytes),
-    onError: (message) => {
-      throw new Error(message);
-    },
-  });
-  const plane = new Float32Array(N);
-  for (let f = 0; f < count; f++) {
-    for (let i = 0; i < N; i++) plane[i] = 0.5 * Math.sin((2 * Math.PI * 440 * (f * N + i)) / 48_000);
-    encoder.encode([plane], start + f * N);
-  }
-  encoder.dispose();
-  return frames;
-}
+const encodeFrames = (count: number, fec: boolean, start = 0) =>
+  encodeSineFrames({ count, frameSamples: N, fec, start });
 
 /** A receiving stream whose decoder is loaded, and what it delivered (meta and a copy of the audio). */
 async function receiver() {

@@ -7,7 +7,7 @@
  * RS256/HS256 confusion are impossible by construction).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { MAX_PROFILE_TEXT } from '../../../src/lib/protocol/attested.js';
+import { isProfileText } from '../../../src/lib/protocol/attested.js';
 import { ErrorCode } from '../../../src/lib/protocol/errors.js';
 import {
   MESH_MAX_PLAYERS,
@@ -76,9 +76,6 @@ function decodeJsonObject(segment: string): Record<string, unknown> | null {
 }
 
 const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
-/** Profile text signed into the ticket (display name, instrument): may be empty, bounded like the UI's. */
-const isProfileText = (value: unknown): value is string =>
-  typeof value === 'string' && value.length <= MAX_PROFILE_TEXT;
 const isUnixSeconds = (value: unknown): value is number =>
   Number.isSafeInteger(value) && (value as number) > 0;
 /** A `maxPlayers` claim: an integer from 1 to the mesh limit (PocketBase clamps to it). */

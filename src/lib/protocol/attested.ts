@@ -31,7 +31,8 @@ export function isPeerId(value: unknown): value is string {
   return typeof value === 'string' && PEER_ID_PATTERN.test(value);
 }
 
-const shortText = (value: unknown): value is string =>
+/** A display name or instrument as tickets and attestations carry them (may be empty). */
+export const isProfileText = (value: unknown): value is string =>
   typeof value === 'string' && value.length <= MAX_PROFILE_TEXT;
 
 /** Validates an attested identity received from the relay; `null` when malformed. */
@@ -44,8 +45,8 @@ export function parseAttestedPeer(value: unknown): AttestedPeer | null {
     v.userId.length === 0 ||
     v.userId.length > 64 ||
     !isStudioRole(v.role) ||
-    !shortText(v.name) ||
-    !shortText(v.instrument) ||
+    !isProfileText(v.name) ||
+    !isProfileText(v.instrument) ||
     !isYjsClientId(v.client) ||
     typeof v.joinedAt !== 'number' ||
     !Number.isFinite(v.joinedAt)

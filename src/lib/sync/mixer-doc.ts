@@ -28,6 +28,7 @@
  * the default.
  */
 import * as Y from 'yjs';
+import { isPrivileged } from '../protocol/attested';
 import type { StudioRole } from '../protocol/ticket';
 
 export const DB_MIN = -60;
@@ -128,7 +129,6 @@ function kindOf(scope: Scope, key: string): Kind | null {
 
 /** The owner id of a flat key; keys without one map to '' (not a user id, so ignored). */
 const ownerOf = (key: string) => key.slice(0, Math.max(0, key.indexOf(':')));
-const privileged = (role: StudioRole) => role === 'engineer' || role === 'owner';
 
 export class MixerDoc {
   readonly #doc: Y.Doc;
@@ -177,11 +177,11 @@ export class MixerDoc {
 
   /** Whether the local player may change other players' mixes (engineer or owner). */
   get canEditOthers(): boolean {
-    return privileged(this.#me.role);
+    return isPrivileged(this.#me.role);
   }
 
   canEdit(listener: string): boolean {
-    return listener === this.#me.userId || privileged(this.#me.role);
+    return listener === this.#me.userId || isPrivileged(this.#me.role);
   }
 
   setMyChannel(channel: Partial<Omit<ChannelInfo, 'userId'>>): MixerResult {
@@ -275,7 +275,7 @@ export class MixerDoc {
 
   #mayWrite(scope: Scope, author: Author | null, owner: string): boolean {
     if (!author) return false;
-    return author.userId === owner || (scope === 'mixes' && privileged(author.role));
+    return author.userId === owner || (scope === 'mixes' && isPrivileged(author.role));
   }
 
   readonly #onTransaction = (tr: Y.Transaction): void => {

@@ -12,7 +12,9 @@ import {
   controlAuthorization,
   controlMessage,
   postControl,
+  ClientPool,
   startRelay,
+  studioSequence,
   TestClient,
   type RunningRelay,
 } from '../support/relay';
@@ -22,15 +24,11 @@ import { signTicket, TEST_TICKET_SECRET, testRecordId } from '../support/tickets
 const WITHIN_MS = 5_000;
 
 let relay: RunningRelay;
-const clients: TestClient[] = [];
-let studioCounter = 0;
+const clients = new ClientPool(() => relay.wsUrl);
 let STUDIO = '';
 let TOPIC = '';
-beforeEach(() => {
-  studioCounter += 1;
-  STUDIO = `studioctl${studioCounter}`;
-  TOPIC = studioTopic(STUDIO);
-});
+const nextStudio = studioSequence('studioctl');
+beforeEach(() => ({ studio: STUDIO, topic: TOPIC } = nextStudio()));
 
 const ticket = (sub: string, role: 'owner' | 'engineer' | 'member' = 'member') =>
   signTicket(TEST_TICKET_SECRET, { studio: STUDIO, sub, role });
@@ -38,8 +36,7 @@ const ticket = (sub: string, role: 'owner' | 'engineer' | 'member' = 'member') =
 const usedSubs = new Set<string>();
 async function member(sub = testRecordId(), role: 'owner' | 'engineer' | 'member' = 'member') {
   usedSubs.add(sub);
-  const client = await TestClient.connect(relay.wsUrl);
-  clients.push(client);
+  const client = await clients.connect();
   await client.join(TOPIC, ticket(sub, role));
   return { client, sub };
 }
@@ -54,7 +51,7 @@ beforeAll(async () => {
   relay = await startRelay({});
 });
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
+  await clients.closeAll();
   expect(await relay?.stop()).toBe(0);
 });
 
@@ -147,8 +144,7 @@ describe('control effects', () => {
     await stillTalking(owner.client, other.client, 'after the revoke');
 
     // The ticket fetched before the removal opens nothing any more.
-    const comeback = await TestClient.connect(relay.wsUrl);
-    clients.push(comeback);
+    const comeback = await clients.connect();
     expect(await comeback.subscribe(TOPIC, oldTicket)).toMatchObject({
       type: 'error',
       code: ErrorCode.MembershipRevoked,
@@ -195,8 +191,7 @@ describe('control effects', () => {
     const owner = await member(testRecordId(), 'owner');
     const a = await member();
     const b = await member();
-    const elsewhere = await TestClient.connect(relay.wsUrl);
-    clients.push(elsewhere);
+    const elsewhere = await clients.connect();
     await elsewhere.join(studioTopic(`${STUDIO}z`), signTicket(TEST_TICKET_SECRET, { studio: `${STUDIO}z` }));
     const oldTicket = ticket(a.sub);
 
@@ -211,8 +206,7 @@ describe('control effects', () => {
     }
     // Another studio's member is untouched.
     expect(elsewhere.isOpen).toBe(true);
-    const late = await TestClient.connect(relay.wsUrl);
-    clients.push(late);
+    const late = await clients.connect();
     expect(await late.subscribe(TOPIC, oldTicket)).toMatchObject({
       type: 'error',
       code: ErrorCode.StudioDeleted,

@@ -13,26 +13,17 @@ import type {
   ServerMessage,
 } from '../../src/lib/protocol/signaling';
 import { studioTopic } from '../../src/lib/protocol/ticket';
-import { startRelay, TestClient, type RunningRelay } from '../support/relay';
+import { ClientPool, startRelay, studioSequence, TestClient, type RunningRelay } from '../support/relay';
 import { signTicket, TEST_TICKET_SECRET, testJti, testRecordId } from '../support/tickets';
 
 let relay: RunningRelay;
-const clients: TestClient[] = [];
-async function connect(): Promise<TestClient> {
-  const client = await TestClient.connect(relay.wsUrl);
-  clients.push(client);
-  return client;
-}
+const clients = new ClientPool(() => relay.wsUrl);
+const connect = () => clients.connect();
 
-// A fresh studio per test, so each starts with an empty room.
-let studioCounter = 0;
 let STUDIO = '';
 let TOPIC = '';
-beforeEach(() => {
-  studioCounter += 1;
-  STUDIO = `studiohostile${studioCounter}`;
-  TOPIC = studioTopic(STUDIO);
-});
+const nextStudio = studioSequence('studiohostile');
+beforeEach(() => ({ studio: STUDIO, topic: TOPIC } = nextStudio()));
 const ticket = (claims: { sub?: string; jti?: string; role?: 'owner' | 'engineer' | 'member' } = {}) =>
   signTicket(TEST_TICKET_SECRET, { studio: STUDIO, ...claims });
 
@@ -43,11 +34,6 @@ async function member(claims?: Parameters<typeof ticket>[0]): Promise<TestClient
 }
 
 /** A ping answered proves the relay has handled everything this client sent before it. */
-async function settled(client: TestClient): Promise<void> {
-  client.send({ type: 'ping' });
-  await client.next((m) => m.type === 'pong');
-}
-
 const publishes = (client: TestClient): ForwardedPublishMessage[] =>
   client.pending().filter((m): m is ForwardedPublishMessage => m.type === 'publish');
 
@@ -55,7 +41,7 @@ beforeAll(async () => {
   relay = await startRelay({});
 });
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
+  await clients.closeAll();
   expect(await relay?.stop()).toBe(0);
 });
 
@@ -130,8 +116,8 @@ describe('targeted signals', () => {
       from: caller.self,
       clients: 3,
     });
-    await settled(caller);
-    await settled(eavesdropper);
+    await caller.settled();
+    await eavesdropper.settled();
     expect(publishes(eavesdropper)).toEqual([]);
     expect(publishes(caller)).toEqual([]);
 
@@ -139,7 +125,7 @@ describe('targeted signals', () => {
     callee.send({ type: 'publish', topic: TOPIC, data: 'all' });
     await caller.next((m) => m.type === 'publish');
     await eavesdropper.next((m) => m.type === 'publish');
-    await settled(callee);
+    await callee.settled();
     expect(publishes(callee)).toEqual([]);
   });
 
@@ -152,7 +138,7 @@ describe('targeted signals', () => {
       code: ErrorCode.UnknownPeer,
       topic: TOPIC,
     });
-    await settled(elsewhere);
+    await elsewhere.settled();
     expect(publishes(elsewhere)).toEqual([]);
   });
 });

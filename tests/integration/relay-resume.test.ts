@@ -7,45 +7,31 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ErrorMessage, PeerLeftMessage, ServerMessage } from '../../src/lib/protocol/signaling';
-import { studioTopic } from '../../src/lib/protocol/ticket';
-import { startRelay, TestClient, type RunningRelay } from '../support/relay';
+import { ClientPool, startRelay, studioSequence, TestClient, type RunningRelay } from '../support/relay';
 import { signTicket, TEST_TICKET_SECRET, testRecordId } from '../support/tickets';
 
 /** Short enough to wait out, long enough to tell "within the grace" apart on a busy machine. */
 const GRACE_MS = 1500;
 
 let relay: RunningRelay;
-const clients: TestClient[] = [];
-async function connect(url = relay.wsUrl): Promise<TestClient> {
-  const client = await TestClient.connect(url);
-  clients.push(client);
-  return client;
-}
+const clients = new ClientPool(() => relay.wsUrl);
+const connect = (url?: string) => clients.connect(url);
 
-let studioCounter = 0;
 let STUDIO = '';
 let TOPIC = '';
-beforeEach(() => {
-  studioCounter += 1;
-  STUDIO = `studioresume${studioCounter}`;
-  TOPIC = studioTopic(STUDIO);
-});
+const nextStudio = studioSequence('studioresume');
+beforeEach(() => ({ studio: STUDIO, topic: TOPIC } = nextStudio()));
 const ticket = (sub: string, studio = STUDIO): string => signTicket(TEST_TICKET_SECRET, { studio, sub });
 
 beforeAll(async () => {
   relay = await startRelay({ env: { BANDMESH_RELAY_RESUME_GRACE_MS: String(GRACE_MS) } });
 });
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
+  await clients.closeAll();
   expect(await relay?.stop()).toBe(0);
 });
 
 /** A ping answered proves the relay has handled everything this client sent before it. */
-async function settled(client: TestClient): Promise<void> {
-  client.send({ type: 'ping' });
-  await client.next((m) => m.type === 'pong');
-}
-
 const membership = (m: ServerMessage): boolean => m.type === 'peer-left' || m.type === 'peer-joined';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -68,7 +54,7 @@ describe('a dropped socket', () => {
     await sleep(GRACE_MS / 3);
     // Signals to the suspended seat are dropped quietly: no unknown-peer for the sender.
     witness.send({ type: 'publish', topic: TOPIC, to: resume.peerId, data: 'lost' });
-    await settled(witness);
+    await witness.settled();
     expect(witness.pending().filter(membership)).toEqual([]);
     expect(witness.pending().filter((m) => m.type === 'error')).toEqual([]);
 
@@ -83,7 +69,7 @@ describe('a dropped socket', () => {
     witness.send({ type: 'publish', topic: TOPIC, to: resume.peerId, data: 'found' });
     expect(await back.next((m) => m.type === 'publish')).toMatchObject({ data: 'found', from: witness.self });
     await sleep(GRACE_MS);
-    await settled(witness);
+    await witness.settled();
     expect(witness.pending().filter(membership)).toEqual([]);
   });
 
@@ -134,7 +120,7 @@ describe('a forged resume', () => {
       if (index < 2) expect(victim.isOpen).toBe(true);
       await socket.close();
     }
-    await settled(witness);
+    await witness.settled();
     expect(
       witness.pending().filter((m) => m.type === 'peer-left' && m.peerId === victimResume.peerId),
     ).toEqual([]);

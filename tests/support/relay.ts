@@ -21,7 +21,7 @@ import {
   type ServerMessage,
   type SubscribedMessage,
 } from '../../src/lib/protocol/signaling';
-import type { StudioRole } from '../../src/lib/protocol/ticket';
+import { studioTopic, type StudioRole } from '../../src/lib/protocol/ticket';
 import { freePort } from './ports';
 import { TEST_TICKET_SECRET } from './tickets';
 
@@ -329,6 +329,12 @@ export class TestClient {
     }
   }
 
+  /** Resolves once the relay has handled everything sent before (a ping's pong comes after it). */
+  async settled(): Promise<void> {
+    this.send({ type: 'ping' });
+    await this.next((m) => m.type === 'pong');
+  }
+
   /**
    * Drops the connection without an `unsubscribe` or a closing handshake (a crashed tab, a lost
    * network): the relay keeps the seat for its resume grace.
@@ -393,4 +399,42 @@ export async function postControl(
     signal: AbortSignal.timeout(5_000),
   });
   return { status: response.status, body: (await response.json()) as ControlReply['body'] };
+}
+
+/** Every test client one suite opens, so its afterAll closes them together. */
+export class ClientPool {
+  readonly #clients: TestClient[] = [];
+  readonly #url: () => string;
+
+  constructor(url: () => string) {
+    this.#url = url;
+  }
+
+  async connect(url = this.#url()): Promise<TestClient> {
+    const client = await TestClient.connect(url);
+    this.#clients.push(client);
+    return client;
+  }
+
+  /** Clients opened elsewhere that the pool should close too. */
+  adopt(...clients: TestClient[]): void {
+    this.#clients.push(...clients);
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all(this.#clients.splice(0).map((client) => client.close()));
+  }
+}
+
+/**
+ * A new studio id (and its topic) per call: call it in beforeEach, so each test starts with an empty
+ * room (earlier tests' clients stay connected until afterAll).
+ */
+export function studioSequence(prefix: string): () => { studio: string; topic: string } {
+  let count = 0;
+  return () => {
+    count += 1;
+    const studio = `${prefix}${String(count).padStart(2, '0')}`;
+    return { studio, topic: studioTopic(studio) };
+  };
 }

@@ -56,8 +56,9 @@ export class ChunkAssembler {
     if (index === 0) this.#skipping = null;
     if (this.#skipping === id) return { kind: 'pending' };
     if (index === 0) {
-      if (count < 2 || count * SYNC_CHUNK_BYTES > this.#maxBytes + SYNC_CHUNK_BYTES)
-        return this.#refuse(id, 'too-large');
+      // A message of one piece is never cut: that is not a sender of ours.
+      if (count < 2) return this.#refuse(id, 'malformed');
+      if (count * SYNC_CHUNK_BYTES > this.#maxBytes + SYNC_CHUNK_BYTES) return this.#refuse(id, 'too-large');
       this.#current = { id, count, next: 0, parts: [], size: 0 };
     }
     const current = this.#current;
@@ -79,7 +80,7 @@ export class ChunkAssembler {
     return { kind: 'done', bytes };
   }
 
-  #refuse(id: number, reason: 'too-large' | 'out-of-order'): ChunkResult {
+  #refuse(id: number, reason: 'too-large' | 'out-of-order' | 'malformed'): ChunkResult {
     this.#current = null;
     this.#skipping = id;
     return { kind: 'refused', reason };

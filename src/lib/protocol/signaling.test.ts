@@ -11,6 +11,33 @@ const client = (value: unknown) => parseClientMessage(JSON.stringify(value));
 const server = (value: unknown) => parseServerMessage(JSON.stringify(value));
 
 describe('parseClientMessage', () => {
+  it('carries a client id, a resume claim and a target only when well-formed', () => {
+    const resume = { peerId: 'peer-ada-0001', token: 'abcdefghijklmnopqrstuv' };
+    expect(client({ type: 'subscribe', topics: ['studio/a'], ticket: 't', client: 7, resume })).toEqual({
+      ok: true,
+      message: { type: 'subscribe', topics: ['studio/a'], ticket: 't', client: 7, resume },
+    });
+    expect(client({ type: 'publish', topic: 'studio/a', data: 1, to: 'peer-bob-0001' })).toEqual({
+      ok: true,
+      message: { type: 'publish', topic: 'studio/a', data: 1, to: 'peer-bob-0001' },
+    });
+    for (const bad of [
+      { type: 'subscribe', topics: ['studio/a'], client: -1 },
+      { type: 'subscribe', topics: ['studio/a'], client: 2 ** 32 },
+      { type: 'subscribe', topics: ['studio/a'], client: 7, resume: { peerId: 'x', token: resume.token } },
+      {
+        type: 'subscribe',
+        topics: ['studio/a'],
+        client: 7,
+        resume: { peerId: resume.peerId, token: 'short' },
+      },
+      { type: 'subscribe', topics: ['studio/a'], client: 7, resume: 'token' },
+      { type: 'publish', topic: 'studio/a', data: 1, to: 'not a peer id!' },
+    ]) {
+      expect(client(bad)).toMatchObject({ ok: false, code: ErrorCode.Malformed });
+    }
+  });
+
   it('accepts every client message type', () => {
     expect(client({ type: 'subscribe', topics: ['studio/a'], ticket: 't' })).toEqual({
       ok: true,

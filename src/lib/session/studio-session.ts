@@ -200,6 +200,13 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     sync.attach(remote, link as PeerLink);
     participants.setLink(remote, link as PeerLink);
   });
+  mesh.events.on('link-timeout', ({ peerId: remote }) =>
+    console.warn(
+      'studio mesh: no connection to',
+      roster.get(remote)?.name ?? 'a player',
+      'after 20 s; retrying',
+    ),
+  );
   mesh.events.on('peer-close', ({ peerId: remote }) => {
     sync.detach(remote);
     participants.setLink(remote, null);

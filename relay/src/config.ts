@@ -3,7 +3,7 @@
  * is a {@link ConfigError} naming the variable and what it expects; main.ts exits with code 2 on it.
  */
 import { readFile } from 'node:fs/promises';
-import { MESH_MAX_PLAYERS } from '../../src/lib/protocol/ticket.js';
+import { MESH_MAX_PLAYERS, ROOM_MAX_PLAYERS, ROOM_PLAYERS_CAP } from '../../src/lib/protocol/ticket.js';
 
 export const ENV = {
   Host: 'BANDMESH_RELAY_HOST',
@@ -17,6 +17,14 @@ export const ENV = {
   SubscribeTimeoutMs: 'BANDMESH_RELAY_SUBSCRIBE_TIMEOUT_MS',
   MaxVisitsPerUser: 'BANDMESH_RELAY_MAX_VISITS_PER_USER',
   ResumeGraceMs: 'BANDMESH_RELAY_RESUME_GRACE_MS',
+  MeshLimit: 'BANDMESH_MESH_LIMIT',
+  MeshHysteresis: 'BANDMESH_MESH_HYSTERESIS',
+  RoomLimit: 'BANDMESH_ROOM_LIMIT',
+  RelayId: 'BANDMESH_RELAY_ID',
+  SfuEnabled: 'BANDMESH_SFU',
+  SfuHost: 'BANDMESH_SFU_HOST',
+  SfuPortMin: 'BANDMESH_SFU_PORT_MIN',
+  SfuPortMax: 'BANDMESH_SFU_PORT_MAX',
 } as const;
 
 /** Longest resume grace: a suspended seat holds its place in a full room, so it must stay short. */
@@ -51,6 +59,20 @@ export interface RelayConfig {
    * others hear `peer-left` (`disconnected`); 0 announces the drop at once.
    */
   resumeGraceMs: number;
+  /** Rooms with more players than this use the SFU. */
+  meshLimit: number;
+  /** A room on the SFU goes back to the mesh only at `meshLimit - meshHysteresis` players or fewer. */
+  meshHysteresis: number;
+  /** Most players one room holds (a ticket's `maxPlayers` is clamped to it). */
+  roomLimit: number;
+  /** This relay's id: tickets naming another relay are refused (`wrong-relay`). */
+  relayId: string;
+  /** Whether this relay forwards audio (SFU); off, rooms stay on the mesh and cap at the mesh limit. */
+  sfu: boolean;
+  /** Address the SFU's ICE binds to and offers (defaults to `host`), and its UDP port range. */
+  sfuHost: string;
+  sfuPortMin: number;
+  sfuPortMax: number;
 }
 
 export class ConfigError extends Error {
@@ -174,6 +196,23 @@ export async function loadConfig(options: LoadConfigOptions): Promise<RelayConfi
   const subscribeTimeoutMs = integer(env, ENV.SubscribeTimeoutMs, 5000, 100, 600_000);
   const maxVisitsPerUser = integer(env, ENV.MaxVisitsPerUser, 2, 1, MESH_MAX_PLAYERS);
   const resumeGraceMs = integer(env, ENV.ResumeGraceMs, 10_000, 0, MAX_RESUME_GRACE_MS);
+  const meshLimit = integer(env, ENV.MeshLimit, MESH_MAX_PLAYERS, 1, ROOM_PLAYERS_CAP);
+  const meshHysteresis = integer(env, ENV.MeshHysteresis, 1, 0, meshLimit - 1);
+  const roomLimit = integer(env, ENV.RoomLimit, ROOM_MAX_PLAYERS, 1, ROOM_PLAYERS_CAP);
+  const relayId = nonEmpty(env, ENV.RelayId) ?? 'relay-1';
+  if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(relayId)) {
+    throw new ConfigError(ENV.RelayId, `expected 1–32 of a–z, 0–9 and '-', got ${JSON.stringify(relayId)}.`);
+  }
+  const sfuFlag = nonEmpty(env, ENV.SfuEnabled) ?? 'on';
+  if (sfuFlag !== 'on' && sfuFlag !== 'off') {
+    throw new ConfigError(ENV.SfuEnabled, `expected "on" or "off", got ${JSON.stringify(sfuFlag)}.`);
+  }
+  const sfuHost = nonEmpty(env, ENV.SfuHost) ?? host;
+  const sfuPortMin = integer(env, ENV.SfuPortMin, 0, 0, 65535);
+  const sfuPortMax = integer(env, ENV.SfuPortMax, 0, 0, 65535);
+  if (sfuPortMin > sfuPortMax) {
+    throw new ConfigError(ENV.SfuPortMax, `must not be below ${ENV.SfuPortMin} (${sfuPortMin}).`);
+  }
 
   const inline = nonEmpty(env, ENV.Secret);
   const file = nonEmpty(env, ENV.SecretFile);
@@ -207,5 +246,13 @@ export async function loadConfig(options: LoadConfigOptions): Promise<RelayConfi
     subscribeTimeoutMs,
     maxVisitsPerUser,
     resumeGraceMs,
+    meshLimit,
+    meshHysteresis,
+    roomLimit,
+    relayId,
+    sfu: sfuFlag === 'on',
+    sfuHost,
+    sfuPortMin,
+    sfuPortMax,
   };
 }

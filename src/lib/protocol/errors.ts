@@ -41,6 +41,10 @@ export const ErrorCode = {
   ClientIdTaken: 'client-id-taken',
   /** A targeted publish named a peer that is not in the topic. */
   UnknownPeer: 'unknown-peer',
+  /** The ticket pins the room to another relay (several relays behind one PocketBase). */
+  WrongRelay: 'wrong-relay',
+  /** An SFU request could not be served (no SFU on this relay, or the connection to it failed). */
+  SfuUnavailable: 'sfu-unavailable',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

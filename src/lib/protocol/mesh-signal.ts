@@ -30,7 +30,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function parsePeerSignal(value: unknown): PeerSignal | null {
+/** Validates one description or candidate (also used by the SFU's `sfu-signal`). */
+export function parsePeerSignal(value: unknown): PeerSignal | null {
   if (!isRecord(value)) return null;
   if (value.kind === 'description' && isRecord(value.description)) {
     const { type, sdp } = value.description;

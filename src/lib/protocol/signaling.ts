@@ -18,6 +18,16 @@
  */
 import { isPeerId, isYjsClientId, parseAttestedPeer, type AttestedPeer } from './attested.js';
 import { ErrorCode } from './errors.js';
+import { parsePeerSignal } from './mesh-signal.js';
+import {
+  isRoomMode,
+  parseSfuSources,
+  type RoomRouteMessage,
+  type RouteRequestMessage,
+  type SfuSignalMessage,
+} from './sfu.js';
+
+export type { RoomRouteMessage, RouteRequestMessage, SfuSignalMessage } from './sfu.js';
 
 export const SIGNALING_VERSION = 2;
 /** Most earlier visits a `subscribed` lists (the relay keeps the newest). */
@@ -71,7 +81,13 @@ export interface PublishMessage {
 export interface PingMessage {
   type: 'ping';
 }
-export type ClientMessage = SubscribeMessage | UnsubscribeMessage | PublishMessage | PingMessage;
+export type ClientMessage =
+  | SubscribeMessage
+  | UnsubscribeMessage
+  | PublishMessage
+  | PingMessage
+  | SfuSignalMessage
+  | RouteRequestMessage;
 
 // ---- relay → browser ---------------------------------------------------------------------------
 
@@ -137,7 +153,9 @@ export type ServerMessage =
   | PeerUpdatedMessage
   | PeerLeftMessage
   | PongMessage
-  | ErrorMessage;
+  | ErrorMessage
+  | SfuSignalMessage
+  | RoomRouteMessage;
 
 // ---- parsing -----------------------------------------------------------------------------------
 
@@ -225,6 +243,20 @@ export function parseClientMessage(text: string): ParseResult<ClientMessage> {
     }
     case 'ping':
       return { ok: true, message: { type: 'ping' } };
+    case 'sfu-signal': {
+      const signal = parsePeerSignal(value.signal);
+      if (!isTopic(value.topic) || !signal)
+        return fail('"sfu-signal" needs a topic and a description or candidate.');
+      return { ok: true, message: { type: 'sfu-signal', topic: value.topic, signal } };
+    }
+    case 'route-request':
+      if (!isTopic(value.topic) || typeof value.unreachable !== 'boolean') {
+        return fail('"route-request" needs a topic and "unreachable" (true or false).');
+      }
+      return {
+        ok: true,
+        message: { type: 'route-request', topic: value.topic, unreachable: value.unreachable },
+      };
     default:
       return fail(`Unknown message type "${value.type.slice(0, 32)}".`);
   }
@@ -305,6 +337,16 @@ export function parseServerMessage(text: string): ParseResult<ServerMessage> {
       };
     case 'pong':
       return { ok: true, message: { type: 'pong' } };
+    case 'sfu-signal': {
+      const signal = parsePeerSignal(value.signal);
+      if (!isTopic(value.topic) || !signal) return fail('Bad "sfu-signal".');
+      return { ok: true, message: { type: 'sfu-signal', topic: value.topic, signal } };
+    }
+    case 'room-route': {
+      const sources = parseSfuSources(value.sources);
+      if (!isTopic(value.topic) || !isRoomMode(value.mode) || !sources) return fail('Bad "room-route".');
+      return { ok: true, message: { type: 'room-route', topic: value.topic, mode: value.mode, sources } };
+    }
     case 'error':
       if (typeof value.code !== 'string' || typeof value.message !== 'string') return fail('Bad "error".');
       return {

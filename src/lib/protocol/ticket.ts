@@ -8,11 +8,18 @@ export const TICKET_AUDIENCE = 'bandmesh-relay';
 export const TICKET_VERSION = 2;
 export const TICKET_MAX_TTL_SECONDS = 600;
 /**
- * Most players a studio's full mesh carries (every player links to every other, so the cost grows
- * with the square). A ticket's {@link TicketClaims.maxPlayers} never exceeds it; PocketBase clamps
- * the studio's own `maxPlayers` to it (`tickets.MeshMaxPlayers` in pocketbase/internal/tickets).
+ * Default mesh limit: most players whose audio goes peer to peer (every player links to every other,
+ * so the cost grows with the square). Above it the room's audio goes through the relay's SFU
+ * (`BANDMESH_MESH_LIMIT` on the relay).
  */
 export const MESH_MAX_PLAYERS = 6;
+/** Default room limit: most players one room holds (`BANDMESH_ROOM_LIMIT`, relay and PocketBase). */
+export const ROOM_MAX_PLAYERS = 24;
+/**
+ * The largest `maxPlayers` a ticket may claim and the largest room limit either server accepts
+ * (`tickets.RoomPlayersCap` in pocketbase/internal/tickets).
+ */
+export const ROOM_PLAYERS_CAP = 64;
 
 export const StudioRole = {
   Owner: 'owner',
@@ -37,12 +44,17 @@ export interface TicketClaims {
   name: string;
   instrument: string;
   /**
-   * How many connections the studio's topic holds at most: `min(studio.maxPlayers,
-   * MESH_MAX_PLAYERS)`, an integer from 1 to {@link MESH_MAX_PLAYERS}. The relay refuses a
-   * subscription beyond it with `room-full`. Tickets minted before this claim existed lack it; the
-   * relay then uses {@link MESH_MAX_PLAYERS}.
+   * How many connections the studio's topic holds at most: `min(studio.maxPlayers, room limit)`, an
+   * integer from 1 to {@link ROOM_PLAYERS_CAP}. The relay refuses a subscription beyond it (or beyond
+   * its own room limit) with `room-full`. Tickets minted before this claim existed lack it; the relay
+   * then uses its room limit.
    */
   maxPlayers?: number;
+  /**
+   * The relay the room is pinned to (its `BANDMESH_RELAY_ID`), chosen by PocketBase when the ticket is
+   * issued; a relay refuses a ticket naming another (`wrong-relay`). Absent: any relay accepts it.
+   */
+  relay?: string;
   /** Issued at / expires at, in Unix seconds. */
   iat: number;
   exp: number;

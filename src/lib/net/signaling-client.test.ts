@@ -220,6 +220,40 @@ describe('SignalingClient', () => {
     ]);
   });
 
+  it('carries the SFU: sends sfu-signal and route-request, reports sfu-signal and room-route of its topic', async () => {
+    const { client, sockets } = setup();
+    const seen: unknown[] = [];
+    client.events.on('sfu-signal', (signal) => seen.push(signal));
+    client.events.on('room-route', (route) => seen.push(route));
+    const candidate = { kind: 'candidate', candidate: null } as const;
+    expect(client.sendSfuSignal(candidate)).toBe(false); // not subscribed yet
+    expect(client.requestRoute(true)).toBe(false);
+    sockets[0]!.open();
+    sockets[0]!.receive({ type: 'welcome', version: 2 });
+    await flush();
+    sockets[0]!.receive(subscribed(2));
+    expect(client.sendSfuSignal(candidate)).toBe(true);
+    expect(client.requestRoute(true)).toBe(true);
+    expect(sockets[0]!.sent.slice(1)).toEqual([
+      { type: 'sfu-signal', topic: 'studio/abc', signal: candidate },
+      { type: 'route-request', topic: 'studio/abc', unreachable: true },
+    ]);
+    const offer = { kind: 'description', description: { type: 'answer', sdp: 'v=0' } };
+    sockets[0]!.receive({ type: 'sfu-signal', topic: 'studio/abc', signal: offer });
+    sockets[0]!.receive({ type: 'sfu-signal', topic: 'studio/xyz', signal: offer });
+    sockets[0]!.receive({ type: 'sfu-signal', topic: 'studio/abc', signal: { kind: 'nonsense' } });
+    const sources = [{ peerId: 'peer-other01', index: 3 }];
+    sockets[0]!.receive({ type: 'room-route', topic: 'studio/abc', mode: 'sfu', sources });
+    sockets[0]!.receive({ type: 'room-route', topic: 'studio/abc', mode: 'star', sources });
+    sockets[0]!.receive({
+      type: 'room-route',
+      topic: 'studio/abc',
+      mode: 'sfu',
+      sources: [...sources, { peerId: 'peer-other02', index: 3 }], // two peers on one index
+    });
+    expect(seen).toEqual([offer, { mode: 'sfu', sources }]);
+  });
+
   it('stops when the ticket is refused (not a member), and says why', async () => {
     const refused = Object.assign(new Error('You are not a member of this studio.'), { status: 403 });
     const { sockets, events } = setup(vi.fn(async () => Promise.reject(refused)));

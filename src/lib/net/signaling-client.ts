@@ -9,6 +9,8 @@
  */
 import type { AttestedPeer } from '../protocol/attested';
 import { ErrorCode } from '../protocol/errors';
+import type { PeerSignal } from '../protocol/mesh-signal';
+import type { RoomMode, SfuSource } from '../protocol/sfu';
 import {
   parseServerMessage,
   SIGNALING_VERSION,
@@ -56,6 +58,10 @@ export interface SignalingEvents extends Record<string, unknown> {
   'peer-updated': AttestedPeer;
   'peer-left': { peerId: string; reason: string };
   error: { code: string; message: string; fatal: boolean };
+  /** A description or candidate of our connection to the relay's SFU (from the relay itself). */
+  'sfu-signal': PeerSignal;
+  /** The room's audio route: mesh or SFU, and which source index stands for which peer. */
+  'room-route': { mode: RoomMode; sources: SfuSource[] };
 }
 
 export interface SignalingClientOptions {
@@ -130,6 +136,21 @@ export class SignalingClient {
   publish(data: unknown, to?: string): boolean {
     if (!this.#topic || this.#state !== SignalingState.Open) return false;
     return this.#send({ type: 'publish', topic: this.#topic, data, ...(to === undefined ? {} : { to }) });
+  }
+
+  /** Sends one description or candidate of our connection to the relay's SFU; false when not subscribed. */
+  sendSfuSignal(signal: PeerSignal): boolean {
+    if (!this.#topic || this.#state !== SignalingState.Open) return false;
+    return this.#send({ type: 'sfu-signal', topic: this.#topic, signal });
+  }
+
+  /**
+   * Tells the relay whether we cannot reach some of the others directly (so the room should use the
+   * SFU); false withdraws it. The relay forgets it with the connection: resend after `subscribed`.
+   */
+  requestRoute(unreachable: boolean): boolean {
+    if (!this.#topic || this.#state !== SignalingState.Open) return false;
+    return this.#send({ type: 'route-request', topic: this.#topic, unreachable });
   }
 
   dispose(): void {
@@ -227,6 +248,14 @@ export class SignalingClient {
       case 'peer-left':
         if (message.topic === this.#topic) {
           this.events.emit('peer-left', { peerId: message.peerId, reason: message.reason });
+        }
+        return;
+      case 'sfu-signal':
+        if (message.topic === this.#topic) this.events.emit('sfu-signal', message.signal);
+        return;
+      case 'room-route':
+        if (message.topic === this.#topic) {
+          this.events.emit('room-route', { mode: message.mode, sources: message.sources });
         }
         return;
       case 'pong':

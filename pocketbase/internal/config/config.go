@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +20,7 @@ const DefaultTURNTTL = time.Hour
 
 // Config is everything Bandmesh adds to PocketBase's own flags.
 type Config struct {
-	// RelayURL is the public WebSocket URL of the relay, handed to clients with each ticket.
+	// RelayURL is the public WebSocket URL of the (first) relay.
 	RelayURL string
 	// RelayOrigin is RelayURL's scheme://host[:port], allowed in the CSP's connect-src.
 	RelayOrigin string
@@ -32,12 +33,19 @@ type Config struct {
 	TicketSecretFile string
 	// PublicDir is BANDMESH_PUBLIC_DIR; empty means the default next to the executable.
 	PublicDir string
+	// Relays are BANDMESH_RELAYS, or the one relay of BANDMESH_RELAY_URL (id DefaultRelayID);
+	// RelayURL, RelayOrigin and RelayControlURL above are the first one's.
+	Relays []Relay
+	// RoomLimit is BANDMESH_ROOM_LIMIT: the most players a ticket admits to one room.
+	RoomLimit int
 	TURN      TURN
 }
 
 // TURN holds coturn's REST-auth settings; Enabled is false when neither URLs nor secret is set.
 type TURN struct {
-	URLs   []string
+	URLs []string
+	// Secret is coturn's static-auth-secret: BANDMESH_TURN_SECRET, or the trimmed contents of
+	// BANDMESH_TURN_SECRET_FILE (read once, at start).
 	Secret string
 	TTL    time.Duration
 }
@@ -50,23 +58,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	var cfg Config
 	var errs []error
 
-	cfg.RelayURL = strings.TrimSpace(getenv("BANDMESH_RELAY_URL"))
-	if cfg.RelayURL == "" {
-		cfg.RelayURL = DefaultRelayURL
-	}
-	origin, err := wsOrigin(cfg.RelayURL)
+	// Relays and the room limit: relays.go.
+	relays, err := relaysFromEnv(getenv)
 	if err != nil {
-		errs = append(errs, fmt.Errorf("BANDMESH_RELAY_URL=%q: %w", cfg.RelayURL, err))
+		errs = append(errs, err)
+	} else {
+		cfg.Relays = relays
+		cfg.RelayURL, cfg.RelayOrigin, cfg.RelayControlURL = relays[0].WSURL, relays[0].Origin, relays[0].ControlURL
 	}
-	cfg.RelayOrigin = origin
-
-	cfg.RelayControlURL = strings.TrimSpace(getenv("BANDMESH_RELAY_CONTROL_URL"))
-	if cfg.RelayControlURL != "" {
-		if err := checkControlURL(cfg.RelayControlURL); err != nil {
-			errs = append(errs, fmt.Errorf("BANDMESH_RELAY_CONTROL_URL=%q: %w", cfg.RelayControlURL, err))
-		}
-	} else if err == nil {
-		cfg.RelayControlURL = RelayControlURLFrom(cfg.RelayURL)
+	if cfg.RoomLimit, err = roomLimitFromEnv(getenv); err != nil {
+		errs = append(errs, err)
 	}
 
 	cfg.TicketSecret = strings.TrimSpace(getenv("BANDMESH_TICKET_SECRET"))
@@ -138,6 +139,17 @@ func checkControlURL(raw string) error {
 
 func turnFromEnv(getenv func(string) string) (TURN, error) {
 	t := TURN{TTL: DefaultTURNTTL, Secret: strings.TrimSpace(getenv("BANDMESH_TURN_SECRET"))}
+	if file := strings.TrimSpace(getenv("BANDMESH_TURN_SECRET_FILE")); file != "" {
+		// Two sources of one secret would leave it unclear which one coturn was given.
+		if t.Secret != "" {
+			return t, errors.New("BANDMESH_TURN_SECRET and BANDMESH_TURN_SECRET_FILE are both set: set one")
+		}
+		secret, err := readTURNSecretFile(file)
+		if err != nil {
+			return t, err
+		}
+		t.Secret = secret
+	}
 	for _, part := range strings.Split(getenv("BANDMESH_TURN_URLS"), ",") {
 		if part = strings.TrimSpace(part); part != "" {
 			t.URLs = append(t.URLs, part)
@@ -147,10 +159,10 @@ func turnFromEnv(getenv func(string) string) (TURN, error) {
 	// Half a TURN configuration would silently leave players behind strict NATs without relay
 	// candidates, so it is an error rather than "TURN off".
 	if len(t.URLs) > 0 && t.Secret == "" {
-		return t, errors.New("BANDMESH_TURN_URLS is set but BANDMESH_TURN_SECRET is not: set both (coturn's static-auth-secret) or neither")
+		return t, errors.New("BANDMESH_TURN_URLS is set but BANDMESH_TURN_SECRET(_FILE) is not: set both (coturn's static-auth-secret) or neither")
 	}
 	if len(t.URLs) == 0 && t.Secret != "" {
-		return t, errors.New("BANDMESH_TURN_SECRET is set but BANDMESH_TURN_URLS is not: set both (e.g. turn:turn.example.org:3478) or neither")
+		return t, errors.New("BANDMESH_TURN_SECRET(_FILE) is set but BANDMESH_TURN_URLS is not: set both (e.g. turn:turn.example.org:3478) or neither")
 	}
 	for _, u := range t.URLs {
 		if !strings.HasPrefix(u, "turn:") && !strings.HasPrefix(u, "turns:") {
@@ -166,4 +178,21 @@ func turnFromEnv(getenv func(string) string) (TURN, error) {
 		t.TTL = time.Duration(secs) * time.Second
 	}
 	return t, nil
+}
+
+// readTURNSecretFile returns the file's trimmed contents: one word (coturn's static-auth-secret line
+// cannot hold spaces), never empty. The file is the same one coturn's configuration is written from.
+func readTURNSecretFile(path string) (string, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("BANDMESH_TURN_SECRET_FILE: %w", err)
+	}
+	secret := strings.TrimSpace(string(raw))
+	if secret == "" {
+		return "", fmt.Errorf("BANDMESH_TURN_SECRET_FILE %s is empty", path)
+	}
+	if strings.ContainsAny(secret, " \t\r\n") {
+		return "", fmt.Errorf("BANDMESH_TURN_SECRET_FILE %s must hold one word (coturn's static-auth-secret), not several lines or words", path)
+	}
+	return secret, nil
 }

@@ -23,8 +23,11 @@ var roles = map[string]bool{"owner": true, "engineer": true, "member": true}
 // Params is what the ticket route knows when it mints a ticket.
 type Params struct {
 	UserID, StudioID, Slug, Role string
-	// StudioMaxPlayers is the studio's own maxPlayers field; the claim is ClampMaxPlayers of it.
-	StudioMaxPlayers int
+	// StudioMaxPlayers is the studio's own maxPlayers field and RoomLimit the server's
+	// (BANDMESH_ROOM_LIMIT; 0 means RoomMaxPlayers); the claim is ClampMaxPlayers of both.
+	StudioMaxPlayers, RoomLimit int
+	// Relay is the id of the relay the room is placed on; "" leaves the claim out.
+	Relay string
 	// Name and Instrument come from the user's profile; both are clipped to MaxProfileText.
 	Name, Instrument string
 	Now              time.Time
@@ -40,8 +43,8 @@ func NewClaims(p Params) (Claims, error) {
 	return Claims{
 		V: Version, Aud: Audience, Sub: p.UserID, Studio: p.StudioID, Slug: p.Slug, Role: p.Role,
 		JTI: jti, Name: ClipProfileText(p.Name), Instrument: ClipProfileText(p.Instrument),
-		MaxPlayers: ClampMaxPlayers(p.StudioMaxPlayers),
-		Iat:        iat, Exp: iat + int64(TTL/time.Second),
+		MaxPlayers: ClampMaxPlayers(p.StudioMaxPlayers, p.RoomLimit), Relay: p.Relay,
+		Iat: iat, Exp: iat + int64(TTL/time.Second),
 	}, nil
 }
 
@@ -55,11 +58,15 @@ func NewJTI() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
-// ClampMaxPlayers turns a studio's maxPlayers field into the ticket claim: min(n, MeshMaxPlayers).
-// A missing or nonsensical value (below 1) means the mesh limit.
-func ClampMaxPlayers(n int) int {
-	if n < 1 || n > MeshMaxPlayers {
-		return MeshMaxPlayers
+// ClampMaxPlayers turns a studio's maxPlayers field into the ticket claim: min(n, roomLimit), where
+// a roomLimit outside [1, RoomPlayersCap] means RoomMaxPlayers, and a missing or nonsensical n
+// (below 1) means the room limit.
+func ClampMaxPlayers(n, roomLimit int) int {
+	if roomLimit < 1 || roomLimit > RoomPlayersCap {
+		roomLimit = RoomMaxPlayers
+	}
+	if n < 1 || n > roomLimit {
+		return roomLimit
 	}
 	return n
 }

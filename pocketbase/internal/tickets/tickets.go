@@ -22,9 +22,14 @@ const (
 	// TTL is how long a ticket opens a studio topic. The protocol caps it at MaxTTL.
 	TTL    = 300 * time.Second
 	MaxTTL = 600 * time.Second
-	// MeshMaxPlayers is MESH_MAX_PLAYERS in src/lib/protocol/ticket.ts: the most players one
-	// studio's full mesh carries. Keep the two equal; the relay refuses larger maxPlayers claims.
-	MeshMaxPlayers = 6
+	// RoomMaxPlayers is ROOM_MAX_PLAYERS in src/lib/protocol/ticket.ts: the default room limit
+	// (BANDMESH_ROOM_LIMIT), the most players one room holds.
+	RoomMaxPlayers = 24
+	// RoomPlayersCap is ROOM_PLAYERS_CAP: the largest maxPlayers claim and the largest room limit
+	// either server accepts. Keep both equal to ticket.ts; the relay refuses larger claims.
+	RoomPlayersCap = 64
+	// MaxRelayIDLength bounds the relay claim, like the relay's BANDMESH_RELAY_ID rule.
+	MaxRelayIDLength = 32
 )
 
 // Claims mirror TicketClaims; the field order is the wire order.
@@ -41,10 +46,13 @@ type Claims struct {
 	// UTF-16 code units each, "" when the profile has none.
 	Name       string `json:"name"`
 	Instrument string `json:"instrument"`
-	// MaxPlayers is how many connections the relay admits to the studio's topic, 1..MeshMaxPlayers.
-	MaxPlayers int   `json:"maxPlayers"`
-	Iat        int64 `json:"iat"`
-	Exp        int64 `json:"exp"`
+	// MaxPlayers is how many connections the relay admits to the studio's topic, 1..RoomPlayersCap.
+	MaxPlayers int `json:"maxPlayers"`
+	// Relay is the id of the relay the room is pinned to (several relays); "" leaves the claim
+	// out and any relay accepts the ticket (one relay).
+	Relay string `json:"relay,omitempty"`
+	Iat   int64  `json:"iat"`
+	Exp   int64  `json:"exp"`
 }
 
 // header is fixed: the relay accepts HS256 only, so nothing else is ever produced.
@@ -73,8 +81,8 @@ func Sign(secret []byte, c Claims) (string, error) {
 
 // Verify checks signature, header, audience, version (2 only), role, jti, profile text lengths,
 // lifetime, player limit and expiry. PocketBase never needs it at runtime; it documents what the
-// relay must do and backs the tests. A ticket without the maxPlayers claim gets MeshMaxPlayers
-// (the claim is optional in TicketClaims).
+// relay must do and backs the tests. A ticket without the maxPlayers claim gets RoomMaxPlayers
+// (the claim is optional in TicketClaims; the relay then uses its own room limit).
 func Verify(secret []byte, token string, now time.Time) (Claims, error) {
 	var c Claims
 	parts := strings.Split(token, ".")
@@ -108,7 +116,7 @@ func Verify(secret []byte, token string, now time.Time) (Claims, error) {
 		return c, errors.New("wrong version or audience")
 	}
 	if limit.MaxPlayers == nil {
-		c.MaxPlayers = MeshMaxPlayers
+		c.MaxPlayers = RoomMaxPlayers
 	}
 	if err := checkClaims(c); err != nil {
 		return c, err
@@ -132,8 +140,10 @@ func checkClaims(c Claims) error {
 		return fmt.Errorf("ticket name or instrument is longer than %d characters", MaxProfileText)
 	case c.Exp <= c.Iat || time.Duration(c.Exp-c.Iat)*time.Second > MaxTTL:
 		return fmt.Errorf("ticket lifetime %ds is outside (0, %ds]", c.Exp-c.Iat, int64(MaxTTL/time.Second))
-	case c.MaxPlayers < 1 || c.MaxPlayers > MeshMaxPlayers:
-		return fmt.Errorf("ticket maxPlayers %d is outside [1, %d]", c.MaxPlayers, MeshMaxPlayers)
+	case c.MaxPlayers < 1 || c.MaxPlayers > RoomPlayersCap:
+		return fmt.Errorf("ticket maxPlayers %d is outside [1, %d]", c.MaxPlayers, RoomPlayersCap)
+	case !validRelayID(c.Relay):
+		return fmt.Errorf("ticket relay %q is not a relay id (1–%d of a–z, 0–9 and '-')", c.Relay, MaxRelayIDLength)
 	}
 	return nil
 }
@@ -145,3 +155,19 @@ func mac(secret []byte, signingInput string) []byte {
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// validRelayID accepts "" (no claim) and the relay's BANDMESH_RELAY_ID shape.
+func validRelayID(id string) bool {
+	if id == "" {
+		return true
+	}
+	if len(id) > MaxRelayIDLength || id[0] == '-' {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') {
+			return false
+		}
+	}
+	return true
+}

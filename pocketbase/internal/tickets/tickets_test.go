@@ -222,7 +222,10 @@ func TestSignRefusesBadClaims(t *testing.T) {
 		"unknown role":    func(c *Claims) { c.Role = "admin" },
 		"no user":         func(c *Claims) { c.Sub = "" },
 		"maxPlayers 0":    func(c *Claims) { c.MaxPlayers = 0 },
-		"maxPlayers 7":    func(c *Claims) { c.MaxPlayers = MeshMaxPlayers + 1 },
+		"maxPlayers 65":   func(c *Claims) { c.MaxPlayers = RoomPlayersCap + 1 },
+		"relay uppercase": func(c *Claims) { c.Relay = "Relay-1" },
+		"relay dash":      func(c *Claims) { c.Relay = "-r" },
+		"relay long":      func(c *Claims) { c.Relay = strings.Repeat("r", MaxRelayIDLength+1) },
 		"lifetime 601 s":  func(c *Claims) { c.Exp = c.Iat + 601 },
 	}
 	for name, mutate := range cases {
@@ -247,14 +250,59 @@ func TestVerifyRefusesBadClaimsSignedCorrectly(t *testing.T) {
 }
 
 func TestClampMaxPlayers(t *testing.T) {
-	for in, want := range map[int]int{2: 2, 5: 5, 6: 6, 7: 6, 16: 6, 1: 1, 0: 6, -3: 6} {
-		if got := ClampMaxPlayers(in); got != want {
-			t.Errorf("ClampMaxPlayers(%d) = %d, want %d", in, got, want)
+	// The claim is min(studio.maxPlayers, room limit); a missing studio value means the room limit,
+	// and a room limit outside [1, RoomPlayersCap] (0: not configured) means RoomMaxPlayers.
+	cases := []struct{ studio, limit, want int }{
+		{2, 0, 2}, {6, 0, 6}, {7, 0, 7}, {24, 0, 24}, {25, 0, 24}, {64, 0, 24}, {0, 0, 24}, {-3, 0, 24},
+		{7, 6, 6}, {5, 6, 5}, {0, 6, 6}, {64, 64, 64}, {65, 64, 64}, {40, 65, 24}, {1, 1, 1}, {9, 1, 1},
+	}
+	for _, tc := range cases {
+		if got := ClampMaxPlayers(tc.studio, tc.limit); got != tc.want {
+			t.Errorf("ClampMaxPlayers(%d, %d) = %d, want %d", tc.studio, tc.limit, got, tc.want)
 		}
 		p := params(time.Unix(0, 0))
-		p.StudioMaxPlayers = in
-		if got := mustClaims(t, p).MaxPlayers; got != want {
-			t.Errorf("NewClaims(maxPlayers %d).MaxPlayers = %d, want %d", in, got, want)
+		p.StudioMaxPlayers, p.RoomLimit = tc.studio, tc.limit
+		if got := mustClaims(t, p).MaxPlayers; got != tc.want {
+			t.Errorf("NewClaims(maxPlayers %d, limit %d).MaxPlayers = %d, want %d", tc.studio, tc.limit, got, tc.want)
 		}
+	}
+}
+
+func TestRelayClaimIsWrittenOnlyWhenSet(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	p := params(now)
+	p.Relay = "relay-2"
+	tok, err := Sign(secret, mustClaims(t, p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "v aud sub studio slug role jti name instrument maxPlayers relay iat exp"
+	if got := strings.Join(payloadKeys(t, tok), " "); got != want {
+		t.Fatalf("claims %q, want %q", got, want)
+	}
+	c, err := Verify(secret, tok, now)
+	if err != nil || c.Relay != "relay-2" {
+		t.Fatalf("verify: %v %+v", err, c)
+	}
+	// Without a relay (one relay) the claim is left out, so the bytes match older tickets.
+	tok, err = Sign(secret, mustClaims(t, params(now)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(strings.Join(payloadKeys(t, tok), " "), "relay") {
+		t.Fatal("a ticket without a relay carries the relay claim")
+	}
+}
+
+func TestMaxPlayersUpToTheCap(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	c := mustClaims(t, params(now))
+	c.MaxPlayers = RoomPlayersCap
+	tok, err := Sign(secret, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := Verify(secret, tok, now); err != nil || got.MaxPlayers != RoomPlayersCap {
+		t.Fatalf("verify: %v %+v", err, got)
 	}
 }

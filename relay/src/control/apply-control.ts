@@ -4,11 +4,13 @@
  * with `peer-updated`, a deleted studio's connections are all evicted with `studio-deleted`. The
  * change is also remembered ({@link MembershipOverrides}) so tickets minted before it cannot undo it.
  *
+ * `room-mode` pins a live room to the mesh or the SFU (or gives it back to the rules with `auto`).
+ *
  * A control message older than a connection's ticket does not touch that connection: the ticket was
  * minted after the change and already reflects it (or a newer one).
  */
 import { ErrorCode } from '../../../src/lib/protocol/errors.js';
-import type { RelayControl } from '../../../src/lib/protocol/relay-control.js';
+import type { RelayControl, RoomModeSetting } from '../../../src/lib/protocol/relay-control.js';
 import type { RoomMember } from '../signaling/room.js';
 import type { RoomRegistry } from '../signaling/rooms.js';
 import type { MembershipOverrides } from './membership-overrides.js';
@@ -20,11 +22,22 @@ export interface ControlOutcome {
   applied: boolean;
 }
 
+/** Where a `room-mode` control message goes (the SFU service). */
+export interface RoomModes {
+  /** Returns how many players of the live room were affected (0: not live). */
+  forceMode(studio: string, mode: RoomModeSetting): number;
+}
+
 export function applyControl<M extends RoomMember>(
   control: RelayControl,
   rooms: RoomRegistry<M>,
   overrides: MembershipOverrides,
+  roomModes?: RoomModes,
 ): ControlOutcome {
+  if (control.kind === 'room-mode') {
+    // Not remembered past the room: it is for operations and tests on a live room.
+    return { affected: roomModes?.forceMode(control.studio, control.mode) ?? 0, applied: true };
+  }
   if (control.kind === 'studio-deleted') {
     if (!overrides.recordDeletion(control.studio, control.iat)) return { affected: 0, applied: false };
     const affected =

@@ -34,6 +34,7 @@ import type { ResumeTokens } from '../auth/resume-token.js';
 import type { TicketVerifier } from '../auth/ticket-verifier.js';
 import type { MembershipOverrides } from '../control/membership-overrides.js';
 import type { Logger } from '../log.js';
+import type { SfuService } from '../sfu/sfu-service.js';
 import { EVICTION_CLOSE, RelayClose } from './close-codes.js';
 import { LimitVerdict, MessageLimiter, TokenBucket } from './rate-limiter.js';
 import type { EvictionCode, RoomMember } from './room.js';
@@ -52,6 +53,8 @@ export interface ConnectionLimits {
   maxErrorsPerSecond: number;
   /** How long the seat of a socket that dropped without an unsubscribe waits for a resume. */
   resumeGraceMs: number;
+  /** Most players a room holds on this relay (a ticket's `maxPlayers` is clamped to it). */
+  roomCap: number;
 }
 
 export interface ConnectionOptions {
@@ -61,6 +64,7 @@ export interface ConnectionOptions {
   verifier: TicketVerifier;
   resumeTokens: ResumeTokens;
   overrides: MembershipOverrides;
+  sfu: SfuService<Connection>;
   limits: ConnectionLimits;
   logger: Logger;
   /** Called once, after the connection has left its room. */
@@ -93,6 +97,7 @@ export class Connection implements RoomMember {
   readonly #verifier: TicketVerifier;
   readonly #resumeTokens: ResumeTokens;
   readonly #overrides: MembershipOverrides;
+  readonly #sfu: SfuService<Connection>;
   readonly #limits: ConnectionLimits;
   readonly #logger: Logger;
   readonly #onClosed: (connection: Connection) => void;
@@ -113,6 +118,7 @@ export class Connection implements RoomMember {
     this.#verifier = options.verifier;
     this.#resumeTokens = options.resumeTokens;
     this.#overrides = options.overrides;
+    this.#sfu = options.sfu;
     this.#limits = options.limits;
     this.#logger = options.logger;
     this.#onClosed = options.onClosed;
@@ -226,6 +232,7 @@ export class Connection implements RoomMember {
     if (this.#disposed) return;
     this.#disposed = true;
     clearTimeout(this.#subscribeTimer);
+    this.#sfu.memberClosed(this);
     this.#suspendSeat(this.#limits.resumeGraceMs);
     this.#logger.info('connection-closed', { connection: this.id, closeCode, ...this.#counters });
     this.#onClosed(this);
@@ -291,6 +298,12 @@ export class Connection implements RoomMember {
         break;
       case 'ping':
         this.send({ type: 'pong' });
+        break;
+      case 'sfu-signal':
+        this.#sfu.signal(this, message);
+        break;
+      case 'route-request':
+        this.#sfu.routeRequest(this, message);
         break;
     }
   }
@@ -359,7 +372,7 @@ export class Connection implements RoomMember {
       }
       const result = this.#rooms.admit(topic, {
         member: this,
-        claims: verdict.claims,
+        claims: { ...verdict.claims, maxPlayers: Math.min(verdict.claims.maxPlayers, this.#limits.roomCap) },
         client: message.client,
         role: admission.role,
         maxVisitsPerUser: this.#limits.maxVisitsPerUser,
@@ -381,6 +394,7 @@ export class Connection implements RoomMember {
         past: result.past,
         resume: this.#resumeToken(studioId, result.seat.peer),
       });
+      this.#sfu.admitted(this, topic);
     }
   }
 
@@ -399,6 +413,7 @@ export class Connection implements RoomMember {
       past: room.past(),
       resume: this.#resumeToken(studioId, seat.peer),
     });
+    this.#sfu.admitted(this, topic);
   }
 
   #resumeToken(studioId: string, peer: AttestedPeer): string {
@@ -490,6 +505,11 @@ export class Connection implements RoomMember {
   #malformed(reason: string): void {
     this.#counters.malformed += 1;
     this.#sendError(ErrorCode.Malformed, reason);
+  }
+
+  /** An error reply about `topic` (for the SFU's messages); rate-limited like every error. */
+  refuse(code: ErrorMessage['code'], reason: string, topic: string): void {
+    this.#refuse(code, reason, topic);
   }
 
   #refuse(code: ErrorMessage['code'], reason: string, topic: string): void {

@@ -1,5 +1,7 @@
 /**
- * The relay's plain-HTTP surface: `GET /healthz` for supervisors and tests, JSON 404 for the rest.
+ * The relay's plain-HTTP surface: `GET /healthz` for supervisors and tests, `GET /load` (how busy
+ * this relay is, for placing rooms and for the benchmark), `GET /rooms/<studioId>` (whether the
+ * studio's room is live here, so PocketBase pins it to this relay), JSON 404 for the rest.
  * It reports counts only — never who is connected.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -9,6 +11,19 @@ export interface RelayStats {
   connections: number;
   topics: number;
 }
+
+export interface RelayLoad {
+  relayId: string;
+  rooms: number;
+  peers: number;
+  sfuPeers: number;
+  /** Event-loop utilisation over the last ~second, 0…1. */
+  elu: number;
+  forwarded: number;
+  dropped: Record<string, number>;
+}
+
+const ROOM_PATH = /^\/rooms\/([a-z0-9]{1,32})$/;
 
 /** The path of a request target, or null when it cannot be parsed. */
 export function requestPath(url: string | undefined): string | null {
@@ -32,15 +47,29 @@ function json(response: ServerResponse, status: number, body: unknown): void {
 
 export function createHttpHandler(options: {
   stats: () => RelayStats;
+  load: () => RelayLoad;
+  /** Seats in the studio's room, or null when it is not live here. */
+  roomPeers: (studioId: string) => number | null;
 }): (request: IncomingMessage, response: ServerResponse) => void {
   return (request, response) => {
-    if (requestPath(request.url) !== '/healthz') {
+    const path = requestPath(request.url);
+    const room = path === null ? null : ROOM_PATH.exec(path);
+    if (path !== '/healthz' && path !== '/load' && room === null) {
       json(response, 404, { ok: false, error: 'not-found' });
       return;
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.setHeader('allow', 'GET, HEAD');
       json(response, 405, { ok: false, error: 'method-not-allowed' });
+      return;
+    }
+    if (room) {
+      const peers = options.roomPeers(room[1]!);
+      json(response, 200, { live: peers !== null, peers: peers ?? 0 });
+      return;
+    }
+    if (path === '/load') {
+      json(response, 200, { ok: true, ...options.load() });
       return;
     }
     const { connections, topics } = options.stats();

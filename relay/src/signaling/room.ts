@@ -113,10 +113,17 @@ export class Room<M extends RoomMember> {
   /** Grace timers of suspended seats, by peer id. */
   readonly #graceTimers = new Map<string, NodeJS.Timeout>();
   readonly #now: () => number;
+  readonly #onChange: (topic: string) => void;
 
-  constructor(topic: string, now: () => number = Date.now) {
+  /** `onChange` hears every change of who holds a seat (the SFU follows the room with it). */
+  constructor(
+    topic: string,
+    now: () => number = Date.now,
+    onChange: (topic: string) => void = () => undefined,
+  ) {
     this.topic = topic;
     this.#now = now;
+    this.#onChange = onChange;
   }
 
   get size(): number {
@@ -247,6 +254,7 @@ export class Room<M extends RoomMember> {
     // A pending grace must not keep a stopping relay alive.
     timer.unref();
     this.#graceTimers.set(seat.peer.peerId, timer);
+    this.#onChange(this.topic);
   }
 
   /** Forgets every grace timer (relay shutdown: nobody is told anything). */
@@ -286,6 +294,7 @@ export class Room<M extends RoomMember> {
     this.#broadcast({ type: 'peer-joined', topic: this.topic, peer });
     this.#seats.set(peer.peerId, seat);
     this.#byMember.set(member, seat);
+    this.#onChange(this.topic);
     return seat;
   }
 
@@ -320,6 +329,7 @@ export class Room<M extends RoomMember> {
       }
     }
     old.member?.superseded(this.topic);
+    this.#onChange(this.topic);
     return seat;
   }
 
@@ -350,6 +360,7 @@ export class Room<M extends RoomMember> {
     }
     if (this.#past.length > SIGNALING_MAX_PAST_PEERS) this.#past.shift();
     this.#broadcast({ type: 'peer-left', topic: this.topic, peerId: seat.peer.peerId, reason });
+    this.#onChange(this.topic);
   }
 
   /** To every seat live at this moment (a joiner is seated after, a leaver removed before). */

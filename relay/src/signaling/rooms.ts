@@ -10,9 +10,12 @@ import { Room, type AdmitRequest, type AdmitResult, type RoomMember } from './ro
 export class RoomRegistry<M extends RoomMember> {
   readonly #rooms = new Map<string, Room<M>>();
   readonly #now: () => number;
+  readonly #onChange: (topic: string) => void;
 
-  constructor(now: () => number = Date.now) {
+  /** `onChange` hears every membership change of every room (see {@link Room}). */
+  constructor(now: () => number = Date.now, onChange: (topic: string) => void = () => undefined) {
     this.#now = now;
+    this.#onChange = onChange;
   }
 
   get(topic: string): Room<M> | undefined {
@@ -26,7 +29,7 @@ export class RoomRegistry<M extends RoomMember> {
   admit(topic: string, request: AdmitRequest<M>): AdmitResult<M> {
     let room = this.#rooms.get(topic);
     if (!room) {
-      room = new Room<M>(topic, this.#now);
+      room = new Room<M>(topic, this.#now, this.#onChange);
       this.#rooms.set(topic, room);
     }
     const result = room.admit(request);
@@ -62,6 +65,13 @@ export class RoomRegistry<M extends RoomMember> {
 
   get roomCount(): number {
     return this.#rooms.size;
+  }
+
+  /** Seats (live and suspended) over all rooms. */
+  get peerCount(): number {
+    let count = 0;
+    for (const room of this.#rooms.values()) count += room.size;
+    return count;
   }
 
   clear(): void {

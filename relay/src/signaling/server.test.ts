@@ -22,6 +22,14 @@ const config: RelayConfig = {
   subscribeTimeoutMs: 5000,
   maxVisitsPerUser: 2,
   resumeGraceMs: 10_000,
+  meshLimit: 6,
+  meshHysteresis: 1,
+  roomLimit: 24,
+  relayId: 'relay-1',
+  sfu: true,
+  sfuHost: '127.0.0.1',
+  sfuPortMin: 0,
+  sfuPortMax: 0,
 };
 
 const servers: RelayServer[] = [];

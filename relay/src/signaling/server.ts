@@ -20,6 +20,8 @@ import { createControlEndpoint } from '../control/control-endpoint.js';
 import { MembershipOverrides } from '../control/membership-overrides.js';
 import { ConnectionCaps } from '../limits/connection-caps.js';
 import type { Logger } from '../log.js';
+import { LoadMeter } from '../sfu/load-meter.js';
+import { SfuService } from '../sfu/sfu-service.js';
 import { RelayClose } from './close-codes.js';
 import { Connection } from './connection.js';
 import { createHttpHandler, requestPath, type RelayStats } from './http-health.js';
@@ -70,10 +72,24 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
     maxBufferedBytes: options.maxBufferedBytes ?? 4 * 1024 * 1024,
     maxErrorsPerSecond: options.maxErrorsPerSecond ?? 5,
     resumeGraceMs: config.resumeGraceMs,
+    // Without the SFU every room is a mesh, which the mesh limit bounds.
+    roomCap: config.sfu ? config.roomLimit : Math.min(config.roomLimit, config.meshLimit),
   };
   const resumeTokens = createResumeTokens({ secret: config.ticketSecret });
 
-  const rooms = new RoomRegistry<Connection>();
+  // The registry tells the SFU of every membership change; the SFU is created right below.
+  const rooms = new RoomRegistry<Connection>(Date.now, (topic) => sfu.roomChanged(topic));
+  const sfu: SfuService<Connection> = new SfuService<Connection>({
+    settings: {
+      enabled: config.sfu,
+      meshLimit: config.meshLimit,
+      meshHysteresis: config.meshHysteresis,
+      network: { host: config.sfuHost, portMin: config.sfuPortMin, portMax: config.sfuPortMax },
+    },
+    rooms,
+    logger,
+  });
+  const loadMeter = new LoadMeter();
   const overrides = new MembershipOverrides();
   const caps = new ConnectionCaps(config);
   const connections = new Set<Connection>();
@@ -82,11 +98,23 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
   let closing: Promise<void> | undefined;
 
   const stats = (): RelayStats => ({ connections: connections.size, topics: rooms.roomCount });
-  const health = createHttpHandler({ stats });
+  const health = createHttpHandler({
+    stats,
+    load: () => ({
+      relayId: config.relayId,
+      rooms: rooms.roomCount,
+      peers: rooms.peerCount,
+      sfuPeers: sfu.forwarder.endpointCount,
+      elu: loadMeter.utilisation,
+      forwarded: sfu.forwarder.stats.forwarded,
+      dropped: { ...sfu.forwarder.stats.dropped },
+    }),
+    roomPeers: (studioId) => rooms.forStudio(studioId)?.size ?? null,
+  });
   const control = createControlEndpoint({
     secret: config.ticketSecret,
     logger,
-    apply: (message) => applyControl(message, rooms, overrides),
+    apply: (message) => applyControl(message, rooms, overrides, sfu),
   });
   const http: Server = createServer((request, response) =>
     requestPath(request.url) === RELAY_CONTROL_PATH ? control(request, response) : health(request, response),
@@ -140,6 +168,7 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
       verifier,
       resumeTokens,
       overrides,
+      sfu,
       limits,
       logger,
       onClosed: (closed) => {
@@ -213,6 +242,8 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
       connection.terminate();
       connection.dispose();
     }
+    sfu.dispose();
+    loadMeter.dispose();
     rooms.clear();
     wss.close();
     http.closeAllConnections();

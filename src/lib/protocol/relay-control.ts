@@ -10,6 +10,9 @@
  *   The relay updates that user's live connections (peers get `peer-updated`) or closes them with
  *   `membership-revoked`.
  * - `studio-deleted`: every connection of the studio is closed with `studio-deleted`.
+ * - `room-mode`: pins the studio's live room to the mesh or the relay's SFU (`mode: 'mesh' | 'sfu'`),
+ *   or lets the relay decide again (`'auto'`); for operations and tests (ADR 0009). The room hears
+ *   `room-route`. It lasts as long as the room.
  */
 import { isStudioRole, type StudioRole } from './ticket.js';
 
@@ -22,7 +25,15 @@ export const RELAY_CONTROL_MAX_BYTES = 4096;
 
 export type RelayControl =
   | { v: 1; kind: 'membership'; studio: string; user: string; role: StudioRole | null; iat: number }
-  | { v: 1; kind: 'studio-deleted'; studio: string; iat: number };
+  | { v: 1; kind: 'studio-deleted'; studio: string; iat: number }
+  | { v: 1; kind: 'room-mode'; studio: string; mode: RoomModeSetting; iat: number };
+
+/** A forced room mode, or `auto`: the relay decides by the mesh limit and route requests. */
+export type RoomModeSetting = 'mesh' | 'sfu' | 'auto';
+
+export function isRoomModeSetting(value: unknown): value is RoomModeSetting {
+  return value === 'mesh' || value === 'sfu' || value === 'auto';
+}
 
 const ID = /^[a-z0-9]{1,32}$/;
 
@@ -34,6 +45,11 @@ export function parseRelayControl(value: unknown): RelayControl | null {
   if (!Number.isSafeInteger(v.iat)) return null;
   const iat = v.iat as number;
   if (v.kind === 'studio-deleted') return { v: 1, kind: 'studio-deleted', studio: v.studio, iat };
+  if (v.kind === 'room-mode') {
+    return isRoomModeSetting(v.mode)
+      ? { v: 1, kind: 'room-mode', studio: v.studio, mode: v.mode, iat }
+      : null;
+  }
   if (v.kind !== 'membership' || typeof v.user !== 'string' || !ID.test(v.user)) return null;
   if (v.role !== null && !isStudioRole(v.role)) return null;
   return { v: 1, kind: 'membership', studio: v.studio, user: v.user, role: v.role, iat };

@@ -1,0 +1,160 @@
+/**
+ * One player's WebRTC connection to the relay's SFU (node-datachannel). The player offers over the
+ * signaling socket (`sfu-signal`), this side answers; ICE candidates trickle both ways. The one data
+ * channel is pre-negotiated on both sides ({@link SFU_CHANNEL}: id 0, unordered, no retransmits), so
+ * no DCEP round trip is needed and a channel with another id is never accepted.
+ *
+ * ICE binds the configured SFU address and port range and has no STUN or TURN server: the relay is
+ * reachable at its own address, and gathering is immediate.
+ *
+ * Owned by the SFU service; {@link SfuPeer.dispose} closes it exactly once (socket closed, seat gone,
+ * channel not open within the open timeout, connection failed).
+ */
+import { PeerConnection, type DataChannel, type DescriptionType } from 'node-datachannel';
+import type { PeerSignal } from '../../../src/lib/protocol/mesh-signal.js';
+import { SFU_CHANNEL } from '../../../src/lib/protocol/sfu.js';
+
+/** A channel that has not opened this long after the offer is given up. */
+export const SFU_OPEN_TIMEOUT_MS = 30_000;
+
+export interface SfuNetwork {
+  host: string;
+  /** UDP port range for ICE; 0 and 0 = any port. */
+  portMin: number;
+  portMax: number;
+}
+
+export interface SfuPeerEvents {
+  /** A description or candidate for the player. */
+  signal(signal: PeerSignal): void;
+  open(): void;
+  message(message: Buffer | string): void;
+  /** The peer is gone (called once, after dispose); `reason` for the log and the player. */
+  closed(reason: SfuCloseReason): void;
+}
+
+export type SfuCloseReason = 'disposed' | 'open-timeout' | 'failed' | 'channel-closed' | 'bad-offer';
+
+export class SfuPeer {
+  readonly #pc: PeerConnection;
+  readonly #events: SfuPeerEvents;
+  #channel: DataChannel | null = null;
+  #openTimer: NodeJS.Timeout;
+  #disposed = false;
+
+  constructor(name: string, network: SfuNetwork, events: SfuPeerEvents, openTimeoutMs = SFU_OPEN_TIMEOUT_MS) {
+    this.#events = events;
+    this.#pc = new PeerConnection(name, {
+      iceServers: [],
+      bindAddress: network.host,
+      ...(network.portMin > 0 ? { portRangeBegin: network.portMin } : {}),
+      ...(network.portMax > 0 ? { portRangeEnd: network.portMax } : {}),
+    });
+    this.#pc.onLocalDescription((sdp, type) => {
+      if (!this.#disposed && (type === 'answer' || type === 'offer' || type === 'pranswer')) {
+        this.#events.signal({ kind: 'description', description: { type, sdp } });
+      }
+    });
+    this.#pc.onLocalCandidate((candidate, mid) => {
+      if (this.#disposed) return;
+      // libdatachannel writes the SDP attribute line; browsers expect the bare "candidate:…".
+      const text = candidate.startsWith('a=') ? candidate.slice(2) : candidate;
+      this.#events.signal({
+        kind: 'candidate',
+        candidate: { candidate: text, sdpMid: mid, sdpMLineIndex: 0 },
+      });
+    });
+    this.#pc.onStateChange((state) => {
+      if (state === 'failed' || state === 'closed') this.#close('failed');
+    });
+    this.#openTimer = setTimeout(() => this.#close('open-timeout'), openTimeoutMs);
+    this.#openTimer.unref();
+  }
+
+  get isOpen(): boolean {
+    return !this.#disposed && this.#channel !== null && this.#channel.isOpen();
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** Applies a description or candidate from the player. Returns false for a description it cannot use. */
+  handle(signal: PeerSignal): boolean {
+    if (this.#disposed) return false;
+    if (signal.kind === 'description') {
+      const { type, sdp } = signal.description;
+      if (type !== 'offer' || sdp === undefined) return false;
+      try {
+        this.#pc.setRemoteDescription(sdp, type as DescriptionType);
+      } catch {
+        this.#close('bad-offer');
+        return false;
+      }
+      this.#ensureChannel();
+      return true;
+    }
+    const candidate = signal.candidate;
+    // null or "" is the end of the player's candidates: nothing to do.
+    if (candidate === null || !candidate.candidate) return true;
+    try {
+      this.#pc.addRemoteCandidate(candidate.candidate, candidate.sdpMid ?? '0');
+    } catch {
+      // A candidate libdatachannel cannot parse (or before the offer) is ignored, as browsers do.
+    }
+    return true;
+  }
+
+  /** Sends one binary message; the binding copies it. */
+  send(bytes: Uint8Array): void {
+    const channel = this.#channel;
+    if (channel !== null && !this.#disposed) channel.sendMessageBinary(bytes);
+  }
+
+  bufferedAmount(): number {
+    const channel = this.#channel;
+    return channel !== null && !this.#disposed ? channel.bufferedAmount() : 0;
+  }
+
+  dispose(): void {
+    this.#close('disposed');
+  }
+
+  /** The channel is created after the remote offer, so libdatachannel does not start an offer of its own. */
+  #ensureChannel(): void {
+    if (this.#channel !== null) return;
+    const channel = this.#pc.createDataChannel(SFU_CHANNEL.label, {
+      negotiated: true,
+      id: SFU_CHANNEL.id,
+      unordered: true,
+      maxRetransmits: 0,
+    });
+    this.#channel = channel;
+    channel.onOpen(() => {
+      if (this.#disposed) return;
+      clearTimeout(this.#openTimer);
+      this.#events.open();
+    });
+    channel.onMessage((message) => {
+      if (this.#disposed) return;
+      this.#events.message(
+        typeof message === 'string' || Buffer.isBuffer(message) ? message : Buffer.from(message),
+      );
+    });
+    channel.onClosed(() => this.#close('channel-closed'));
+    channel.onError(() => this.#close('channel-closed'));
+  }
+
+  #close(reason: SfuCloseReason): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    clearTimeout(this.#openTimer);
+    try {
+      this.#channel?.close();
+      this.#pc.close();
+    } catch {
+      // Closing an already-failed connection may throw in the binding; it is closed either way.
+    }
+    this.#events.closed(reason);
+  }
+}

@@ -1,0 +1,342 @@
+package placement
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakeRelay answers /load and /rooms/<studio> like the relay's HTTP surface
+// (relay/src/signaling/http-health.ts), from state the test sets.
+type fakeRelay struct {
+	t      *testing.T
+	id     string
+	server *httptest.Server
+
+	mu       sync.Mutex
+	load     Load
+	live     map[string]int // studio → peers
+	delay    time.Duration
+	block    chan struct{} // when set, /load waits for it to close
+	loadHits atomic.Int32
+	roomHits atomic.Int32
+}
+
+func newFakeRelay(t *testing.T, id string) *fakeRelay {
+	f := &fakeRelay{t: t, id: id, load: Load{OK: true, RelayID: id}, live: map[string]int{}}
+	f.server = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.server.Close)
+	return f
+}
+
+func (f *fakeRelay) serve(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	delay, block, load := f.delay, f.block, f.load
+	peers, live := f.live[strings.TrimPrefix(r.URL.Path, "/rooms/")]
+	f.mu.Unlock()
+	if delay > 0 {
+		time.Sleep(delay)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case r.URL.Path == "/load":
+		f.loadHits.Add(1)
+		if block != nil {
+			<-block
+		}
+		_ = json.NewEncoder(w).Encode(load)
+	case strings.HasPrefix(r.URL.Path, "/rooms/"):
+		f.roomHits.Add(1)
+		_ = json.NewEncoder(w).Encode(RoomState{Live: live, Peers: peers})
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func (f *fakeRelay) set(change func(f *fakeRelay)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	change(f)
+}
+
+func (f *fakeRelay) relay() Relay {
+	return Relay{ID: f.id, WSURL: "ws://" + f.server.Listener.Addr().String() + "/signal", BaseURL: f.server.URL}
+}
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func newPlacer(t *testing.T, c *clock, relays ...*fakeRelay) *Placer {
+	t.Helper()
+	opts := Options{ProbeTimeout: 500 * time.Millisecond}
+	if c != nil {
+		opts.Now = c.Now
+	}
+	for _, f := range relays {
+		opts.Relays = append(opts.Relays, f.relay())
+	}
+	p, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func mustPlace(t *testing.T, p *Placer, studio string) Decision {
+	t.Helper()
+	d, err := p.Place(context.Background(), studio)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestSingleRelayAsksNothing(t *testing.T) {
+	a := newFakeRelay(t, "relay-1")
+	p := newPlacer(t, nil, a)
+	d := mustPlace(t, p, "studio1")
+	if d.Relay.ID != "relay-1" || d.Reason != "single" || !p.Single() {
+		t.Fatalf("%+v", d)
+	}
+	if a.loadHits.Load() != 0 || a.roomHits.Load() != 0 {
+		t.Fatalf("one relay was asked: %d /load, %d /rooms", a.loadHits.Load(), a.roomHits.Load())
+	}
+}
+
+func TestLowestLoadWins(t *testing.T) {
+	a, b, c := newFakeRelay(t, "a"), newFakeRelay(t, "b"), newFakeRelay(t, "c")
+	a.set(func(f *fakeRelay) { f.load.Peers = 10 })
+	b.set(func(f *fakeRelay) { f.load.Peers = 3 })
+	c.set(func(f *fakeRelay) { f.load.Peers = 5 })
+	p := newPlacer(t, nil, a, b, c)
+	if d := mustPlace(t, p, "s1"); d.Relay.ID != "b" || d.Reason != "load" {
+		t.Fatalf("%+v", d)
+	}
+	// Every relay was asked about the room and its load.
+	for _, f := range []*fakeRelay{a, b, c} {
+		if f.loadHits.Load() != 1 || f.roomHits.Load() != 1 {
+			t.Fatalf("%s: %d /load, %d /rooms", f.id, f.loadHits.Load(), f.roomHits.Load())
+		}
+	}
+}
+
+func TestSFUPeersAndEventLoopWeigh(t *testing.T) {
+	a, b := newFakeRelay(t, "a"), newFakeRelay(t, "b")
+	// a: 6 peers, all on the SFU → 12; b: 10 mesh peers → 10.
+	a.set(func(f *fakeRelay) { f.load.Peers, f.load.SFUPeers = 6, 6 })
+	b.set(func(f *fakeRelay) { f.load.Peers = 10 })
+	p := newPlacer(t, nil, a, b)
+	if d := mustPlace(t, p, "s1"); d.Relay.ID != "b" {
+		t.Fatalf("SFU peers should weigh more: %+v", d)
+	}
+	// b's loop busy at 50 % adds 10 → 20 (+1 pending for s1) against a's 12.
+	b.set(func(f *fakeRelay) { f.load.ELU = 0.5 })
+	if d := mustPlace(t, p, "s2"); d.Relay.ID != "a" {
+		t.Fatalf("a busy event loop should weigh: %+v", d)
+	}
+}
+
+func TestNewRoomsCountUntilTheirRelaySeesThem(t *testing.T) {
+	a, b := newFakeRelay(t, "a"), newFakeRelay(t, "b")
+	c := &clock{now: time.Unix(1_700_000_000, 0)}
+	p := newPlacer(t, c, a, b)
+	// Both idle: new rooms alternate instead of all going to the first relay.
+	var got []string
+	for _, s := range []string{"s1", "s2", "s3", "s4"} {
+		got = append(got, mustPlace(t, p, s).Relay.ID)
+	}
+	if strings.Join(got, ",") != "a,b,a,b" {
+		t.Fatalf("placements %v", got)
+	}
+	// After the pending window, only what the relays report counts again.
+	c.Advance(DefaultPendingWindow + time.Second)
+	if d := mustPlace(t, p, "s5"); d.Relay.ID != "a" {
+		t.Fatalf("%+v", d)
+	}
+}
+
+func TestLiveRoomWinsOverLoad(t *testing.T) {
+	a, b := newFakeRelay(t, "a"), newFakeRelay(t, "b")
+	a.set(func(f *fakeRelay) { f.load.Peers = 40; f.live["s1"] = 3 })
+	p := newPlacer(t, nil, a, b)
+	if d := mustPlace(t, p, "s1"); d.Relay.ID != "a" || d.Reason != "live" {
+		t.Fatalf("%+v", d)
+	}
+	if d := mustPlace(t, p, "s2"); d.Relay.ID != "b" {
+		t.Fatalf("%+v", d)
+	}
+}
+
+func TestTwoLiveRoomsPickTheBigger(t *testing.T) {
+	a, b := newFakeRelay(t, "a"), newFakeRelay(t, "b")
+	a.set(func(f *fakeRelay) { f.live["s1"] = 1 })
+	b.set(func(f *fakeRelay) { f.live["s1"] = 4; f.load.Peers = 30 })
+	p := newPlacer(t, nil, a, b)
+	if d := mustPlace(t, p, "s1"); d.Relay.ID != "b" || d.Reason != "live" {
+		t.Fatalf("%+v", d)
+	}
+}
+
+func TestRememberedUntilItExpires(t *testing.T) {
+	a, b := newFakeRelay(t, "a"), newFakeRelay(t, "b")
+	c := &clock{now: time.Unix(1_700_000_000, 0)}
+	p := newPlacer(t, c, a, b)
+	if d := mustPlace(t, p, "s1"); d.Relay.ID != "a" {
+		t.Fatalf("%+v", d)
+	}
+	// a gets busy before anyone connects to s1: the next ticket of s1 still goes to a.
+	a.set(func(f *fakeRelay) { f.load.Peers = 50 })
+	c.Advance(DefaultRemember - time.Second)
+	if d := mustPlace(t, p, "s1"); d.Relay.ID != "a" || d.Reason != "remembered" {
+		t.Fatalf("%+v", d)
+	}
+	c.Advance(2 * time.Second)
+	if d := mustPlace(t, p, "s1"); d.Relay.ID != "b" || d.Reason != "load" {
+		t.Fatalf("after the memory expired: %+v", d)
+	}
+}
+
+func TestRememberedRelayThatDiedIsNotUsed(t *testing.T) {
+	a, b := newFakeRelay(t, "a"), newFakeRelay(t, "b")
+	p := newPlacer(t, nil, a, b)
+	if d := mustPlace(t, p, "s1"); d.Relay.ID != "a" {
+		t.Fatalf("%+v", d)
+	}
+	a.server.Close()
+	if d := mustPlace(t, p, "s1"); d.Relay.ID != "b" || d.Reason != "load" {
+		t.Fatalf("%+v", d)
+	}
+}
+
+func TestUnreachableSlowAndMisnamedRelaysAreSkipped(t *testing.T) {
+	dead, slow, misnamed, notOK, good :=
+		newFakeRelay(t, "dead"), newFakeRelay(t, "slow"), newFakeRelay(t, "misnamed"), newFakeRelay(t, "not-ok"), newFakeRelay(t, "good")
+	dead.server.Close()
+	slow.set(func(f *fakeRelay) { f.delay = 2 * time.Second })
+	misnamed.set(func(f *fakeRelay) { f.load.RelayID = "someone-else" })
+	notOK.set(func(f *fakeRelay) { f.load.OK = false })
+	good.set(func(f *fakeRelay) { f.load.Peers = 60 })
+	p := newPlacer(t, nil, dead, slow, misnamed, notOK, good)
+	if d := mustPlace(t, p, "s1"); d.Relay.ID != "good" {
+		t.Fatalf("%+v", d)
+	}
+}
+
+func TestLiveAnswerOfAnUnreachableRelayIsIgnored(t *testing.T) {
+	// The room probe answers but the load probe does not: the relay is not trusted with the room.
+	a, b := newFakeRelay(t, "a"), newFakeRelay(t, "b")
+	a.set(func(f *fakeRelay) { f.live["s1"] = 2; f.load.RelayID = "wrong" })
+	p := newPlacer(t, nil, a, b)
+	if d := mustPlace(t, p, "s1"); d.Relay.ID != "b" {
+		t.Fatalf("%+v", d)
+	}
+}
+
+func TestNoRelayReachable(t *testing.T) {
+	a, b := newFakeRelay(t, "a"), newFakeRelay(t, "b")
+	a.server.Close()
+	b.server.Close()
+	p := newPlacer(t, nil, a, b)
+	if _, err := p.Place(context.Background(), "s1"); !errors.Is(err, ErrNoRelay) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestConcurrentFirstTicketsLandTogether(t *testing.T) {
+	a, b := newFakeRelay(t, "a"), newFakeRelay(t, "b")
+	// The first /load of a is held (it answers the load a had when asked: idle); meanwhile a gets
+	// busy, so a second placement deciding on its own would pick b.
+	release := make(chan struct{})
+	a.set(func(f *fakeRelay) { f.block = release })
+	p := newPlacer(t, nil, a, b)
+	results := make(chan Decision, 2)
+	go func() { results <- mustPlace(t, p, "s1") }()
+	waitFor(t, func() bool { return a.loadHits.Load() == 1 })
+	go func() { results <- mustPlace(t, p, "s1") }()
+	// The second placement waits for the first instead of asking the relays itself.
+	time.Sleep(100 * time.Millisecond)
+	if hits := a.loadHits.Load(); hits != 1 {
+		t.Fatalf("a second placement of the same studio ran concurrently (%d /load requests)", hits)
+	}
+	a.set(func(f *fakeRelay) { f.block = nil; f.load.Peers = 50 })
+	b.set(func(f *fakeRelay) { f.load.Peers = 5 })
+	close(release)
+	first, second := <-results, <-results
+	if first.Relay.ID != "a" || second.Relay.ID != "a" {
+		t.Fatalf("one studio placed on %s and %s", first.Relay.ID, second.Relay.ID)
+	}
+	// Other studios are not held up by one studio's placement.
+	if d := mustPlace(t, p, "s2"); d.Relay.ID == "" {
+		t.Fatal("no placement")
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.locks) != 0 {
+		t.Fatalf("%d studio locks left behind", len(p.locks))
+	}
+}
+
+func TestOtherStudiosAreNotHeldUp(t *testing.T) {
+	a, b := newFakeRelay(t, "a"), newFakeRelay(t, "b")
+	release := make(chan struct{})
+	defer close(release)
+	a.set(func(f *fakeRelay) { f.block = release })
+	p := newPlacer(t, nil, a, b)
+	held := make(chan struct{})
+	go func() {
+		defer close(held)
+		_, _ = p.Place(context.Background(), "held")
+	}()
+	waitFor(t, func() bool { return a.loadHits.Load() == 1 })
+	a.set(func(f *fakeRelay) { f.block = nil })
+	// s2 runs its own probes while "held" still waits for its answer (until the probe timeout).
+	if d := mustPlace(t, p, "s2"); d.Relay.ID == "" {
+		t.Fatal("no placement")
+	}
+	select {
+	case <-held:
+		t.Fatal("a placement of another studio waited for the held one")
+	default:
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	cases := map[string][]Relay{
+		"none":      nil,
+		"no id":     {{WSURL: "ws://a"}},
+		"duplicate": {{ID: "a", WSURL: "ws://a", BaseURL: "http://a"}, {ID: "a", WSURL: "ws://b", BaseURL: "http://b"}},
+		"no base":   {{ID: "a", WSURL: "ws://a", BaseURL: "http://a"}, {ID: "b", WSURL: "ws://b"}},
+	}
+	for name, relays := range cases {
+		if _, err := New(Options{Relays: relays}); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

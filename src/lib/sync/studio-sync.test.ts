@@ -109,6 +109,24 @@ describe('StudioSync', () => {
     expect(a.audioOf(b.clientId)).toEqual({ audioPaths: ['track'], audioOn: true });
   });
 
+  it('repairs writes lost while the way to a peer changed, on resync', () => {
+    const relay = createRelay();
+    const a = relay.join('A');
+    const b = relay.join('B');
+    // One sync attachment per peer whose sends may be lost (a message in flight on the path that closed).
+    let lose = false;
+    a.attach('B', { send: (bytes) => (lose ? true : (b.receive('A', bytes), true)) });
+    b.attach('A', { send: (bytes) => (a.receive('B', bytes), true) });
+    a.doc.getMap('mixes').set('x', 1);
+    lose = true;
+    a.doc.getMap('mixes').set('y', 2); // lost in the changeover
+    lose = false;
+    expect(b.doc.getMap('mixes').get('y')).toBeUndefined();
+    b.resync('A'); // B asks A again: A's answer holds what B lacks
+    expect(b.doc.getMap('mixes').toJSON()).toEqual({ x: 1, y: 2 });
+    a.resync('nobody'); // not attached: nothing happens
+  });
+
   it('tells peers it is gone on dispose', () => {
     const relay = createRelay();
     const a = relay.join('A');

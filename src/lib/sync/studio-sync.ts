@@ -133,6 +133,21 @@ export class StudioSync {
     }
   }
 
+  /**
+   * The way to a peer changed (its direct link opened or closed; the relay carries the sync meanwhile):
+   * ask again for what we lack and repeat our presence, so a message lost in the changeover is repaired.
+   */
+  resync(peerId: string): void {
+    if (this.#disposed || !this.#links.has(peerId)) return;
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, SyncTag.Doc);
+    syncProtocol.writeSyncStep1(encoder, this.#doc);
+    this.#send(peerId, encoding.toUint8Array(encoder));
+    if (this.#awareness.getLocalState() !== null) {
+      this.#send(peerId, this.#encodeAwareness([this.#doc.clientID]));
+    }
+  }
+
   /** Stops syncing with a peer whose link closed and forgets its presence. */
   detach(peerId: string): void {
     const link = this.#links.get(peerId);

@@ -4,7 +4,9 @@
  * It assigns each source (a remote participant's stream) a slot (packet ring, status and parameter
  * index), registers transports (channels) against sources by key, and relays in fallback mode.
  * Sources and transports come and go independently: a participant gets its source when it joins,
- * and each link's channel attaches to it (see protocol/audio-worker.ts).
+ * and each link's channel attaches to it (see protocol/audio-worker.ts). The SFU channel to the relay
+ * is one transport for every source; the session tells the Worker the relay's source indexes and the
+ * keys frames are sealed with.
  */
 import { MAX_PEERS } from '../protocol/audio-layout';
 import {
@@ -12,16 +14,25 @@ import {
   type FromAudioWorker,
   type Impairment,
   type SendSettings,
+  type SfuSourceKey,
+  type SfuStats,
   type SourceStats,
   type ToAudioWorker,
 } from '../protocol/audio-worker';
 import type { AudioMemory } from '../protocol/audio-layout';
+import type { FrameKey } from '../protocol/sealed-frame';
 import { Emitter } from '../util/emitter';
 
 export interface AudioNetEvents extends Record<string, unknown> {
   'source-added': { sourceKey: string; slot: number };
   'source-removed': { sourceKey: string; slot: number };
-  stats: { sources: SourceStats[]; unknownFrames: number; framesCaptured: number; encoderSkipped: number };
+  stats: {
+    sources: SourceStats[];
+    unknownFrames: number;
+    framesCaptured: number;
+    encoderSkipped: number;
+    sfu: SfuStats;
+  };
   ready: { codec: SendSettings['codec'] };
   packet: Extract<FromAudioWorker, { type: 'packet' }>;
   error: { code: string; message: string };
@@ -104,24 +115,44 @@ export class AudioNetClient {
    * source (a pair that re-forms gets a new link while the old one is still closing).
    */
   addTransport(sourceKey: string, channel: RTCDataChannel): () => void {
-    if (this.#disposed) return () => undefined;
-    const transportId = `t${++this.#nextTransport}`;
-    this.#transports.add(transportId);
-    try {
-      this.#worker.postMessage(
-        { type: 'add-transport', transportId, sourceKey, channel } satisfies ToAudioWorker,
-        [channel as unknown as Transferable],
-      );
-    } catch {
-      // This browser cannot move data channels to workers: keep it here and relay both ways.
-      this.#relayed.set(transportId, channel);
-      channel.binaryType = 'arraybuffer';
-      channel.onmessage = ({ data }) => {
-        if (data instanceof ArrayBuffer) this.#post({ type: 'frame', transportId, bytes: data }, [data]);
-      };
-      this.#post({ type: 'add-transport', transportId, sourceKey });
-    }
-    return () => this.#removeTransport(transportId);
+    return this.#attach(channel, (transportId, transferred) =>
+      transferred
+        ? { type: 'add-transport', transportId, sourceKey, channel: transferred }
+        : { type: 'add-transport', transportId, sourceKey },
+    );
+  }
+
+  /**
+   * Attaches the SFU data channel (to the relay; `SFU_CHANNEL` of protocol/sfu.ts), in the task that
+   * created it, like `addTransport`. Returns the function that removes it (idempotent).
+   */
+  addSfuTransport(channel: RTCDataChannel): () => void {
+    return this.#attach(channel, (transportId, transferred) =>
+      transferred ? { type: 'add-sfu', transportId, channel: transferred } : { type: 'add-sfu', transportId },
+    );
+  }
+
+  /** The relay's `room-route` sources: which peer (source key) each bundle index stands for. */
+  setSfuSources(sources: readonly SfuSourceKey[]): void {
+    this.#post({
+      type: 'sfu-sources',
+      sources: sources.map(({ index, sourceKey }) => ({ index, sourceKey })),
+    });
+  }
+
+  /** Whether our frames also go up to the SFU (sealed, once each). */
+  setSfuSending(enabled: boolean): void {
+    this.#post({ type: 'sfu-sending', enabled });
+  }
+
+  /** Our key for sealing frames to the SFU from now on; each must be fresh (see ToAudioWorker). */
+  setSfuSendKey(key: FrameKey): void {
+    this.#post({ type: 'sfu-send-key', key: copyKey(key) });
+  }
+
+  /** A key `sourceKey` seals its SFU frames with (the Worker keeps each source's newest two). */
+  setSfuSourceKey(sourceKey: string, key: FrameKey): void {
+    this.#post({ type: 'sfu-source-key', sourceKey, key: copyKey(key) });
   }
 
   /** Tells the Worker whether a source's audio uses our data path or a WebRTC track (see ToAudioWorker). */
@@ -162,6 +193,28 @@ export class AudioNetClient {
     this.events.clear();
   }
 
+  /** Transfers `channel` with the message `make` builds, or keeps it here and relays both ways. */
+  #attach(
+    channel: RTCDataChannel,
+    make: (transportId: string, transferred?: RTCDataChannel) => ToAudioWorker,
+  ): () => void {
+    if (this.#disposed) return () => undefined;
+    const transportId = `t${++this.#nextTransport}`;
+    this.#transports.add(transportId);
+    try {
+      this.#worker.postMessage(make(transportId, channel), [channel as unknown as Transferable]);
+    } catch {
+      // This browser cannot move data channels to workers: keep it here and relay both ways.
+      this.#relayed.set(transportId, channel);
+      channel.binaryType = 'arraybuffer';
+      channel.onmessage = ({ data }) => {
+        if (data instanceof ArrayBuffer) this.#post({ type: 'frame', transportId, bytes: data }, [data]);
+      };
+      this.#post(make(transportId));
+    }
+    return () => this.#removeTransport(transportId);
+  }
+
   #removeTransport(transportId: string): void {
     if (!this.#transports.delete(transportId)) return;
     const relayed = this.#relayed.get(transportId);
@@ -193,6 +246,7 @@ export class AudioNetClient {
           unknownFrames: message.unknownFrames,
           framesCaptured: message.framesCaptured,
           encoderSkipped: message.encoderSkipped,
+          sfu: message.sfu,
         });
         return;
       case 'send': {
@@ -214,4 +268,9 @@ export class AudioNetClient {
         return;
     }
   }
+}
+
+/** The key's own copies: the caller may wipe or reuse its buffers after handing a key over. */
+function copyKey({ keyId, key, salt }: FrameKey): FrameKey {
+  return { keyId, key: key.slice(), salt: salt.slice() };
 }

@@ -3,14 +3,19 @@
  * per source and every lossy audio channel (transferred to it). Nothing else crosses this boundary.
  *
  * A *source* is one remote participant's stream (its sequence numbers, decoder and packet-ring slot);
- * a *transport* is one way its frames arrive and ours leave (today a direct data channel; next the
- * SFU, and a second path while switching). A source may be fed by several transports at once: the
- * Worker drops duplicates by sequence number before decoding, so it decodes each frame once.
+ * a *transport* is one way its frames arrive and ours leave: a direct data channel (one source), or
+ * the SFU channel to the relay (every source of the room, told apart by the relay's source index, see
+ * `sfu.ts`). A source may be fed by several transports at once (a path switch runs mesh and SFU side
+ * by side): the Worker drops duplicates by sequence number before decoding, so it decodes each frame once.
  * Sources and transports are added independently, in either order; a transport names its source by
  * key, and frames from a transport whose source is not there (yet, or any more) are counted and dropped.
+ *
+ * Frames through the SFU are sealed end to end (`sealed-frame.ts`): ours with our send key, each
+ * source's opened with the keys the session got for that source (`sfu-send-key`, `sfu-source-key`).
  */
 import type { AudioMemory } from './audio-layout.js';
 import type { PacketMessage } from './audio-worklet.js';
+import type { FrameKey } from './sealed-frame.js';
 
 export const AUDIO_WORKER_VERSION = 2;
 
@@ -48,6 +53,12 @@ export function parseImpairment(text: string | null): Impairment | null {
 
 // ---- main → worker -----------------------------------------------------------------------------
 
+/** One entry of `sfu-sources`: the relay's source index of a participant. */
+export interface SfuSourceKey {
+  index: number;
+  sourceKey: string;
+}
+
 export type ToAudioWorker =
   | {
       type: 'init';
@@ -73,7 +84,25 @@ export type ToAudioWorker =
    * created it; it is absent when the transfer failed (then the main thread relays, see `frame`/`send`).
    */
   | { type: 'add-transport'; transportId: string; sourceKey: string; channel?: RTCDataChannel }
+  /** Removes a direct transport or an SFU transport. */
   | { type: 'remove-transport'; transportId: string }
+  /**
+   * The data channel to the relay's SFU (`SFU_CHANNEL` of `sfu.ts`), transferred like a direct channel (absent
+   * when the transfer failed: the main thread relays, see `frame`/`send`). It carries our sealed frames
+   * up (while `sfu-sending` is on) and bundles of every other source's frames down.
+   */
+  | { type: 'add-sfu'; transportId: string; channel?: RTCDataChannel }
+  /** The relay's `room-route` mapping: which source (key = peer id) each bundle entry's index stands for. */
+  | { type: 'sfu-sources'; sources: SfuSourceKey[] }
+  /** Whether each encoded frame is also sealed and sent once on the SFU channel (default off). */
+  | { type: 'sfu-sending'; enabled: boolean }
+  /**
+   * Our key for sealing frames to the SFU from now on (replaces the previous one). Each key must be
+   * new: the Worker refuses one it sealed with before (nonces would repeat), with an `error`.
+   */
+  | { type: 'sfu-send-key'; key: FrameKey }
+  /** A key `sourceKey` seals its frames with; the Worker keeps its newest two (frames in flight at a rotation). */
+  | { type: 'sfu-source-key'; sourceKey: string; key: FrameKey }
   /** Fallback when a channel could not be transferred: the main thread relays what arrives. */
   | { type: 'frame'; transportId: string; bytes: ArrayBuffer }
   /**
@@ -123,6 +152,31 @@ export interface SourceStats {
   frameSamples: number | null;
   /** ms since the latest frame arrived, when the stats were taken; null before the first. */
   lastFrameAgeMs: number | null;
+  /** Their frames that came through the SFU and opened (duplicates included): the UI tells the path by it. */
+  sfuFrames: number;
+  /** SFU frames sealed with a key we do not hold (yet, or any more): dropped. */
+  undecryptableFrames: number;
+  /** SFU frames that failed authentication (changed on the way, or not theirs): dropped. */
+  tamperedFrames: number;
+}
+
+/** The Worker's SFU counters (totals since it started, over every SFU transport). */
+export interface SfuStats {
+  /** SFU transports attached now. */
+  transports: number;
+  /** Smoothed RTT to the relay on the SFU channel, ms; null until measured. */
+  rttMs: number | null;
+  /** Our sealed frames sent up, and those skipped (channel backed up, or too large for a bundle). */
+  framesSent: number;
+  skippedSends: number;
+  oversizeFrames: number;
+  /** Frames not sent because there was no send key yet (or it was used up). */
+  unkeyedFrames: number;
+  bundles: number;
+  /** Messages that were neither a bundle nor a link probe, or a bundle that did not parse: dropped whole. */
+  badBundles: number;
+  /** Bundle entries whose index the `sfu-sources` mapping does not name, or whose source is not added. */
+  unknownSourceFrames: number;
 }
 
 export type FromAudioWorker =
@@ -135,6 +189,7 @@ export type FromAudioWorker =
       /** Frames captured, and those the encoder could not encode (totals). */
       framesCaptured: number;
       encoderSkipped: number;
+      sfu: SfuStats;
     }
   /** Fallback: bytes to send on a channel the main thread kept. */
   | { type: 'send'; transportId: string; bytes: ArrayBuffer }

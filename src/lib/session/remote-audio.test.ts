@@ -20,6 +20,9 @@ const stats = (over: Partial<SourceStats>): SourceStats => ({
   codec: 'opus',
   frameSamples: 120,
   lastFrameAgeMs: 3,
+  sfuFrames: 0,
+  undecryptableFrames: 0,
+  tamperedFrames: 0,
   ...over,
 });
 

@@ -66,6 +66,18 @@ const peer = (peerId: string, userId: string, joinedAt: number): AttestedPeer =>
   joinedAt,
 });
 
+const noSfu = {
+  transports: 0,
+  rttMs: null,
+  framesSent: 0,
+  skippedSends: 0,
+  oversizeFrames: 0,
+  unkeyedFrames: 0,
+  bundles: 0,
+  badBundles: 0,
+  unknownSourceFrames: 0,
+};
+
 const BO = 'bo-peer-0001';
 const CY = 'cy-peer-0001';
 
@@ -86,6 +98,9 @@ function stats(sourceKey: string, over: Partial<SourceStats> = {}): SourceStats 
     codec: 'opus',
     frameSamples: 120,
     lastFrameAgeMs: 2,
+    sfuFrames: 0,
+    undecryptableFrames: 0,
+    tamperedFrames: 0,
     ...over,
   };
 }
@@ -113,7 +128,14 @@ function setup() {
     startEngine: () => Promise.resolve(fake.engine as unknown as AudioEngine),
   });
   const sendStats = (sources: SourceStats[]) =>
-    worker.say({ type: 'stats', sources, unknownFrames: 0, framesCaptured: 0, encoderSkipped: 0 });
+    worker.say({
+      type: 'stats',
+      sources,
+      unknownFrames: 0,
+      framesCaptured: 0,
+      encoderSkipped: 0,
+      sfu: noSfu,
+    });
   return { roster, participants, worker, net, audio, sendStats, ...fake };
 }
 

@@ -9,6 +9,10 @@
  * a source may have several transports (each frame decoded once), and removing one transport leaves
  * the source playing from the others. A frame from an unknown transport, or one whose source is not
  * there, is counted (`unknownFrames`) and dropped.
+ *
+ * The SFU transport (`sfu-router.ts`) carries every source at once: our frames go up sealed, once, and
+ * each source's frames come down in bundles into the same SourceStream as its direct transport's, so
+ * a source on both paths (a switch) is decoded once per frame and changes path without a gap.
  */
 import {
   PacketRing,
@@ -28,19 +32,32 @@ import {
 import { ImpulseDetector } from '../../worklet/dsp/impulse';
 import { FrameEncoder } from './frame-encoder';
 import { createOpusDecoder, createOpusEncoder, opusAvailable } from './opus-codec';
+import { channelTransport, relayedTransport } from './frame-transport';
+import { SfuRouter, newSfuSourceCounters, type SfuSink } from './sfu-router';
 import { SourceStream } from './source-stream';
-import { TransportLink, type FrameTransport } from './transport-link';
+import { TransportLink } from './transport-link';
 
 type Post = (message: FromAudioWorker, transfer?: Transferable[]) => void;
 
 const PING_INTERVAL_MS = 500;
 const STATS_INTERVAL_MS = 1000;
 
+/** A remote participant in the Worker: its stream, slot and path, and what the SFU brought of it. */
+interface Source extends SfuSink {
+  stream: SourceStream;
+  slot: number;
+  /** Its audio travels on a WebRTC track (see `source-path`), so no frames either way. */
+  track: boolean;
+}
+
 export class AudioNet {
   readonly #post: Post;
-  /** `track`: the source's audio travels on a WebRTC track (see `source-path`), so no frames either way. */
-  readonly #sources = new Map<string, { stream: SourceStream; slot: number; track: boolean }>();
+  readonly #sources = new Map<string, Source>();
   readonly #transports = new Map<string, TransportLink>();
+  readonly #sfu = new SfuRouter({
+    source: (sourceKey) => this.#sources.get(sourceKey),
+    now: () => performance.now(),
+  });
   #unknownFrames = 0;
   #capture: SampleRing | null = null;
   #rings: PacketRing[] = [];
@@ -92,11 +109,28 @@ export class AudioNet {
         this.#addTransport(message.transportId, message.sourceKey, message.channel);
         return;
       case 'remove-transport':
-        this.#removeTransport(message.transportId);
+        if (!this.#sfu.remove(message.transportId)) this.#removeTransport(message.transportId);
+        return;
+      case 'add-sfu':
+        this.#addSfu(message.transportId, message.channel);
+        return;
+      case 'sfu-sources':
+        this.#sfu.setSources(Array.isArray(message.sources) ? message.sources : []);
+        return;
+      case 'sfu-sending':
+        this.#sfu.setSending(message.enabled === true);
+        return;
+      case 'sfu-send-key':
+        this.#keyError(this.#sfu.setSendKey(message.key));
+        return;
+      case 'sfu-source-key':
+        this.#keyError(this.#sfu.setSourceKey(message.sourceKey, message.key));
         return;
       case 'frame': {
         const link = this.#transports.get(message.transportId);
         if (link) link.receive(new Uint8Array(message.bytes));
+        else if (this.#sfu.has(message.transportId))
+          this.#sfu.receive(message.transportId, new Uint8Array(message.bytes));
         else this.#unknownFrames++;
         return;
       }
@@ -131,6 +165,7 @@ export class AudioNet {
     this.#disposed = true;
     for (const timer of this.#timers) clearInterval(timer);
     for (const id of [...this.#transports.keys()]) this.#removeTransport(id);
+    this.#sfu.close();
     for (const key of [...this.#sources.keys()]) this.#removeSource(key);
     this.#encoder?.dispose();
     this.#encoder = null;
@@ -252,19 +287,26 @@ export class AudioNet {
     this.#post({ type: 'stage', stage, ...(sourceKey ? { sourceKey } : {}), epochMs });
   }
 
-  /** Our frame, once encoded, on every transport whose source takes the data path. */
+  /** Our frame, once encoded, on every transport whose source takes the data path, and up to the SFU. */
   #broadcast(bytes: Uint8Array): void {
     for (const link of this.#transports.values()) {
       const source = this.#sources.get(link.sourceKey);
       if (source && !source.track) link.send(bytes);
     }
+    this.#sfu.send(bytes);
+  }
+
+  #keyError(error: string | null): void {
+    if (error) this.#post({ type: 'error', code: 'sfu-key', message: `SFU key refused: ${error}` });
   }
 
   #addSource(sourceKey: string, slot: number): void {
     this.#removeSource(sourceKey);
-    const source = {
+    const source: Source = {
       slot,
       track: false,
+      sfu: newSfuSourceCounters(),
+      receive: (frame) => source.stream.receive(frame),
       stream: new SourceStream({
         sourceKey,
         now: () => performance.now(),
@@ -302,21 +344,34 @@ export class AudioNet {
         else this.#unknownFrames++;
       },
     });
-    if (channel) {
-      channel.binaryType = 'arraybuffer';
-      channel.onmessage = ({ data }) => {
-        if (!(data instanceof ArrayBuffer)) return;
-        const impairment = this.#impairment;
-        if (!impairment) {
-          link.receive(new Uint8Array(data));
-          return;
-        }
-        // Benchmark shim: lose some frames, hold the rest back by a random delay (reorders too).
-        if (Math.random() < impairment.lossRate) return;
-        setTimeout(() => link.receive(new Uint8Array(data)), Math.random() * 2 * impairment.jitterMs);
-      };
-    }
+    if (channel) this.#listen(channel, (bytes) => link.receive(bytes));
     this.#transports.set(transportId, link);
+  }
+
+  /** The SFU channel (or, without one, the main thread's relay of it); replaces one of the same id. */
+  #addSfu(transportId: string, channel: RTCDataChannel | undefined): void {
+    this.#removeTransport(transportId);
+    const link = this.#sfu.add(
+      transportId,
+      channel ? channelTransport(channel) : this.#relayTransport(transportId),
+    );
+    if (channel) this.#listen(channel, (bytes) => link.receive(bytes));
+  }
+
+  /** Feeds a transferred channel's messages to `receive`, through the benchmark impairment if set. */
+  #listen(channel: RTCDataChannel, receive: (bytes: Uint8Array) => void): void {
+    channel.binaryType = 'arraybuffer';
+    channel.onmessage = ({ data }) => {
+      if (!(data instanceof ArrayBuffer)) return;
+      const impairment = this.#impairment;
+      if (!impairment) {
+        receive(new Uint8Array(data));
+        return;
+      }
+      // Benchmark shim: lose some frames, hold the rest back by a random delay (reorders too).
+      if (Math.random() < impairment.lossRate) return;
+      setTimeout(() => receive(new Uint8Array(data)), Math.random() * 2 * impairment.jitterMs);
+    };
   }
 
   #removeTransport(transportId: string): void {
@@ -338,30 +393,21 @@ export class AudioNet {
   }
 
   /** Fallback transport when the channel could not be moved here: the main thread sends for us. */
-  #relayTransport(transportId: string): FrameTransport {
-    let open = true;
-    return {
-      get open() {
-        return open;
-      },
-      bufferedAmount: 0,
-      send: (bytes) => {
-        const copy = bytes.slice().buffer;
-        this.#post({ type: 'send', transportId, bytes: copy }, [copy]);
-      },
-      close: () => {
-        open = false;
-      },
-    };
+  #relayTransport(transportId: string) {
+    return relayedTransport((bytes) => this.#post({ type: 'send', transportId, bytes }, [bytes]));
   }
 
   #ping(): void {
     for (const link of this.#transports.values()) link.ping();
+    this.#sfu.ping();
   }
 
-  /** Per source: its own counters, plus its transports' fastest RTT, frames sent and bad probes. */
+  /**
+   * Per source: its own counters, plus its direct transports' fastest RTT, frames sent and bad probes,
+   * and what came through the SFU (whose RTT and sends are the Worker's, in `stats().sfu`).
+   */
   sourceStats(): SourceStats[] {
-    return [...this.#sources.values()].map(({ stream }) => {
+    return [...this.#sources.values()].map(({ stream, sfu }) => {
       const counters = stream.stats();
       let rttMs: number | null = null;
       let framesSent = 0;
@@ -374,7 +420,7 @@ export class AudioNet {
         const rtt = link.rttMs;
         if (rtt !== null && (rttMs === null || rtt < rttMs)) rttMs = rtt;
       }
-      return { ...counters, rttMs, transports, framesSent };
+      return { ...counters, ...sfu, rttMs, transports, framesSent };
     });
   }
 
@@ -386,26 +432,11 @@ export class AudioNet {
       unknownFrames: this.#unknownFrames,
       framesCaptured: this.#framesCaptured,
       encoderSkipped: this.#encoderSkipped + (this.#encoder?.skippedFrames ?? 0),
+      sfu: this.#sfu.stats(),
     };
   }
 
   #reportStats(): void {
     this.#post(this.stats());
   }
-}
-
-function channelTransport(channel: RTCDataChannel): FrameTransport {
-  return {
-    get open() {
-      return channel.readyState === 'open';
-    },
-    get bufferedAmount() {
-      return channel.bufferedAmount;
-    },
-    send: (bytes) => channel.send(bytes as Uint8Array<ArrayBuffer>),
-    close: () => {
-      channel.onmessage = null;
-      channel.close();
-    },
-  };
 }

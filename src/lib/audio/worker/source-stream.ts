@@ -30,8 +30,11 @@ export type PacketSink = (meta: PacketMeta, planes: readonly Float32Array[]) => 
 /** Makes an Opus decoder (asynchronously: the WebAssembly module may still be loading). */
 export type OpusDecoderFactory = (channels: 1 | 2) => Promise<OpusFrameDecoder>;
 
-/** What a source counts itself; the transports add RTT and what was sent (see AudioNet). */
-export type SourceCounters = Omit<SourceStats, 'rttMs' | 'transports' | 'framesSent'>;
+/** What a source counts itself; the transports add RTT, what was sent and the SFU's counts (see AudioNet). */
+export type SourceCounters = Omit<
+  SourceStats,
+  'rttMs' | 'transports' | 'framesSent' | 'sfuFrames' | 'undecryptableFrames' | 'tamperedFrames'
+>;
 
 /** Longest gap the Worker fills with Opus concealment (20 ms); the jitter buffer handles longer ones. */
 export const MAX_CONCEALED_SAMPLES = 960;

@@ -1,6 +1,6 @@
 /**
- * `npm start`: set up what is missing, run PocketBase and the relay on loopback, print the URL,
- * and stop both cleanly on Ctrl-C. Ports and paths come from the environment (see README).
+ * `npm start`: set up what is missing, run coturn, PocketBase and the relay on loopback, print the
+ * URLs, and stop them all cleanly on Ctrl-C. Ports and paths come from the environment (see README).
  */
 import { setup } from './lib/setup.mjs';
 import { fail, ok, step } from './lib/log.mjs';
@@ -19,18 +19,25 @@ const port = (name, fallback) => {
 try {
   const httpPort = port('BANDMESH_HTTP_PORT', 8090);
   const relayPort = port('BANDMESH_RELAY_PORT', 8091);
+  const turnPort = port('BANDMESH_TURN_PORT', 3478);
   await setup();
   const { startStack } = await import('./lib/stack.mjs');
-  step('Starting PocketBase and the relay');
+  step('Starting coturn (TURN), PocketBase and the relay');
   const stack = await startStack({
     host: process.env.BANDMESH_HOST ?? '127.0.0.1',
     httpPort,
     relayPort,
+    turnPort,
     ...(process.env.BANDMESH_DATA_DIR ? { dataDir: process.env.BANDMESH_DATA_DIR } : {}),
   });
   ok(`Bandmesh is running: ${stack.url}`);
   console.log(`  relay (signaling): ${stack.relayUrl}`);
   console.log(`  PocketBase admin:  ${stack.url}/_/   data in ${stack.dataDir}`);
+  console.log(
+    stack.turn
+      ? `  TURN (coturn):     ${stack.turnUrls.join(' ')}   secret in ${stack.dataDir}/bandmesh-turn.secret`
+      : `  TURN (external):   ${stack.turnUrls.join(' ') || 'none'}`,
+  );
   console.log('  Press Ctrl-C to stop.');
 
   let stopping = false;
@@ -44,7 +51,7 @@ try {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
-  // If either server dies, say so and stop the other.
+  // If one server dies, say so and stop the others.
   for (const proc of stack.processes) {
     proc.exited.then(({ code, signal }) => {
       if (stopping) return;

@@ -1,9 +1,10 @@
 /**
  * Everything `npm start` and `npm test` need before they run, each step skipped when already done:
- * npm dependencies, the Go build of PocketBase, the SPA build, the relay build.
+ * npm dependencies, the Go build of PocketBase, the SPA build, the relay build, coturn (TURN).
  * Uses only Node built-ins until the dependencies are installed.
  */
 import { existsSync, statSync } from 'node:fs';
+import { ensureCoturn } from './coturn.mjs';
 import { ensurePocketBaseBinary } from './pocketbase.mjs';
 import { isStale } from './freshness.mjs';
 import { step, info } from './log.mjs';
@@ -44,4 +45,5 @@ export async function setup() {
   await ensurePocketBaseBinary({ log: info });
   await ensureSpaBuild();
   await ensureRelayBuild();
+  await ensureCoturn();
 }

@@ -1,20 +1,27 @@
 /**
- * Starts the whole stack on loopback: PocketBase (serving the built SPA and the API) and the relay.
- * PocketBase goes first because it creates the ticket secret the relay verifies with.
+ * Starts the whole stack on loopback: coturn (TURN), PocketBase (serving the built SPA and the API)
+ * and the relay. coturn goes first because it creates the TURN secret PocketBase signs credentials
+ * with; PocketBase before the relay because it creates the ticket secret the relay verifies with.
+ * With BANDMESH_TURN_URLS set, TURN is an external server configured by the environment, and none is
+ * started here.
  */
 import { join } from 'node:path';
+import { freeUdpTcpPort, startCoturn } from './coturn.mjs';
 import { pocketBaseBinary } from './pocketbase.mjs';
 import { startProcess, waitForHttp } from './process.mjs';
 import { at } from './paths.mjs';
 
 /**
- * @param {{ host?: string, httpPort?: number, relayPort?: number, dataDir?: string, publicDir?: string,
- *   env?: Record<string, string>, quiet?: boolean }} [options]
+ * `turnPort` 0 picks a free port; `turn: false` starts no TURN server (tickets then carry no ICE servers).
+ * @param {{ host?: string, httpPort?: number, relayPort?: number, turn?: boolean, turnPort?: number,
+ *   dataDir?: string, publicDir?: string, env?: Record<string, string>, quiet?: boolean }} [options]
  */
 export async function startStack({
   host = '127.0.0.1',
   httpPort = 8090,
   relayPort = 8091,
+  turn = true,
+  turnPort = 0,
   dataDir = at('pocketbase', 'pb_data'),
   publicDir = at('build'),
   env = {},
@@ -30,24 +37,44 @@ export async function startStack({
   const url = `http://${host}:${httpPort}`;
   const shared = { BANDMESH_TICKET_SECRET_FILE: ticketSecretFile, ...env };
 
-  const pocketbase = startProcess({
-    name: 'pocketbase',
-    command: pocketBaseBinary,
-    args: ['serve', `--http=${host}:${httpPort}`, `--dir=${dataDir}`],
-    env: {
-      ...shared,
-      BANDMESH_PUBLIC_DIR: publicDir,
-      BANDMESH_RELAY_URL: relayUrl,
-      BANDMESH_RELAY_CONTROL_URL: relayControlUrl,
-    },
-    quiet,
-  });
+  /** @type {Awaited<ReturnType<typeof startCoturn>> | null} */
+  let coturn = null;
+  /** @type {Record<string, string>} */
+  const turnEnv = {};
+  if (turn && !process.env.BANDMESH_TURN_URLS) {
+    coturn = await startCoturn({
+      host,
+      // Listening on every address, browsers reach TURN at the relay's public host name.
+      publicHost: controlHost === host ? host : new URL(relayUrl).hostname.replace(/^\[|\]$/g, ''),
+      port: turnPort || (await freeUdpTcpPort(host)),
+      dataDir,
+      quiet,
+    });
+    turnEnv.BANDMESH_TURN_URLS = coturn.urls.join(',');
+    turnEnv.BANDMESH_TURN_SECRET_FILE = coturn.secretFile;
+  }
+
+  /** @type {import('./process.mjs').ManagedProcess | null} */
+  let pocketbase = null;
   /** @type {{ current: import('./process.mjs').ManagedProcess | null }} */
   const relay = { current: null };
   const stop = async () => {
-    await Promise.all([relay.current?.stop(), pocketbase.stop()]);
+    await Promise.all([relay.current?.stop(), pocketbase?.stop(), coturn?.process.stop()]);
   };
   try {
+    pocketbase = startProcess({
+      name: 'pocketbase',
+      command: pocketBaseBinary,
+      args: ['serve', `--http=${host}:${httpPort}`, `--dir=${dataDir}`],
+      env: {
+        ...shared,
+        ...turnEnv,
+        BANDMESH_PUBLIC_DIR: publicDir,
+        BANDMESH_RELAY_URL: relayUrl,
+        BANDMESH_RELAY_CONTROL_URL: relayControlUrl,
+      },
+      quiet,
+    });
     await waitForHttp(`${url}/api/health`, pocketbase);
     relay.current = startProcess({
       name: 'relay',
@@ -61,5 +88,17 @@ export async function startStack({
     await stop();
     throw error;
   }
-  return { url, relayUrl, dataDir, processes: [pocketbase, relay.current], stop };
+  const processes = [pocketbase, relay.current];
+  if (coturn) processes.push(coturn.process);
+  return {
+    url,
+    relayUrl,
+    dataDir,
+    /** The TURN URLs tickets carry (the external ones when BANDMESH_TURN_URLS is set), or []. */
+    turnUrls: coturn?.urls ?? (process.env.BANDMESH_TURN_URLS ?? '').split(',').filter(Boolean),
+    /** The coturn this stack started (null: none), e.g. for a test that takes TURN away. */
+    turn: coturn?.process ?? null,
+    processes,
+    stop,
+  };
 }

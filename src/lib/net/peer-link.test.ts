@@ -132,3 +132,101 @@ describe('PeerLink negotiation', () => {
     });
   });
 });
+
+describe('PeerLink ICE route', () => {
+  /** A getStats() report with one transport, candidate pairs and candidates, keyed by id as browsers do. */
+  function report(...entries: Array<Record<string, unknown>>) {
+    return new Map(entries.map((entry) => [entry.id as string, entry]));
+  }
+  const candidate = (id: string, type: string, candidateType: string) => ({
+    id,
+    type,
+    candidateType,
+    address: candidateType === 'relay' ? '10.201.0.1' : '10.201.0.2',
+  });
+  const pair = (id: string, local: string, remote: string, extra: Record<string, unknown> = {}) => ({
+    id,
+    type: 'candidate-pair',
+    localCandidateId: local,
+    remoteCandidateId: remote,
+    state: 'succeeded',
+    nominated: true,
+    ...extra,
+  });
+
+  it('is null before any candidate pair succeeded', async () => {
+    const { pc, peer } = link(true);
+    pc.stats = report(
+      { id: 'T1', type: 'transport' },
+      candidate('L1', 'local-candidate', 'host'),
+      candidate('R1', 'remote-candidate', 'host'),
+      pair('P1', 'L1', 'R1', { state: 'in-progress', nominated: false }),
+    );
+    expect(await peer.iceRoute()).toBeNull();
+  });
+
+  it('is direct when both ends of the selected pair are host or server-reflexive', async () => {
+    const { pc, peer } = link(true);
+    pc.stats = report(
+      { id: 'T1', type: 'transport', selectedCandidatePairId: 'P1' },
+      candidate('L1', 'local-candidate', 'host'),
+      candidate('R1', 'remote-candidate', 'srflx'),
+      pair('P1', 'L1', 'R1'),
+    );
+    expect(await peer.iceRoute()).toBe('direct');
+  });
+
+  it('is turn when the local or the remote end is a relay candidate', async () => {
+    for (const [localType, remoteType] of [
+      ['relay', 'host'],
+      ['host', 'relay'],
+      ['relay', 'relay'],
+    ]) {
+      const { pc, peer } = link(false);
+      pc.stats = report(
+        { id: 'T1', type: 'transport', selectedCandidatePairId: 'P1' },
+        candidate('L1', 'local-candidate', localType!),
+        candidate('R1', 'remote-candidate', remoteType!),
+        pair('P1', 'L1', 'R1'),
+      );
+      expect(await peer.iceRoute()).toBe('turn');
+    }
+  });
+
+  it("follows the transport's selected pair, not another succeeded pair", async () => {
+    const { pc, peer } = link(true);
+    pc.stats = report(
+      candidate('L1', 'local-candidate', 'host'),
+      candidate('L2', 'local-candidate', 'relay'),
+      candidate('R1', 'remote-candidate', 'host'),
+      pair('P1', 'L1', 'R1'),
+      pair('P2', 'L2', 'R1', { nominated: false }),
+      { id: 'T1', type: 'transport', selectedCandidatePairId: 'P2' },
+    );
+    expect(await peer.iceRoute()).toBe('turn');
+  });
+
+  it('falls back to the nominated succeeded pair without selectedCandidatePairId', async () => {
+    const { pc, peer } = link(true);
+    pc.stats = report(
+      candidate('L1', 'local-candidate', 'host'),
+      candidate('L2', 'local-candidate', 'relay'),
+      candidate('R1', 'remote-candidate', 'host'),
+      pair('P1', 'L1', 'R1', { nominated: false }),
+      pair('P2', 'L2', 'R1'),
+    );
+    expect(await peer.iceRoute()).toBe('turn');
+  });
+
+  it('is null once the link is closed', async () => {
+    const { pc, peer } = link(true);
+    pc.stats = report(
+      { id: 'T1', type: 'transport', selectedCandidatePairId: 'P1' },
+      candidate('L1', 'local-candidate', 'relay'),
+      candidate('R1', 'remote-candidate', 'host'),
+      pair('P1', 'L1', 'R1'),
+    );
+    peer.close();
+    expect(await peer.iceRoute()).toBeNull();
+  });
+});

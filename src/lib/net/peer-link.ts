@@ -33,6 +33,9 @@ export interface AudioReceiveStats {
   rttMs: number | null;
 }
 
+/** How a link's packets travel: host/server-reflexive candidates on both ends, or through a TURN relay. */
+export type IceRoute = 'direct' | 'turn';
+
 export interface PeerLinkOptions {
   remoteId: string;
   initiator: boolean;
@@ -139,6 +142,32 @@ export class PeerLink {
       }
     }
     return buffer ? { ...buffer, rttMs } : null;
+  }
+
+  /**
+   * The route of the candidate pair ICE selected: 'turn' when either end is a relay candidate (this
+   * side's or the peer's allocation on a TURN server), else 'direct'; null before a pair succeeded or
+   * once closed. Reads the transport's `selectedCandidatePairId`, or the nominated succeeded pair where
+   * a browser does not report it.
+   */
+  async iceRoute(): Promise<IceRoute | null> {
+    if (this.#closed) return null;
+    const report = await this.#pc.getStats();
+    const entries = [...(report.values() as Iterable<Record<string, unknown>>)];
+    const byId = new Map(entries.map((entry) => [entry.id, entry]));
+    const selectedIds = entries.flatMap((e) =>
+      e.type === 'transport' && typeof e.selectedCandidatePairId === 'string'
+        ? [e.selectedCandidatePairId]
+        : [],
+    );
+    const pair =
+      selectedIds.map((id) => byId.get(id)).find((p) => p?.state === 'succeeded') ??
+      entries.find((e) => e.type === 'candidate-pair' && e.nominated === true && e.state === 'succeeded');
+    if (!pair) return null;
+    const local = byId.get(pair.localCandidateId);
+    const remote = byId.get(pair.remoteCandidateId);
+    if (!local || !remote) return null;
+    return local.candidateType === 'relay' || remote.candidateType === 'relay' ? 'turn' : 'direct';
   }
 
   /** Applies a description or candidate from the remote peer, in order. */

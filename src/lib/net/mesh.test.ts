@@ -208,6 +208,39 @@ describe('Mesh', () => {
     a.dispose();
   });
 
+  it('switched off, holds no links and opens none, not even on an offer; switched on, the pairs form again', async () => {
+    const room = createRoom();
+    const a = room.join('peer-aaaaaa');
+    const b = room.join('peer-bbbbbb');
+    await settle(room.flush);
+    const closes: string[] = [];
+    b.events.on('peer-close', ({ peerId, reason }) => closes.push(`${peerId}:${reason}`));
+    b.setActive(false, 'sfu');
+    expect(closes).toEqual(['peer-aaaaaa:sfu']);
+    expect(b.active).toBe(false);
+    await settle(room.flush);
+    // a's end closed too (in a browser SCTP tells it); its retry offers reach a mesh that is off.
+    room.links.get('peer-aaaaaa')![0]!.close('channel closed');
+    await vi.advanceTimersByTimeAsync(1_000);
+    await settle(room.flush);
+    expect(room.links.get('peer-aaaaaa')).toHaveLength(2);
+    expect(room.links.get('peer-bbbbbb')).toHaveLength(1); // b opened nothing
+    expect(b.isOpen('peer-aaaaaa')).toBe(false);
+    a.setActive(false);
+    expect(room.links.get('peer-aaaaaa')![1]!.closed).toBe('inactive');
+    room.join('peer-cccccc').setActive(false); // a newcomer while the mesh is off: tracked, not linked
+    await vi.advanceTimersByTimeAsync(60_000);
+    await settle(room.flush);
+    expect(room.links.get('peer-aaaaaa')).toHaveLength(2); // no retries while off
+    a.setActive(true);
+    b.setActive(true);
+    room.meshes.get('peer-cccccc')!.setActive(true);
+    await settle(room.flush);
+    expect(a.peers.sort()).toEqual(['peer-bbbbbb', 'peer-cccccc']);
+    expect(b.isOpen('peer-aaaaaa')).toBe(true);
+    expect(b.peers.sort()).toEqual(['peer-aaaaaa', 'peer-cccccc']);
+  });
+
   it('closes links made under an old local id when the relay admits us under a new one', async () => {
     const room = createRoom();
     const a = room.join('peer-aaaaaa');

@@ -10,6 +10,10 @@
  * does not wait on a dead link forever (audio slots belong to participants, not links: see
  * session/studio-audio.ts). When a link closes while its peer is still in the room (ICE gave up, the
  * timeout), the initiator tries again after a growing delay.
+ *
+ * The mesh can be switched off (`setActive(false)`): while the room's audio goes through the relay's
+ * SFU it holds no links at all (no N² connections in a big room), keeps tracking who is present, and
+ * opens nothing, not even on a peer's offer; switched on again, the pairs form anew.
  */
 import {
   parseMeshSignal,
@@ -51,6 +55,8 @@ export interface MeshOptions {
   connectTimeoutMs?: number;
   /** First delay before an initiator re-creates a failed link; doubles up to 30 s (default 1 s). */
   retryDelayMs?: number;
+  /** Whether links form from the start (default true); see `setActive`. */
+  active?: boolean;
 }
 
 interface Entry {
@@ -72,11 +78,37 @@ export class Mesh {
   readonly #present = new Set<string>();
   readonly #retries = new Map<string, { delay: number; timer: ReturnType<typeof setTimeout> | null }>();
   #localId: string | null = null;
+  #active: boolean;
   #disposed = false;
 
   constructor(options: MeshOptions) {
     this.#options = options;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 20_000;
+    this.#active = options.active ?? true;
+  }
+
+  get active(): boolean {
+    return this.#active;
+  }
+
+  /** Whether the link to `peerId` is open. */
+  isOpen(peerId: string): boolean {
+    return this.#links.get(peerId)?.open === true;
+  }
+
+  /**
+   * Switches the mesh on (pairs form with everyone present, retry delays start afresh) or off (every
+   * link closes with `reason`, nothing new opens).
+   */
+  setActive(active: boolean, reason = 'inactive'): void {
+    if (this.#disposed || this.#active === active) return;
+    this.#active = active;
+    for (const id of [...this.#retries.keys()]) this.#clearRetry(id);
+    if (active) {
+      for (const id of this.#present) this.#connect(id);
+    } else {
+      for (const id of [...this.#links.keys()]) this.#drop(id, reason);
+    }
   }
 
   get localId(): string | null {
@@ -130,7 +162,7 @@ export class Mesh {
     const isOffer = signal.signal.kind === 'description' && signal.signal.description.type === 'offer';
     let entry = this.#links.get(from);
     // Only an offer from the peer that initiates for this pair opens a link; stray candidates are dropped.
-    if (!entry && isOffer && !this.#initiates(from)) entry = this.#create(from, false);
+    if (!entry && isOffer && this.#active && !this.#initiates(from)) entry = this.#create(from, false);
     entry?.link.handleSignal(signal.signal);
   }
 
@@ -149,7 +181,8 @@ export class Mesh {
   }
 
   #connect(peerId: string): void {
-    if (this.#links.has(peerId) || !this.#initiates(peerId) || this.#retries.get(peerId)?.timer) return;
+    if (!this.#active || this.#links.has(peerId) || !this.#initiates(peerId)) return;
+    if (this.#retries.get(peerId)?.timer) return;
     this.#create(peerId, true);
   }
 
@@ -189,7 +222,9 @@ export class Mesh {
     this.#clearTimer(entry);
     if (entry.open) this.events.emit('peer-close', { peerId, reason });
     // Not a goodbye: the peer is still in the room behind a broken path. The initiator tries again.
-    if (!this.#disposed && this.#present.has(peerId) && this.#initiates(peerId)) this.#scheduleRetry(peerId);
+    if (!this.#disposed && this.#active && this.#present.has(peerId) && this.#initiates(peerId)) {
+      this.#scheduleRetry(peerId);
+    }
   }
 
   #scheduleRetry(peerId: string): void {

@@ -25,13 +25,14 @@
  * Options: --players 6,12,24,48 --seconds 10 (measured per row) --warmup 3 --procs 2
  * --direct-pairs 1 (per process) --frame-ms 2.5 --cpu-prof (profiles of the relay per row into
  * bench/results/relay-prof-<timestamp>/), --relay <main.js> (a relay built elsewhere; default: relay/dist,
- * built first when stale).
+ * built first when stale), --nice N (run the relay and the players at this priority: -10 on a machine
+ * busy with other work; needs root).
  * Writes bench/results/relay-<timestamp>.json ({ machine, options, rows }) and prints a table.
  */
 import { fork } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, release, totalmem } from 'node:os';
+import { cpus, loadavg, release, setPriority, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ensureRelayBuild } from '../scripts/lib/setup.mjs';
 import { at } from '../scripts/lib/paths.mjs';
@@ -54,6 +55,7 @@ const { values } = parseArgs({
     'frame-ms': { type: 'string', default: '2.5' },
     'cpu-prof': { type: 'boolean', default: false },
     relay: { type: 'string' },
+    nice: { type: 'string', default: '0' },
   },
 });
 const clamp = (value, min, max, fallback) => {
@@ -70,6 +72,9 @@ const warmup = clamp(values.warmup, 1, 30, 3);
 const procs = Math.round(clamp(values.procs, 1, 8, 2));
 const directPairs = Math.round(clamp(values['direct-pairs'], 0, 8, 1));
 const frameMs = [2.5, 5, 10].includes(Number(values['frame-ms'])) ? Number(values['frame-ms']) : 2.5;
+// --nice: the relay's and the players' scheduling priority (they inherit this process's), for a
+// machine busy with other work; recorded in the results. Negative values need root.
+const nice = Math.round(clamp(values.nice, -20, 19, 0));
 if (playerCounts.length === 0) {
   console.error('--players needs a comma-separated list of room sizes from 2 to 64.');
   process.exit(2);
@@ -78,6 +83,15 @@ if (playerCounts.length === 0) {
 // --relay: a relay built elsewhere (e.g. another tree's relay/dist/relay/src/main.js); else relay/dist.
 const relayEntry = values.relay ?? RELAY_ENTRY;
 if (values.relay === undefined) await ensureRelayBuild();
+// After the build: only the measured processes run at --nice.
+if (nice !== 0) {
+  try {
+    setPriority(nice);
+  } catch (error) {
+    console.error(`--nice ${nice}: cannot set this process's priority (${error.code ?? error.message}).`);
+    process.exit(2);
+  }
+}
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 mkdirSync(at('bench', 'results'), { recursive: true });
 const profDir = values['cpu-prof'] ? at('bench', 'results', `relay-prof-${stamp}`) : null;
@@ -92,36 +106,6 @@ const machine = {
     .version,
   loadAverageAtStart: loadavg().map((n) => Math.round(n * 100) / 100),
 };
-
-const rows = [];
-for (const players of playerCounts) {
-  process.stdout.write(`measuring ${players} players, ${frameMs} ms frames, ${seconds} s… `);
-  try {
-    const row = await measureRow(players);
-    rows.push(row);
-    console.log(
-      `relay ${fmt(row.relayCpuPct, 0)} % of a core, added p50 ${fmt(row.addedP50Ms)} / p99 ${fmt(
-        row.addedP99Ms,
-      )} ms, loss ${fmt(row.lossPct, 3)} %`,
-    );
-  } catch (error) {
-    // One row that cannot run (e.g. the machine cannot carry it) must not lose the others.
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    rows.push({ players, frameMs, failed: reason });
-    console.log(`failed: ${reason}`);
-  }
-}
-
-const file = at('bench', 'results', `relay-${stamp}.json`);
-const options = { players: playerCounts, seconds, warmup, procs, directPairs, frameMs, cpuProfile: profDir };
-writeFileSync(file, JSON.stringify({ machine, options, rows }, null, 2));
-printTable(rows);
-console.log(
-  `\nmachine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ` +
-    `node-datachannel ${machine.nodeDatachannel}, load average at start ${machine.loadAverageAtStart.join(' ')}`,
-);
-if (profDir) console.log(`relay CPU profiles: ${profDir}`);
-console.log(`written: ${file}`);
 
 async function measureRow(players) {
   const relay = await startBenchRelay({
@@ -138,7 +122,7 @@ async function measureRow(players) {
     const specs = Array.from({ length: players }, (_, index) => ({
       index,
       clientId: randomInt(1, 2 ** 32 - 1),
-      ticket: mintTicket(secret, { studio, name: `Bench ${index}`, maxPlayers: ROOM_LIMIT }),
+      ticket: mintTicket(secret, { studio, name: `Bench ${index}`, maxPlayers: players }),
     }));
     const count = Math.min(procs, players);
     for (let w = 0; w < count; w++) workers.push(new Worker());
@@ -180,6 +164,7 @@ async function measureRow(players) {
     const relayCpu0 = processCpuSeconds(relay.pid);
     const machine0 = machineTicks();
     const workerCpu0 = workers.map((w) => processCpuSeconds(w.pid));
+    const load0 = await relay.load();
     const loads = [];
     while (nowUs() + 1e6 < endUs) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -190,6 +175,7 @@ async function measureRow(players) {
     const relayCpu1 = processCpuSeconds(relay.pid);
     const machine1 = machineTicks();
     const workerCpu1 = workers.map((w) => processCpuSeconds(w.pid));
+    const load1 = await relay.load();
     if (!relay.alive) throw new Error(`the relay exited during the window:\n${relay.output()}`);
     const reports = await results;
 
@@ -225,7 +211,8 @@ async function measureRow(players) {
       sfu: { ...sfu, bytesPerSecondPerPlayer: undefined },
       direct: { ...direct, bytesPerSecondPerPlayer: undefined },
       sourceIndexesSeen: sourceIndexes,
-      relayLoad: loads.at(-1) ?? null,
+      relayCounters: counterDeltas(load0, load1, windowSeconds),
+      relayLoad: load1 ?? loads.at(-1) ?? null,
       harness: {
         procs: workers.length,
         cpuPctPerProc: harnessCpuPct.map((x) => round(x, 1)),
@@ -240,6 +227,23 @@ async function measureRow(players) {
     await Promise.all(workers.map((w) => w.stop()));
     await relay.stop();
   }
+}
+
+/**
+ * What the relay's own counters in `/load` (forwarded frames, drops by reason) say about the window,
+ * per second; null when the relay reports none.
+ */
+function counterDeltas(before, after, windowSeconds) {
+  if (!before || !after || typeof after.forwarded !== 'number') return null;
+  const dropped = {};
+  for (const [reason, n] of Object.entries(after.dropped ?? {})) {
+    const delta = n - (before.dropped?.[reason] ?? 0);
+    if (delta !== 0) dropped[reason] = delta;
+  }
+  return {
+    forwardedPerSecond: Math.round((after.forwarded - (before.forwarded ?? 0)) / windowSeconds),
+    dropped,
+  };
 }
 
 /** One path's receivers and senders of all processes: latency, loss, bundles and bytes. */
@@ -407,3 +411,46 @@ function printTable(results) {
     );
   }
 }
+
+async function main() {
+  const rows = [];
+  for (const players of playerCounts) {
+    process.stdout.write(`measuring ${players} players, ${frameMs} ms frames, ${seconds} s… `);
+    try {
+      const row = await measureRow(players);
+      rows.push(row);
+      console.log(
+        `relay ${fmt(row.relayCpuPct, 0)} % of a core, added p50 ${fmt(row.addedP50Ms)} / p99 ${fmt(
+          row.addedP99Ms,
+        )} ms, loss ${fmt(row.lossPct, 3)} %`,
+      );
+    } catch (error) {
+      // One row that cannot run (e.g. the machine cannot carry it) must not lose the others.
+      const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+      rows.push({ players, frameMs, failed: reason });
+      console.log(`failed: ${reason}`);
+    }
+  }
+
+  const file = at('bench', 'results', `relay-${stamp}.json`);
+  const options = {
+    players: playerCounts,
+    seconds,
+    warmup,
+    procs,
+    directPairs,
+    frameMs,
+    cpuProfile: profDir,
+  };
+  writeFileSync(file, JSON.stringify({ machine, options, rows }, null, 2));
+  printTable(rows);
+  console.log(
+    `\nmachine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ` +
+      `node-datachannel ${machine.nodeDatachannel}, load average at start ${machine.loadAverageAtStart.join(' ')}`,
+  );
+  if (profDir) console.log(`relay CPU profiles: ${profDir}`);
+  console.log(`written: ${file}`);
+}
+
+// Last: the classes and helpers above are initialised by now.
+await main();

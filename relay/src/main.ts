@@ -72,6 +72,14 @@ async function main(): Promise<void> {
       maxVisitsPerUser: config.maxVisitsPerUser,
       resumeGraceMs: config.resumeGraceMs,
       originCheck: config.allowedOrigins !== null,
+      relayId: config.relayId,
+      loadUrl: `http://${urlHost}:${port}/load`,
+      meshLimit: config.meshLimit,
+      meshHysteresis: config.meshHysteresis,
+      roomLimit: config.roomLimit,
+      sfu: config.sfu,
+      sfuHost: config.sfu ? config.sfuHost : undefined,
+      sfuPorts: config.sfu ? `${config.sfuPortMin}-${config.sfuPortMax}` : undefined,
     });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_PEERS } from '../protocol/audio-layout';
 import { parseImpairment } from '../protocol/audio-worker';
 import { AudioNetClient } from './audio-net-client';
 
@@ -45,7 +46,7 @@ describe('AudioNetClient', () => {
     const net = new AudioNetClient(() => new FakeWorker() as unknown as Worker);
     const errors: string[] = [];
     net.events.on('error', ({ code }) => errors.push(code));
-    for (let i = 0; i < 8; i++) net.addSource(`p${i}`);
+    for (let i = 0; i < MAX_PEERS; i++) expect(net.addSource(`p${i}`)).toBe(i);
     expect(net.addSource('one-too-many')).toBeNull();
     expect(errors).toEqual(['too-many-peers']);
   });

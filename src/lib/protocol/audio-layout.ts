@@ -16,8 +16,14 @@
 import { AUDIO_MAX_CHANNELS, AUDIO_MAX_FRAME_SAMPLES } from './audio-frame.js';
 
 export const AUDIO_LAYOUT_VERSION = 1;
-/** Remote peers one playback node mixes (status and parameter slots, packet rings). */
-export const MAX_PEERS = 8;
+/**
+ * Remote peers one playback node mixes (status and parameter slots, packet rings): every other player
+ * of a 24-player room (ROOM_MAX_PLAYERS) gets a slot, with room to spare for a slot still draining
+ * while its player rejoins. Costs, all allocated once: packet rings 32 × 121 KiB = 3.8 MiB of shared
+ * memory; in the playback worklet one jitter buffer per slot (9.4 MiB measured for 32); per quantum,
+ * an inactive slot costs one flag test.
+ */
+export const MAX_PEERS = 32;
 
 export type AudioMemory = ArrayBuffer | SharedArrayBuffer;
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_PEERS } from './audio-layout.js';
 import { AUDIO_WORKLET_VERSION, asWorkletCommand } from './audio-worklet.js';
 
 describe('asWorkletCommand', () => {
@@ -9,10 +10,14 @@ describe('asWorkletCommand', () => {
     expect(asWorkletCommand({ type: 'packet', slot: 0, seq: 1, pcm: new Float32Array(120) })).not.toBeNull();
   });
 
-  it.each([null, 3, 'init', { type: 'nope' }, { type: 'add-peer', slot: 8, peerKey: 'p' }, { type: 'init' }])(
-    'rejects %j',
-    (value) => {
-      expect(asWorkletCommand(value)).toBeNull();
-    },
-  );
+  it.each([
+    null,
+    3,
+    'init',
+    { type: 'nope' },
+    { type: 'add-peer', slot: MAX_PEERS, peerKey: 'p' },
+    { type: 'init' },
+  ])('rejects %j', (value) => {
+    expect(asWorkletCommand(value)).toBeNull();
+  });
 });

@@ -37,7 +37,13 @@ import { parseArgs } from 'node:util';
 import { ensureRelayBuild } from '../scripts/lib/setup.mjs';
 import { at } from '../scripts/lib/paths.mjs';
 import { LatencyHistogram, nowUs } from './lib/relay-frames.mjs';
-import { RELAY_ENTRY, machineTicks, processCpuSeconds, startBenchRelay } from './lib/relay-server.mjs';
+import {
+  RELAY_ENTRY,
+  machineTicks,
+  processCpuSeconds,
+  startBenchRelay,
+  threadCpuSeconds,
+} from './lib/relay-server.mjs';
 import { mintTicket, recordId } from './lib/relay-tickets.mjs';
 
 const ROOM_LIMIT = 64;
@@ -162,6 +168,7 @@ async function measureRow(players) {
     // Relay and machine readings at the window's edges; /load polled once a second inside it.
     await sleepUntil(startUs);
     const relayCpu0 = processCpuSeconds(relay.pid);
+    const relayThreads0 = threadCpuSeconds(relay.pid);
     const machine0 = machineTicks();
     const workerCpu0 = workers.map((w) => processCpuSeconds(w.pid));
     const load0 = await relay.load();
@@ -173,6 +180,7 @@ async function measureRow(players) {
     }
     await sleepUntil(endUs);
     const relayCpu1 = processCpuSeconds(relay.pid);
+    const relayThreads1 = threadCpuSeconds(relay.pid);
     const machine1 = machineTicks();
     const workerCpu1 = workers.map((w) => processCpuSeconds(w.pid));
     const load1 = await relay.load();
@@ -211,6 +219,8 @@ async function measureRow(players) {
       sfu: { ...sfu, bytesPerSecondPerPlayer: undefined },
       direct: { ...direct, bytesPerSecondPerPlayer: undefined },
       sourceIndexesSeen: sourceIndexes,
+      relayThreadsCpuPct: threadDeltas(relayThreads0, relayThreads1, windowSeconds),
+      relayNice: relayThreads1?.nice ?? null,
       relayCounters: counterDeltas(load0, load1, windowSeconds),
       relayLoad: load1 ?? loads.at(-1) ?? null,
       harness: {
@@ -227,6 +237,17 @@ async function measureRow(players) {
     await Promise.all(workers.map((w) => w.stop()));
     await relay.stop();
   }
+}
+
+/** The relay's CPU per thread name over the window, % of one core, busiest first (≥ 0.5 %). */
+function threadDeltas(before, after, windowSeconds) {
+  if (!before || !after) return null;
+  return Object.fromEntries(
+    Object.entries(after.byName)
+      .map(([name, s]) => [name, round(((s - (before.byName[name] ?? 0)) / windowSeconds) * 100, 1)])
+      .filter(([, pct]) => pct >= 0.5)
+      .sort((a, b) => b[1] - a[1]),
+  );
 }
 
 /**

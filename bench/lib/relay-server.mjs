@@ -5,7 +5,7 @@
  * and always leaves the process dead.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { at } from '../../scripts/lib/paths.mjs';
 
@@ -32,6 +32,31 @@ export function processCpuSeconds(pid) {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU seconds per thread name of a process (threads of one name summed: libdatachannel's workers,
+ * libuv's pool), and the nice value of its main thread; null once it is gone.
+ */
+export function threadCpuSeconds(pid) {
+  try {
+    const byName = {};
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        byName[name] = (byName[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+      } catch {
+        // the thread ended while we looked
+      }
+    }
+    const main = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const nice = Number(main.slice(main.lastIndexOf(')') + 2).split(' ')[16]);
+    return { byName, nice };
   } catch {
     return null;
   }

@@ -35,6 +35,10 @@ export class SfuPlayer {
     /** @type {import('node-datachannel').DataChannel | null} */
     this.channel = null;
     this.sendFailures = 0;
+    this.hasRemoteDescription = false;
+    /** @type {[string, string][]} */
+    this.pendingCandidates = [];
+    this.badCandidates = 0;
     this.disposed = false;
   }
 
@@ -109,13 +113,27 @@ export class SfuPlayer {
         if (!this.pc || !signal) return;
         if (signal.kind === 'description' && signal.description?.sdp) {
           this.pc.setRemoteDescription(signal.description.sdp, signal.description.type);
+          this.hasRemoteDescription = true;
+          for (const [candidate, mid] of this.pendingCandidates.splice(0)) this.#addCandidate(candidate, mid);
         } else if (signal.kind === 'candidate' && signal.candidate?.candidate) {
-          this.pc.addRemoteCandidate(signal.candidate.candidate, signal.candidate.sdpMid ?? '0');
+          const entry = [signal.candidate.candidate, signal.candidate.sdpMid ?? '0'];
+          // libdatachannel refuses candidates before the answer; a browser queues them too.
+          if (this.hasRemoteDescription) this.#addCandidate(...entry);
+          else if (this.pendingCandidates.length < 64) this.pendingCandidates.push(entry);
         }
         return;
       }
       default:
         return;
+    }
+  }
+
+  #addCandidate(candidate, mid) {
+    try {
+      this.pc?.addRemoteCandidate(candidate, mid);
+    } catch {
+      // A candidate the library cannot use (e.g. another address family): ICE goes on without it.
+      this.badCandidates++;
     }
   }
 

@@ -90,6 +90,50 @@ describe('AudioNetClient', () => {
     expect(ch.onmessage).not.toBeNull();
   });
 
+  it('transfers the SFU channel, releases it once, and relays it when the transfer fails', () => {
+    const worker = new FakeWorker();
+    const net = new AudioNetClient(() => worker as unknown as Worker);
+    const release = net.addSfuTransport(channel());
+    const added = worker.posted[0]!;
+    expect(added.message).toMatchObject({ type: 'add-sfu' });
+    expect(added.transfer).toHaveLength(1);
+    release();
+    release();
+    const removed = worker.posted.filter((p) => p.message.type === 'remove-transport');
+    expect(removed.map((p) => p.message.transportId)).toEqual([added.message.transportId]);
+
+    const refusing = new FakeWorker(true);
+    const fallback = new AudioNetClient(() => refusing as unknown as Worker);
+    const ch = channel();
+    fallback.addSfuTransport(ch);
+    expect(refusing.posted.at(-1)!.message).toEqual({ type: 'add-sfu', transportId: expect.any(String) });
+    expect(ch.onmessage).not.toBeNull();
+  });
+
+  it('passes the relay’s source indexes, SFU sending and copies of the keys to the Worker', () => {
+    const worker = new FakeWorker();
+    const net = new AudioNetClient(() => worker as unknown as Worker);
+    net.setSfuSources([{ index: 4, sourceKey: 'bo-peer-01' }]);
+    net.setSfuSending(true);
+    const key = { keyId: 7, key: new Uint8Array(32).fill(1), salt: new Uint8Array(4).fill(2) };
+    net.setSfuSendKey(key);
+    net.setSfuSourceKey('bo-peer-01', key);
+    key.key.fill(0); // the caller wipes its copy: what the Worker was given must not change
+    expect(worker.posted.map((p) => p.message)).toEqual([
+      { type: 'sfu-sources', sources: [{ index: 4, sourceKey: 'bo-peer-01' }] },
+      { type: 'sfu-sending', enabled: true },
+      {
+        type: 'sfu-send-key',
+        key: { keyId: 7, key: new Uint8Array(32).fill(1), salt: new Uint8Array(4).fill(2) },
+      },
+      {
+        type: 'sfu-source-key',
+        sourceKey: 'bo-peer-01',
+        key: { keyId: 7, key: new Uint8Array(32).fill(1), salt: new Uint8Array(4).fill(2) },
+      },
+    ]);
+  });
+
   it('disposes once: tells the Worker, terminates it, and ignores later calls', () => {
     const worker = new FakeWorker();
     const net = new AudioNetClient(() => worker as unknown as Worker);
@@ -97,6 +141,8 @@ describe('AudioNetClient', () => {
     net.dispose();
     net.addSource('a');
     net.addTransport('a', channel());
+    net.addSfuTransport(channel())();
+    net.setSfuSending(true);
     expect(worker.terminated).toBe(true);
     expect(worker.posted.map((p) => p.message.type)).toEqual(['dispose']);
   });

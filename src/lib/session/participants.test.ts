@@ -41,6 +41,7 @@ describe('Participants', () => {
       audio: null,
       slot: null,
       route: null,
+      network: null,
     });
   });
 
@@ -78,7 +79,16 @@ describe('Participants', () => {
     participants.setAdvertised('bob-peer-01', { paths: ['data', 'track'], on: false });
     participants.setRoute('bob-peer-01', 'data');
     participants.setRoute('bob-peer-01', 'data');
-    expect(changes).toEqual(['bob-peer-01:audio', 'bob-peer-01:audio', 'bob-peer-01:route']);
+    expect(participants.setNetwork('stranger-01', 'relay')).toBe(false);
+    participants.setNetwork('bob-peer-01', 'relay');
+    participants.setNetwork('bob-peer-01', 'relay');
+    expect(changes).toEqual([
+      'bob-peer-01:audio',
+      'bob-peer-01:audio',
+      'bob-peer-01:route',
+      'bob-peer-01:network',
+    ]);
+    expect(participants.get('bob-peer-01')!.network).toBe('relay');
     expect(participants.get('bob-peer-01')!.audio).toEqual({ paths: ['data', 'track'], on: false });
     expect(participants.get('stranger-01')).toBeUndefined();
   });

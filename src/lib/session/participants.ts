@@ -5,7 +5,9 @@
  * - the session: the open mesh link (`setLink`) and what the peer advertises in presence (`setAdvertised`);
  * - StudioAudio: the audio slot (`setSlot`) and the Worker's stats for its source (`setStats`);
  * - TrackPaths: the route its audio takes (`setRoute`), the track receiver and its delay (`setReceiver`,
- *   `setTrackDelay`).
+ *   `setTrackDelay`);
+ * - the session: the network path its audio takes to us (`setNetwork`: direct, via TURN, via the
+ *   relay's SFU), from the room's route, the Worker's per-path frame counts and the link's ICE pair.
  * Values for a peer the roster does not list are ignored (a link or presence from outside the room
  * carries no identity); the session re-sends presence on its next change.
  *
@@ -35,8 +37,14 @@ export interface AdvertisedAudio {
   on: boolean;
 }
 
-/** How a participant's audio reaches us: our data path or a WebRTC track (SFU and TURN come later). */
+/** How a participant's audio reaches us: our data path or a WebRTC track. */
 export type AudioRoute = AudioPath;
+
+/**
+ * Which network path a participant's audio takes to us: a direct link, a link whose ICE pair goes
+ * through a TURN server, or the relay's SFU.
+ */
+export type NetworkPath = 'direct' | 'turn' | 'relay';
 
 export interface Participant {
   readonly identity: AttestedPeer;
@@ -52,6 +60,8 @@ export interface Participant {
   readonly stats: SourceStats | null;
   /** Track route: RTT/2 + WebRTC jitter-buffer delay, ms; null until measured. */
   readonly trackDelayMs: number | null;
+  /** The network path its audio takes to us; null while none carries it. */
+  readonly network: NetworkPath | null;
 }
 
 export interface ParticipantsEvents extends Record<string, unknown> {
@@ -131,6 +141,10 @@ export class Participants {
     return this.#set(peerId, 'trackDelayMs', ms);
   }
 
+  setNetwork(peerId: string, path: NetworkPath | null): boolean {
+    return this.#set(peerId, 'network', path);
+  }
+
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
@@ -170,6 +184,7 @@ export class Participants {
       receiver: null,
       stats: null,
       trackDelayMs: null,
+      network: null,
     });
     this.events.emit('joined', this.#records.get(peer.peerId)!);
     this.events.emit('change', { peerId: peer.peerId, field: 'identity' });

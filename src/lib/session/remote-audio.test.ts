@@ -43,6 +43,7 @@ const participant = (over: Partial<Participant>): Participant => ({
   receiver: null,
   stats: null,
   trackDelayMs: null,
+  network: null,
   ...over,
 });
 

@@ -79,7 +79,9 @@ const procs = Math.round(clamp(values.procs, 1, 8, 2));
 const directPairs = Math.round(clamp(values['direct-pairs'], 0, 8, 1));
 const frameMs = [2.5, 5, 10].includes(Number(values['frame-ms'])) ? Number(values['frame-ms']) : 2.5;
 // --nice: the relay's and the players' scheduling priority (they inherit this process's), for a
-// machine busy with other work; recorded in the results. Negative values need root.
+// machine busy with other work; recorded in the results. Negative values need root. With the
+// kernel's autogroup scheduling, nice only ranks processes of one session against each other, so
+// this session's autogroup gets the same nice for the run (and its old one back at exit).
 const nice = Math.round(clamp(values.nice, -20, 19, 0));
 if (playerCounts.length === 0) {
   console.error('--players needs a comma-separated list of room sizes from 2 to 64.');
@@ -89,15 +91,19 @@ if (playerCounts.length === 0) {
 // --relay: a relay built elsewhere (e.g. another tree's relay/dist/relay/src/main.js); else relay/dist.
 const relayEntry = values.relay ?? RELAY_ENTRY;
 if (values.relay === undefined) await ensureRelayBuild();
-// After the build: only the measured processes run at --nice.
-if (nice !== 0) {
-  try {
-    setPriority(nice);
-  } catch (error) {
-    console.error(`--nice ${nice}: cannot set this process's priority (${error.code ?? error.message}).`);
-    process.exit(2);
-  }
+/** The relay and workers running now: stopped on Ctrl-C too, so none outlives the bench. */
+const live = new Set();
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping the relay and the players…`);
+    const deadline = new Promise((resolve) => setTimeout(resolve, 10_000).unref());
+    void Promise.race([Promise.all([...live].map((owned) => owned.stop())), deadline]).then(() =>
+      process.exit(130),
+    );
+  });
 }
+// After the build: only the measured processes run at --nice.
+const autogroup = nice !== 0 ? raisePriority(nice) : null;
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 mkdirSync(at('bench', 'results'), { recursive: true });
 const profDir = values['cpu-prof'] ? at('bench', 'results', `relay-prof-${stamp}`) : null;
@@ -113,6 +119,38 @@ const machine = {
   loadAverageAtStart: loadavg().map((n) => Math.round(n * 100) / 100),
 };
 
+/**
+ * Sets this process's nice and, when the kernel schedules by autogroup, its session's; the old
+ * autogroup nice comes back when this process exits. Returns the autogroup's setting or null.
+ */
+function raisePriority(value) {
+  try {
+    setPriority(value);
+  } catch (error) {
+    console.error(`--nice ${value}: cannot set this process's priority (${error.code ?? error.message}).`);
+    process.exit(2);
+  }
+  const file = '/proc/self/autogroup';
+  try {
+    if (readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() !== '1') return null;
+    const before = Number(/nice (-?\d+)/.exec(readFileSync(file, 'utf8'))?.[1] ?? 0);
+    writeFileSync(file, String(value));
+    process.once('exit', () => {
+      try {
+        writeFileSync(file, String(before));
+      } catch {
+        // nothing left to do at exit
+      }
+    });
+    return { nice: value, before };
+  } catch (error) {
+    console.warn(
+      `--nice ${value}: the session's autogroup keeps its priority (${error.code ?? error.message}).`,
+    );
+    return null;
+  }
+}
+
 async function measureRow(players) {
   const relay = await startBenchRelay({
     entry: relayEntry,
@@ -120,6 +158,7 @@ async function measureRow(players) {
     roomLimit: ROOM_LIMIT,
     cpuProfDir: profDir ? `${profDir}/players-${players}` : null,
   });
+  live.add(relay);
   /** @type {Worker[]} */
   const workers = [];
   try {
@@ -131,7 +170,11 @@ async function measureRow(players) {
       ticket: mintTicket(secret, { studio, name: `Bench ${index}`, maxPlayers: players }),
     }));
     const count = Math.min(procs, players);
-    for (let w = 0; w < count; w++) workers.push(new Worker());
+    for (let w = 0; w < count; w++) {
+      const worker = new Worker();
+      workers.push(worker);
+      live.add(worker);
+    }
     const joinTimeoutMs = 20_000 + 500 * players;
     const ready = await Promise.all(
       workers.map((worker, w) =>
@@ -165,6 +208,8 @@ async function measureRow(players) {
         ),
       ),
     );
+    // Awaited after the window; a worker failing before that must not be an unhandled rejection.
+    results.catch(() => undefined);
     // Relay and machine readings at the window's edges; /load polled once a second inside it.
     await sleepUntil(startUs);
     const relayCpu0 = processCpuSeconds(relay.pid);
@@ -236,6 +281,7 @@ async function measureRow(players) {
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
     await relay.stop();
+    for (const owned of [relay, ...workers]) live.delete(owned);
   }
 }
 
@@ -455,6 +501,7 @@ async function main() {
 
   const file = at('bench', 'results', `relay-${stamp}.json`);
   const options = {
+    autogroupNice: autogroup?.nice ?? null,
     players: playerCounts,
     seconds,
     warmup,

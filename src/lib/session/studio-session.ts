@@ -6,22 +6,36 @@
  *
  * Trust (ADR 0008): who is in the room, and with which user id, role, name and Yjs client id, comes
  * only from the relay (Roster). The mesh links only to roster peers, StudioSync accepts a peer's
- * writes only over that peer's link, and the mixer attributes writes through the roster.
+ * writes only over that peer's link (its direct link, or relay messages the relay stamped with it),
+ * and the mixer attributes writes through the roster.
+ *
+ * Paths (docs/architecture.md, "Mesh and SFU"): the relay says whether the room's audio goes peer to
+ * peer or through its SFU (`room-route`); RoomRoute changes over without a dropout, SfuLink is our
+ * connection to the SFU, SfuKeys agrees the keys SFU frames are sealed with, SyncRoutes carries Yjs
+ * over a direct link or the relay, and RouteRequests asks for the SFU when a pair cannot connect.
+ * Signaling publishes are told apart by their `type`: e2ee → SfuKeys, sync → RelaySync, signal → Mesh.
  */
 import { AudioNetClient } from '../audio/audio-net-client';
 import { Mesh } from '../net/mesh';
 import { PeerLink } from '../net/peer-link';
+import { RelaySync } from '../net/relay-link';
 import { Roster } from '../net/roster';
+import { SfuKeys } from '../net/sfu-keys';
+import { SfuLink } from '../net/sfu-link';
 import { SignalingClient, type SignalingState, type SocketLike } from '../net/signaling-client';
 import type { AttestedPeer } from '../protocol/attested';
+import type { RoomMode } from '../protocol/sfu';
 import type { Impairment } from '../protocol/audio-worker';
 import { studioTopic, type TicketResponse } from '../protocol/ticket';
 import { MixerDoc } from '../sync/mixer-doc';
 import { presentPeers, type AudioPresence, type PresentPeer } from '../sync/presence';
 import { StudioSync, type SyncProblemCode } from '../sync/studio-sync';
 import { Emitter } from '../util/emitter';
-import { Participants } from './participants';
+import { Participants, type NetworkPath } from './participants';
+import { RoomRoute, type RoutePhase } from './room-route';
+import { RouteRequests } from './route-requests';
 import { StudioAudio, type AudioAssets } from './studio-audio';
+import { SyncRoutes } from './sync-routes';
 
 export interface StudioSessionEvents extends Record<string, unknown> {
   presence: PresentPeer[];
@@ -59,8 +73,17 @@ export interface StudioSession {
   readonly participants: Participants;
   presence(): PresentPeer[];
   connectionState(): SignalingState;
+  /** The relay's mode for the room (null before it said), and where our changeover stands. */
+  route(): { mode: RoomMode | null; phase: RoutePhase };
+  /** The network path a user's audio takes to us (the best of its visits); null while none carries it. */
+  networkOf(userId: string): NetworkPath | null;
   dispose(): void;
 }
+
+/** Reasons our own side closes mesh links for (not evidence that a pair cannot connect). */
+const OWN_CLOSES = new Set(['sfu', 'inactive', 'leaving', 'left', 'gone', 'rejoined', 'signal-lost']);
+/** Preference when a user has several visits: a nearer path wins. */
+const NETWORK_RANK: Record<NetworkPath, number> = { direct: 0, turn: 1, relay: 2 };
 
 const authorOf = (peer: AttestedPeer | undefined) => (peer ? { userId: peer.userId, role: peer.role } : null);
 
@@ -143,8 +166,57 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     events.emit('problem', { ...problem, name });
   });
 
+  // Yjs and presence through the relay for pairs without a direct link (an SFU room, a blocked pair).
+  const relaySync = new RelaySync({
+    publish: (data, to) => signaling.publish(data, to),
+    audience: () => roster.peers().length,
+  });
+  const syncRoutes = new SyncRoutes({ sync, relay: relaySync });
+  relaySync.events.on('message', ({ peerId, bytes }) => {
+    if (!roster.get(peerId)) return;
+    syncRoutes.useRelay(peerId); // it reached us through the relay: answer the same way
+    sync.receive(peerId, bytes);
+  });
+  relaySync.events.on('malformed', ({ peerId }) =>
+    events.emit('problem', {
+      peerId,
+      name: roster.get(peerId)?.name ?? null,
+      code: 'malformed',
+      message: 'Studio data relayed from this player could not be read.',
+    }),
+  );
+
+  // Keys for the frames that go through the SFU: sealed by the sender, opened only by the room.
+  const sfuKeys = new SfuKeys({ topic, publish: (data, to) => signaling.publish(data, to) });
+  sfuKeys.events.on('send-key', (key) => net.setSfuSendKey(key));
+  sfuKeys.events.on('peer-key', ({ peerId, ...key }) => net.setSfuSourceKey(peerId, key));
+  sfuKeys.events.on('problem', ({ code, peerId, detail }) => console.warn('sfu keys', code, peerId, detail));
+
+  // Our one connection to the relay's SFU, while the room needs it.
+  let sfuLink: SfuLink | null = null;
+  const openSfu = () => {
+    if (sfuLink) return;
+    sfuLink = new SfuLink({
+      iceServers: () => iceServers,
+      sendSignal: (signal) => signaling.sendSfuSignal(signal),
+      // Moved to the audio Worker in the task that created it (see PeerLink's audio channel).
+      onChannel: (channel) => net.addSfuTransport(channel),
+    });
+  };
+  const closeSfu = () => {
+    sfuLink?.dispose();
+    sfuLink = null;
+  };
+
+  const routeRequests = new RouteRequests({ request: (unreachable) => signaling.requestRoute(unreachable) });
+  /** Open mesh links by peer, for their ICE route ('direct' or through TURN). */
+  const openLinks = new Map<string, PeerLink>();
+  const iceRoutes = new Map<string, NetworkPath>();
+
   const mesh = new Mesh({
     signaling,
+    // Off until the relay says the room is on the mesh: a newcomer to a room on the SFU forms none.
+    active: false,
     createLink: ({ remoteId, initiator, sendSignal }) => {
       let releaseAudio = () => {};
       const link = new PeerLink({
@@ -166,15 +238,77 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     },
   });
 
-  roster.events.on('reset', ({ self }) => mixer.setMe({ userId: self.userId, role: self.role }));
+  const roomRoute = new RoomRoute({
+    mesh,
+    sfu: { open: openSfu, close: closeSfu },
+    audio: {
+      setSfuSources: (sources) => net.setSfuSources(sources),
+      setSfuSending: (enabled) => net.setSfuSending(enabled),
+    },
+  });
+  roomRoute.events.on('phase', (phase) => {
+    // On the SFU every pair syncs through the relay (the mesh links go once the audio changed over).
+    if (phase === 'sfu' || phase === 'to-sfu')
+      for (const peer of roster.peers()) syncRoutes.useRelay(peer.peerId);
+    updateNetworkPaths();
+  });
+
+  /** Which path each participant's audio takes to us, from the frames of the last stats sample. */
+  const networkOf = (peerId: string): NetworkPath | null => {
+    const direct = () => (mesh.isOpen(peerId) ? (iceRoutes.get(peerId) ?? 'direct') : null);
+    const deltas = roomRoute.deltasOf(peerId);
+    if (deltas) {
+      // During a changeover both paths carry frames: name the one the room is moving to.
+      if (roomRoute.mode === 'sfu' && deltas.sfu > 0) return 'relay';
+      if (deltas.direct > 0) return direct() ?? 'direct';
+      if (deltas.sfu > 0) return 'relay';
+    }
+    // The track path's frames do not pass the Worker: its link carries them.
+    if (participants.get(peerId)?.route === 'track') return direct();
+    return null;
+  };
+  const updateNetworkPaths = () => {
+    for (const p of participants.list()) {
+      participants.setNetwork(p.identity.peerId, networkOf(p.identity.peerId));
+    }
+  };
+  let statsTick = 0;
+  net.events.on('stats', ({ sources }) => {
+    roomRoute.stats(sources);
+    // ICE routes change rarely (a pair moving to TURN): read them every few seconds.
+    if (statsTick++ % 3 === 0) {
+      for (const [peerId, link] of openLinks) {
+        void link.iceRoute().then((route) => {
+          if (route && openLinks.get(peerId) === link) iceRoutes.set(peerId, route);
+        });
+      }
+    }
+    updateNetworkPaths();
+  });
+
+  roster.events.on('reset', ({ self }) => {
+    mixer.setMe({ userId: self.userId, role: self.role });
+    sfuKeys.reset(
+      self.peerId,
+      roster.peers().map((p) => p.peerId),
+    );
+  });
   roster.events.on('updated', ({ peer }) => {
     if (peer.peerId === roster.self?.peerId) mixer.setMe({ userId: peer.userId, role: peer.role });
     else mixer.recheck();
     presenceChanged();
   });
-  roster.events.on('joined', presenceChanged);
+  roster.events.on('joined', (peer) => {
+    sfuKeys.join(peer.peerId);
+    if (roomRoute.mode === 'sfu') syncRoutes.useRelay(peer.peerId);
+    presenceChanged();
+  });
   roster.events.on('left', ({ peer, reason }) => {
+    // Sync first: nothing more is sent to a peer that left (a resync would reach no one).
+    syncRoutes.remove(peer.peerId);
     mesh.leave(peer.peerId, reason);
+    routeRequests.left(peer.peerId);
+    sfuKeys.leave(peer.peerId);
     presenceChanged();
   });
 
@@ -186,30 +320,47 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
       self.peerId,
       roster.peers().map((p) => p.peerId),
     );
+    roomRoute.subscribed();
+    routeRequests.subscribed();
+    // Our old SFU connection went with the old socket on the relay's side: negotiate a new one.
+    sfuLink?.restart();
     presenceChanged();
   });
+  signaling.events.on('room-route', (route) => roomRoute.route(route));
+  signaling.events.on('sfu-signal', (signal) => sfuLink?.handleSignal(signal));
   signaling.events.on('peer-joined', (peer) => {
     roster.join(peer);
     if (roster.get(peer.peerId)?.userId === peer.userId) mesh.join(peer.peerId);
   });
   signaling.events.on('peer-updated', (peer) => roster.update(peer));
   signaling.events.on('peer-left', ({ peerId, reason }) => roster.leave(peerId, reason));
-  signaling.events.on('message', ({ from, data }) => mesh.handle(from.peerId, data));
-  mesh.events.on('peer-open', ({ peerId: remote, link }) => {
-    link.events.on('message', (bytes) => sync.receive(remote, bytes));
-    sync.attach(remote, link as PeerLink);
-    participants.setLink(remote, link as PeerLink);
+  signaling.events.on('message', ({ from, data }) => {
+    if (sfuKeys.handle(from.peerId, data)) return;
+    if (relaySync.handle(from.peerId, data)) return;
+    mesh.handle(from.peerId, data);
   });
-  mesh.events.on('link-timeout', ({ peerId: remote }) =>
-    console.warn(
-      'studio mesh: no connection to',
-      roster.get(remote)?.name ?? 'a player',
-      'after 20 s; retrying',
-    ),
-  );
-  mesh.events.on('peer-close', ({ peerId: remote }) => {
-    sync.detach(remote);
+  mesh.events.on('peer-open', ({ peerId: remote, link }) => {
+    const peerLink = link as PeerLink;
+    link.events.on('message', (bytes) => sync.receive(remote, bytes));
+    openLinks.set(remote, peerLink);
+    syncRoutes.setDirect(remote, peerLink);
+    participants.setLink(remote, peerLink);
+    routeRequests.connected(remote);
+  });
+  mesh.events.on('link-timeout', ({ peerId: remote }) => {
+    console.warn('studio mesh: no connection to', roster.get(remote)?.name ?? 'a player', 'after 20 s');
+    // Studio state goes through the relay meanwhile; the room's audio through the SFU once asked.
+    syncRoutes.useRelay(remote);
+    if (roomRoute.mode === 'mesh') routeRequests.timedOut(remote);
+  });
+  mesh.events.on('peer-close', ({ peerId: remote, reason }) => {
+    openLinks.delete(remote);
+    iceRoutes.delete(remote);
+    syncRoutes.setDirect(remote, null);
     participants.setLink(remote, null);
+    if (roomRoute.mode === 'mesh' && roster.get(remote) && !OWN_CLOSES.has(reason)) {
+      routeRequests.broke(remote);
+    }
   });
 
   signaling.start();
@@ -226,6 +377,14 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     participants,
     presence,
     connectionState: () => signaling.state,
+    route: () => ({ mode: roomRoute.mode, phase: roomRoute.phase }),
+    networkOf(userId) {
+      let best: NetworkPath | null = null;
+      for (const p of participants.byUser(userId)) {
+        if (p.network && (best === null || NETWORK_RANK[p.network] < NETWORK_RANK[best])) best = p.network;
+      }
+      return best;
+    },
     dispose() {
       if (disposed) return;
       disposed = true;
@@ -233,6 +392,11 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
       audio.dispose();
       mixer.dispose();
       sync.dispose();
+      roomRoute.dispose();
+      syncRoutes.dispose();
+      relaySync.dispose();
+      sfuKeys.dispose();
+      closeSfu();
       mesh.dispose();
       signaling.dispose();
       participants.dispose();

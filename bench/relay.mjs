@@ -37,6 +37,7 @@ import { parseArgs } from 'node:util';
 import { ensureRelayBuild } from '../scripts/lib/setup.mjs';
 import { at } from '../scripts/lib/paths.mjs';
 import { LatencyHistogram, nowUs } from './lib/relay-frames.mjs';
+import { summariseProfiles } from './lib/relay-profile.mjs';
 import {
   RELAY_ENTRY,
   machineTicks,
@@ -485,6 +486,8 @@ async function main() {
     process.stdout.write(`measuring ${players} players, ${frameMs} ms frames, ${seconds} s… `);
     try {
       const row = await measureRow(players);
+      // The relay has exited by now, so its profile is on disk.
+      if (profDir) row.relayProfile = summariseProfiles(`${profDir}/players-${players}`);
       rows.push(row);
       console.log(
         `relay ${fmt(row.relayCpuPct, 0)} % of a core, added p50 ${fmt(row.addedP50Ms)} / p99 ${fmt(
@@ -516,7 +519,15 @@ async function main() {
     `\nmachine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}, ` +
       `node-datachannel ${machine.nodeDatachannel}, load average at start ${machine.loadAverageAtStart.join(' ')}`,
   );
-  if (profDir) console.log(`relay CPU profiles: ${profDir}`);
+  if (profDir) {
+    console.log(`\nrelay CPU profiles (${profDir}): JS self time, % of busy samples`);
+    for (const row of rows) {
+      if (!row.relayProfile) continue;
+      const { busyMs, idleMs, functions } = row.relayProfile;
+      console.log(`  ${row.players} players (busy ${busyMs} ms, idle ${idleMs} ms, whole run):`);
+      for (const { fn, pct } of functions.slice(0, 5)) console.log(`    ${pct.toFixed(1)} % ${fn}`);
+    }
+  }
   console.log(`written: ${file}`);
 }
 

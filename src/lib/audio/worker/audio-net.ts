@@ -332,6 +332,7 @@ export class AudioNet {
   }
 
   #addTransport(transportId: string, sourceKey: string, channel: RTCDataChannel | undefined): void {
+    this.#sfu.remove(transportId);
     this.#removeTransport(transportId);
     const link = new TransportLink({
       id: transportId,

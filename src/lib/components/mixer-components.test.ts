@@ -52,13 +52,21 @@ describe('mixer components (server-rendered markup)', () => {
     const { body } = render(PresenceList, {
       props: {
         players: [
-          { ...player, key: 'a', path: 'opus' },
-          { ...player, key: 'b', path: 'off' },
+          { ...player, key: 'a', path: 'opus', route: 'relay' as const },
+          { ...player, key: 'b', path: 'off', route: 'direct' as const },
+          { ...player, key: 'c', path: 'pcm', route: 'turn' as const },
+          { ...player, key: 'd', path: 'track', route: 'direct' as const },
         ],
       },
     });
     expect(body).toMatch(/data-testid="audio-path">Opus over data channel</);
     expect(body).toMatch(/data-testid="audio-path">audio off</);
+    // The network path in words, for players whose audio plays.
+    expect([...body.matchAll(/data-testid="audio-route"[^>]*>([^<]*)</g)].map((m) => m[1])).toEqual([
+      'via relay',
+      'via TURN',
+      'direct',
+    ]);
   });
 
   it('shows a dash for an unknown latency', () => {

@@ -12,12 +12,16 @@ export interface AudioDiagnostics {
   userId: string;
   slot: number;
   path: AudioPath;
+  /** The network path its audio takes to us (direct, turn, relay), null while none carries it. */
+  network: Participant['network'];
   /** Whether their audio reaches us (remote-audio.ts). */
   audio: RemoteAudio['kind'];
   /** Track path: a remote track plays. */
   receiving: boolean;
   framesSent: number;
   framesReceived: number;
+  /** Of those, frames that came through the relay's SFU (and opened). */
+  sfuFrames: number;
   /** Frames dropped before decoding because another transport brought them first. */
   duplicateFrames: number;
   badFrames: number;
@@ -54,10 +58,12 @@ export function diagnosticsRow(
     userId: p.identity.userId,
     slot: p.slot,
     path: p.route ?? 'data',
+    network: p.network,
     audio: remoteAudioOf(p).kind,
     receiving: p.receiver !== null,
     framesSent: stats?.framesSent ?? 0,
     framesReceived: stats?.framesReceived ?? 0,
+    sfuFrames: stats?.sfuFrames ?? 0,
     duplicateFrames: stats?.duplicateFrames ?? 0,
     badFrames: stats?.badFrames ?? 0,
     skippedFrames: stats?.skippedFrames ?? 0,

@@ -4,6 +4,7 @@
  */
 import { createSubscriber } from 'svelte/reactivity';
 import type { SignalingState } from '../net/signaling-client';
+import type { NetworkPath } from '../session/participants';
 import type { StudioSession } from '../session/studio-session';
 import { AudioRoom } from './audio-room.svelte';
 import { MixerState } from './mixer.svelte';
@@ -20,6 +21,8 @@ export interface PresentPlayer {
   connecting: boolean;
   /** How this player's audio reaches us ('opus', 'pcm' over the data channel, or 'track'), once it does. */
   path: string | null;
+  /** The network path it takes: direct, through TURN, or through the relay's SFU; null while unknown. */
+  route: NetworkPath | null;
 }
 
 export class StudioRoom {
@@ -76,6 +79,8 @@ export class StudioRoom {
       self: p.self,
       connecting: !p.connected,
       path: p.self || !p.connected ? null : this.audio.pathOf(p.userId),
+      // Read with the path: pathOf refreshes this getter every second.
+      route: p.self || !p.connected ? null : this.#session.networkOf(p.userId),
     }));
   }
 

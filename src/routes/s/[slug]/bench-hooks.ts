@@ -41,6 +41,8 @@ export function exposeForBenchmark(session: StudioSession, url: URL): void {
       impulses,
       stages,
       diagnostics: () => session.audio.diagnostics(),
+      // The relay's mode for the room and our changeover (mesh / to-sfu / sfu / to-mesh).
+      route: () => session.route(),
       deviceLatencyMs: () => session.audio.engine?.deviceLatencyMs() ?? null,
       start: (settings: Parameters<typeof session.audio.start>[0]) => session.audio.start(settings),
       state: () => session.audio.state,

@@ -27,7 +27,11 @@ async function main(): Promise<void> {
 
   const server = createRelayServer({
     config,
-    verifier: createTicketVerifier({ secret: config.ticketSecret }),
+    verifier: createTicketVerifier({
+      secret: config.ticketSecret,
+      relayId: config.relayId,
+      roomLimit: config.roomLimit,
+    }),
     logger,
   });
 

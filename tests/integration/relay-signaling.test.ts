@@ -202,24 +202,30 @@ describe('relay signaling', () => {
     expect(await c.next((m) => m.type === 'publish')).toMatchObject({ data: 'welcome back', clients: 2 });
   });
 
-  it('admits MESH_MAX_PLAYERS with tickets minted before the maxPlayers claim', async () => {
-    const studio = 'studiolegacy1';
-    const topic = studioTopic(studio);
-    const legacy = (): string => signTicket(TEST_TICKET_SECRET, { studio, maxPlayers: undefined });
-    for (let i = 1; i <= MESH_MAX_PLAYERS; i++) {
-      const player = await connect();
-      expect(await player.subscribe(topic, legacy())).toMatchObject({
-        type: 'subscribed',
-        topic,
-        clients: i,
+  it("admits the relay's room limit with tickets minted before the maxPlayers claim", async () => {
+    // A relay of its own with a small room limit, so the room fills with few sockets.
+    const small = await startRelay({ env: { BANDMESH_ROOM_LIMIT: String(MESH_MAX_PLAYERS) } });
+    try {
+      const studio = 'studiolegacy1';
+      const topic = studioTopic(studio);
+      const legacy = (): string => signTicket(TEST_TICKET_SECRET, { studio, maxPlayers: undefined });
+      for (let i = 1; i <= MESH_MAX_PLAYERS; i++) {
+        const player = await connect(undefined, small.wsUrl);
+        expect(await player.subscribe(topic, legacy())).toMatchObject({
+          type: 'subscribed',
+          topic,
+          clients: i,
+        });
+      }
+      const extra = await connect(undefined, small.wsUrl);
+      expect(await extra.subscribe(topic, legacy())).toMatchObject({
+        type: 'error',
+        code: ErrorCode.RoomFull,
+        message: `This studio is full (${MESH_MAX_PLAYERS} players). Try again when someone leaves.`,
       });
+    } finally {
+      await small.stop();
     }
-    const extra = await connect();
-    expect(await extra.subscribe(topic, legacy())).toMatchObject({
-      type: 'error',
-      code: ErrorCode.RoomFull,
-      message: `This studio is full (${MESH_MAX_PLAYERS} players). Try again when someone leaves.`,
-    });
   });
 
   it('answers malformed JSON, unknown types and binary frames with errors and keeps the socket', async () => {

@@ -47,6 +47,8 @@ export function ticketClaims(claims: Partial<TicketClaims> & { studio: string })
     instrument: claims.instrument ?? 'guitar',
     // JSON.stringify drops an undefined member, so an explicit `undefined` omits the claim.
     maxPlayers: 'maxPlayers' in claims ? claims.maxPlayers : MESH_MAX_PLAYERS,
+    // Only when given, in its wire place (after maxPlayers), like PocketBase's omitempty.
+    ...(claims.relay !== undefined ? { relay: claims.relay } : {}),
     iat,
     exp: claims.exp ?? iat + 300,
   };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src/lib/protocol/errors.js';
-import { MESH_MAX_PLAYERS } from '../../../src/lib/protocol/ticket.js';
+import { ROOM_MAX_PLAYERS, ROOM_PLAYERS_CAP } from '../../../src/lib/protocol/ticket.js';
 import { signRaw, signTicket, ticketClaims } from '../../../tests/support/tickets.js';
 import { createTicketVerifier, MAX_TICKET_LENGTH } from './ticket-verifier.js';
 
@@ -27,6 +27,14 @@ const POCKETBASE_UNICODE_VECTOR =
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.' +
   'eyJ2IjoyLCJhdWQiOiJiYW5kbWVzaC1yZWxheSIsInN1YiI6InUxMjMiLCJzdHVkaW8iOiJzNDU2Iiwic2x1ZyI6Im15LWJhbmQiLCJyb2xlIjoib3duZXIiLCJqdGkiOiJBQUVDQXdRRkJnY0lDUW9MREEwT0R3IiwibmFtZSI6Ilpvw6sgPCY-IM6pIiwiaW5zdHJ1bWVudCI6ImNlbGxvIiwibWF4UGxheWVycyI6NCwiaWF0IjoxNzAwMDAwMDAwLCJleHAiOjE3MDAwMDAzMDB9.' +
   'Q0zmIR4LAUvq4S8a1ToOjJ-pOxvPbj8xlDrwToPHZk0';
+/**
+ * A ticket of a room PocketBase pinned to `relay-2` (several relays): the relay claim sits between
+ * maxPlayers and iat. tickets_test.go pins the same bytes (`relayClaimVector`).
+ */
+const POCKETBASE_RELAY_VECTOR =
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.' +
+  'eyJ2IjoyLCJhdWQiOiJiYW5kbWVzaC1yZWxheSIsInN1YiI6InUxMjMiLCJzdHVkaW8iOiJzNDU2Iiwic2x1ZyI6Im15LWJhbmQiLCJyb2xlIjoib3duZXIiLCJqdGkiOiJqNzg5IiwibmFtZSI6IkFkYSIsImluc3RydW1lbnQiOiJiYXNzIiwibWF4UGxheWVycyI6MjQsInJlbGF5IjoicmVsYXktMiIsImlhdCI6MTcwMDAwMDAwMCwiZXhwIjoxNzAwMDAwMzAwfQ.' +
+  'pYQflPv8Xg3p0nhPp6knyO4wQZ5Gghp6demehp7UHSo';
 /** A version-1 ticket as PocketBase minted it before ticket v2 (no jti, no profile). */
 const POCKETBASE_V1_VECTOR =
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.' +
@@ -96,11 +104,32 @@ describe('PocketBase compatibility', () => {
     });
   });
 
-  it('gives a ticket without maxPlayers the mesh limit', () => {
+  it("gives a ticket without maxPlayers the relay's room limit", () => {
     const legacy = signTicket(POCKETBASE_SECRET, { ...claims, maxPlayers: undefined });
     expect(at(1_700_000_100).verify(legacy, 's456')).toMatchObject({
       ok: true,
-      claims: { sub: 'u123', maxPlayers: MESH_MAX_PLAYERS },
+      claims: { sub: 'u123', maxPlayers: ROOM_MAX_PLAYERS },
+    });
+    const small = createTicketVerifier({
+      secret: POCKETBASE_SECRET,
+      roomLimit: 8,
+      nowSeconds: () => 1_700_000_100,
+    });
+    expect(small.verify(legacy, 's456')).toMatchObject({ ok: true, claims: { maxPlayers: 8 } });
+  });
+
+  it('accepts the relay-claim vector at the relay it names, and the fixture mints it byte for byte', () => {
+    expect(signTicket(POCKETBASE_SECRET, { ...claims, maxPlayers: 24, relay: 'relay-2' })).toBe(
+      POCKETBASE_RELAY_VECTOR,
+    );
+    const relay2 = createTicketVerifier({
+      secret: POCKETBASE_SECRET,
+      relayId: 'relay-2',
+      nowSeconds: () => 1_700_000_100,
+    });
+    expect(relay2.verify(POCKETBASE_RELAY_VECTOR, 's456')).toMatchObject({
+      ok: true,
+      claims: { sub: 'u123', maxPlayers: 24, relay: 'relay-2' },
     });
   });
 });
@@ -180,10 +209,16 @@ describe('createTicketVerifier', () => {
       { role: 'admin' },
       { maxPlayers: 0 },
       { maxPlayers: -1 },
-      { maxPlayers: MESH_MAX_PLAYERS + 1 },
+      { maxPlayers: ROOM_PLAYERS_CAP + 1 },
       { maxPlayers: 2.5 },
       { maxPlayers: '4' },
       { maxPlayers: null },
+      { relay: '' },
+      { relay: 'Relay-2' },
+      { relay: '-relay' },
+      { relay: 'r'.repeat(33) },
+      { relay: 2 },
+      { relay: null },
       { sub: undefined },
       { sub: '' },
       { slug: 42 },
@@ -200,6 +235,71 @@ describe('createTicketVerifier', () => {
         code: ErrorCode.TicketInvalid,
       });
     }
+  });
+
+  it('accepts maxPlayers up to ROOM_PLAYERS_CAP and clamps it to the room limit', () => {
+    const ticket = (maxPlayers: number): string =>
+      signTicket(SECRET, { studio: STUDIO, maxPlayers, iat: NOW - 10 });
+    expect(verifier.verify(ticket(7), STUDIO)).toMatchObject({ ok: true, claims: { maxPlayers: 7 } });
+    expect(verifier.verify(ticket(ROOM_MAX_PLAYERS), STUDIO)).toMatchObject({
+      ok: true,
+      claims: { maxPlayers: ROOM_MAX_PLAYERS },
+    });
+    // A claim above this relay's room limit is valid but admits only the room limit.
+    expect(verifier.verify(ticket(ROOM_PLAYERS_CAP), STUDIO)).toMatchObject({
+      ok: true,
+      claims: { maxPlayers: ROOM_MAX_PLAYERS },
+    });
+    const big = createTicketVerifier({ secret: SECRET, roomLimit: ROOM_PLAYERS_CAP, nowSeconds: () => NOW });
+    expect(big.verify(ticket(ROOM_PLAYERS_CAP), STUDIO)).toMatchObject({
+      ok: true,
+      claims: { maxPlayers: ROOM_PLAYERS_CAP },
+    });
+    expect(() => createTicketVerifier({ secret: SECRET, roomLimit: 0 })).toThrow(RangeError);
+    expect(() => createTicketVerifier({ secret: SECRET, roomLimit: ROOM_PLAYERS_CAP + 1 })).toThrow(
+      RangeError,
+    );
+  });
+
+  it('refuses a ticket pinned to another relay with wrong-relay, and accepts one without the claim', () => {
+    const relay1 = createTicketVerifier({ secret: SECRET, relayId: 'relay-1', nowSeconds: () => NOW });
+    const pinned = (relay: string): string => signTicket(SECRET, { studio: STUDIO, relay, iat: NOW - 10 });
+    expect(relay1.verify(pinned('relay-1'), STUDIO)).toMatchObject({
+      ok: true,
+      claims: { relay: 'relay-1' },
+    });
+    const refused = relay1.verify(pinned('relay-2'), STUDIO);
+    expect(refused).toEqual({
+      ok: false,
+      code: ErrorCode.WrongRelay,
+      reason: "This studio's room runs on another relay (relay-2); fetch a new ticket to reach it.",
+    });
+    // No claim (one relay behind PocketBase): any relay accepts it, and no claim is made up.
+    const unpinned = relay1.verify(signTicket(SECRET, { studio: STUDIO, iat: NOW - 10 }), STUDIO);
+    expect(unpinned.ok).toBe(true);
+    expect(unpinned.ok && 'relay' in unpinned.claims).toBe(false);
+    // A relay without an id (tests, tools) accepts any pinned ticket.
+    expect(verifier.verify(pinned('relay-2'), STUDIO).ok).toBe(true);
+    // A forged claim is not honoured: the signature is checked first.
+    const forged = pinned('relay-1').split('.');
+    const payload = JSON.parse(Buffer.from(forged[1]!, 'base64url').toString('utf8')) as Record<
+      string,
+      unknown
+    >;
+    payload.relay = 'relay-2';
+    forged[1] = Buffer.from(JSON.stringify(payload)).toString('base64url');
+    expect(relay1.verify(forged.join('.'), STUDIO)).toMatchObject({
+      ok: false,
+      code: ErrorCode.TicketInvalid,
+    });
+  });
+
+  it('checks the studio before the relay, and an expired pinned ticket is ticket-expired', () => {
+    const relay1 = createTicketVerifier({ secret: SECRET, relayId: 'relay-1', nowSeconds: () => NOW });
+    const elsewhere = signTicket(SECRET, { studio: 'otherstudio', relay: 'relay-2', iat: NOW - 10 });
+    expect(relay1.verify(elsewhere, STUDIO)).toMatchObject({ code: ErrorCode.TicketWrongStudio });
+    const old = signTicket(SECRET, { studio: STUDIO, relay: 'relay-2', iat: NOW - 400, exp: NOW - 100 });
+    expect(relay1.verify(old, STUDIO)).toMatchObject({ code: ErrorCode.TicketExpired });
   });
 
   it('rejects a valid ticket for another studio as ticket-wrong-studio', () => {

@@ -10,7 +10,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { isProfileText } from '../../../src/lib/protocol/attested.js';
 import { ErrorCode } from '../../../src/lib/protocol/errors.js';
 import {
-  MESH_MAX_PLAYERS,
+  ROOM_MAX_PLAYERS,
+  ROOM_PLAYERS_CAP,
   TICKET_AUDIENCE,
   TICKET_MAX_TTL_SECONDS,
   TICKET_VERSION,
@@ -23,7 +24,10 @@ export const MAX_TICKET_LENGTH = 2048;
 /** Clock difference tolerated between PocketBase and the relay. */
 export const DEFAULT_CLOCK_SKEW_SECONDS = 5;
 
-/** Verified claims: `maxPlayers` is always set (tickets minted before the claim get the mesh limit). */
+/**
+ * Verified claims: `maxPlayers` is always set, to the ticket's claim clamped to the relay's room
+ * limit (tickets minted before the claim get the room limit).
+ */
 export type VerifiedTicketClaims = TicketClaims & { maxPlayers: number };
 
 export type TicketVerdict =
@@ -34,7 +38,8 @@ export type TicketVerdict =
         | typeof ErrorCode.TicketMissing
         | typeof ErrorCode.TicketInvalid
         | typeof ErrorCode.TicketExpired
-        | typeof ErrorCode.TicketWrongStudio;
+        | typeof ErrorCode.TicketWrongStudio
+        | typeof ErrorCode.WrongRelay;
       reason: string;
     };
 
@@ -45,6 +50,13 @@ export interface TicketVerifier {
 
 export interface TicketVerifierOptions {
   secret: string | Buffer;
+  /**
+   * This relay's id (`BANDMESH_RELAY_ID`): a ticket whose `relay` claim names another relay is
+   * refused with `wrong-relay`. Without it (or without the claim) any relay accepts the ticket.
+   */
+  relayId?: string;
+  /** The relay's room limit (`BANDMESH_ROOM_LIMIT`), {@link ROOM_MAX_PLAYERS} when unset. */
+  roomLimit?: number;
   clockSkewSeconds?: number;
   /** Current time in Unix seconds (tests inject it). */
   nowSeconds?: () => number;
@@ -54,6 +66,8 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 /** Longest `jti` accepted: PocketBase mints short random ids; this only bounds memory per room. */
 export const MAX_JTI_LENGTH = 64;
 const STUDIO_ID = /^[a-z0-9]{1,32}$/;
+/** A relay id, as `BANDMESH_RELAY_ID` allows it (relay/src/config.ts). */
+const RELAY_ID = /^[a-z0-9][a-z0-9-]{0,31}$/;
 
 function decodeSegment(segment: string): Buffer | null {
   if (!BASE64URL.test(segment) || segment.length % 4 === 1) return null;
@@ -78,9 +92,9 @@ function decodeJsonObject(segment: string): Record<string, unknown> | null {
 const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value.length > 0;
 const isUnixSeconds = (value: unknown): value is number =>
   Number.isSafeInteger(value) && (value as number) > 0;
-/** A `maxPlayers` claim: an integer from 1 to the mesh limit (PocketBase clamps to it). */
+/** A `maxPlayers` claim: an integer from 1 to {@link ROOM_PLAYERS_CAP} (PocketBase clamps to its room limit). */
 const isPlayerLimit = (value: unknown): value is number =>
-  Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= MESH_MAX_PLAYERS;
+  Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= ROOM_PLAYERS_CAP;
 
 function invalid(reason: string): TicketVerdict {
   return { ok: false, code: ErrorCode.TicketInvalid, reason };
@@ -91,6 +105,9 @@ export function createTicketVerifier(options: TicketVerifierOptions): TicketVeri
     ? Buffer.from(options.secret)
     : Buffer.from(options.secret, 'utf8');
   const skew = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
+  const roomLimit = options.roomLimit ?? ROOM_MAX_PLAYERS;
+  if (!isPlayerLimit(roomLimit)) throw new RangeError(`roomLimit must be 1..${ROOM_PLAYERS_CAP}`);
+  const relayId = options.relayId;
   const nowSeconds = options.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
 
   const verify = (ticket: string | undefined, studioId?: string): TicketVerdict => {
@@ -134,6 +151,9 @@ export function createTicketVerifier(options: TicketVerifierOptions): TicketVeri
     if (claims.maxPlayers !== undefined && !isPlayerLimit(claims.maxPlayers)) {
       return invalid('The ticket player limit is out of range.');
     }
+    if (claims.relay !== undefined && (typeof claims.relay !== 'string' || !RELAY_ID.test(claims.relay))) {
+      return invalid('The ticket names no valid relay.');
+    }
     if (!isUnixSeconds(claims.iat) || !isUnixSeconds(claims.exp)) return invalid('The ticket lacks iat/exp.');
     if (claims.exp <= claims.iat || claims.exp - claims.iat > TICKET_MAX_TTL_SECONDS) {
       return invalid('The ticket lifetime is out of range.');
@@ -147,6 +167,15 @@ export function createTicketVerifier(options: TicketVerifierOptions): TicketVeri
     if (studioId !== undefined && claims.studio !== studioId) {
       return { ok: false, code: ErrorCode.TicketWrongStudio, reason: 'The ticket is for another studio.' };
     }
+    // Checked last, after the ticket proved genuine and current: the room is pinned elsewhere, and
+    // only a fresh ticket (with that relay's address) gets the player there.
+    if (relayId !== undefined && claims.relay !== undefined && claims.relay !== relayId) {
+      return {
+        ok: false,
+        code: ErrorCode.WrongRelay,
+        reason: `This studio's room runs on another relay (${claims.relay}); fetch a new ticket to reach it.`,
+      };
+    }
     return {
       ok: true,
       claims: {
@@ -159,7 +188,8 @@ export function createTicketVerifier(options: TicketVerifierOptions): TicketVeri
         jti: claims.jti,
         name: claims.name,
         instrument: claims.instrument,
-        maxPlayers: isPlayerLimit(claims.maxPlayers) ? claims.maxPlayers : MESH_MAX_PLAYERS,
+        maxPlayers: isPlayerLimit(claims.maxPlayers) ? Math.min(claims.maxPlayers, roomLimit) : roomLimit,
+        ...(typeof claims.relay === 'string' ? { relay: claims.relay } : {}),
         iat: claims.iat,
         exp: claims.exp,
       },

@@ -90,6 +90,9 @@ export class SfuPlayer {
   readonly errors: { code: string; message: string }[] = [];
   #pc: PeerConnection | null = null;
   #channel: DataChannel | null = null;
+  #answered = false;
+  /** Relay candidates that arrived before its answer (a relay is free to send them so). */
+  readonly #earlyCandidates: { candidate: string; mid: string }[] = [];
   readonly #waiters = new Set<() => void>();
 
   private constructor(client: TestClient, topic: string) {
@@ -133,12 +136,20 @@ export class SfuPlayer {
   async connectSfu(timeoutMs = 10_000): Promise<void> {
     const pc = new PeerConnection(`player-${this.peerId.slice(0, 6)}`, { iceServers: [] });
     this.#pc = pc;
+    // node-datachannel's description and candidate callbacks are not ordered with each other: the
+    // offer goes first (a browser's does), candidates found before it wait.
+    let held: unknown[] | null = [];
     pc.onLocalDescription((sdp, type) => {
-      if (type === 'offer') this.sendSignal({ kind: 'description', description: { type, sdp } });
+      if (type !== 'offer') return;
+      this.sendSignal({ kind: 'description', description: { type, sdp } });
+      for (const signal of held ?? []) this.sendSignal(signal);
+      held = null;
     });
     pc.onLocalCandidate((candidate, mid) => {
       const text = candidate.startsWith('a=') ? candidate.slice(2) : candidate;
-      this.sendSignal({ kind: 'candidate', candidate: { candidate: text, sdpMid: mid, sdpMLineIndex: 0 } });
+      const signal = { kind: 'candidate', candidate: { candidate: text, sdpMid: mid, sdpMLineIndex: 0 } };
+      if (held) held.push(signal);
+      else this.sendSignal(signal);
     });
     const channel = pc.createDataChannel(SFU_CHANNEL.label, {
       negotiated: true,
@@ -239,8 +250,12 @@ export class SfuPlayer {
       try {
         if (signal.kind === 'description' && signal.description.sdp !== undefined) {
           this.#pc.setRemoteDescription(signal.description.sdp, signal.description.type);
+          this.#answered = true;
+          for (const c of this.#earlyCandidates.splice(0)) this.#pc.addRemoteCandidate(c.candidate, c.mid);
         } else if (signal.kind === 'candidate' && signal.candidate?.candidate) {
-          this.#pc.addRemoteCandidate(signal.candidate.candidate, signal.candidate.sdpMid ?? '0');
+          const c = { candidate: signal.candidate.candidate, mid: signal.candidate.sdpMid ?? '0' };
+          if (this.#answered) this.#pc.addRemoteCandidate(c.candidate, c.mid);
+          else this.#earlyCandidates.push(c);
         }
       } catch {
         this.errors.push({ code: 'local', message: 'could not apply the relay signal' });

@@ -39,6 +39,12 @@ export class SfuPeer {
   readonly #pc: PeerConnection;
   readonly #events: SfuPeerEvents;
   #channel: DataChannel | null = null;
+  /**
+   * Local candidates held until the answer went out: node-datachannel delivers descriptions and
+   * candidates through separate callbacks whose order is not guaranteed, and a player applying a
+   * candidate before the answer would lose it.
+   */
+  #heldCandidates: PeerSignal[] | null = [];
   #openTimer: NodeJS.Timeout;
   #disposed = false;
 
@@ -51,18 +57,22 @@ export class SfuPeer {
       ...(network.portMax > 0 ? { portRangeEnd: network.portMax } : {}),
     });
     this.#pc.onLocalDescription((sdp, type) => {
-      if (!this.#disposed && (type === 'answer' || type === 'offer' || type === 'pranswer')) {
-        this.#events.signal({ kind: 'description', description: { type, sdp } });
-      }
+      if (this.#disposed || (type !== 'answer' && type !== 'offer' && type !== 'pranswer')) return;
+      this.#events.signal({ kind: 'description', description: { type, sdp } });
+      const held = this.#heldCandidates ?? [];
+      this.#heldCandidates = null;
+      for (const signal of held) this.#events.signal(signal);
     });
     this.#pc.onLocalCandidate((candidate, mid) => {
       if (this.#disposed) return;
       // libdatachannel writes the SDP attribute line; browsers expect the bare "candidate:…".
       const text = candidate.startsWith('a=') ? candidate.slice(2) : candidate;
-      this.#events.signal({
+      const signal: PeerSignal = {
         kind: 'candidate',
         candidate: { candidate: text, sdpMid: mid, sdpMLineIndex: 0 },
-      });
+      };
+      if (this.#heldCandidates) this.#heldCandidates.push(signal);
+      else this.#events.signal(signal);
     });
     this.#pc.onStateChange((state) => {
       if (state === 'failed' || state === 'closed') this.#close('failed');

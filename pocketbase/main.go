@@ -19,6 +19,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/hook"
 
 	"bandmesh/pocketbase/internal/config"
+	"bandmesh/pocketbase/internal/placement"
 	"bandmesh/pocketbase/internal/relaycontrol"
 	"bandmesh/pocketbase/internal/secrets"
 	"bandmesh/pocketbase/internal/studioapi"
@@ -72,13 +73,17 @@ func main() {
 			return err
 		}
 		se.App.Logger().Info("bandmesh ticket secret", "source", source, "file", secretFile, "relayUrl", cfg.RelayURL,
-			"relayControlUrl", cfg.RelayControlURL, "turn", cfg.TURN.Enabled())
+			"relayControlUrl", cfg.RelayControlURL, "relays", len(cfg.Relays), "roomLimit", cfg.RoomLimit,
+			"turn", cfg.TURN.Enabled())
 
-		// Membership changes and studio deletions reach live rooms through the relay's /control
+		// Membership changes and studio deletions reach live rooms through every relay's /control
 		// endpoint, signed with the same secret; pushes queued at shutdown get a moment to go out.
-		pusher, err := relaycontrol.NewPusher(relaycontrol.Options{
-			URL: cfg.RelayControlURL, Secret: secret, Logger: se.App.Logger(),
-		})
+		targets, relays := relayTargets(cfg.Relays)
+		pusher, err := relaycontrol.NewFanout(relaycontrol.Options{Secret: secret, Logger: se.App.Logger()}, targets)
+		if err != nil {
+			return err
+		}
+		placer, err := placement.New(placement.Options{Relays: relays, Logger: se.App.Logger()})
 		if err != nil {
 			return err
 		}
@@ -105,7 +110,8 @@ func main() {
 
 		studioapi.Register(se.Router, studioapi.Options{
 			TicketSecret: secret,
-			RelayURL:     cfg.RelayURL,
+			Placer:       placer,
+			RoomLimit:    cfg.RoomLimit,
 			TURN:         turn.Options{URLs: cfg.TURN.URLs, Secret: cfg.TURN.Secret, TTL: cfg.TURN.TTL},
 		})
 		return se.Next()
@@ -115,7 +121,7 @@ func main() {
 	app.OnServe().Bind(&hook.Handler[*core.ServeEvent]{
 		Priority: 999,
 		Func: func(se *core.ServeEvent) error {
-			static, err := web.NewStatic(web.StaticOptions{Dir: *publicDir, ConnectOrigins: []string{cfg.RelayOrigin}})
+			static, err := web.NewStatic(web.StaticOptions{Dir: *publicDir, ConnectOrigins: relayOrigins(cfg.Relays)})
 			if err != nil {
 				return err
 			}
@@ -136,4 +142,28 @@ func main() {
 		fmt.Fprintf(os.Stderr, "bandmesh-pocketbase: %v\n", err)
 		os.Exit(1)
 	}
+}
+
+// relayTargets maps the configured relays to control-push targets and placement candidates.
+func relayTargets(relays []config.Relay) ([]relaycontrol.Target, []placement.Relay) {
+	targets := make([]relaycontrol.Target, 0, len(relays))
+	candidates := make([]placement.Relay, 0, len(relays))
+	for _, r := range relays {
+		targets = append(targets, relaycontrol.Target{RelayID: r.ID, URL: r.ControlURL})
+		candidates = append(candidates, placement.Relay{ID: r.ID, WSURL: r.WSURL, BaseURL: r.BaseURL})
+	}
+	return targets, candidates
+}
+
+// relayOrigins are the relays' WebSocket origins for the CSP's connect-src, each once.
+func relayOrigins(relays []config.Relay) []string {
+	var origins []string
+	seen := map[string]bool{}
+	for _, r := range relays {
+		if !seen[r.Origin] {
+			seen[r.Origin] = true
+			origins = append(origins, r.Origin)
+		}
+	}
+	return origins
 }

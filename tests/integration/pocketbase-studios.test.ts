@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchStudioPreview, fetchStudioTicket, joinStudio, bandmeshError } from '../../src/lib/pb/client';
 import type { StudiosRecord } from '../../src/lib/pb/types';
+import { ROOM_MAX_PLAYERS } from '../../src/lib/protocol/ticket';
 import {
   guestClient,
   rejection,
@@ -41,7 +42,7 @@ describe('creating a studio', () => {
     const owner = await signUp(server.url, 'Owner');
     const studio = await createStudio(owner);
     expect(studio.visibility).toBe('private');
-    expect(studio.maxPlayers).toBe(6);
+    expect(studio.maxPlayers).toBe(ROOM_MAX_PLAYERS);
 
     const members = await owner.pb
       .collection('memberships')
@@ -66,7 +67,7 @@ describe('creating a studio', () => {
     const error = await rejection(
       owner.pb
         .collection('studios')
-        .create({ name: '', slug: 'Bad Slug', owner: owner.id, maxPlayers: 40, visibility: 'secret' }),
+        .create({ name: '', slug: 'Bad Slug', owner: owner.id, maxPlayers: 65, visibility: 'secret' }),
     );
     expect(Object.keys(error.response.data).sort()).toEqual(['maxPlayers', 'name', 'slug', 'visibility']);
   });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchStudioTicket } from '../../src/lib/pb/client';
 import {
+  ROOM_MAX_PLAYERS,
   TICKET_AUDIENCE,
   TICKET_MAX_TTL_SECONDS,
   TICKET_VERSION,
@@ -90,7 +91,7 @@ describe('tickets with the generated data-dir secret', () => {
       role: 'owner',
       name: 'Owner',
       instrument: '',
-      maxPlayers: 6,
+      maxPlayers: ROOM_MAX_PLAYERS,
     });
     expect(TICKET_VERSION).toBe(2);
     expect(Buffer.from(claims.jti, 'base64url')).toHaveLength(16);

@@ -14,7 +14,8 @@ import type {
   SubscribedMessage,
 } from '../../src/lib/protocol/signaling';
 import {
-  MESH_MAX_PLAYERS,
+  ROOM_MAX_PLAYERS,
+  ROOM_PLAYERS_CAP,
   studioTopic,
   TICKET_VERSION,
   type TicketClaims,
@@ -78,7 +79,7 @@ describe('PocketBase tickets at the relay', () => {
     const ownerTicket = await fetchStudioTicket(owner.pb, studio.slug);
     const again = await fetchStudioTicket(owner.pb, studio.slug);
     const memberTicket = await fetchStudioTicket(member.pb, studio.slug);
-    expect(ownerTicket).toMatchObject({ studioId: studio.id, role: 'owner', maxPlayers: MESH_MAX_PLAYERS });
+    expect(ownerTicket).toMatchObject({ studioId: studio.id, role: 'owner', maxPlayers: ROOM_MAX_PLAYERS });
 
     const ownerClaims = claimsOf(ownerTicket.ticket);
     const memberClaims = claimsOf(memberTicket.ticket);
@@ -189,11 +190,11 @@ describe('PocketBase tickets at the relay', () => {
     });
   });
 
-  it(`clamps a studio's maxPlayers to the mesh limit (${MESH_MAX_PLAYERS})`, async () => {
+  it(`clamps a studio's maxPlayers to the room limit (${ROOM_MAX_PLAYERS})`, async () => {
     const owner = await signUp(pocketBase.url, 'Owner');
-    const studio = await createStudio(owner, 'roundtrip-big', 16);
+    const studio = await createStudio(owner, 'roundtrip-big', ROOM_PLAYERS_CAP);
     const ticket = await fetchStudioTicket(owner.pb, studio.slug);
-    expect(ticket.maxPlayers).toBe(MESH_MAX_PLAYERS);
-    expect(claimsOf(ticket.ticket).maxPlayers).toBe(MESH_MAX_PLAYERS);
+    expect(ticket.maxPlayers).toBe(ROOM_MAX_PLAYERS);
+    expect(claimsOf(ticket.ticket).maxPlayers).toBe(ROOM_MAX_PLAYERS);
   });
 });

@@ -36,6 +36,10 @@ const (
 	// the relay cannot count players who have a ticket but have not connected yet, and without this
 	// a burst of new rooms would all land on whichever relay was idlest a moment ago.
 	DefaultPendingWindow = 15 * time.Second
+	// DefaultReuseWindow: a placement this fresh is reused without asking the relays again, so a
+	// burst of tickets for one studio (a band arriving together) waits for one round of probes,
+	// not one per ticket behind the studio's lock.
+	DefaultReuseWindow = 3 * time.Second
 	// maxBody bounds what is read from a relay's answer.
 	maxBody = 64 << 10
 )
@@ -64,6 +68,7 @@ type Options struct {
 	Remember      time.Duration
 	ELUWeight     float64
 	PendingWindow time.Duration
+	ReuseWindow   time.Duration
 	Logger        *slog.Logger
 	// Now is injectable for tests; nil means time.Now.
 	Now func() time.Time
@@ -147,6 +152,9 @@ func New(opts Options) (*Placer, error) {
 	if opts.PendingWindow <= 0 {
 		opts.PendingWindow = DefaultPendingWindow
 	}
+	if opts.ReuseWindow <= 0 {
+		opts.ReuseWindow = DefaultReuseWindow
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -178,6 +186,9 @@ func (p *Placer) Place(ctx context.Context, studioID string) (Decision, error) {
 	unlock := p.lock(studioID)
 	defer unlock()
 
+	if prev, ok := p.recall(studioID, p.opts.Now(), p.opts.ReuseWindow); ok {
+		return Decision{Relay: p.byID[prev], Reason: "remembered"}, nil
+	}
 	probes := p.probe(ctx, studioID)
 	now := p.opts.Now()
 
@@ -196,7 +207,7 @@ func (p *Placer) Place(ctx context.Context, studioID string) (Decision, error) {
 	}
 
 	// 2. Where it was placed recently, if that relay still answers.
-	if prev, ok := p.recall(studioID, now); ok {
+	if prev, ok := p.recall(studioID, now, p.opts.Remember); ok {
 		for _, pr := range probes {
 			if pr.relay.ID == prev && pr.err == nil {
 				return Decision{Relay: pr.relay, Reason: "remembered"}, nil
@@ -340,11 +351,12 @@ func (p *Placer) remember(studioID, relayID string, now time.Time, fresh bool) {
 	}
 }
 
-func (p *Placer) recall(studioID string, now time.Time) (string, bool) {
+// recall returns the relay studioID was placed on within the last maxAge.
+func (p *Placer) recall(studioID string, now time.Time, maxAge time.Duration) (string, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	r, ok := p.placed[studioID]
-	if !ok || now.Sub(r.at) > p.opts.Remember {
+	if !ok || now.Sub(r.at) > maxAge {
 		return "", false
 	}
 	return r.relayID, true

@@ -212,13 +212,35 @@ func TestRememberedUntilItExpires(t *testing.T) {
 	}
 }
 
+func TestABurstOfTicketsAsksTheRelaysOnce(t *testing.T) {
+	a, b := newFakeRelay(t, "a"), newFakeRelay(t, "b")
+	c := &clock{now: time.Unix(1_700_000_000, 0)}
+	p := newPlacer(t, c, a, b)
+	for i := 0; i < 10; i++ {
+		if d := mustPlace(t, p, "s1"); d.Relay.ID != "a" {
+			t.Fatalf("%+v", d)
+		}
+	}
+	if a.loadHits.Load() != 1 || b.loadHits.Load() != 1 {
+		t.Fatalf("relays asked %d and %d times", a.loadHits.Load(), b.loadHits.Load())
+	}
+	// After the reuse window the relays are asked again (is the room live somewhere now?).
+	c.Advance(DefaultReuseWindow + time.Second)
+	mustPlace(t, p, "s1")
+	if a.loadHits.Load() != 2 || a.roomHits.Load() != 2 {
+		t.Fatalf("relay a asked %d/%d times", a.loadHits.Load(), a.roomHits.Load())
+	}
+}
+
 func TestRememberedRelayThatDiedIsNotUsed(t *testing.T) {
 	a, b := newFakeRelay(t, "a"), newFakeRelay(t, "b")
-	p := newPlacer(t, nil, a, b)
+	c := &clock{now: time.Unix(1_700_000_000, 0)}
+	p := newPlacer(t, c, a, b)
 	if d := mustPlace(t, p, "s1"); d.Relay.ID != "a" {
 		t.Fatalf("%+v", d)
 	}
 	a.server.Close()
+	c.Advance(DefaultReuseWindow + time.Second)
 	if d := mustPlace(t, p, "s1"); d.Relay.ID != "b" || d.Reason != "load" {
 		t.Fatalf("%+v", d)
 	}

@@ -15,6 +15,8 @@ const (
 	CodeNotMember          = "not-member"
 	CodeInvitationRequired = "invitation-required"
 	CodeInternal           = "internal"
+	// CodeNoRelay: no relay answered when the room was to be placed (503).
+	CodeNoRelay = "no-relay"
 )
 
 // Error is every error body of these routes.
@@ -43,4 +45,10 @@ func invitationRequired(e *core.RequestEvent) error {
 func internal(e *core.RequestEvent, err error) error {
 	e.App.Logger().Error("bandmesh route failed", "path", e.Request.URL.Path, "error", err)
 	return fail(e, http.StatusInternalServerError, CodeInternal, "Something went wrong on the server. Please try again in a moment.")
+}
+
+func noRelay(e *core.RequestEvent, err error) error {
+	e.App.Logger().Warn("bandmesh ticket refused: no relay reachable", "error", err)
+	return fail(e, http.StatusServiceUnavailable, CodeNoRelay,
+		"No audio relay is reachable right now, so the studio cannot open. Please try again in a minute.")
 }

@@ -1,6 +1,8 @@
 package studioapi
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -8,6 +10,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/router"
 
+	"bandmesh/pocketbase/internal/placement"
 	"bandmesh/pocketbase/internal/tickets"
 	"bandmesh/pocketbase/internal/turn"
 )
@@ -15,11 +18,23 @@ import (
 // Options are the routes' dependencies, created by main's composition root.
 type Options struct {
 	TicketSecret []byte
-	RelayURL     string
-	TURN         turn.Options
+	// Placer picks the relay of each studio's room (one relay: always that one, no requests).
+	Placer Placer
+	// RoomLimit is BANDMESH_ROOM_LIMIT; a ticket's maxPlayers is min(studio.maxPlayers, RoomLimit).
+	RoomLimit int
+	TURN      turn.Options
 	// Now is injectable for tests; nil means time.Now.
 	Now func() time.Time
 }
+
+// Placer is *placement.Placer; an interface so route tests can place without relays.
+type Placer interface {
+	Place(ctx context.Context, studioID string) (placement.Decision, error)
+	Single() bool
+}
+
+// placementTimeout bounds the whole placement of one ticket, lock wait included.
+const placementTimeout = 3 * time.Second
 
 type api struct{ opts Options }
 
@@ -70,11 +85,26 @@ func (a *api) ticket(e *core.RequestEvent) error {
 		return fail(e, http.StatusForbidden, CodeNotMember, msg)
 	}
 
+	ctx, cancel := context.WithTimeout(e.Request.Context(), placementTimeout)
+	defer cancel()
+	placed, err := a.opts.Placer.Place(ctx, studio.Id)
+	if errors.Is(err, placement.ErrNoRelay) || errors.Is(err, context.DeadlineExceeded) {
+		return noRelay(e, err)
+	} else if err != nil {
+		return internal(e, err)
+	}
+	// One relay: no claim, so the relay accepts the ticket whatever its BANDMESH_RELAY_ID.
+	relayClaim := ""
+	if !a.opts.Placer.Single() {
+		relayClaim = placed.Relay.ID
+	}
+
 	now := a.opts.Now()
 	name, instrument := profileOf(user)
 	claims, err := tickets.NewClaims(tickets.Params{
 		UserID: user.Id, StudioID: studio.Id, Slug: studio.GetString("slug"), Role: m.GetString("role"),
-		StudioMaxPlayers: studio.GetInt("maxPlayers"), Name: name, Instrument: instrument, Now: now,
+		StudioMaxPlayers: studio.GetInt("maxPlayers"), RoomLimit: a.opts.RoomLimit, Relay: relayClaim,
+		Name: name, Instrument: instrument, Now: now,
 	})
 	if err != nil {
 		return internal(e, err)
@@ -86,7 +116,7 @@ func (a *api) ticket(e *core.RequestEvent) error {
 	e.Response.Header().Set("Cache-Control", "no-store")
 	return e.JSON(http.StatusOK, TicketResponse{
 		Ticket:     token,
-		RelayURL:   a.opts.RelayURL,
+		RelayURL:   placed.Relay.WSURL,
 		IceServers: turn.IceServers(a.opts.TURN, user.Id, now),
 		ExpiresAt:  claims.Exp,
 		Role:       claims.Role,

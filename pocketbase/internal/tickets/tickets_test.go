@@ -97,6 +97,25 @@ func TestSignMatchesRelayVector(t *testing.T) {
 	}
 }
 
+// relayClaimVector is POCKETBASE_RELAY_VECTOR in relay/src/auth/ticket-verifier.test.ts: a ticket
+// pinned to relay-2, the relay claim between maxPlayers and iat.
+const relayClaimVector = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9." +
+	"eyJ2IjoyLCJhdWQiOiJiYW5kbWVzaC1yZWxheSIsInN1YiI6InUxMjMiLCJzdHVkaW8iOiJzNDU2Iiwic2x1ZyI6Im15LWJhbmQiLCJyb2xlIjoib3duZXIiLCJqdGkiOiJqNzg5IiwibmFtZSI6IkFkYSIsImluc3RydW1lbnQiOiJiYXNzIiwibWF4UGxheWVycyI6MjQsInJlbGF5IjoicmVsYXktMiIsImlhdCI6MTcwMDAwMDAwMCwiZXhwIjoxNzAwMDAwMzAwfQ." +
+	"pYQflPv8Xg3p0nhPp6knyO4wQZ5Gghp6demehp7UHSo"
+
+func TestSignMatchesRelayClaimVector(t *testing.T) {
+	c := Claims{V: 2, Aud: Audience, Sub: "u123", Studio: "s456", Slug: "my-band", Role: "owner",
+		JTI: "j789", Name: "Ada", Instrument: "bass", MaxPlayers: 24, Relay: "relay-2",
+		Iat: 1_700_000_000, Exp: 1_700_000_300}
+	got, err := Sign(secret, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != relayClaimVector {
+		t.Fatalf("got  %s\nwant %s", got, relayClaimVector)
+	}
+}
+
 func TestClaimOrderIsTicketClaims(t *testing.T) {
 	tok, err := Sign(secret, mustClaims(t, params(time.Unix(1_700_000_000, 0))))
 	if err != nil {

@@ -3,7 +3,9 @@
 // without an owner membership would be invisible to its owner (the rules go through memberships).
 
 const DEFAULT_VISIBILITY = 'private';
-const DEFAULT_MAX_PLAYERS = 6;
+// ROOM_MAX_PLAYERS (src/lib/protocol/ticket.ts): a new studio admits a full room; the mesh limit
+// only decides when its audio moves to the relay's SFU, and tickets clamp to BANDMESH_ROOM_LIMIT.
+const DEFAULT_MAX_PLAYERS = 24;
 
 /** Fills the defaults the schema cannot express, before validation runs. */
 function applyStudioDefaults(e) {

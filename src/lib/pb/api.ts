@@ -30,6 +30,8 @@ export const BandmeshErrorCode = {
   NotFound: 'not-found',
   NotMember: 'not-member',
   InvitationRequired: 'invitation-required',
+  /** No relay answered when the ticket was to be placed (503); the message says to retry. */
+  NoRelay: 'no-relay',
   Internal: 'internal',
 } as const;
 export type BandmeshErrorCode = (typeof BandmeshErrorCode)[keyof typeof BandmeshErrorCode];

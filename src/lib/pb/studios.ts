@@ -5,6 +5,7 @@
 import { fetchStudioPreview, fetchStudioTicket, joinStudio, type TypedPocketBase } from './client';
 import type { JoinStudioResponse, StudioPreview, TicketResponse } from './api';
 import type { MembershipsRoleOptions, StudiosRecord, StudiosVisibilityOptions } from './types';
+import { ROOM_MAX_PLAYERS } from '../protocol/ticket';
 
 export type { StudioPreview };
 
@@ -49,8 +50,12 @@ export function createStudioApi(pb: TypedPocketBase) {
         .getList(1, 50, { filter: 'visibility = "public"', sort: '-created', requestKey: null });
       return page.items;
     },
+    /**
+     * A new studio admits a full room (ROOM_MAX_PLAYERS): past the mesh limit its audio goes through
+     * the relay's SFU, and PocketBase clamps each ticket to its own room limit anyway.
+     */
     create(userId: string, studio: NewStudio): Promise<StudiosRecord> {
-      return pb.collection('studios').create({ ...studio, owner: userId, maxPlayers: 6 });
+      return pb.collection('studios').create({ ...studio, owner: userId, maxPlayers: ROOM_MAX_PLAYERS });
     },
     preview: (slug: string): Promise<StudioPreview> => fetchStudioPreview(pb, slug),
     join: (slug: string): Promise<JoinStudioResponse> => joinStudio(pb, slug),

@@ -107,12 +107,65 @@ export function ensureTurnSecret(file) {
 }
 
 /**
+ * Peer addresses a public TURN server must never relay to (coturn's `denied-peer-ip`): otherwise any
+ * user with credentials reaches the server's own network: loopback, private and link-local ranges
+ * (cloud metadata at 169.254.169.254), carrier-grade NAT, documentation and reserved ranges, and
+ * IPv6's equivalents (IPv4-mapped, NAT64, unique-local, link-local). Multicast goes with
+ * `no-multicast-peers`.
+ */
+export const DENIED_PEER_RANGES = [
+  '0.0.0.0-0.255.255.255',
+  '10.0.0.0-10.255.255.255',
+  '100.64.0.0-100.127.255.255',
+  '127.0.0.0-127.255.255.255',
+  '169.254.0.0-169.254.255.255',
+  '172.16.0.0-172.31.255.255',
+  '192.0.0.0-192.0.0.255',
+  '192.0.2.0-192.0.2.255',
+  '192.88.99.0-192.88.99.255',
+  '192.168.0.0-192.168.255.255',
+  '198.18.0.0-198.19.255.255',
+  '198.51.100.0-198.51.100.255',
+  '203.0.113.0-203.0.113.255',
+  '240.0.0.0-255.255.255.255',
+  '::1',
+  '::ffff:0.0.0.0-::ffff:255.255.255.255',
+  '64:ff9b::-64:ff9b::ffff:ffff',
+  '100::-100::ffff:ffff:ffff:ffff',
+  '2001:db8::-2001:db8:ffff:ffff:ffff:ffff:ffff:ffff',
+  'fc00::-fdff:ffff:ffff:ffff:ffff:ffff:ffff:ffff',
+  'fe80::-febf:ffff:ffff:ffff:ffff:ffff:ffff:ffff',
+];
+
+/**
+ * Whether `host` is a loopback or private address, where the players (and their peers) are too.
+ * @param {string} host
+ */
+function isLocalAddress(host) {
+  return (
+    /^(127\.|10\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|169\.254\.)/.test(host) ||
+    host === '::1' ||
+    host === 'localhost'
+  );
+}
+
+/**
  * coturn's configuration for one stack. Loopback/test only where marked; docs/turn.md has the
  * production file (TLS, denied private peer ranges).
  * @param {{ host: string, port: number, secret: string, minPort: number, maxPort: number,
- *   allowLoopbackPeers: boolean, pidFile: string, userDb: string }} options
+ *   allowLoopbackPeers: boolean, denyPrivatePeers: boolean, pidFile: string, userDb: string }} options
  */
-export function coturnConfig({ host, port, secret, minPort, maxPort, allowLoopbackPeers, pidFile, userDb }) {
+export function coturnConfig({
+  host,
+  port,
+  secret,
+  minPort,
+  maxPort,
+  allowLoopbackPeers,
+  denyPrivatePeers,
+  pidFile,
+  userDb,
+}) {
   // A wildcard host listens and relays on every address the machine has.
   const wildcard = host === '0.0.0.0' || host === '::';
   const lines = [
@@ -144,14 +197,17 @@ export function coturnConfig({ host, port, secret, minPort, maxPort, allowLoopba
   // Peers on 127.0.0.0/8 are refused by default; a loopback stack relays between loopback addresses.
   // Never in production: it lets TURN users reach services on the server's loopback.
   if (allowLoopbackPeers) lines.push('allow-loopback-peers');
+  if (denyPrivatePeers) lines.push(...DENIED_PEER_RANGES.map((range) => `denied-peer-ip=${range}`));
   return `${lines.join('\n')}\n`;
 }
 
 /**
  * Starts turnserver for the stack and waits until it answers a STUN binding request. `publicHost` is
- * the name or address browsers reach it at, in the `turn:` URLs (default: `host`).
+ * the name or address browsers reach it at, in the `turn:` URLs (default: `host`). On a public or
+ * wildcard address private peers are denied (DENIED_PEER_RANGES); on a loopback or private one the
+ * players are local too, so their addresses must stay reachable.
  * @param {{ host: string, port: number, dataDir: string, publicHost?: string, minPort?: number,
- *   maxPort?: number, allowLoopbackPeers?: boolean, quiet?: boolean }} options
+ *   maxPort?: number, allowLoopbackPeers?: boolean, denyPrivatePeers?: boolean, quiet?: boolean }} options
  */
 export async function startCoturn({
   host,
@@ -161,6 +217,7 @@ export async function startCoturn({
   minPort = 49152,
   maxPort = 65535,
   allowLoopbackPeers = host.startsWith('127.') || host === '::1',
+  denyPrivatePeers = !isLocalAddress(host),
   quiet = false,
 }) {
   const binary = coturnBinary();
@@ -177,6 +234,7 @@ export async function startCoturn({
       minPort,
       maxPort,
       allowLoopbackPeers,
+      denyPrivatePeers,
       pidFile: join(dataDir, 'bandmesh-turnserver.pid'),
       userDb: join(dataDir, 'bandmesh-turndb'),
     }),

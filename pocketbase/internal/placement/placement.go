@@ -36,10 +36,6 @@ const (
 	// the relay cannot count players who have a ticket but have not connected yet, and without this
 	// a burst of new rooms would all land on whichever relay was idlest a moment ago.
 	DefaultPendingWindow = 15 * time.Second
-	// DefaultReuseWindow: a placement this fresh is reused without asking the relays again, so a
-	// burst of tickets for one studio (a band arriving together) waits for one round of probes,
-	// not one per ticket behind the studio's lock.
-	DefaultReuseWindow = 3 * time.Second
 	// maxBody bounds what is read from a relay's answer.
 	maxBody = 64 << 10
 )
@@ -68,7 +64,6 @@ type Options struct {
 	Remember      time.Duration
 	ELUWeight     float64
 	PendingWindow time.Duration
-	ReuseWindow   time.Duration
 	Logger        *slog.Logger
 	// Now is injectable for tests; nil means time.Now.
 	Now func() time.Time
@@ -100,6 +95,8 @@ type Decision struct {
 type remembered struct {
 	relayID string
 	at      time.Time
+	// seq orders decisions (Placer.seq when it was made).
+	seq uint64
 	// fresh: a new room placed by load, not yet counted by its relay (see DefaultPendingWindow).
 	fresh bool
 }
@@ -115,6 +112,9 @@ type Placer struct {
 	// so two players starting together wait for one decision instead of racing to two relays.
 	placed map[string]remembered
 	locks  map[string]*studioLock
+	// seq counts decisions; a caller that queued behind the studio's lock and finds a decision
+	// newer than its arrival takes that one instead of asking the relays again.
+	seq uint64
 }
 
 type studioLock struct {
@@ -152,9 +152,6 @@ func New(opts Options) (*Placer, error) {
 	if opts.PendingWindow <= 0 {
 		opts.PendingWindow = DefaultPendingWindow
 	}
-	if opts.ReuseWindow <= 0 {
-		opts.ReuseWindow = DefaultReuseWindow
-	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -183,10 +180,13 @@ func (p *Placer) Place(ctx context.Context, studioID string) (Decision, error) {
 	if p.Single() {
 		return Decision{Relay: p.opts.Relays[0], Reason: "single"}, nil
 	}
+	arrived := p.currentSeq()
 	unlock := p.lock(studioID)
 	defer unlock()
 
-	if prev, ok := p.recall(studioID, p.opts.Now(), p.opts.ReuseWindow); ok {
+	// A burst of tickets for one studio (a band arriving together) waits for one round of probes,
+	// not one per ticket behind the lock; a later ticket asks again (is the room live by now?).
+	if prev, ok := p.decidedSince(studioID, arrived); ok {
 		return Decision{Relay: p.byID[prev], Reason: "remembered"}, nil
 	}
 	probes := p.probe(ctx, studioID)
@@ -342,13 +342,31 @@ func (p *Placer) lock(studioID string) func() {
 func (p *Placer) remember(studioID, relayID string, now time.Time, fresh bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.placed[studioID] = remembered{relayID: relayID, at: now, fresh: fresh}
+	p.seq++
+	p.placed[studioID] = remembered{relayID: relayID, at: now, fresh: fresh, seq: p.seq}
 	// Forget old placements as new ones come in, so memory follows the rooms started recently.
 	for id, r := range p.placed {
 		if now.Sub(r.at) > p.opts.Remember {
 			delete(p.placed, id)
 		}
 	}
+}
+
+func (p *Placer) currentSeq() uint64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.seq
+}
+
+// decidedSince returns the relay of a decision for studioID made after seq.
+func (p *Placer) decidedSince(studioID string, seq uint64) (string, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r, ok := p.placed[studioID]
+	if !ok || r.seq <= seq {
+		return "", false
+	}
+	return r.relayID, true
 }
 
 // recall returns the relay studioID was placed on within the last maxAge.

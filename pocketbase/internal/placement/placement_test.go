@@ -214,18 +214,32 @@ func TestRememberedUntilItExpires(t *testing.T) {
 
 func TestABurstOfTicketsAsksTheRelaysOnce(t *testing.T) {
 	a, b := newFakeRelay(t, "a"), newFakeRelay(t, "b")
-	c := &clock{now: time.Unix(1_700_000_000, 0)}
-	p := newPlacer(t, c, a, b)
+	release := make(chan struct{})
+	a.set(func(f *fakeRelay) { f.block = release })
+	p := newPlacer(t, nil, a, b)
+	results := make(chan Decision, 10)
+	go func() { results <- mustPlace(t, p, "s1") }()
+	waitFor(t, func() bool { return a.loadHits.Load() == 1 })
+	// Nine more tickets of the same studio arrive while the first is being placed.
+	for i := 0; i < 9; i++ {
+		go func() { results <- mustPlace(t, p, "s1") }()
+	}
+	waitFor(t, func() bool {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.locks["s1"] != nil && p.locks["s1"].users == 10
+	})
+	a.set(func(f *fakeRelay) { f.block = nil })
+	close(release)
 	for i := 0; i < 10; i++ {
-		if d := mustPlace(t, p, "s1"); d.Relay.ID != "a" {
-			t.Fatalf("%+v", d)
+		if d := <-results; d.Relay.ID != "a" {
+			t.Fatalf("ticket %d: %+v", i, d)
 		}
 	}
 	if a.loadHits.Load() != 1 || b.loadHits.Load() != 1 {
 		t.Fatalf("relays asked %d and %d times", a.loadHits.Load(), b.loadHits.Load())
 	}
-	// After the reuse window the relays are asked again (is the room live somewhere now?).
-	c.Advance(DefaultReuseWindow + time.Second)
+	// A ticket fetched afterwards asks again (is the room live somewhere now?).
 	mustPlace(t, p, "s1")
 	if a.loadHits.Load() != 2 || a.roomHits.Load() != 2 {
 		t.Fatalf("relay a asked %d/%d times", a.loadHits.Load(), a.roomHits.Load())
@@ -240,7 +254,6 @@ func TestRememberedRelayThatDiedIsNotUsed(t *testing.T) {
 		t.Fatalf("%+v", d)
 	}
 	a.server.Close()
-	c.Advance(DefaultReuseWindow + time.Second)
 	if d := mustPlace(t, p, "s1"); d.Relay.ID != "b" || d.Reason != "load" {
 		t.Fatalf("%+v", d)
 	}

@@ -279,6 +279,15 @@ async function measureRow(players) {
       machineBusyPct: round(machineBusyPct, 1),
       othersCpuPct: round(machineBusyPct - (relayCpuPct ?? 0) - sum(harnessCpuPct.map((x) => x ?? 0)), 1),
     };
+  } catch (error) {
+    // What the relay said about it (its warnings and errors: structured, nothing personal).
+    const said = relay
+      .output()
+      .split('\n')
+      .filter((line) => /"level":"(warn|error)"|^[^{]/.test(line))
+      .slice(-12);
+    if (error instanceof Error) error.relayLog = said;
+    throw error;
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
     await relay.stop();
@@ -497,8 +506,9 @@ async function main() {
     } catch (error) {
       // One row that cannot run (e.g. the machine cannot carry it) must not lose the others.
       const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-      rows.push({ players, frameMs, failed: reason });
+      rows.push({ players, frameMs, failed: reason, relayLog: error?.relayLog ?? [] });
       console.log(`failed: ${reason}`);
+      for (const line of error?.relayLog ?? []) console.log(`  relay: ${line}`);
     }
   }
 

@@ -6,7 +6,8 @@
  * Protocol (parent → child → parent):
  *   setup {wsUrl, topic, frameMs, players: [{index, ticket, clientId}], directPairs, directBase,
  *          joinTimeoutMs}            → ready {players: [{index, peerId, sourceIndex}]} | failed {message}
- *   window {startUs, endUs, drainMs} → result {...} (after endUs + drainMs)
+ *   window {startUs, endUs, drainMs} → frames start (the warm-up runs until startUs); result {...}
+ *                                      after endUs + drainMs
  *   stop                             → the child disposes everything and exits
  * The child also exits by itself when the parent goes away or after {@link LIFETIME_MS}.
  */
@@ -29,6 +30,7 @@ const players = [];
 /** @type {DirectPair[]} */
 const pairs = [];
 let scheduler = null;
+let frameMsOfRoom = 2.5;
 let stopped = false;
 
 const send = (message) => {
@@ -68,7 +70,9 @@ async function setup({ wsUrl, topic, frameMs, players: specs, directPairs, direc
     while (next < players.length) await players[next++].join(joinTimeoutMs);
   };
   await Promise.all(Array.from({ length: Math.min(JOIN_CONCURRENCY, players.length) }, lane));
-  startScheduler(frameMs);
+  // Frames start with `window`, when every process is ready: a room already streaming through the
+  // relay would slow the handshakes of the players still joining.
+  frameMsOfRoom = frameMs;
   send({
     type: 'ready',
     players: players.map((p) => ({ index: p.index, peerId: p.peerId, sourceIndex: p.sourceIndex })),
@@ -128,6 +132,7 @@ function startScheduler(frameMs) {
 }
 
 async function measure({ startUs, endUs, drainMs }) {
+  if (!scheduler) startScheduler(frameMsOfRoom);
   for (const p of players) p.stats.setWindow(startUs, endUs);
   for (const pair of pairs) for (const peer of pair.peers) peer.stats.setWindow(startUs, endUs);
   scheduler.startUs = startUs;

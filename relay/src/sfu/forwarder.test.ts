@@ -148,19 +148,22 @@ describe('Forwarder', () => {
   });
 
   it('limits each sender to its frame budget without touching the others', () => {
-    const { forwarder, endpoint, turn, advance } = setup({ framesPerSecond: 1000, burstFrames: 200 });
+    const { forwarder, endpoint, turn, advance } = setup({
+      framesPerSecond: 1000,
+      burstFrames: FLOOD_BURST_FRAMES,
+    });
     const flooder = endpoint('r1', 0);
     const honest = endpoint('r1', 1);
     const c = endpoint('r1', 2);
-    for (let seq = 1; seq <= 500; seq++) forwarder.receive(flooder.e, sealedFrame(seq));
+    for (let seq = 1; seq <= 1000; seq++) forwarder.receive(flooder.e, sealedFrame(seq));
     forwarder.receive(honest.e, sealedFrame(1));
     turn();
-    expect(forwarder.stats.dropped[DropReason.Flood]).toBe(500 - FLOOD_BURST_FRAMES);
+    expect(forwarder.stats.dropped[DropReason.Flood]).toBe(1000 - FLOOD_BURST_FRAMES);
     expect(c.t.frames().filter(([i]) => i === 0)).toHaveLength(FLOOD_BURST_FRAMES);
     expect(c.t.frames().filter(([i]) => i === 1)).toHaveLength(1);
     // The budget refills with time: 10 ms later, 10 more frames go.
     advance(10);
-    for (let seq = 501; seq <= 520; seq++) forwarder.receive(flooder.e, sealedFrame(seq));
+    for (let seq = 1001; seq <= 1020; seq++) forwarder.receive(flooder.e, sealedFrame(seq));
     turn();
     expect(c.t.frames().filter(([i]) => i === 0)).toHaveLength(FLOOD_BURST_FRAMES + 10);
   });

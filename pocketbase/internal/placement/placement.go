@@ -29,9 +29,12 @@ import (
 const (
 	DefaultProbeTimeout = 1500 * time.Millisecond
 	DefaultRemember     = 5 * time.Minute
-	// DefaultELUWeight turns event-loop utilisation (0..1) into peers: a relay whose loop is fully
-	// busy weighs like one with this many more peers.
-	DefaultELUWeight = 20.0
+	// DefaultELUWeight turns event-loop utilisation above DefaultELUFloor into peers: a relay whose
+	// loop is fully busy weighs like one with 20 more peers.
+	DefaultELUWeight = 40.0
+	// DefaultELUFloor: below half busy a relay has headroom, and the noise of a few handshakes in
+	// the last second must not steer rooms at random; above it the loop's load counts.
+	DefaultELUFloor = 0.5
 	// DefaultPendingWindow is how long a fresh placement counts as one expected peer on its relay:
 	// the relay cannot count players who have a ticket but have not connected yet, and without this
 	// a burst of new rooms would all land on whichever relay was idlest a moment ago.
@@ -240,10 +243,11 @@ func (p *Placer) Place(ctx context.Context, studioID string) (Decision, error) {
 }
 
 // score is the relay's load in peers: every connected peer counts once, a peer whose audio goes
-// through the SFU once more (the relay forwards its frames), event-loop utilisation is weighed in
-// to see load the counts miss, and rooms placed moments ago count as one expected peer each.
+// through the SFU once more (the relay forwards its frames), event-loop utilisation above the floor
+// is weighed in to see load the counts miss, and rooms placed moments ago count as one expected
+// peer each.
 func (p *Placer) score(l Load, pending int) float64 {
-	return float64(l.Peers+l.SFUPeers+pending) + p.opts.ELUWeight*l.ELU
+	return float64(l.Peers+l.SFUPeers+pending) + p.opts.ELUWeight*max(0, l.ELU-DefaultELUFloor)
 }
 
 type probe struct {

@@ -145,9 +145,14 @@ func TestSFUPeersAndEventLoopWeigh(t *testing.T) {
 	if d := mustPlace(t, p, "s1"); d.Relay.ID != "b" {
 		t.Fatalf("SFU peers should weigh more: %+v", d)
 	}
-	// b's loop busy at 50 % adds 10 → 20 (+1 pending for s1) against a's 12.
+	// Half busy or less does not count: b stays at 10 (+1 pending for s1) against a's 12.
 	b.set(func(f *fakeRelay) { f.load.ELU = 0.5 })
-	if d := mustPlace(t, p, "s2"); d.Relay.ID != "a" {
+	if d := mustPlace(t, p, "s2"); d.Relay.ID != "b" {
+		t.Fatalf("an event loop at 50 %% should not weigh: %+v", d)
+	}
+	// b's loop busy at 80 % adds 0.3 × 40 = 12 → 24 (+2 pending) against a's 12.
+	b.set(func(f *fakeRelay) { f.load.ELU = 0.8 })
+	if d := mustPlace(t, p, "s3"); d.Relay.ID != "a" {
 		t.Fatalf("a busy event loop should weigh: %+v", d)
 	}
 }

@@ -14,6 +14,7 @@ import { ensureBenchBuild } from '../../scripts/lib/bench-build.mjs';
 import { chromiumArgs } from '../../scripts/lib/chromium.mjs';
 import { freeUdpTcpPort } from '../../scripts/lib/coturn.mjs';
 import { authInitScript, createStudio, joinStudio, signUpUser } from '../../scripts/lib/pb-rest.mjs';
+import { RELIABLE_CHANNEL } from '../../src/lib/protocol/data-channels';
 import { startStack } from '../../scripts/lib/stack.mjs';
 import {
   createStrictNat,
@@ -27,24 +28,31 @@ import {
 
 type Player = Awaited<ReturnType<typeof signUpUser>>;
 interface BenchWindow {
-  __bandmesh: { peerId: string; impulses: Array<{ peerId?: string; epochMs: number }> };
-  __iceRoutes(): Promise<string[]>;
+  __bandmesh: {
+    peerId: string;
+    impulses: Array<{ peerId?: string; epochMs: number }>;
+    diagnostics(): Array<{ peerId: string; network: string | null; sfuFrames: number }>;
+  };
+  __meshRoutes(): Promise<string[]>;
 }
 
 /**
- * Keeps every RTCPeerConnection the page makes, and reports the route of each open one's selected
- * candidate pair ('turn' when either end is a relay candidate): the test's own view of the path,
- * independent of what the app shows.
+ * Keeps the page's mesh links (the RTCPeerConnections that open the reliable mesh channel, not the
+ * SFU's) and reports the route of each connected one's selected candidate pair ('turn' when either
+ * end is a relay candidate): the test's own view of the path, independent of what the app shows.
  */
-const iceRouteProbe = `(() => {
-  const pcs = new Set();
+const meshRouteProbe = `(() => {
+  const mesh = new Set();
   const PC = window.RTCPeerConnection;
   window.RTCPeerConnection = class extends PC {
-    constructor(...args) { super(...args); pcs.add(this); }
+    createDataChannel(label, init) {
+      if (label === ${JSON.stringify(RELIABLE_CHANNEL.label)}) mesh.add(this);
+      return super.createDataChannel(label, init);
+    }
   };
-  window.__iceRoutes = async () => {
+  window.__meshRoutes = async () => {
     const routes = [];
-    for (const pc of pcs) {
+    for (const pc of mesh) {
       if (pc.connectionState !== 'connected') continue;
       const stats = [...(await pc.getStats()).values()];
       const byId = new Map(stats.map((s) => [s.id, s]));
@@ -58,6 +66,11 @@ const iceRouteProbe = `(() => {
   };
 })();`;
 
+const meshRoutes = (page: Page) => page.evaluate(() => (window as unknown as BenchWindow).__meshRoutes());
+/** The network path the page's diagnostics give each other player ('direct', 'turn', 'relay'). */
+const networks = (page: Page) =>
+  page.evaluate(() => (window as unknown as BenchWindow).__bandmesh.diagnostics().map((row) => row.network));
+
 /** Peer ids this page detected sound from after `sinceMs` (impulse onsets in each peer's decoded stream). */
 const heardSince = (page: Page, sinceMs: number) =>
   page.evaluate(
@@ -70,22 +83,6 @@ const heardSince = (page: Page, sinceMs: number) =>
     ],
     sinceMs,
   );
-
-/**
- * Steps that wait for other work of issue 8 (a printed reason, until it lands): the session's "via
- * TURN" label (PeerLink.iceRoute() is its source), and the fallback to the relay's SFU.
- */
-const PENDING_TURN_LABEL: string | null =
-  'the studio page does not show "via TURN" yet (PeerLink.iceRoute() is there for the session to use)';
-const PENDING_SFU_FALLBACK: string | null =
-  'the session does not yet move a pair whose link failed to the relay’s SFU (route-request → room-route → SFU transport)';
-
-/** Marks the running test fixme with its reason, printed so a skipped step is never silent. */
-function pending(reason: string | null): void {
-  if (reason === null) return;
-  console.log(`strict-nat.spec: fixme: ${reason}`);
-  test.fixme(true, reason);
-}
 
 const unavailable = netnsUnavailable();
 if (unavailable) console.log(`strict-nat.spec: skipped: ${unavailable}`);
@@ -156,7 +153,7 @@ test.describe('strict NAT (network namespaces)', () => {
       browsers.push(browser);
       const context = await browser.newContext({ baseURL });
       await context.addInitScript(authInitScript(player));
-      await context.addInitScript(iceRouteProbe);
+      await context.addInitScript(meshRouteProbe);
       const page = await context.newPage();
       await page.goto(`/s/${slug}?bench=1`);
       await page.getByRole('button', { name: 'Start audio' }).click();
@@ -200,22 +197,20 @@ test.describe('strict NAT (network namespaces)', () => {
     const { pages, ids } = rig!;
     for (const [i, page] of pages.entries()) {
       await expect.poll(() => heardSince(page, 0), { timeout: 30_000 }).toContain(ids[1 - i]);
-      // Every connected link's selected candidate pair has a relay candidate on one end.
-      await expect
-        .poll(() => page.evaluate(() => (window as unknown as BenchWindow).__iceRoutes()))
-        .toEqual(['turn']);
+      // The one mesh link's selected candidate pair has a relay candidate on one end, and the session
+      // says the same (PeerLink.iceRoute()).
+      await expect.poll(() => meshRoutes(page)).toEqual(['turn']);
+      await expect.poll(() => networks(page)).toEqual(['turn']);
     }
   });
 
   test('the page says the other player is reached via TURN', async () => {
-    pending(PENDING_TURN_LABEL);
     for (const page of rig!.pages) {
-      await expect(page.getByTestId('present-player').filter({ hasText: 'via TURN' })).toHaveCount(1);
+      await expect(page.getByTestId('present-player').getByTestId('audio-route')).toHaveText(['via TURN']);
     }
   });
 
   test('without TURN they fall back to the SFU and still hear each other', async () => {
-    pending(PENDING_SFU_FALLBACK);
     test.setTimeout(150_000);
     const { pages, ids, stack } = rig!;
     // coturn goes away: the relayed link dies, and the players must move to the relay's SFU.
@@ -225,8 +220,14 @@ test.describe('strict NAT (network namespaces)', () => {
     for (const [i, page] of pages.entries()) {
       await expect.poll(() => heardSince(page, stoppedAt), { timeout: 90_000 }).toContain(ids[1 - i]);
     }
+    // How long the changeover took (failure detection, route request, SFU join), for the record.
+    console.log(
+      `strict-nat.spec: heard each other through the SFU ${(Date.now() - stoppedAt) / 1000 + 2} s after coturn stopped`,
+    );
     for (const page of pages) {
-      await expect(page.getByTestId('present-player').filter({ hasText: 'via TURN' })).toHaveCount(0);
+      await expect.poll(() => networks(page)).toEqual(['relay']);
+      expect(await meshRoutes(page)).not.toContain('turn');
+      await expect(page.getByTestId('present-player').getByTestId('audio-route')).toHaveText(['via relay']);
     }
   });
 });

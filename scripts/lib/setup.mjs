@@ -16,9 +16,9 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 export async function ensureDependencies() {
   const marker = at('node_modules', '.package-lock.json');
   const lock = at('package-lock.json');
-  const fresh =
-    existsSync(marker) &&
-    statSync(marker).mtimeMs >= Math.max(statSync(lock).mtimeMs, statSync(at('package.json')).mtimeMs);
+  // Only the lock decides what is installed: an edit to package.json's scripts must not make
+  // `npm ci` wipe node_modules under everything else running from this tree.
+  const fresh = existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs;
   if (fresh) return;
   step('Installing npm dependencies (npm ci)');
   await mustRun(npm, ['ci', '--no-audit', '--no-fund'], { cwd: root });

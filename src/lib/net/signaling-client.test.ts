@@ -3,6 +3,7 @@ import { SignalingClient, type SocketLike } from './signaling-client';
 
 /** A scripted socket: the test plays the relay by calling `receive` and `drop`. */
 class FakeSocket implements SocketLike {
+  constructor(readonly url = '') {}
   readyState = 0;
   sent: Array<Record<string, unknown>> = [];
   closed: { code?: number; reason?: string } | null = null;
@@ -32,7 +33,10 @@ class FakeSocket implements SocketLike {
 }
 
 function setup(
-  getTicket = vi.fn(async () => ({ ticket: `t${getTicket.mock.calls.length}`, topic: 'studio/abc' })),
+  getTicket: () => Promise<{ ticket: string; topic: string; url?: string }> = vi.fn(async () => ({
+    ticket: `t${(getTicket as ReturnType<typeof vi.fn>).mock.calls.length}`,
+    topic: 'studio/abc',
+  })),
 ) {
   const sockets: FakeSocket[] = [];
   const client = new SignalingClient({
@@ -40,8 +44,8 @@ function setup(
     getTicket,
     clientId: 4242,
     backoff: { min: 100, max: 400 },
-    createSocket: () => {
-      const socket = new FakeSocket();
+    createSocket: (url) => {
+      const socket = new FakeSocket(url);
       sockets.push(socket);
       return socket;
     },
@@ -262,6 +266,105 @@ describe('SignalingClient', () => {
     await flush();
     expect(events).toContain('error:ticket-unavailable:true');
     expect(events.at(-1)).toBe('state:stopped');
+  });
+
+  describe('rooms placed on several relays', () => {
+    const RELAY_A = 'ws://relay.test/signal';
+    const RELAY_B = 'ws://relay-b.test/signal';
+    /** Tickets t1, t2, … naming `relayOf(n)`. */
+    const tickets = (relayOf: (n: number) => string) => {
+      let n = 0;
+      return vi.fn(async () => {
+        n += 1;
+        return { ticket: `t${n}`, topic: 'studio/abc', url: relayOf(n) };
+      });
+    };
+
+    it('takes a ticket naming another relay there, and subscribes with it', async () => {
+      const getTicket = tickets(() => RELAY_B);
+      const { sockets, events } = setup(getTicket);
+      expect(sockets[0]!.url).toBe(RELAY_A);
+      sockets[0]!.open();
+      sockets[0]!.receive({ type: 'welcome', version: 2 });
+      await flush();
+      expect(sockets[0]!.sent).toEqual([]);
+      expect(sockets[0]!.closed).toEqual({ code: 1000, reason: 'relay moved' });
+      await vi.advanceTimersByTimeAsync(100);
+      expect(sockets).toHaveLength(2);
+      expect(sockets[1]!.url).toBe(RELAY_B);
+      sockets[1]!.open();
+      sockets[1]!.receive({ type: 'welcome', version: 2 });
+      await flush();
+      // The ticket that named the relay, not a new one.
+      expect(getTicket).toHaveBeenCalledTimes(1);
+      expect(sockets[1]!.sent).toEqual([
+        { type: 'subscribe', topics: ['studio/abc'], ticket: 't1', client: 4242 },
+      ]);
+      sockets[1]!.receive(subscribed(1));
+      expect(events).toContain('subscribed:1');
+      expect(events.filter((e) => e.startsWith('error:'))).toEqual([]);
+    });
+
+    it('asks where the room is when its relay cannot be reached, and goes there', async () => {
+      // The relay died: its sockets close before any welcome. The next ticket names the survivor.
+      const getTicket = tickets((n) => (n === 1 ? RELAY_A : RELAY_B));
+      const { sockets } = setup(getTicket);
+      sockets[0]!.open();
+      sockets[0]!.receive({ type: 'welcome', version: 2 });
+      await flush();
+      sockets[0]!.receive(subscribed(2));
+      sockets[0]!.drop(1001);
+      await vi.advanceTimersByTimeAsync(100);
+      expect(sockets[1]!.url).toBe(RELAY_A); // a restart on the same address is the common case
+      sockets[1]!.drop(1006); // nothing listens there any more
+      expect(getTicket).toHaveBeenCalledTimes(1);
+      await vi.advanceTimersByTimeAsync(200);
+      expect(getTicket).toHaveBeenCalledTimes(2);
+      expect(sockets).toHaveLength(3);
+      expect(sockets[2]!.url).toBe(RELAY_B);
+      sockets[2]!.open();
+      sockets[2]!.receive({ type: 'welcome', version: 2 });
+      await flush();
+      expect(getTicket).toHaveBeenCalledTimes(2);
+      expect(sockets[2]!.sent[0]).toMatchObject({
+        type: 'subscribe',
+        ticket: 't2',
+        resume: { peerId: 'peer-self0001', token: 'resume-token-0123456789' },
+      });
+    });
+
+    it('retries a wrong-relay refusal with a fresh ticket, which moves it', async () => {
+      const getTicket = tickets((n) => (n === 1 ? RELAY_A : RELAY_B));
+      const { sockets, events } = setup(getTicket);
+      sockets[0]!.open();
+      sockets[0]!.receive({ type: 'welcome', version: 2 });
+      await flush();
+      sockets[0]!.receive({ type: 'error', code: 'wrong-relay', message: 'Another relay.' });
+      expect(events).toContain('error:wrong-relay:false');
+      await vi.advanceTimersByTimeAsync(100);
+      sockets[1]!.open();
+      sockets[1]!.receive({ type: 'welcome', version: 2 });
+      await flush();
+      expect(sockets[1]!.closed).toEqual({ code: 1000, reason: 'relay moved' });
+      await vi.advanceTimersByTimeAsync(200);
+      expect(sockets[2]!.url).toBe(RELAY_B);
+    });
+
+    it('keeps trying while no relay can be placed, and says why', async () => {
+      const noRelay = Object.assign(new Error('No audio relay is reachable right now.'), {
+        status: 503,
+        response: { code: 'no-relay' },
+      });
+      const getTicket = vi.fn(async () => Promise.reject(noRelay));
+      const { sockets, events } = setup(getTicket);
+      sockets[0]!.drop(1006);
+      await vi.advanceTimersByTimeAsync(100);
+      expect(events).toContain('error:no-relay:false');
+      expect(sockets).toHaveLength(1);
+      await vi.advanceTimersByTimeAsync(200);
+      expect(getTicket).toHaveBeenCalledTimes(2);
+      expect(events.at(-1)).toBe('state:reconnecting');
+    });
   });
 
   it('unsubscribes and closes once on dispose', async () => {

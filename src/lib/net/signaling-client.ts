@@ -33,6 +33,11 @@ export interface SocketLike {
 export interface TicketGrant {
   ticket: string;
   topic: string;
+  /**
+   * The relay the ticket names (PocketBase pins each room to one relay). When it is not the relay
+   * this client talks to, the client moves there; absent, it stays where it is.
+   */
+  url?: string;
 }
 
 export const SignalingState = {
@@ -93,6 +98,8 @@ const RETRY_CODES = new Set<string>([
   ErrorCode.RoomFull,
   ErrorCode.TooManyConnections,
   ErrorCode.SubscribeTimeout,
+  // The room is pinned to another relay: the fresh ticket names it, and the client moves there.
+  ErrorCode.WrongRelay,
 ]);
 
 export class SignalingClient {
@@ -108,6 +115,12 @@ export class SignalingClient {
   #pingTimer: ReturnType<typeof setInterval> | null = null;
   /** What lets a re-subscribe keep our peer id (peers then keep their links to us). */
   #resume: { peerId: string; token: string } | null = null;
+  /** The relay to (re)connect to: the option's, then the last ticket's (rooms move with relays). */
+  #url: string;
+  /** A ticket fetched before connecting (to learn where the room is), used by the next subscribe. */
+  #grant: TicketGrant | null = null;
+  /** Whether the current socket got the relay's welcome; one that closes before it never reached a relay. */
+  #welcomed = false;
   #disposed = false;
 
   constructor(options: SignalingClientOptions) {
@@ -118,6 +131,7 @@ export class SignalingClient {
       ...options,
     };
     this.#retryDelay = this.#options.backoff.min;
+    this.#url = options.url;
   }
 
   get state(): SignalingState {
@@ -180,12 +194,13 @@ export class SignalingClient {
     );
     let socket: SocketLike;
     try {
-      socket = this.#options.createSocket(this.#options.url);
+      socket = this.#options.createSocket(this.#url);
     } catch (error) {
-      this.#scheduleReconnect(`cannot open ${this.#options.url}: ${String(error)}`);
+      this.#scheduleReconnect(`cannot open ${this.#url}: ${String(error)}`, true);
       return;
     }
     this.#socket = socket;
+    this.#welcomed = false;
     socket.onmessage = (event) => {
       if (typeof event.data === 'string') this.#handleText(event.data);
     };
@@ -196,6 +211,7 @@ export class SignalingClient {
       this.#clearTimers();
       this.#scheduleReconnect(
         `relay connection closed (${event.code}${event.reason ? `: ${event.reason}` : ''})`,
+        !this.#welcomed,
       );
     };
     socket.onerror = () => {
@@ -216,6 +232,7 @@ export class SignalingClient {
           });
           return;
         }
+        this.#welcomed = true;
         void this.#subscribe();
         return;
       case 'subscribed':
@@ -270,7 +287,8 @@ export class SignalingClient {
     const socket = this.#socket;
     let grant: TicketGrant;
     try {
-      grant = await this.#options.getTicket();
+      grant = this.#grant ?? (await this.#options.getTicket());
+      this.#grant = null;
     } catch (error) {
       const fatal = isFatalTicketError(error);
       this.events.emit('error', { code: errorCode(error), message: errorMessage(error), fatal });
@@ -279,6 +297,13 @@ export class SignalingClient {
       return;
     }
     if (this.#disposed || socket !== this.#socket) return;
+    if (grant.url !== undefined && grant.url !== this.#url) {
+      // The room lives on another relay now: take this ticket there.
+      this.#grant = grant;
+      this.#url = grant.url;
+      socket?.close(1000, 'relay moved');
+      return;
+    }
     this.#topic = grant.topic;
     this.#send({
       type: 'subscribe',
@@ -321,15 +346,38 @@ export class SignalingClient {
     this.#setState(SignalingState.Stopped, detail);
   }
 
-  #scheduleReconnect(detail: string): void {
+  /**
+   * Reconnects after the backoff. `relocate`: the relay was not reached at all (it may be gone for
+   * good), so first ask for a ticket, which names the relay the room is placed on now.
+   */
+  #scheduleReconnect(detail: string, relocate = false): void {
     if (this.#disposed || this.#state === SignalingState.Stopped) return;
     this.#setState(SignalingState.Reconnecting, detail);
     const delay = this.#retryDelay;
     this.#retryDelay = Math.min(this.#retryDelay * 2, this.#options.backoff.max);
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
-      this.#connect();
+      if (relocate) void this.#relocate();
+      else this.#connect();
     }, delay);
+  }
+
+  async #relocate(): Promise<void> {
+    let grant: TicketGrant;
+    try {
+      grant = await this.#options.getTicket();
+    } catch (error) {
+      if (this.#disposed || this.#state === SignalingState.Stopped) return;
+      const fatal = isFatalTicketError(error);
+      this.events.emit('error', { code: errorCode(error), message: errorMessage(error), fatal });
+      if (fatal) this.#stop(errorMessage(error));
+      else this.#scheduleReconnect(errorMessage(error), true);
+      return;
+    }
+    if (this.#disposed || this.#state === SignalingState.Stopped || this.#socket) return;
+    this.#grant = grant;
+    if (grant.url !== undefined) this.#url = grant.url;
+    this.#connect();
   }
 
   #startPing(): void {

@@ -112,7 +112,8 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
       const response = pendingTicket ?? (await options.fetchTicket());
       pendingTicket = null;
       iceServers = response.iceServers as RTCIceServer[];
-      return { ticket: response.ticket, topic };
+      // The relay the ticket names: a room placed on another relay (its relay died) moves there.
+      return { ticket: response.ticket, topic, url: response.relayUrl };
     },
   });
 

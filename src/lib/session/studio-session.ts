@@ -24,6 +24,7 @@ import { SfuKeys } from '../net/sfu-keys';
 import { SfuLink } from '../net/sfu-link';
 import { SignalingClient, type SignalingState, type SocketLike } from '../net/signaling-client';
 import type { AttestedPeer } from '../protocol/attested';
+import { ErrorCode } from '../protocol/errors';
 import type { RoomMode } from '../protocol/sfu';
 import type { Impairment } from '../protocol/audio-worker';
 import { studioTopic, type TicketResponse } from '../protocol/ticket';
@@ -314,7 +315,15 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
   });
 
   signaling.events.on('state', (state) => events.emit('connection', state));
-  signaling.events.on('error', (error) => events.emit('error', error));
+  signaling.events.on('error', (error) => {
+    // The relay's word on our SFU connection (it closed, it did not open): SfuLink retries while the
+    // room needs it, and the relay also reports the close of a connection we ended ourselves.
+    if (error.code === ErrorCode.SfuUnavailable) {
+      console.warn('relay SFU:', error.message);
+      return;
+    }
+    events.emit('error', error);
+  });
   signaling.events.on('subscribed', ({ self, peers, past }) => {
     roster.reset(self, peers, past);
     mesh.reset(

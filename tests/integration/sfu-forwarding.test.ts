@@ -50,6 +50,43 @@ describe('SFU forwarding', () => {
     expect(a.frames).toHaveLength(0);
   });
 
+  it('forwards each frame of three players to the two others, under each sender index', async () => {
+    const [a, b, c] = [await player(), await player(), await player()];
+    for (const p of [a, b, c]) await p.routeWhere((r) => r.sources.length === 3);
+    await Promise.all([a, b, c].map((p) => p.connectSfu()));
+    const senders = [a, b, c];
+    for (let seq = 1; seq <= 50; seq++) {
+      senders.forEach((p, i) => p.sendFrame(seq, 40, 0x100 + i));
+      if (seq % 10 === 0) await new Promise((r) => setTimeout(r, 5));
+    }
+    for (const receiver of senders) {
+      await receiver.waitUntil(() => receiver.frames.length >= 100, 5_000, 'frames from both others');
+      for (const [i, sender] of senders.entries()) {
+        const frames = receiver.frames.filter((f) => f.marker === 0x100 + i);
+        expect(frames).toHaveLength(receiver === sender ? 0 : 50);
+        if (receiver !== sender)
+          expect(new Set(frames.map((f) => f.sourceIndex))).toEqual(new Set([sender.sourceIndex]));
+      }
+    }
+  });
+
+  it('replaces the SFU connection when the player offers again from a new connection', async () => {
+    const a = await player();
+    const b = await player();
+    await a.connectSfu();
+    await b.connectSfu();
+    b.closeSfu();
+    await b.connectSfu();
+    a.sendFrame(1, 40, 0xfeed);
+    await b.waitUntil(
+      () => b.frames.some((f) => f.marker === 0xfeed),
+      5_000,
+      'a frame on the new connection',
+    );
+    const load = (await (await fetch(`${relay.httpUrl}/load`)).json()) as { sfuPeers: number };
+    expect(load.sfuPeers).toBeGreaterThanOrEqual(2);
+  });
+
   it('answers a link ping with a pong at once', async () => {
     const a = await player();
     await a.connectSfu();

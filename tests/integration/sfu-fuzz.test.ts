@@ -204,5 +204,5 @@ describe('SFU under hostile input', () => {
     b1.sendFrame(HONEST_FRAMES + 1, 48, 0xb1);
     await b3.waitUntil(() => b3.frames.some((f) => f.marker === 0xb1), 5_000, 'a frame after the fuzz');
     expect((await fetch(`${relay.httpUrl}/healthz`)).status).toBe(200);
-  });
+  }, 120_000);
 });

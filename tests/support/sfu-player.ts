@@ -91,6 +91,7 @@ export class SfuPlayer {
   #pc: PeerConnection | null = null;
   #channel: DataChannel | null = null;
   #answered = false;
+  #signalsIn = 0;
   /** Relay candidates that arrived before its answer (a relay is free to send them so). */
   readonly #earlyCandidates: { candidate: string; mid: string }[] = [];
   readonly #waiters = new Set<() => void>();
@@ -133,7 +134,7 @@ export class SfuPlayer {
   }
 
   /** Negotiates the SFU connection (offer → answer, trickled candidates) and waits for the channel. */
-  async connectSfu(timeoutMs = 10_000): Promise<void> {
+  async connectSfu(timeoutMs = 20_000): Promise<void> {
     const pc = new PeerConnection(`player-${this.peerId.slice(0, 6)}`, { iceServers: [] });
     this.#pc = pc;
     // node-datachannel's description and candidate callbacks are not ordered with each other: the
@@ -166,7 +167,13 @@ export class SfuPlayer {
       }
       this.#wake();
     });
-    await this.waitUntil(() => channel.isOpen(), timeoutMs, 'the SFU channel to open');
+    try {
+      await this.waitUntil(() => channel.isOpen(), timeoutMs, 'the SFU channel to open');
+    } catch (error) {
+      // Say where it stopped: signaling, ICE or DTLS/SCTP.
+      const state = `pc ${pc.state()}, ice ${pc.iceState()}, signaling ${pc.signalingState()}, signals in ${this.#signalsIn}, errors ${JSON.stringify(this.errors)}`;
+      throw new Error(`${(error as Error).message} (${state})`);
+    }
   }
 
   /** Sends one `sfu-signal` (also for tests that send hostile signals). */
@@ -246,6 +253,7 @@ export class SfuPlayer {
     if (message.type === 'room-route' && message.topic === this.topic) this.routes.push(message);
     if (message.type === 'error') this.errors.push({ code: message.code, message: message.message });
     if (message.type === 'sfu-signal' && message.topic === this.topic && this.#pc) {
+      this.#signalsIn++;
       const { signal } = message;
       try {
         if (signal.kind === 'description' && signal.description.sdp !== undefined) {

@@ -147,6 +147,39 @@ describe('SfuService', () => {
     ).toEqual([0, 3]);
   });
 
+  it('keeps the source index of a seat resumed on a new connection, and drops the old SFU peer', async () => {
+    const { sfu, rooms, peers, join, offer } = setup({ meshLimit: 6 });
+    const a = join();
+    const b = join();
+    offer(b);
+    const seat = rooms.get(TOPIC)!.seatOf(b)!;
+    rooms.suspend(TOPIC, b, 10_000);
+    await Promise.resolve();
+    expect(peers[0]!.disposed).toBe(true);
+    const routesBefore = a.routes().length;
+    const b2 = new FakeMember();
+    const result = rooms.admit(TOPIC, {
+      member: b2,
+      claims: { ...claims(b.id), sub: seat.peer.userId },
+      client: seat.peer.client,
+      role: 'member',
+      maxVisitsPerUser: 2,
+      resumePeerId: seat.peer.peerId,
+    });
+    expect(result).toMatchObject({ ok: true, resumed: 'taken-over' });
+    sfu.admitted(b2, TOPIC);
+    await Promise.resolve();
+    // The others hear nothing new; the resumed connection hears the unchanged route.
+    expect(a.routes()).toHaveLength(routesBefore);
+    expect(
+      b2
+        .routes()
+        .at(-1)!
+        .sources.find((s) => s.peerId === seat.peer.peerId)!.index,
+    ).toBe(1);
+    rooms.clear();
+  });
+
   it('follows route requests and forced modes', async () => {
     const { sfu, join, leave } = setup({ meshLimit: 6 });
     const a = join();
@@ -166,13 +199,17 @@ describe('SfuService', () => {
     expect(sfu.forceMode('nothere', 'sfu')).toBe(0);
   });
 
-  it('creates one peer on the first offer, disposes it when the seat goes, refuses without a seat', async () => {
+  it('creates a peer per offer, disposes it when the seat goes, refuses without a seat', async () => {
     const { sfu, peers, join, leave, offer } = setup();
     const a = join();
     offer(a);
-    offer(a);
+    sfu.signal(a, { type: 'sfu-signal', topic: TOPIC, signal: { kind: 'candidate', candidate: null } });
     expect(peers).toHaveLength(1);
     expect(peers[0]!.handled).toHaveLength(2);
+    // A new offer is a new attempt from the browser: it replaces the peer.
+    offer(a);
+    expect(peers).toHaveLength(2);
+    expect(peers[0]!.disposed).toBe(true);
     sfu.signal(a, {
       type: 'sfu-signal',
       topic: TOPIC,
@@ -180,19 +217,19 @@ describe('SfuService', () => {
     });
     expect(a.refused).toEqual([ErrorCode.Malformed]);
     await leave(a);
-    expect(peers[0]!.disposed).toBe(true);
+    expect(peers[1]!.disposed).toBe(true);
     offer(a);
     expect(a.refused).toEqual([ErrorCode.Malformed, ErrorCode.NotSubscribed]);
-    expect(peers).toHaveLength(1);
+    expect(peers).toHaveLength(2);
 
     const b = join();
     offer(b);
     sfu.memberClosed(b);
-    expect(peers[1]!.disposed).toBe(true);
-    offer(b); // a new offer after the old peer closed gets a new peer
-    expect(peers).toHaveLength(3);
-    sfu.dispose();
     expect(peers[2]!.disposed).toBe(true);
+    offer(b); // a new offer after the old peer closed gets a new peer
+    expect(peers).toHaveLength(4);
+    sfu.dispose();
+    expect(peers[3]!.disposed).toBe(true);
   });
 
   it('with the SFU off: the room stays on the mesh and SFU requests get sfu-unavailable', () => {

@@ -7,8 +7,9 @@
  *   connections of members that no longer hold a seat there, re-decides the mode and, when the mode
  *   or the source list changed, sends `room-route` to every live member.
  * - A newcomer hears `room-route` right after `subscribed` ({@link SfuService.admitted}).
- * - A connection's SFU peer is created on its first `sfu-signal` offer and disposed when its socket
- *   closes, its seat goes, its channel does not open in time, or the connection fails.
+ * - A connection's SFU peer is created on its `sfu-signal` offer (a new offer replaces it) and
+ *   disposed when its socket closes, its seat goes, its channel does not open in time, or the
+ *   connection fails.
  * - With the SFU off, rooms stay in `mesh`, and `sfu-signal`/`route-request` get `sfu-unavailable`.
  */
 import { ErrorCode } from '../../../src/lib/protocol/errors.js';
@@ -129,16 +130,12 @@ export class SfuService<M extends SfuMember> {
       member.refuse(ErrorCode.Malformed, 'The relay answers SFU offers; send an offer.', message.topic);
       return;
     }
-    if (link && (link.peer.disposed || link.topic !== message.topic)) {
-      link.peer.dispose();
-      link = undefined;
-    }
-    link ??= this.#link(member, message.topic, seat.peerId);
-    if (!link) return;
-    if (!link.peer.handle(signal)) {
-      // The peer closed itself (bad-offer) and told the member; nothing more to say.
-      return;
-    }
+    // Every offer starts a new SFU connection: a browser offers again only from a new
+    // RTCPeerConnection (a retry), whose fingerprint and ICE credentials the old one cannot take.
+    link?.peer.dispose();
+    link = this.#link(member, message.topic, seat.peerId);
+    // A peer that cannot use the offer closes itself and tells the member (bad-offer).
+    link?.peer.handle(signal);
   }
 
   routeRequest(member: M, message: RouteRequestMessage): void {

@@ -39,6 +39,8 @@ export class SfuPlayer {
     /** @type {[string, string][]} */
     this.pendingCandidates = [];
     this.badCandidates = 0;
+    /** Connection state changes, for the error message of a player that could not connect. */
+    this.history = [];
     this.disposed = false;
   }
 
@@ -99,7 +101,11 @@ export class SfuPlayer {
         this.peerId = message.self?.peerId ?? null;
         return;
       case 'error':
-        done(new Error(`player ${this.index}: relay error ${message.code}: ${message.message}`));
+        done(
+          new Error(
+            `player ${this.index}: relay error ${message.code}: ${message.message} (${this.#where()}; ${this.history.join(' ')})`,
+          ),
+        );
         return;
       case 'room-route': {
         this.mode = message.mode;
@@ -140,6 +146,13 @@ export class SfuPlayer {
   #connect(done) {
     const pc = new nodeDataChannel.PeerConnection(`sfu-player-${this.index}`, { iceServers: [] });
     this.pc = pc;
+    const t0 = Date.now();
+    const note = (what) => (state) => {
+      if (this.history.length < 32) this.history.push(`${what}=${state}@${Date.now() - t0}ms`);
+    };
+    pc.onStateChange(note('pc'));
+    pc.onIceStateChange(note('ice'));
+    pc.onGatheringStateChange(note('gathering'));
     pc.onLocalDescription((sdp, type) =>
       this.#send({
         type: 'sfu-signal',

@@ -18,7 +18,13 @@ import {
   type TicketClaims,
   type TicketResponse,
 } from '../../src/lib/protocol/ticket';
-import { signUp, startPocketBase, type RunningPocketBase, type TestUser } from '../support/pocketbase';
+import {
+  runPocketBaseToExit,
+  signUp,
+  startPocketBase,
+  type RunningPocketBase,
+  type TestUser,
+} from '../support/pocketbase';
 import { ClientPool, startRelay, TestClient, type RunningRelay } from '../support/relay';
 import { signTicket } from '../support/tickets';
 
@@ -121,6 +127,28 @@ afterAll(async () => {
   const exits = await Promise.all(IDS.map((id) => relays[id]?.stop()));
   await pocketBase?.stop();
   expect(exits).toEqual([0, 0]);
+});
+
+describe('BANDMESH_RELAYS', () => {
+  it('lets the page connect to every relay (CSP connect-src)', async () => {
+    const response = await fetch(`${pocketBase.url}/studios`);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    const connect = csp
+      .split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .find(([name]) => name === 'connect-src');
+    expect(connect?.slice(1)).toEqual(["'self'", ...IDS.map((id) => new URL(relays[id].wsUrl).origin)]);
+  });
+
+  it('refuses to start with a malformed list, naming each bad entry', () => {
+    const result = runPocketBaseToExit(['serve', '--http=127.0.0.1:0', '--dir=/nonexistent-bandmesh'], {
+      BANDMESH_RELAYS: 'relay-a=ws://127.0.0.1:1/signal,Relay_B=ws://127.0.0.1:2/signal,relay-c=http://x',
+    });
+    expect(result.code).toBe(2);
+    expect(result.output).toContain('BANDMESH_RELAYS entry 2 "Relay_B=ws://127.0.0.1:2/signal"');
+    expect(result.output).toContain('BANDMESH_RELAYS entry 3');
+    expect(result.output).not.toContain('entry 1');
+  });
 });
 
 describe('rooms placed on two relays', () => {

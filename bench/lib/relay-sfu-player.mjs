@@ -117,6 +117,14 @@ export class SfuPlayer {
       case 'sfu-signal': {
         const signal = message.signal;
         if (!this.pc || !signal) return;
+        this.#note(
+          signal.kind === 'description'
+            ? `rx-${signal.description?.type}`
+            : `rx-candidate(${String(signal.candidate?.candidate ?? '')
+                .split(' ')
+                .slice(4, 8)
+                .join(' ')})`,
+        );
         if (signal.kind === 'description' && signal.description?.sdp) {
           this.pc.setRemoteDescription(signal.description.sdp, signal.description.type);
           this.hasRemoteDescription = true;
@@ -134,6 +142,11 @@ export class SfuPlayer {
     }
   }
 
+  #note(text) {
+    this.t0 ??= Date.now();
+    if (this.history.length < 40) this.history.push(`${text}@${Date.now() - this.t0}ms`);
+  }
+
   #addCandidate(candidate, mid) {
     try {
       this.pc?.addRemoteCandidate(candidate, mid);
@@ -146,31 +159,38 @@ export class SfuPlayer {
   #connect(done) {
     const pc = new nodeDataChannel.PeerConnection(`sfu-player-${this.index}`, { iceServers: [] });
     this.pc = pc;
-    const t0 = Date.now();
-    const note = (what) => (state) => {
-      if (this.history.length < 32) this.history.push(`${what}=${state}@${Date.now() - t0}ms`);
-    };
+    const note = (what) => (state) => this.#note(`${what}=${state}`);
     pc.onStateChange(note('pc'));
     pc.onIceStateChange(note('ice'));
     pc.onGatheringStateChange(note('gathering'));
-    pc.onLocalDescription((sdp, type) =>
+    // As a browser does: the offer first, then its candidates (node-datachannel's callbacks come
+    // from different threads, unordered; the relay drops candidates for a connection it has not got).
+    let offered = false;
+    const early = [];
+    const sendCandidate = (candidate, mid) => {
+      this.#note(`tx-candidate(${candidate.split(' ').slice(4, 8).join(' ')})`);
+      this.#send({
+        type: 'sfu-signal',
+        topic: this.topic,
+        signal: { kind: 'candidate', candidate: { candidate, sdpMid: mid, sdpMLineIndex: 0 } },
+      });
+    };
+    pc.onLocalDescription((sdp, type) => {
+      this.#note(`tx-${type}`);
       this.#send({
         type: 'sfu-signal',
         topic: this.topic,
         signal: { kind: 'description', description: { type, sdp } },
-      }),
-    );
-    pc.onLocalCandidate((candidate, mid) =>
-      this.#send({
-        type: 'sfu-signal',
-        topic: this.topic,
-        // As a browser sends it: the attribute's value, without libdatachannel's "a=".
-        signal: {
-          kind: 'candidate',
-          candidate: { candidate: candidate.replace(/^a=/, ''), sdpMid: mid, sdpMLineIndex: 0 },
-        },
-      }),
-    );
+      });
+      offered = true;
+      for (const [candidate, mid] of early.splice(0)) sendCandidate(candidate, mid);
+    });
+    pc.onLocalCandidate((candidate, mid) => {
+      // The attribute's value, as a browser sends it: without libdatachannel's "a=".
+      const text = candidate.replace(/^a=/, '');
+      if (offered) sendCandidate(text, mid);
+      else if (early.length < 64) early.push([text, mid]);
+    });
     const channel = pc.createDataChannel(SFU_CHANNEL.label, {
       negotiated: true,
       id: SFU_CHANNEL.id,

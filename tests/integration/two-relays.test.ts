@@ -8,6 +8,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { SignalingClient, type SocketLike } from '../../src/lib/net/signaling-client';
 import { bandmeshError, fetchStudioTicket, joinStudio } from '../../src/lib/pb/client';
 import { ErrorCode } from '../../src/lib/protocol/errors';
 import type { ErrorMessage, PeerLeftMessage } from '../../src/lib/protocol/signaling';
@@ -274,11 +276,52 @@ describe('rooms placed on two relays', () => {
   it('places rooms on the surviving relay when one dies, and answers 503 no-relay when none is left', async () => {
     const survivor = busyRelay;
     const dead = other(busyRelay);
-    expect(await relays[dead].stop()).toBe(0);
 
     // A studio whose room was on the dead relay: its players reconnect with fresh tickets.
     const orphan = quiet[2]!;
-    await orphan.ownerClient.closed;
+    // A page's signaling client in that room, as the browser runs it.
+    const pageUser = await member(orphan, 'Page');
+    const page = new SignalingClient({
+      url: relays[survivor].wsUrl, // wherever the page happened to start: the ticket decides
+      clientId: 77,
+      backoff: { min: 100, max: 400 },
+      createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
+      getTicket: async () => {
+        const response = await fetchStudioTicket(pageUser.pb, orphan.slug);
+        return { ticket: response.ticket, topic: orphan.topic, url: response.relayUrl };
+      },
+    });
+    const joined: Array<{ peerId: string; at: RelayId }> = [];
+    const log: string[] = [];
+    page.events.on('subscribed', ({ self }) => joined.push({ peerId: self.peerId, at: placedAt }));
+    page.events.on('state', ({ state, detail }) => log.push(`${state} ${detail ?? ''}`));
+    page.events.on('error', ({ code }) => log.push(`error ${code}`));
+    const subscribedOn = async (count: number): Promise<void> => {
+      const deadline = Date.now() + 15_000;
+      while (joined.length < count) {
+        if (Date.now() > deadline) throw new Error(`not subscribed ${count} times: ${log.join(' | ')}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    let placedAt: RelayId = dead;
+    const first = subscribedOn(1);
+    page.start();
+    try {
+      await first;
+      expect(await liveAt(dead, orphan)).toEqual({ live: true, peers: 2 });
+
+      expect(await relays[dead].stop()).toBe(0);
+      await orphan.ownerClient.closed;
+      placedAt = survivor;
+      // The page finds the relay gone, asks PocketBase, follows the ticket to the survivor, and
+      // keeps its peer id there (resume tokens are keyed with the shared secret).
+      await subscribedOn(2);
+      expect(joined[1]).toEqual({ peerId: joined[0]!.peerId, at: survivor });
+      expect(await liveAt(survivor, orphan)).toEqual({ live: true, peers: 1 });
+    } finally {
+      page.dispose();
+    }
+
     const moved = await fetchStudioTicket(orphan.owner.pb, orphan.slug);
     expect(placedOn(moved)).toBe(survivor);
     const client = await pool.connect(moved.relayUrl);

@@ -296,8 +296,11 @@ describe('createRelayServer', () => {
     expect(reply).toMatchObject({ type: 'subscribed', topic, clients: 2 });
   });
 
-  it('uses the mesh limit for a ticket without maxPlayers', async () => {
-    const { url } = await start({ config: { maxVisitsPerUser: MESH_MAX_PLAYERS } });
+  it("uses the verifier's room limit for a ticket without maxPlayers", async () => {
+    const { url } = await start({
+      config: { maxVisitsPerUser: MESH_MAX_PLAYERS },
+      verifier: createTicketVerifier({ secret: SECRET, roomLimit: MESH_MAX_PLAYERS }),
+    });
     const topic = studioTopic('studiolegacy1');
     const legacy = () => signTicket(SECRET, { studio: 'studiolegacy1', maxPlayers: undefined });
     const replies: Msg[] = [];

@@ -21,12 +21,12 @@ import { PeerLink } from '../net/peer-link';
 import { RelaySync } from '../net/relay-link';
 import { Roster } from '../net/roster';
 import { SfuKeys } from '../net/sfu-keys';
-import { SfuLink } from '../net/sfu-link';
+import { SfuLink, type SfuLinkState } from '../net/sfu-link';
 import { SignalingClient, type SignalingState, type SocketLike } from '../net/signaling-client';
 import type { AttestedPeer } from '../protocol/attested';
 import { ErrorCode } from '../protocol/errors';
 import type { RoomMode } from '../protocol/sfu';
-import type { Impairment } from '../protocol/audio-worker';
+import type { Impairment, SfuStats } from '../protocol/audio-worker';
 import { studioTopic, type TicketResponse } from '../protocol/ticket';
 import { MixerDoc } from '../sync/mixer-doc';
 import { presentPeers, type AudioPresence, type PresentPeer } from '../sync/presence';
@@ -74,8 +74,15 @@ export interface StudioSession {
   readonly participants: Participants;
   presence(): PresentPeer[];
   connectionState(): SignalingState;
-  /** The relay's mode for the room (null before it said), and where our changeover stands. */
-  route(): { mode: RoomMode | null; phase: RoutePhase };
+  /**
+   * The relay's mode for the room (null before it said), where our changeover stands, and our SFU
+   * connection: its state (null: none) and the Worker's SFU counters (diagnostics).
+   */
+  route(): {
+    mode: RoomMode | null;
+    phase: RoutePhase;
+    sfu: { link: SfuLinkState | null; stats: SfuStats | null };
+  };
   /** The network path a user's audio takes to us (the best of its visits); null while none carries it. */
   networkOf(userId: string): NetworkPath | null;
   dispose(): void;
@@ -275,7 +282,9 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     }
   };
   let statsTick = 0;
-  net.events.on('stats', ({ sources }) => {
+  let sfuStats: SfuStats | null = null;
+  net.events.on('stats', ({ sources, sfu }) => {
+    sfuStats = sfu;
     roomRoute.stats(sources);
     // ICE routes change rarely (a pair moving to TURN): read them every few seconds.
     if (statsTick++ % 3 === 0) {
@@ -387,7 +396,11 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     participants,
     presence,
     connectionState: () => signaling.state,
-    route: () => ({ mode: roomRoute.mode, phase: roomRoute.phase }),
+    route: () => ({
+      mode: roomRoute.mode,
+      phase: roomRoute.phase,
+      sfu: { link: sfuLink?.state ?? null, stats: sfuStats },
+    }),
     networkOf(userId) {
       let best: NetworkPath | null = null;
       for (const p of participants.byUser(userId)) {

@@ -289,9 +289,12 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     // ICE routes change rarely (a pair moving to TURN): read them every few seconds.
     if (statsTick++ % 3 === 0) {
       for (const [peerId, link] of openLinks) {
-        void link.iceRoute().then((route) => {
-          if (route && openLinks.get(peerId) === link) iceRoutes.set(peerId, route);
-        });
+        link
+          .iceRoute()
+          .then((route) => {
+            if (route && openLinks.get(peerId) === link) iceRoutes.set(peerId, route);
+          })
+          .catch(() => undefined); // the link closed meanwhile
       }
     }
     updateNetworkPaths();

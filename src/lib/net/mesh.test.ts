@@ -174,6 +174,8 @@ describe('Mesh', () => {
     room.join('peer-bbbbbb');
     const timeouts: string[] = [];
     a.events.on('link-timeout', ({ peerId }) => timeouts.push(peerId));
+    const failed: string[] = [];
+    a.events.on('link-failed', ({ peerId, reason }) => failed.push(`${peerId}:${reason}`));
     await settle(room.flush);
     const first = room.links.get('peer-aaaaaa')![0]!;
     expect(first.closed).toBeNull();
@@ -182,6 +184,9 @@ describe('Mesh', () => {
     expect(timeouts).toEqual(['peer-bbbbbb']);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(room.links.get('peer-aaaaaa')).toHaveLength(2);
+    // A retry that ICE gives up on before the timeout is reported as failed.
+    room.links.get('peer-aaaaaa')![1]!.close('connection failed');
+    expect(failed).toEqual(['peer-bbbbbb:connect-timeout', 'peer-bbbbbb:connection failed']);
     a.dispose();
   });
 

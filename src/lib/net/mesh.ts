@@ -42,6 +42,8 @@ export interface MeshEvents extends Record<string, unknown> {
   'peer-close': { peerId: string; reason: string };
   /** A link was dropped because it did not open in time (diagnostics). */
   'link-timeout': { peerId: string };
+  /** A link closed before it ever opened (ICE gave up), not by us: the pair may be unreachable. */
+  'link-failed': { peerId: string; reason: string };
 }
 
 export interface MeshOptions {
@@ -221,6 +223,7 @@ export class Mesh {
     this.#links.delete(peerId);
     this.#clearTimer(entry);
     if (entry.open) this.events.emit('peer-close', { peerId, reason });
+    else this.events.emit('link-failed', { peerId, reason });
     // Not a goodbye: the peer is still in the room behind a broken path. The initiator tries again.
     if (!this.#disposed && this.#active && this.#present.has(peerId) && this.#initiates(peerId)) {
       this.#scheduleRetry(peerId);

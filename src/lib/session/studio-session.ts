@@ -369,8 +369,12 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     participants.setLink(remote, peerLink);
     routeRequests.connected(remote);
   });
-  mesh.events.on('link-timeout', ({ peerId: remote }) => {
-    console.warn('studio mesh: no connection to', roster.get(remote)?.name ?? 'a player', 'after 20 s');
+  mesh.events.on('link-timeout', ({ peerId: remote }) =>
+    console.warn('studio mesh: no connection to', roster.get(remote)?.name ?? 'a player', 'after 20 s'),
+  );
+  // A link that never opened (timed out, or ICE gave up with TURN included): the pair is unreachable.
+  mesh.events.on('link-failed', ({ peerId: remote }) => {
+    if (!roster.get(remote)) return;
     // Studio state goes through the relay meanwhile; the room's audio through the SFU once asked.
     syncRoutes.useRelay(remote);
     if (roomRoute.mode === 'mesh') routeRequests.timedOut(remote);

@@ -27,7 +27,7 @@ export class RouteRequests {
     return this.#requested;
   }
 
-  /** The link to `peerId` did not open in time. */
+  /** A link to `peerId` never opened (it timed out, or ICE gave up). */
   timedOut(peerId: string): void {
     this.#mark(peerId);
   }

@@ -13,7 +13,8 @@
  * whole browser.
  *
  * Options: --seconds N (measured per row, default 20), --warmup N (seconds before measuring, default 10),
- * --peers 2,4, --rows opus-2.5,opus-5,...
+ * --peers 2,4, --rows opus-2.5,opus-5,... (`opus-2.5-sfu`: the band's room pinned to the relay's SFU by
+ * the signed room-mode control, measured once every stream arrives through it).
  * Writes bench/results/latency-<timestamp>.json ({ machine, seconds, warmup, rows }) and prints a table.
  * A stream is one sender heard by one receiver: peers × (peers − 1) per row. Fields of a row:
  * - transport (the row name), frameMs, peers; failed: the reason, when the row could not run;
@@ -50,6 +51,7 @@ import { startStack } from '../scripts/lib/stack.mjs';
 import { childPids, treeCpuSeconds } from './lib/cpu.mjs';
 import { writeImpulseWav } from './lib/impulses.mjs';
 import { matchLatencies, percentile, windowLongestGap } from './lib/stats.mjs';
+import { forceRoomMode } from './lib/room-mode.mjs';
 import { openBand } from './lib/studio-pages.mjs';
 
 const PERIOD_MS = 500;
@@ -63,6 +65,8 @@ const ROWS = {
   'opus-2.5-impaired': { transport: 'opus', frameMs: 2.5, impair: 'loss:1,jitter:2' },
   // The fallback path for comparison: a WebRTC audio track per pair (Opus 10 ms, NetEq at its minimum).
   track: { transport: 'track', frameMs: 10 },
+  // The same band with its room pinned to the relay's SFU (sealed frames, bundles per receiver).
+  'opus-2.5-sfu': { transport: 'opus', frameMs: 2.5, sfu: true },
 };
 
 const { values } = parseArgs({
@@ -145,18 +149,27 @@ console.log(
 );
 console.log(`written: ${file}`);
 
-async function measure({ name, transport, frameMs, impair, peers }) {
+async function measure({ name, transport, frameMs, impair, peers, sfu }) {
   const track = transport === 'track';
   const query = `${impair ? `&impair=${impair}` : ''}${track ? '&transport=track' : ''}`;
   const band = await openBand(browser, { url: stack.url, players: peers, name: 'Bench', query });
   try {
-    return await measureIn(band.pages, { name, transport, frameMs, peers });
+    if (sfu) {
+      await forceRoomMode({
+        relayHttpUrl: stack.relayUrl.replace(/^ws/, 'http').replace(/\/signal$/, ''),
+        secretFile: join(stack.dataDir, 'bandmesh-ticket.secret'),
+        studio: band.studioId,
+        mode: 'sfu',
+        players: peers,
+      });
+    }
+    return await measureIn(band.pages, { name, transport, frameMs, peers, sfu });
   } finally {
     await band.close();
   }
 }
 
-async function measureIn(pages, { name, transport, frameMs, peers }) {
+async function measureIn(pages, { name, transport, frameMs, peers, sfu = false }) {
   const track = transport === 'track';
   const settings = {
     codec: track ? 'opus' : transport,
@@ -175,8 +188,10 @@ async function measureIn(pages, { name, transport, frameMs, peers }) {
       (n) =>
         window.__bandmesh
           .diagnostics()
-          .filter((d) => (d.path === 'track' ? d.receiving : d.framesReceived > 0)).length === n,
-      peers - 1,
+          .filter((d) =>
+            d.path === 'track' ? d.receiving : d.framesReceived > 0 && (!n.sfu || d.sfuFrames > 0),
+          ).length === n.others,
+      { others: peers - 1, sfu },
       { timeout: 30_000 },
     );
   }

@@ -12,7 +12,7 @@ export async function openBand(browser, { url, players: count, name, query = '' 
   const players = [];
   for (let i = 0; i < count; i++) players.push(await signUpUser(url, { name: `${name}${i}` }));
   const slug = `${name.toLowerCase()}-${Date.now().toString(36)}`;
-  await createStudio(url, players[0], { name, slug });
+  const studio = await createStudio(url, players[0], { name, slug });
   for (const player of players.slice(1)) await joinStudio(url, player, slug);
   const contexts = [];
   const pages = [];
@@ -34,5 +34,5 @@ export async function openBand(browser, { url, players: count, name, query = '' 
     await close();
     throw error;
   }
-  return { pages, close };
+  return { pages, close, studioId: studio.id };
 }

@@ -23,6 +23,13 @@ const JOIN_CONCURRENCY = 6;
 /** A sender more than this many frames behind skips the rest (counted): catch-up stays bounded. */
 const MAX_CATCH_UP_FRAMES = 8;
 
+/** libdatachannel's own warnings, the newest few: they say why a connection failed. */
+const libraryLog = [];
+nodeDataChannel.initLogger('Warning', (level, message) => {
+  libraryLog.push(`${level}: ${message}`);
+  if (libraryLog.length > 12) libraryLog.shift();
+});
+
 const sfuHistogram = new LatencyHistogram();
 const directHistogram = new LatencyHistogram();
 /** @type {SfuPlayer[]} */
@@ -41,7 +48,11 @@ const lifetime = setTimeout(() => shutdown(3), LIFETIME_MS);
 process.on('disconnect', () => shutdown(0));
 process.on('message', (message) => {
   handle(message).catch((error) => {
-    send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+    const text = error instanceof Error ? error.message : String(error);
+    send({
+      type: 'failed',
+      message: libraryLog.length > 0 ? `${text} [libdatachannel: ${libraryLog.join(' | ')}]` : text,
+    });
   });
 });
 
@@ -184,6 +195,8 @@ function shutdown(code) {
   if (scheduler?.timer) clearTimeout(scheduler.timer);
   for (const p of players) p.dispose();
   for (const pair of pairs) pair.dispose();
+  // No more log callbacks into JavaScript while the process goes down.
+  nodeDataChannel.initLogger('Fatal');
   // libdatachannel's threads keep the process alive until cleaned up; give closes a moment to go out.
   setTimeout(() => {
     try {

@@ -26,8 +26,7 @@
  * --direct-pairs 1 (per process) --frame-ms 2.5 --cpu-prof (profiles of the relay per row into
  * bench/results/relay-prof-<timestamp>/), --relay <main.js> (a relay built elsewhere; default: relay/dist,
  * built first when stale), --nice N (for a machine busy with other work, needs root: this session's
- * autogroup and the relay run at nice N, the players at 0 — below the relay, as on a relay host where
- * the players are elsewhere).
+ * autogroup, the relay and the players run at nice N).
  * Writes bench/results/relay-<timestamp>.json ({ machine, options, rows }) and prints a table.
  */
 import { fork } from 'node:child_process';
@@ -80,11 +79,12 @@ const warmup = clamp(values.warmup, 1, 30, 3);
 const procs = Math.round(clamp(values.procs, 1, 8, 2));
 const directPairs = Math.round(clamp(values['direct-pairs'], 0, 8, 1));
 const frameMs = [2.5, 5, 10].includes(Number(values['frame-ms'])) ? Number(values['frame-ms']) : 2.5;
-// --nice: the relay's scheduling priority (it inherits this process's) for a machine busy with other
-// work; recorded in the results. Negative values need root. With the kernel's autogroup scheduling,
-// nice only ranks threads of one session against each other, so this session's autogroup gets the
-// same nice for the run (and its old one back at exit). The players' processes are forked at nice 0:
-// inside the session they rank below the relay, whose share they would otherwise take.
+// --nice: the relay's and the players' scheduling priority (they inherit this process's) for a
+// machine busy with other work; recorded in the results. Negative values need root. With the kernel's
+// autogroup scheduling, nice only ranks threads of one session against each other, so this session's
+// autogroup gets the same nice for the run (and its old one back at exit). The players stay at the
+// relay's priority: below it, their own delays (sending late, reading late) swamped the relay's on a
+// busy machine, and the direct baseline no longer matched the SFU path's conditions.
 const nice = Math.round(clamp(values.nice, -20, 19, 0));
 if (playerCounts.length === 0) {
   console.error('--players needs a comma-separated list of room sizes from 2 to 64.');
@@ -173,15 +173,10 @@ async function measureRow(players) {
       ticket: mintTicket(secret, { studio, name: `Bench ${index}`, maxPlayers: players }),
     }));
     const count = Math.min(procs, players);
-    if (nice !== 0) setPriority(0);
-    try {
-      for (let w = 0; w < count; w++) {
-        const worker = new Worker();
-        workers.push(worker);
-        live.add(worker);
-      }
-    } finally {
-      if (nice !== 0) setPriority(nice);
+    for (let w = 0; w < count; w++) {
+      const worker = new Worker();
+      workers.push(worker);
+      live.add(worker);
     }
     const joinTimeoutMs = 20_000 + 500 * players;
     const ready = await Promise.all(

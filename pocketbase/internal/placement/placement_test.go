@@ -98,6 +98,28 @@ func newPlacer(t *testing.T, c *clock, relays ...*fakeRelay) *Placer {
 	return p
 }
 
+// holdLoad makes f's /load requests wait until the returned release is called (at the latest when
+// the test ends, so a failing test does not leave handlers blocked and hang the server's Close).
+func holdLoad(t *testing.T, f *fakeRelay) (release func()) {
+	ch := make(chan struct{})
+	f.set(func(f *fakeRelay) { f.block = ch })
+	release = sync.OnceFunc(func() { close(ch) })
+	t.Cleanup(release)
+	return release
+}
+
+// placeAsync places from another goroutine, reporting errors with t.Error (t.Fatal must stay on
+// the test's goroutine).
+func placeAsync(t *testing.T, p *Placer, studio string, out chan<- Decision) {
+	go func() {
+		d, err := p.Place(context.Background(), studio)
+		if err != nil {
+			t.Error(err)
+		}
+		out <- d
+	}()
+}
+
 func mustPlace(t *testing.T, p *Placer, studio string) Decision {
 	t.Helper()
 	d, err := p.Place(context.Background(), studio)
@@ -219,15 +241,14 @@ func TestRememberedUntilItExpires(t *testing.T) {
 
 func TestABurstOfTicketsAsksTheRelaysOnce(t *testing.T) {
 	a, b := newFakeRelay(t, "a"), newFakeRelay(t, "b")
-	release := make(chan struct{})
-	a.set(func(f *fakeRelay) { f.block = release })
+	release := holdLoad(t, a)
 	p := newPlacer(t, nil, a, b)
 	results := make(chan Decision, 10)
-	go func() { results <- mustPlace(t, p, "s1") }()
+	placeAsync(t, p, "s1", results)
 	waitFor(t, func() bool { return a.loadHits.Load() == 1 })
 	// Nine more tickets of the same studio arrive while the first is being placed.
 	for i := 0; i < 9; i++ {
-		go func() { results <- mustPlace(t, p, "s1") }()
+		placeAsync(t, p, "s1", results)
 	}
 	waitFor(t, func() bool {
 		p.mu.Lock()
@@ -235,7 +256,7 @@ func TestABurstOfTicketsAsksTheRelaysOnce(t *testing.T) {
 		return p.locks["s1"] != nil && p.locks["s1"].users == 10
 	})
 	a.set(func(f *fakeRelay) { f.block = nil })
-	close(release)
+	release()
 	for i := 0; i < 10; i++ {
 		if d := <-results; d.Relay.ID != "a" {
 			t.Fatalf("ticket %d: %+v", i, d)
@@ -302,13 +323,12 @@ func TestConcurrentFirstTicketsLandTogether(t *testing.T) {
 	a, b := newFakeRelay(t, "a"), newFakeRelay(t, "b")
 	// The first /load of a is held (it answers the load a had when asked: idle); meanwhile a gets
 	// busy, so a second placement deciding on its own would pick b.
-	release := make(chan struct{})
-	a.set(func(f *fakeRelay) { f.block = release })
+	release := holdLoad(t, a)
 	p := newPlacer(t, nil, a, b)
 	results := make(chan Decision, 2)
-	go func() { results <- mustPlace(t, p, "s1") }()
+	placeAsync(t, p, "s1", results)
 	waitFor(t, func() bool { return a.loadHits.Load() == 1 })
-	go func() { results <- mustPlace(t, p, "s1") }()
+	placeAsync(t, p, "s1", results)
 	// The second placement waits for the first instead of asking the relays itself.
 	time.Sleep(100 * time.Millisecond)
 	if hits := a.loadHits.Load(); hits != 1 {
@@ -316,7 +336,7 @@ func TestConcurrentFirstTicketsLandTogether(t *testing.T) {
 	}
 	a.set(func(f *fakeRelay) { f.block = nil; f.load.Peers = 50 })
 	b.set(func(f *fakeRelay) { f.load.Peers = 5 })
-	close(release)
+	release()
 	first, second := <-results, <-results
 	if first.Relay.ID != "a" || second.Relay.ID != "a" {
 		t.Fatalf("one studio placed on %s and %s", first.Relay.ID, second.Relay.ID)
@@ -334,9 +354,7 @@ func TestConcurrentFirstTicketsLandTogether(t *testing.T) {
 
 func TestOtherStudiosAreNotHeldUp(t *testing.T) {
 	a, b := newFakeRelay(t, "a"), newFakeRelay(t, "b")
-	release := make(chan struct{})
-	defer close(release)
-	a.set(func(f *fakeRelay) { f.block = release })
+	holdLoad(t, a)
 	p := newPlacer(t, nil, a, b)
 	held := make(chan struct{})
 	go func() {

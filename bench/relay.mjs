@@ -205,7 +205,14 @@ async function measureRow(players) {
         ),
       ),
     );
-    const sourceIndexes = ready.flatMap((r) => r.players).filter((p) => p.sourceIndex !== null).length;
+    const joined = ready.flatMap((r) => r.players);
+    const sourceIndexes = joined.filter((p) => p.sourceIndex !== null).length;
+    // Connections to the SFU the relay reported failed before they opened, each retried (as the app does).
+    const joinRetries = {
+      count: joined.reduce((a, p) => a + p.retries, 0),
+      reasons: joined.flatMap((p) => p.retryReasons).slice(0, 3),
+      libraryLog: joined.some((p) => p.retries > 0) ? ready.flatMap((r) => r.libraryLog).slice(-6) : [],
+    };
 
     const startUs = nowUs() + warmup * 1e6;
     const endUs = startUs + seconds * 1e6;
@@ -275,6 +282,7 @@ async function measureRow(players) {
       sfu: { ...sfu, bytesPerSecondPerPlayer: undefined },
       direct: { ...direct, bytesPerSecondPerPlayer: undefined },
       sourceIndexesSeen: sourceIndexes,
+      joinRetries,
       relayThreadsCpuPct: threadDeltas(relayThreads0, relayThreads1, windowSeconds),
       relayNice: relayThreads1?.nice ?? null,
       playersNice,

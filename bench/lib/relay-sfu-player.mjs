@@ -11,6 +11,8 @@ import { FrameWriter, forEachBundled, nowUs } from './relay-frames.mjs';
 import { ReceiveStats } from './relay-receive-stats.mjs';
 
 const SFU_CHANNEL = { label: 'bandmesh-sfu', id: 0 };
+/** New PeerConnections a player tries after the relay says its SFU connection failed. */
+const MAX_RETRIES = 3;
 
 export class SfuPlayer {
   /**
@@ -39,6 +41,9 @@ export class SfuPlayer {
     /** @type {[string, string][]} */
     this.pendingCandidates = [];
     this.badCandidates = 0;
+    this.retries = 0;
+    /** Why the relay refused earlier attempts (the first two). */
+    this.retryReasons = [];
     /** Connection state changes, for the error message of a player that could not connect. */
     this.history = [];
     this.disposed = false;
@@ -100,13 +105,27 @@ export class SfuPlayer {
       case 'subscribed':
         this.peerId = message.self?.peerId ?? null;
         return;
-      case 'error':
-        done(
-          new Error(
-            `player ${this.index}: relay error ${message.code}: ${message.message} (${this.#where()}; ${this.history.join(' ')})`,
-          ),
-        );
+      case 'error': {
+        const why = `relay error ${message.code}: ${message.message} (${this.#where()}; ${this.history.join(' ')})`;
+        // As the app's SfuLink does: a connection to the SFU that failed before opening is retried
+        // from a new PeerConnection. Counted, and the first reason kept for the results.
+        if (
+          message.code === 'sfu-unavailable' &&
+          this.pc &&
+          !this.channel?.isOpen() &&
+          this.retries < MAX_RETRIES
+        ) {
+          this.retries++;
+          if (this.retryReasons.length < 2) this.retryReasons.push(why);
+          this.#closePeer();
+          setTimeout(() => {
+            if (!this.disposed) this.#connect(done);
+          }, 200 * this.retries);
+          return;
+        }
+        done(new Error(`player ${this.index}: ${why}`));
         return;
+      }
       case 'room-route': {
         this.mode = message.mode;
         const own = message.sources?.find((s) => s.peerId === this.peerId);
@@ -156,10 +175,29 @@ export class SfuPlayer {
     }
   }
 
+  /** Closes the current connection attempt; its late callbacks are ignored (they check `this.pc`). */
+  #closePeer() {
+    const { pc, channel } = this;
+    this.pc = null;
+    this.channel = null;
+    this.hasRemoteDescription = false;
+    this.pendingCandidates = [];
+    this.history = [];
+    this.t0 = undefined;
+    try {
+      channel?.close();
+      pc?.close();
+    } catch {
+      // already closed
+    }
+  }
+
   #connect(done) {
     const pc = new nodeDataChannel.PeerConnection(`sfu-player-${this.index}`, { iceServers: [] });
     this.pc = pc;
-    const note = (what) => (state) => this.#note(`${what}=${state}`);
+    const note = (what) => (state) => {
+      if (this.pc === pc) this.#note(`${what}=${state}`);
+    };
     pc.onStateChange(note('pc'));
     pc.onIceStateChange(note('ice'));
     pc.onGatheringStateChange(note('gathering'));
@@ -168,6 +206,7 @@ export class SfuPlayer {
     let offered = false;
     const early = [];
     const sendCandidate = (candidate, mid) => {
+      if (this.pc !== pc) return;
       this.#note(`tx-candidate(${candidate.split(' ').slice(4, 8).join(' ')})`);
       this.#send({
         type: 'sfu-signal',
@@ -176,6 +215,7 @@ export class SfuPlayer {
       });
     };
     pc.onLocalDescription((sdp, type) => {
+      if (this.pc !== pc) return;
       this.#note(`tx-${type}`);
       this.#send({
         type: 'sfu-signal',
@@ -198,7 +238,9 @@ export class SfuPlayer {
       maxRetransmits: 0,
     });
     this.channel = channel;
-    channel.onOpen(() => done());
+    channel.onOpen(() => {
+      if (this.pc === pc) done();
+    });
     channel.onMessage((msg) => this.#onMessage(msg));
   }
 

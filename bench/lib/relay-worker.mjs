@@ -86,7 +86,14 @@ async function setup({ wsUrl, topic, frameMs, players: specs, directPairs, direc
   frameMsOfRoom = frameMs;
   send({
     type: 'ready',
-    players: players.map((p) => ({ index: p.index, peerId: p.peerId, sourceIndex: p.sourceIndex })),
+    players: players.map((p) => ({
+      index: p.index,
+      peerId: p.peerId,
+      sourceIndex: p.sourceIndex,
+      retries: p.retries,
+      retryReasons: p.retryReasons,
+    })),
+    libraryLog: [...libraryLog],
   });
 }
 

@@ -213,6 +213,7 @@ func (p *Placer) Place(ctx context.Context, studioID string) (Decision, error) {
 	if prev, ok := p.recall(studioID, now, p.opts.Remember); ok {
 		for _, pr := range probes {
 			if pr.relay.ID == prev && pr.err == nil {
+				p.decided(studioID)
 				return Decision{Relay: pr.relay, Reason: "remembered"}, nil
 			}
 		}
@@ -353,6 +354,18 @@ func (p *Placer) remember(studioID, relayID string, now time.Time, fresh bool) {
 		if now.Sub(r.at) > p.opts.Remember {
 			delete(p.placed, id)
 		}
+	}
+}
+
+// decided marks studioID's remembered placement as decided again now (for tickets queued behind
+// this one), keeping when it was made.
+func (p *Placer) decided(studioID string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r, ok := p.placed[studioID]; ok {
+		p.seq++
+		r.seq = p.seq
+		p.placed[studioID] = r
 	}
 }
 

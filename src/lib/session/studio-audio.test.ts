@@ -7,6 +7,7 @@ import { AudioNetClient } from '../audio/audio-net-client';
 import type { AudioEngine } from '../audio/engine';
 import { Roster } from '../net/roster';
 import type { AttestedPeer } from '../protocol/attested';
+import { MAX_PEERS } from '../protocol/audio-layout';
 import type { FromAudioWorker, SourceStats } from '../protocol/audio-worker';
 import type { MixerDoc, PersonalMix } from '../sync/mixer-doc';
 import { Emitter } from '../util/emitter';
@@ -156,11 +157,13 @@ describe('StudioAudio', () => {
   it('gives a participant who found every slot taken the first one that frees', () => {
     const { roster, participants, audio } = setup();
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    for (let i = 1; i <= 8; i++) roster.join(peer(`p${i}-peer-0001`, `p${i}`, 10 + i));
-    expect(participants.get('p7-peer-0001')!.slot).toBe(7);
-    expect(participants.get('p8-peer-0001')!.slot).toBeNull(); // bo holds slot 0: 9 remote players
+    // Bo holds slot 0; MAX_PEERS more remote players: the last finds none.
+    const id = (i: number) => `p${String(i).padStart(2, '0')}-peer-0001`;
+    for (let i = 1; i <= MAX_PEERS; i++) roster.join(peer(id(i), `p${i}`, 10 + i));
+    expect(participants.get(id(MAX_PEERS - 1))!.slot).toBe(MAX_PEERS - 1);
+    expect(participants.get(id(MAX_PEERS))!.slot).toBeNull();
     roster.leave(BO, 'closed');
-    expect(participants.get('p8-peer-0001')!.slot).toBe(0);
+    expect(participants.get(id(MAX_PEERS))!.slot).toBe(0);
     warn.mockRestore();
     audio.dispose();
   });

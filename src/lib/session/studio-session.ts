@@ -32,6 +32,7 @@ import { MixerDoc } from '../sync/mixer-doc';
 import { presentPeers, type AudioPresence, type PresentPeer } from '../sync/presence';
 import { StudioSync, type SyncProblemCode } from '../sync/studio-sync';
 import { Emitter } from '../util/emitter';
+import { networkPathOf } from './network-path';
 import { Participants, type NetworkPath } from './participants';
 import { RoomRoute, type RoutePhase } from './room-route';
 import { RouteRequests } from './route-requests';
@@ -220,7 +221,7 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
   const routeRequests = new RouteRequests({ request: (unreachable) => signaling.requestRoute(unreachable) });
   /** Open mesh links by peer, for their ICE route ('direct' or through TURN). */
   const openLinks = new Map<string, PeerLink>();
-  const iceRoutes = new Map<string, NetworkPath>();
+  const iceRoutes = new Map<string, 'direct' | 'turn'>();
 
   const mesh = new Mesh({
     signaling,
@@ -263,19 +264,13 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
   });
 
   /** Which path each participant's audio takes to us, from the frames of the last stats sample. */
-  const networkOf = (peerId: string): NetworkPath | null => {
-    const direct = () => (mesh.isOpen(peerId) ? (iceRoutes.get(peerId) ?? 'direct') : null);
-    const deltas = roomRoute.deltasOf(peerId);
-    if (deltas) {
-      // During a changeover both paths carry frames: name the one the room is moving to.
-      if (roomRoute.mode === 'sfu' && deltas.sfu > 0) return 'relay';
-      if (deltas.direct > 0) return direct() ?? 'direct';
-      if (deltas.sfu > 0) return 'relay';
-    }
-    // The track path's frames do not pass the Worker: its link carries them.
-    if (participants.get(peerId)?.route === 'track') return direct();
-    return null;
-  };
+  const networkOf = (peerId: string): NetworkPath | null =>
+    networkPathOf({
+      deltas: roomRoute.deltasOf(peerId),
+      mode: roomRoute.mode,
+      link: mesh.isOpen(peerId) ? { iceRoute: iceRoutes.get(peerId) ?? null } : null,
+      route: participants.get(peerId)?.route ?? null,
+    });
   const updateNetworkPaths = () => {
     for (const p of participants.list()) {
       participants.setNetwork(p.identity.peerId, networkOf(p.identity.peerId));

@@ -186,6 +186,25 @@ describe('SfuLink', () => {
     expect(pcs[1]!.signalingState).toBe('have-local-offer');
   });
 
+  it('retry() gives up an attempt that has not opened, with backoff, and keeps an open one', async () => {
+    const { link, pcs, released } = setup();
+    await flush();
+    link.retry(); // the relay said our connection failed before it opened
+    expect(pcs[0]!.closed).toBe(true);
+    expect(released).toEqual([1]);
+    expect(link.state).toBe('retrying');
+    link.retry(); // between attempts: nothing to give up
+    await vi.advanceTimersByTimeAsync(100);
+    expect(pcs).toHaveLength(2);
+    await flush();
+    link.handleSignal(answer);
+    await flush();
+    pcs[1]!.setConnection('connected');
+    link.retry(); // about an earlier connection: the open one stays
+    expect(pcs[1]!.closed).toBe(false);
+    expect(link.state).toBe('open');
+  });
+
   it('dispose() closes once, releases the channel once, and stops retrying', async () => {
     const { link, pcs, released, states } = setup();
     await vi.advanceTimersByTimeAsync(1000); // timed out, a retry is scheduled

@@ -82,6 +82,17 @@ export class SfuLink {
       .catch((error: unknown) => this.#report(attempt, error));
   }
 
+  /**
+   * The relay gave up on our connection before it opened (it said so on the signaling socket): drop
+   * this attempt and try again after the backoff. An open connection is kept (the notice was about an
+   * earlier one).
+   */
+  retry(): void {
+    const attempt = this.#attempt;
+    if (this.#disposed || !attempt || this.#state === 'open') return;
+    this.#fail(attempt);
+  }
+
   /** Drops the current connection and starts a new one now (backoff reset). */
   restart(): void {
     if (this.#disposed) return;

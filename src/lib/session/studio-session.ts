@@ -327,6 +327,7 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     // room needs it, and the relay also reports the close of a connection we ended ourselves.
     if (error.code === ErrorCode.SfuUnavailable) {
       console.warn('relay SFU:', error.message);
+      sfuLink?.retry(); // only an attempt that has not opened yet is given up
       return;
     }
     events.emit('error', error);

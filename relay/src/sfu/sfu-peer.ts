@@ -35,6 +35,18 @@ export interface SfuPeerEvents {
 
 export type SfuCloseReason = 'disposed' | 'open-timeout' | 'failed' | 'channel-closed' | 'bad-offer';
 
+/**
+ * The relay is always the DTLS server. An offer says `a=setup:actpass`, and libdatachannel would
+ * answer `active` and send its ClientHello as soon as its ICE check succeeds, which over loopback
+ * or a LAN is before the player has our answer (the signaling socket is slower than UDP): a player
+ * without the relay's fingerprint then drops the hello (a 1 s retransmit) or, with libdatachannel,
+ * fails the handshake. Reading the offer as `active` makes the answer `passive`, so the player starts
+ * the handshake once it has the answer, which is what the SDP says anyway.
+ */
+function asActiveOffer(sdp: string): string {
+  return sdp.replace(/^a=setup:actpass$/gm, 'a=setup:active');
+}
+
 export class SfuPeer {
   readonly #pc: PeerConnection;
   readonly #events: SfuPeerEvents;
@@ -45,7 +57,8 @@ export class SfuPeer {
    * candidate before the answer would lose it.
    */
   #heldCandidates: PeerSignal[] | null = [];
-  #openTimer: NodeJS.Timeout;
+  /** Null once the channel opened. */
+  #openTimer: NodeJS.Timeout | null;
   #disposed = false;
 
   constructor(name: string, network: SfuNetwork, events: SfuPeerEvents, openTimeoutMs = SFU_OPEN_TIMEOUT_MS) {
@@ -96,7 +109,7 @@ export class SfuPeer {
       const { type, sdp } = signal.description;
       if (type !== 'offer' || sdp === undefined) return false;
       try {
-        this.#pc.setRemoteDescription(sdp, type as DescriptionType);
+        this.#pc.setRemoteDescription(asActiveOffer(sdp), type as DescriptionType);
       } catch {
         this.#close('bad-offer');
         return false;
@@ -140,13 +153,12 @@ export class SfuPeer {
       maxRetransmits: 0,
     });
     this.#channel = channel;
-    channel.onOpen(() => {
-      if (this.#disposed) return;
-      clearTimeout(this.#openTimer);
-      this.#events.open();
-    });
+    channel.onOpen(() => this.#opened());
     channel.onMessage((message) => {
       if (this.#disposed) return;
+      // The open and message callbacks are not ordered with each other: a message proves the
+      // channel open, and the player's first frames must not be dropped for want of the event.
+      this.#opened();
       this.#events.message(
         typeof message === 'string' || Buffer.isBuffer(message) ? message : Buffer.from(message),
       );
@@ -155,10 +167,17 @@ export class SfuPeer {
     channel.onError(() => this.#close('channel-closed'));
   }
 
+  #opened(): void {
+    if (this.#disposed || this.#openTimer === null) return;
+    clearTimeout(this.#openTimer);
+    this.#openTimer = null;
+    this.#events.open();
+  }
+
   #close(reason: SfuCloseReason): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    clearTimeout(this.#openTimer);
+    if (this.#openTimer !== null) clearTimeout(this.#openTimer);
     try {
       this.#channel?.close();
       this.#pc.close();

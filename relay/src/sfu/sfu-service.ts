@@ -201,7 +201,7 @@ export class SfuService<M extends SfuMember> {
       signal: (signal) => member.send({ type: 'sfu-signal', topic, signal }),
       open: () => {
         if (endpoint) this.forwarder.setOpen(endpoint);
-        this.#logger.debug('sfu-open', { connection: member.id });
+        this.#logger.info('sfu-open', { connection: member.id });
       },
       message: (data) => {
         if (endpoint) this.forwarder.receive(endpoint, data);
@@ -209,7 +209,7 @@ export class SfuService<M extends SfuMember> {
       closed: (reason) => {
         if (endpoint) this.forwarder.remove(endpoint);
         if (this.#links.get(member)?.peer === peer) this.#links.delete(member);
-        this.#logger.debug('sfu-closed', { connection: member.id, reason });
+        this.#logger.info('sfu-closed', { connection: member.id, reason });
         const text = CLOSE_MESSAGES[reason];
         if (text !== undefined && !this.#disposed) member.refuse(ErrorCode.SfuUnavailable, text, topic);
       },

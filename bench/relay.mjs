@@ -485,6 +485,11 @@ function fmt(x, digits = 2) {
   return x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits);
 }
 
+/** A latency: the histogram ends at 2 s, so its last bin reads as "at least". */
+function fmtMs(x) {
+  return x !== null && x >= 2000 ? '≥ 2000' : fmt(x);
+}
+
 function printTable(results) {
   console.log(
     '\n| players | frame ms | relay CPU % of a core | ELU | SFU p50 / p99 ms | direct p50 / p99 ms | added p50 / p99 ms | loss % | up / down B/s per player | frames per bundle | harness CPU % (per process) | machine busy % |',
@@ -496,9 +501,9 @@ function printTable(results) {
       continue;
     }
     console.log(
-      `| ${r.players} | ${r.frameMs} | ${fmt(r.relayCpuPct, 0)} | ${fmt(r.elu, 2)} | ${fmt(r.sfu.p50Ms)} / ${fmt(
+      `| ${r.players} | ${r.frameMs} | ${fmt(r.relayCpuPct, 0)} | ${fmt(r.elu, 2)} | ${fmtMs(r.sfu.p50Ms)} / ${fmtMs(
         r.sfu.p99Ms,
-      )} | ${fmt(r.direct.p50Ms)} / ${fmt(r.direct.p99Ms)} | ${fmt(r.addedP50Ms)} / ${fmt(r.addedP99Ms)} | ${fmt(
+      )} | ${fmtMs(r.direct.p50Ms)} / ${fmtMs(r.direct.p99Ms)} | ${fmt(r.addedP50Ms)} / ${fmt(r.addedP99Ms)} | ${fmt(
         r.lossPct,
         3,
       )} | ${r.bytesPerSecondPerPlayer.up} / ${r.bytesPerSecondPerPlayer.down} | ${fmt(r.sfu.framesPerBundle, 1)} | ${r.harness.cpuPctPerProc

@@ -538,6 +538,7 @@ async function main() {
 
   const file = at('bench', 'results', `relay-${stamp}.json`);
   const options = {
+    relay: values.relay ?? null,
     nice,
     autogroupNice: autogroup?.nice ?? null,
     players: playerCounts,

@@ -9,12 +9,14 @@
  * PeerConnection to the SFU negotiated with `sfu-signal` (the player offers; channel id 0
  * pre-negotiated, unordered, no retransmits), and a sealed-frame shaped frame of 97 bytes (16 B
  * header + 60 B payload + 21 B seal overhead) every --frame-ms (2.5 ms), on a steady schedule with
- * bounded catch-up. Each frame carries its send time on the machine's monotonic clock; receivers
+ * bounded catch-up, from when every player is connected (then --warmup seconds before the window).
+ * Each frame carries its send time on the machine's monotonic clock; receivers
  * unpack the relay's bundles and record arrival − send per frame.
  *
  * Added latency: in the same processes and at the same time, --direct-pairs pairs of node-datachannel
  * peers per process send the same frames on the same schedule to each other directly; the SFU's
- * p50/p99 minus theirs is what the relay adds (the harness's own delays cancel out).
+ * p50/p99 minus theirs is what the relay adds (the harness's own delays largely cancel out; at p99
+ * less so).
  *
  * Relay CPU is utime + stime of the relay process (all its threads: Node and libdatachannel) over the
  * window, in % of one core; `elu` is the mean of the relay's `GET /load` `elu` over the window, or null
@@ -25,8 +27,8 @@
  * Options: --players 6,12,24,48 --seconds 10 (measured per row) --warmup 3 --procs auto (or a count)
  * --direct-pairs 1 (per process) --frame-ms 2.5 --cpu-prof (profiles of the relay per row into
  * bench/results/relay-prof-<timestamp>/), --relay <main.js> (a relay built elsewhere; default: relay/dist,
- * built first when stale), --nice N (for a machine busy with other work, needs root: this session's
- * autogroup, the relay and the players run at nice N).
+ * built first when stale), --nice=N (for a machine busy with other work, needs root: this session's
+ * autogroup, the relay and the players run at nice N; write --nice=-10, not --nice -10).
  * Writes bench/results/relay-<timestamp>.json ({ machine, options, rows }) and prints a table.
  */
 import { fork } from 'node:child_process';

@@ -22,6 +22,12 @@ export interface AudioDiagnostics {
   framesReceived: number;
   /** Of those, frames that came through the relay's SFU (and opened). */
   sfuFrames: number;
+  /** SFU frames dropped: sealed with a key we do not hold, or failing authentication. */
+  undecryptableFrames: number;
+  tamperedFrames: number;
+  /** Opus frames that arrived after their own concealment, and frames concealed (Worker). */
+  lateFrames: number;
+  concealedFrames: number;
   /** Frames dropped before decoding because another transport brought them first. */
   duplicateFrames: number;
   badFrames: number;
@@ -64,6 +70,10 @@ export function diagnosticsRow(
     framesSent: stats?.framesSent ?? 0,
     framesReceived: stats?.framesReceived ?? 0,
     sfuFrames: stats?.sfuFrames ?? 0,
+    undecryptableFrames: stats?.undecryptableFrames ?? 0,
+    tamperedFrames: stats?.tamperedFrames ?? 0,
+    lateFrames: stats?.lateFrames ?? 0,
+    concealedFrames: stats?.concealedFrames ?? 0,
     duplicateFrames: stats?.duplicateFrames ?? 0,
     badFrames: stats?.badFrames ?? 0,
     skippedFrames: stats?.skippedFrames ?? 0,

@@ -65,6 +65,22 @@ describe('ReplayWindow', () => {
     expect(v.check(RESYNC_AFTER)).toBe(Duplicate);
   });
 
+  it('accepts a restarted stream whose seqs the old, short stream already used (a frame size change)', () => {
+    // The old stream ran 0…499; the encoder restarts at 0 with the flag: the window starts over.
+    const w = new ReplayWindow();
+    for (let s = 0; s < 500; s++) w.check(s, s === 0);
+    expect(w.check(0, true)).toBe(Fresh);
+    for (let s = 1; s < 600; s++) expect(w.check(s)).toBe(Fresh);
+    expect(w.check(10)).toBe(Duplicate);
+
+    // The flagged frame was lost on the way up: a run of "duplicates" resyncs the window.
+    const v = new ReplayWindow();
+    for (let s = 0; s < 500; s++) v.check(s);
+    for (let s = 1; s <= RESYNC_AFTER; s++) expect(v.check(s)).toBe(Duplicate);
+    expect(v.check(RESYNC_AFTER + 1)).toBe(Fresh);
+    expect(v.check(RESYNC_AFTER + 2)).toBe(Fresh);
+  });
+
   it('a fresh frame breaks a stale run, so interleaved replays never resync the window', () => {
     const w = new ReplayWindow();
     let seq = 100_000;

@@ -6,9 +6,11 @@
  * The window remembers the last {@link REPLAY_WINDOW} sequence numbers below the newest one seen.
  * Comparisons are on the signed 32-bit difference, so the window is wrap-around safe.
  *
- * A sender's encoder starts again at seq 0 after a restart, which looks "older than the window".
- * A frame flagged as the first of a stream resets the window; so do {@link RESYNC_AFTER} stale
- * frames in a row (the flagged frame may have been lost on the way up). A sender can only replay
+ * A sender's encoder starts again at seq 0 after a restart (a new frame size, a new codec), which
+ * looks "older than the window" — or, when the old stream was short, like replays of its frames.
+ * A frame flagged as the first of a stream resets the window wherever its seq falls; so do
+ * {@link RESYNC_AFTER} stale or duplicate frames in a row (the flagged frame may have been lost on
+ * the way up). A sender can only replay
  * its own frames through either path, at its own flood limit's cost.
  */
 
@@ -38,6 +40,10 @@ export class ReplayWindow {
       return ReplayVerdict.Fresh;
     }
     const ahead = (seq - this.#top) | 0;
+    if (streamStart && ahead <= 0) {
+      this.#reset(seq);
+      return ReplayVerdict.Fresh;
+    }
     if (ahead > 0) {
       this.#advance(seq, ahead);
       this.#staleRun = 0;
@@ -45,14 +51,21 @@ export class ReplayWindow {
     }
     const slot = seq & MASK;
     if (-ahead < REPLAY_WINDOW) {
-      if (this.#valid[slot] === 1 && this.#slots[slot] === seq) return ReplayVerdict.Duplicate;
+      if (this.#valid[slot] === 1 && this.#slots[slot] === seq) {
+        this.#staleRun += 1;
+        if (this.#staleRun > RESYNC_AFTER) {
+          this.#reset(seq);
+          return ReplayVerdict.Fresh;
+        }
+        return ReplayVerdict.Duplicate;
+      }
       this.#valid[slot] = 1;
       this.#slots[slot] = seq;
       this.#staleRun = 0;
       return ReplayVerdict.Fresh;
     }
     this.#staleRun += 1;
-    if (streamStart || this.#staleRun > RESYNC_AFTER) {
+    if (this.#staleRun > RESYNC_AFTER) {
       this.#reset(seq);
       return ReplayVerdict.Fresh;
     }

@@ -20,6 +20,8 @@ export interface RelayLoad {
   /** Event-loop utilisation over the last ~second, 0…1. */
   elu: number;
   forwarded: number;
+  /** Bundles sent (forwarded / bundles = frames per bundle). */
+  bundles: number;
   dropped: Record<string, number>;
 }
 

@@ -107,6 +107,7 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
       sfuPeers: sfu.forwarder.endpointCount,
       elu: loadMeter.utilisation,
       forwarded: sfu.forwarder.stats.forwarded,
+      bundles: sfu.forwarder.stats.bundles,
       dropped: { ...sfu.forwarder.stats.dropped },
     }),
     roomPeers: (studioId) => rooms.forStudio(studioId)?.size ?? null,

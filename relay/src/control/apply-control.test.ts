@@ -97,4 +97,20 @@ describe('applyControl', () => {
     expect(applyControl(replay, rooms, overrides)).toEqual({ affected: 0, applied: false });
     expect(member.evictions).toEqual([]);
   });
+
+  it('hands room-mode to the SFU and reports the players it told', () => {
+    const { rooms, overrides } = setup();
+    const calls: [string, string][] = [];
+    const roomModes = {
+      forceMode: (studio: string, mode: string) => {
+        calls.push([studio, mode]);
+        return 3;
+      },
+    };
+    const control = { v: 1, kind: 'room-mode', studio: 's1', mode: 'sfu', iat: NOW } as const;
+    expect(applyControl(control, rooms, overrides, roomModes)).toEqual({ affected: 3, applied: true });
+    expect(calls).toEqual([['s1', 'sfu']]);
+    // Without an SFU nothing is affected.
+    expect(applyControl(control, rooms, overrides)).toEqual({ affected: 0, applied: true });
+  });
 });

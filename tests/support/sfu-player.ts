@@ -91,6 +91,8 @@ export class SfuPlayer {
   #pc: PeerConnection | null = null;
   #channel: DataChannel | null = null;
   #answered = false;
+  /** Our candidates until the relay's answer is applied (null after). */
+  #heldCandidates: unknown[] | null = null;
   #signalsIn = 0;
   /** Relay candidates that arrived before its answer (a relay is free to send them so). */
   readonly #earlyCandidates: { candidate: string; mid: string }[] = [];
@@ -157,19 +159,18 @@ export class SfuPlayer {
     this.#pc = pc;
     this.#answered = false;
     this.#earlyCandidates.length = 0;
-    // node-datachannel's description and candidate callbacks are not ordered with each other: the
-    // offer goes first (a browser's does), candidates found before it wait.
-    let held: unknown[] | null = [];
+    // Our candidates go out only once the relay's answer is applied. Sent with the offer, they let
+    // the relay's ICE checks arrive before the answer; libdatachannel then connects ICE the moment
+    // the answer is set, and checks the relay's certificate before it has stored the answer's
+    // fingerprint ("certificate verify failed", ~1 in 50 connections). Browsers do not race so.
+    this.#heldCandidates = [];
     pc.onLocalDescription((sdp, type) => {
-      if (type !== 'offer') return;
-      this.sendSignal({ kind: 'description', description: { type, sdp } });
-      for (const signal of held ?? []) this.sendSignal(signal);
-      held = null;
+      if (type === 'offer') this.sendSignal({ kind: 'description', description: { type, sdp } });
     });
     pc.onLocalCandidate((candidate, mid) => {
       const text = candidate.startsWith('a=') ? candidate.slice(2) : candidate;
       const signal = { kind: 'candidate', candidate: { candidate: text, sdpMid: mid, sdpMLineIndex: 0 } };
-      if (held) held.push(signal);
+      if (this.#heldCandidates) this.#heldCandidates.push(signal);
       else this.sendSignal(signal);
     });
     let failed = false;
@@ -304,6 +305,9 @@ export class SfuPlayer {
         if (signal.kind === 'description' && signal.description.sdp !== undefined) {
           this.#pc.setRemoteDescription(signal.description.sdp, signal.description.type);
           this.#answered = true;
+          const held = this.#heldCandidates ?? [];
+          this.#heldCandidates = null;
+          for (const candidate of held) this.sendSignal(candidate);
           for (const c of this.#earlyCandidates.splice(0)) this.#pc.addRemoteCandidate(c.candidate, c.mid);
         } else if (signal.kind === 'candidate' && signal.candidate?.candidate) {
           const c = { candidate: signal.candidate.candidate, mid: signal.candidate.sdpMid ?? '0' };

@@ -49,7 +49,7 @@ export function createStudio(baseUrl, owner, studio) {
   return call(baseUrl, '/api/collections/studios/records', {
     method: 'POST',
     token: owner.token,
-    body: { visibility: 'unlisted', maxPlayers: 6, description: '', ...studio, owner: owner.record.id },
+    body: { visibility: 'unlisted', maxPlayers: 24, description: '', ...studio, owner: owner.record.id },
   });
 }
 

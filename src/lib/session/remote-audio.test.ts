@@ -97,6 +97,13 @@ describe('pathOfVisits / participantDelayMs', () => {
     const p = participant({ stats: stats({ frameSamples: 240, rttMs: 6 }) });
     expect(participantDelayMs(p, ours)).toBeCloseTo(3 + 10 + 5 + 2.5 + 5 + 3, 6);
     expect(participantDelayMs(participant({ stats: stats({ rttMs: null }) }), ours)).toBeNull();
+    // Through the relay: our round trip to it stands for the one-way network delay (both legs).
+    const relayed = participant({ network: 'relay', stats: stats({ frameSamples: 240, rttMs: null }) });
+    expect(participantDelayMs(relayed, ours)).toBeNull();
+    expect(participantDelayMs(relayed, { ...ours, relayRttMs: 4 })).toBeCloseTo(
+      (participantDelayMs(p, ours) ?? 0) - 3 + 4,
+      6,
+    );
     expect(participantDelayMs(participant({ stats: stats({ lastFrameAgeMs: 5000 }) }), ours)).toBeNull();
     const track = participant({ route: 'track', receiver: {} as TrackReceiver, trackDelayMs: 35 });
     expect(participantDelayMs(track, ours)).toBeCloseTo(35 + 10 + 6.5 + 5 + 3, 6);

@@ -45,10 +45,13 @@ export function pathOfVisits(visits: readonly Participant[]): RemotePath | null 
 /**
  * One visit's estimated mouth-to-ear delay (latency.ts) from its record and our jitter buffer's
  * depth for it; null while not measured, and when its audio is not playing (no stale figure).
+ * Through the relay (no direct channel to ping) the network leg is sender → relay → us: our own
+ * round trip to the relay stands for both halves (the sender's leg is not measured here), so
+ * `relayRttMs` is taken as the one-way network delay.
  */
 export function participantDelayMs(
   p: Participant,
-  ours: { depthMs: number; device: DeviceLatency },
+  ours: { depthMs: number; device: DeviceLatency; relayRttMs?: number | null },
 ): number | null {
   const audio = remoteAudioOf(p);
   if (audio.kind !== 'playing') return null;
@@ -58,9 +61,11 @@ export function participantDelayMs(
       : trackPathDelayMs({ networkMs: p.trackDelayMs, device: ours.device });
   }
   const stats = p.stats;
-  if (stats?.rttMs == null || stats.frameSamples === null) return null;
+  const viaRelay = p.network === 'relay' && ours.relayRttMs != null ? ours.relayRttMs * 2 : null;
+  const rttMs = stats?.rttMs ?? viaRelay;
+  if (!stats || rttMs == null || stats.frameSamples === null) return null;
   return dataPathDelayMs({
-    rttMs: stats.rttMs,
+    rttMs,
     depthMs: ours.depthMs,
     remoteFrameSamples: stats.frameSamples,
     codec: audio.path,

@@ -70,6 +70,8 @@ export class StudioAudio {
   #codec: TransportCodec | null = null;
   #lastError: string | null = null;
   #policy: FrameSizePolicy | null = null;
+  /** Round trip to the relay's SFU (the Worker's pings on the SFU channel); null without one. */
+  #relayRttMs: number | null = null;
   readonly #tracks: TrackPaths;
   readonly #forceTrack: boolean;
   /** Null until detection finishes (the data path is assumed meanwhile). */
@@ -132,6 +134,7 @@ export class StudioAudio {
         console.warn('audio worker', code, message);
       }),
       this.#net.events.on('stats', (stats) => {
+        this.#relayRttMs = stats.sfu.rttMs;
         for (const source of stats.sources) this.#participants.setStats(source.sourceKey, source);
         this.#adaptFrameSize(stats);
       }),
@@ -306,7 +309,11 @@ export class StudioAudio {
     const device = engine.deviceLatencyMs();
     let best: number | null = null;
     for (const p of this.#participants.byUser(userId).filter(withSlot)) {
-      const ms = participantDelayMs(p, { depthMs: engine.peerStatus(p.slot).DepthMs, device });
+      const ms = participantDelayMs(p, {
+        depthMs: engine.peerStatus(p.slot).DepthMs,
+        device,
+        relayRttMs: this.#relayRttMs,
+      });
       if (ms !== null && (best === null || ms < best)) best = ms;
     }
     return best;

@@ -1,10 +1,31 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AUDIO_FRAME_HEADER_BYTES, AudioCodec, writeAudioFrameHeader } from '../protocol/audio-frame';
-import { fromBase64, toBase64 } from '../protocol/e2ee-messages';
+import { x25519 } from '@noble/curves/ed25519.js';
+import { e2eeHello, fromBase64, toBase64 } from '../protocol/e2ee-messages';
 import { type FrameKey, FrameOpener, FrameSealer, type OpenResult } from '../protocol/sealed-frame';
-import { SFU_KEY_SWITCH_DELAY_MS, SfuKeys, type SfuKeysProblem } from './sfu-keys';
+import {
+  SFU_KEY_PUB_CHANGE_INTERVAL_MS,
+  SFU_KEY_REQUEST_INTERVAL_MS,
+  SFU_KEY_RETRY_MAX_MS,
+  SFU_KEY_RETRY_MIN_MS,
+  SFU_KEY_SWITCH_DELAY_MS,
+  SFU_KEY_WANT_INTERVAL_MS,
+  SfuKeys,
+  type SfuKeysProblem,
+} from './sfu-keys';
 
 const TOPIC = 'studio-e2ee-test';
+
+/** Counts X25519 agreements (the costly step a peer cycling public keys would make us repeat). */
+const sharedSecrets = vi.hoisted(() => vi.fn());
+vi.mock('@noble/curves/ed25519.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('@noble/curves/ed25519.js')>();
+  const getSharedSecret = (secret: Uint8Array, pub: Uint8Array) => {
+    sharedSecrets();
+    return original.x25519.getSharedSecret(secret, pub);
+  };
+  return { ...original, x25519: { ...original.x25519, getSharedSecret } };
+});
 
 interface Sent {
   from: string;
@@ -21,12 +42,22 @@ class FakeRelay {
   readonly players = new Map<string, Player>();
   readonly log: Sent[] = [];
   readonly #queue: Sent[] = [];
+  /** The sender's socket refuses these (publish returns false; nothing goes out). */
+  refuse: ((sent: Sent) => boolean) | null = null;
+  /** The relay drops these silently (over its rate limit): publish returned true, nobody gets them. */
+  drop: ((sent: Sent) => boolean) | null = null;
+  refused = 0;
 
-  publisher(from: string): (data: unknown, to?: string) => void {
+  publisher(from: string): (data: unknown, to?: string) => boolean {
     return (data, to) => {
       const sent = { from, json: JSON.stringify(data), ...(to === undefined ? {} : { to }) };
+      if (this.refuse?.(sent)) {
+        this.refused++;
+        return false;
+      }
       this.log.push(sent);
-      this.#queue.push(sent);
+      if (!this.drop?.(sent)) this.#queue.push(sent);
+      return true;
     };
   }
 
@@ -60,7 +91,8 @@ class Player {
     readonly peerId: string,
     relay: FakeRelay,
   ) {
-    this.keys = new SfuKeys({ topic: TOPIC, publish: relay.publisher(peerId) });
+    // Date.now is the fake timers' clock, so the throttles move with vi.advanceTimersByTime.
+    this.keys = new SfuKeys({ topic: TOPIC, publish: relay.publisher(peerId), now: () => Date.now() });
     this.keys.events.on('send-key', (key) => {
       this.sendKeys.push(key);
       this.sealer = new FrameSealer(key);
@@ -325,6 +357,11 @@ describe('SfuKeys', () => {
     expect(a.openers.size).toBe(0);
     a.keys.join('peer-b');
     relay.flush();
+    // b answered a's first want (refused by a, which did not know b yet) a moment ago: it answers
+    // this one once its want window has passed.
+    expect(a.openers.size).toBe(0);
+    vi.advanceTimersByTime(SFU_KEY_WANT_INTERVAL_MS);
+    relay.flush();
     expectOpens(a, b);
     expectOpens(b, a);
   });
@@ -338,7 +375,7 @@ describe('SfuKeys', () => {
     const sent: Sent[] = [];
     const lost = new SfuKeys({
       topic: TOPIC,
-      publish: (data, to) => sent.push({ from: 'peer-a', to, json: JSON.stringify(data) }),
+      publish: (data, to) => sent.push({ from: 'peer-a', to, json: JSON.stringify(data) }) > 0,
     });
     const problems: SfuKeysProblem[] = [];
     lost.events.on('problem', (p) => problems.push(p));
@@ -384,5 +421,136 @@ describe('SfuKeys', () => {
     a.keys.rotate();
     expect(relay.log.length).toBe(logged);
     expect(b.problems).toEqual([]);
+  });
+
+  it('counts a wrapped key as sent only when the socket took it, and retries with backoff until it goes', () => {
+    const relay = new FakeRelay();
+    const a = new Player('peer-a', relay);
+    a.keys.reset('peer-a', []);
+    const b = new Player('peer-b', relay);
+    const aToB = (m: Sent) => m.from === 'peer-a' && m.to === 'peer-b' && m.json.includes('e2ee-key');
+    relay.refuse = aToB;
+    a.keys.join('peer-b');
+    b.keys.reset('peer-b', ['peer-a']);
+    relay.flush();
+    expect(relay.refused).toBeGreaterThan(0);
+    expect(b.open('peer-a', a.seal().sealed)).toEqual({ ok: false, reason: 'unknown-key' });
+    expectOpens(a, b); // the other direction went
+    // Refused again at each retry, waiting twice as long each time, up to the cap.
+    const attempts: number[] = [];
+    for (let t = 1; t <= 12_000; t++) {
+      const before = relay.refused;
+      vi.advanceTimersByTime(1);
+      if (relay.refused > before) attempts.push(t);
+    }
+    const gaps = attempts.map((t, i) => t - (attempts[i - 1] ?? 0));
+    expect(gaps.slice(0, 5)).toEqual([
+      SFU_KEY_RETRY_MIN_MS,
+      SFU_KEY_RETRY_MIN_MS * 2,
+      SFU_KEY_RETRY_MIN_MS * 4,
+      SFU_KEY_RETRY_MIN_MS * 8,
+      SFU_KEY_RETRY_MAX_MS,
+    ]);
+    // The socket takes it again: the next retry delivers it, and the retries stop.
+    relay.refuse = null;
+    vi.advanceTimersByTime(SFU_KEY_RETRY_MAX_MS);
+    relay.flush();
+    expectOpens(b, a);
+    const logged = relay.log.length;
+    vi.advanceTimersByTime(SFU_KEY_RETRY_MAX_MS * 3);
+    expect(relay.log.length).toBe(logged);
+    expect(a.problems).toEqual([]);
+  });
+
+  it('dispose stops the retries', () => {
+    const relay = new FakeRelay();
+    const a = new Player('peer-a', relay);
+    a.keys.reset('peer-a', []);
+    const b = new Player('peer-b', relay);
+    relay.refuse = (m) => m.from === 'peer-a' && m.json.includes('e2ee-key');
+    a.keys.join('peer-b');
+    b.keys.reset('peer-b', ['peer-a']);
+    relay.flush();
+    const first = relay.refused;
+    vi.advanceTimersByTime(SFU_KEY_RETRY_MIN_MS);
+    const refused = relay.refused;
+    expect(refused).toBe(first + 1);
+    a.keys.dispose();
+    vi.advanceTimersByTime(SFU_KEY_RETRY_MAX_MS * 3);
+    expect(relay.refused).toBe(refused);
+  });
+
+  it('requestKey recovers a key the relay dropped, asking each peer at most once per interval', () => {
+    const relay = new FakeRelay();
+    const a = new Player('peer-a', relay);
+    a.keys.reset('peer-a', []);
+    const b = new Player('peer-b', relay);
+    // Over the relay's rate limit: a's wrapped key to b is dropped after the socket took it.
+    relay.drop = (m) => m.from === 'peer-a' && m.to === 'peer-b' && m.json.includes('e2ee-key');
+    a.keys.join('peer-b');
+    b.keys.reset('peer-b', ['peer-a']);
+    relay.flush();
+    relay.drop = null;
+    expect(b.open('peer-a', a.seal().sealed)).toEqual({ ok: false, reason: 'unknown-key' });
+    vi.advanceTimersByTime(SFU_KEY_WANT_INTERVAL_MS); // a answered b's first want just now
+    expect(b.keys.requestKey('peer-a')).toBe(true);
+    const asked = relay.log.at(-1)!;
+    expect(asked).toMatchObject({ from: 'peer-b', to: 'peer-a' });
+    expect(JSON.parse(asked.json)).toMatchObject({ type: 'e2ee-hello', want: true });
+    relay.flush();
+    expectOpens(b, a);
+    // Throttled per peer; unknown peers are not asked at all.
+    const logged = relay.log.length;
+    expect(b.keys.requestKey('peer-a')).toBe(false);
+    expect(b.keys.requestKey('peer-nobody')).toBe(false);
+    vi.advanceTimersByTime(SFU_KEY_REQUEST_INTERVAL_MS - 1);
+    expect(b.keys.requestKey('peer-a')).toBe(false);
+    expect(relay.log.length).toBe(logged);
+    vi.advanceTimersByTime(1);
+    expect(b.keys.requestKey('peer-a')).toBe(true);
+    expect(a.problems).toEqual([]);
+  });
+
+  it('answers a flood of wants at most once per interval per peer, and reports the excess', () => {
+    const { relay, a, b } = threePlayers();
+    vi.advanceTimersByTime(SFU_KEY_WANT_INTERVAL_MS);
+    const want = relay.log.find((m) => m.from === 'peer-b' && m.json.includes('"want":true'))!;
+    const fromA = () => relay.log.filter((m) => m.from === 'peer-a').length;
+    const before = fromA();
+    for (let i = 0; i < 50; i++) relay.deliver({ from: 'peer-b', to: 'peer-a', json: want.json });
+    expect(fromA() - before).toBe(2); // one hello, one wrapped key
+    // One want inside the window is answered at its end; the other 48 are ignored and reported.
+    expect(a.problems.map((p) => `${p.code} ${p.peerId}`)).toEqual(Array(48).fill('throttled peer-b'));
+    vi.advanceTimersByTime(SFU_KEY_WANT_INTERVAL_MS);
+    expect(fromA() - before).toBe(4);
+    vi.advanceTimersByTime(SFU_KEY_WANT_INTERVAL_MS * 5);
+    expect(fromA() - before).toBe(4);
+    // c's wants have their own window.
+    const wantOfC = relay.log.find((m) => m.from === 'peer-c' && m.json.includes('"want":true'))!;
+    relay.deliver({ from: 'peer-c', to: 'peer-a', json: wantOfC.json });
+    expect(fromA() - before).toBe(6);
+    relay.flush();
+    expectOpens(b, a);
+    expectOpens(a, b);
+  });
+
+  it('accepts a changed public key from a peer id at most once per interval, with no X25519 for a refused one', () => {
+    const { relay, a } = threePlayers();
+    const shared = sharedSecrets;
+    shared.mockClear();
+    const hello = () => JSON.stringify(e2eeHello(x25519.getPublicKey(x25519.utils.randomSecretKey()), false));
+    relay.deliver({ from: 'peer-b', to: 'peer-a', json: hello() });
+    expect(shared).toHaveBeenCalledTimes(1);
+    expect(a.problems).toEqual([]);
+    for (let i = 0; i < 20; i++) relay.deliver({ from: 'peer-b', to: 'peer-a', json: hello() });
+    expect(shared).toHaveBeenCalledTimes(1);
+    expect(a.problems.map((p) => `${p.code} ${p.peerId}`)).toEqual(Array(20).fill('throttled peer-b'));
+    // Other peers are not affected; after the interval b may change once more.
+    relay.deliver({ from: 'peer-c', to: 'peer-a', json: hello() });
+    expect(shared).toHaveBeenCalledTimes(2);
+    vi.advanceTimersByTime(SFU_KEY_PUB_CHANGE_INTERVAL_MS);
+    relay.deliver({ from: 'peer-b', to: 'peer-a', json: hello() });
+    expect(shared).toHaveBeenCalledTimes(3);
+    expect(a.problems).toHaveLength(20);
   });
 });

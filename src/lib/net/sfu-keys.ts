@@ -15,6 +15,12 @@
  * fresh key: give it to exactly one sealer (a sealer's counter restarts at 0; a second sealer on the
  * same key would repeat nonces). If the sealer is lost (Worker restart), call `rotate()`.
  *
+ * The relay drops publishes beyond a per-connection rate, so a wrapped key can be lost: one `publish`
+ * refused here is retried with backoff, and a receiver that cannot open a peer's frames asks again
+ * (`requestKey`). Peers are throttled in turn: a `want` is answered at most once per
+ * `SFU_KEY_WANT_INTERVAL_MS` and a peer's public key changes at most once per
+ * `SFU_KEY_PUB_CHANGE_INTERVAL_MS`, so a hostile client cannot spend our relay budget or our CPU.
+ *
  * Trust: `from` is the relay's attestation, so a relay that actively lies could swap public keys and
  * read along (no out-of-band check yet; docs/threat-model.md). A passive relay sees only ciphertext.
  */
@@ -36,6 +42,15 @@ import { Emitter } from '../util/emitter';
 
 /** Default wait between sending a new sender key and sealing with it. */
 export const SFU_KEY_SWITCH_DELAY_MS = 300;
+/** A peer's `want` is answered at most once in this window (one more is deferred to its end, the rest ignored). */
+export const SFU_KEY_WANT_INTERVAL_MS = 2_000;
+/** `requestKey` asks a peer at most once in this window. */
+export const SFU_KEY_REQUEST_INTERVAL_MS = 3_000;
+/** A peer id may change its public key (one X25519) at most once in this window. */
+export const SFU_KEY_PUB_CHANGE_INTERVAL_MS = 10_000;
+/** Retry of wrapped keys the signaling socket refused: first wait, doubled up to the cap. */
+export const SFU_KEY_RETRY_MIN_MS = 250;
+export const SFU_KEY_RETRY_MAX_MS = 4_000;
 
 export type SfuKeysProblemCode =
   /** An e2ee message before `reset`, from ourselves, or from a peer not in the roster. */
@@ -47,7 +62,9 @@ export type SfuKeysProblemCode =
   /** A wrapped key from a peer whose hello we have not had (we ask for it again). */
   | 'no-pairwise-key'
   /** A wrapped key that does not open under the pairwise key: forged, altered or misdirected. */
-  | 'bad-wrap';
+  | 'bad-wrap'
+  /** A `want` too soon after the last one we answered (ignored), or a public key changed too often (refused). */
+  | 'throttled';
 
 export interface SfuKeysProblem {
   code: SfuKeysProblemCode;
@@ -71,10 +88,15 @@ export interface SfuKeysEvents extends Record<string, unknown> {
 export interface SfuKeysOptions {
   /** The studio topic, bound into every pairwise key. */
   topic: string;
-  /** Sends a signaling `publish`: to one peer with `to`, else to everyone in the topic. */
-  publish: (data: unknown, to?: string) => unknown;
+  /**
+   * Sends a signaling `publish`: to one peer with `to`, else to everyone in the topic. False when it
+   * could not be sent (not subscribed): a wrapped key is then retried later.
+   */
+  publish: (data: unknown, to?: string) => boolean;
   /** Cryptographic random bytes (tests may pass a seeded source). */
   random?: (bytes: number) => Uint8Array;
+  /** A monotonic clock in ms, for the throttles. */
+  now?: () => number;
   switchDelayMs?: number;
 }
 
@@ -85,6 +107,12 @@ interface PeerState {
   helloSent: boolean;
   /** Our sender keys this peer has (by identity). */
   sent: WeakSet<FrameKey>;
+  /** When we last answered its `want`, asked it for its key, and accepted (or refused) a new public key. */
+  wantAnsweredAt: number;
+  requestedAt: number;
+  pubChangedAt: number;
+  /** A `want` that came inside the window, answered when it ends. */
+  wantTimer: ReturnType<typeof setTimeout> | null;
 }
 
 const encoder = new TextEncoder();
@@ -114,8 +142,9 @@ function wrapAad(sender: string, receiver: string, keyId: number): Uint8Array {
 export class SfuKeys {
   readonly events = new Emitter<SfuKeysEvents>();
   readonly #topic: string;
-  readonly #publish: (data: unknown, to?: string) => unknown;
+  readonly #publish: (data: unknown, to?: string) => boolean;
   readonly #random: (bytes: number) => Uint8Array;
+  readonly #now: () => number;
   readonly #switchDelayMs: number;
   #self: string | null = null;
   #secret: Uint8Array | null = null;
@@ -126,6 +155,9 @@ export class SfuKeys {
   /** A key already sent to the peers, sealing with it from the timer on. */
   #pending: FrameKey | null = null;
   #switchTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Retries wrapped keys the signaling socket refused; runs only while one is unsent. */
+  #retryTimer: ReturnType<typeof setTimeout> | null = null;
+  #retryDelayMs = SFU_KEY_RETRY_MIN_MS;
   #lastKeyId = -1;
   #disposed = false;
 
@@ -133,6 +165,7 @@ export class SfuKeys {
     this.#topic = options.topic;
     this.#publish = options.publish;
     this.#random = options.random ?? randomBytes;
+    this.#now = options.now ?? (() => performance.now());
     this.#switchDelayMs = options.switchDelayMs ?? SFU_KEY_SWITCH_DELAY_MS;
   }
 
@@ -155,8 +188,7 @@ export class SfuKeys {
     } else {
       for (const [peerId, state] of this.#peers) {
         if (others.has(peerId)) continue;
-        state.pairKey?.fill(0);
-        this.#peers.delete(peerId);
+        this.#forget(peerId, state);
         someoneLeft = true;
       }
     }
@@ -170,8 +202,8 @@ export class SfuKeys {
         this.#peers.set(peerId, this.#newPeer());
       }
     }
-    this.#publish(e2eeHello(this.#public!, true));
-    for (const state of this.#peers.values()) state.helloSent = true;
+    const greeted = this.#publish(e2eeHello(this.#public!, true));
+    for (const state of this.#peers.values()) state.helloSent = greeted;
     if (someoneLeft) this.rotate();
   }
 
@@ -180,8 +212,21 @@ export class SfuKeys {
     if (this.#disposed || this.#self === null || peerId === this.#self) return;
     let state = this.#peers.get(peerId);
     if (!state) this.#peers.set(peerId, (state = this.#newPeer()));
-    this.#publish(e2eeHello(this.#public!, state.pub === null), peerId);
+    state.helloSent = this.#publish(e2eeHello(this.#public!, state.pub === null), peerId);
+  }
+
+  /**
+   * We cannot open `peerId`'s frames (its wrapped key was lost on the way): ask it for its keys again
+   * with a targeted `want`, at most once per `SFU_KEY_REQUEST_INTERVAL_MS`. True when asked now.
+   */
+  requestKey(peerId: string): boolean {
+    if (this.#disposed || this.#self === null) return false;
+    const state = this.#peers.get(peerId);
+    if (!state || this.#now() - state.requestedAt < SFU_KEY_REQUEST_INTERVAL_MS) return false;
+    if (!this.#publish(e2eeHello(this.#public!, true), peerId)) return false;
+    state.requestedAt = this.#now();
     state.helloSent = true;
+    return true;
   }
 
   /** A peer left: forget it and rotate our sender key, so it cannot read what we send next. */
@@ -189,8 +234,7 @@ export class SfuKeys {
     if (this.#disposed) return;
     const state = this.#peers.get(peerId);
     if (!state) return;
-    state.pairKey?.fill(0);
-    this.#peers.delete(peerId);
+    this.#forget(peerId, state);
     this.rotate();
   }
 
@@ -226,11 +270,21 @@ export class SfuKeys {
     }
     const message = parsed.message;
     if (message.type === 'e2ee-hello') {
+      const now = this.#now();
+      // Only a new public key costs an X25519. The first is free; after that, one attempt (accepted
+      // or refused) per window, so a peer cycling keys cannot keep us computing.
       if (!state.pub || !equalBytes(state.pub, message.pub)) {
+        const first = state.pub === null && state.pubChangedAt === -Infinity;
+        if (!first && now - state.pubChangedAt < SFU_KEY_PUB_CHANGE_INTERVAL_MS) {
+          this.#problem('throttled', fromPeerId, 'a public key changed again too soon; refused');
+          return true;
+        }
+        if (!first) state.pubChangedAt = now;
         let pairKey: Uint8Array;
         try {
           pairKey = this.#pairKey(fromPeerId, message.pub);
         } catch {
+          state.pubChangedAt = now;
           this.#problem('bad-public-key', fromPeerId, 'a hello with a public key X25519 refuses');
           return true;
         }
@@ -239,19 +293,32 @@ export class SfuKeys {
         state.pairKey = pairKey;
         state.sent = new WeakSet();
       }
-      // `want`: they have no (current) key of ours to open, so send ours again too.
-      if (message.want) state.sent = new WeakSet();
-      if (message.want || !state.helloSent) {
-        this.#publish(e2eeHello(this.#public!, false), fromPeerId);
-        state.helloSent = true;
+      // `want`: they have no (current) key of ours to open, so send ours again too. Answered once per
+      // window: each answer costs publishes from our relay budget, which a flood of wants would drain.
+      // One want inside the window is answered when it ends (our answer may have crossed their roster
+      // update and been refused); any more are ignored.
+      if (message.want) {
+        const wait = state.wantAnsweredAt + SFU_KEY_WANT_INTERVAL_MS - now;
+        if (wait <= 0) {
+          this.#answerWant(fromPeerId, state);
+          return true;
+        }
+        if (state.wantTimer === null) {
+          state.wantTimer = setTimeout(() => {
+            state.wantTimer = null;
+            if (!this.#disposed && this.#peers.get(fromPeerId) === state) this.#answerWant(fromPeerId, state);
+          }, wait);
+        } else {
+          this.#problem('throttled', fromPeerId, 'wants too soon after the last one answered; ignored');
+        }
       }
+      if (!state.helloSent) state.helloSent = this.#publish(e2eeHello(this.#public!, false), fromPeerId);
       this.#sendKeys(fromPeerId);
       return true;
     }
     if (!state.pairKey) {
       this.#problem('no-pairwise-key', fromPeerId, 'a wrapped key before the hello; asking for it');
-      this.#publish(e2eeHello(this.#public!, true), fromPeerId);
-      state.helloSent = true;
+      this.requestKey(fromPeerId);
       return true;
     }
     let plain: Uint8Array;
@@ -283,8 +350,33 @@ export class SfuKeys {
     this.events.clear();
   }
 
+  /** Greets `peerId` again and sends it every key we seal with, as if it had none. */
+  #answerWant(peerId: string, state: PeerState): void {
+    state.wantAnsweredAt = this.#now();
+    state.sent = new WeakSet();
+    state.helloSent = this.#publish(e2eeHello(this.#public!, false), peerId);
+    this.#sendKeys(peerId);
+  }
+
+  /** Drops a peer: its pairwise key is wiped and its deferred answer cancelled. */
+  #forget(peerId: string, state: PeerState): void {
+    state.pairKey?.fill(0);
+    if (state.wantTimer !== null) clearTimeout(state.wantTimer);
+    state.wantTimer = null;
+    this.#peers.delete(peerId);
+  }
+
   #newPeer(): PeerState {
-    return { pub: null, pairKey: null, helloSent: false, sent: new WeakSet() };
+    return {
+      pub: null,
+      pairKey: null,
+      helloSent: false,
+      sent: new WeakSet(),
+      wantAnsweredAt: -Infinity,
+      requestedAt: -Infinity,
+      pubChangedAt: -Infinity,
+      wantTimer: null,
+    };
   }
 
   #newKey(): FrameKey {
@@ -309,7 +401,10 @@ export class SfuKeys {
     return key;
   }
 
-  /** Sends `peerId` the keys it lacks: the one we seal with, then a pending one. */
+  /**
+   * Sends `peerId` the keys it lacks: the one we seal with, then a pending one. A key counts as sent
+   * only when the signaling socket took it; otherwise the retry timer tries again.
+   */
   #sendKeys(peerId: string): void {
     const state = this.#peers.get(peerId);
     if (!state?.pairKey) return;
@@ -323,8 +418,25 @@ export class SfuKeys {
         wrapAad(this.#self!, peerId, frameKey.keyId),
       ).encrypt(plain);
       plain.fill(0);
-      this.#publish(e2eeKey(frameKey.keyId, nonce, box), peerId);
-      state.sent.add(frameKey);
+      if (this.#publish(e2eeKey(frameKey.keyId, nonce, box), peerId)) state.sent.add(frameKey);
+      else this.#scheduleRetry();
+    }
+  }
+
+  #scheduleRetry(): void {
+    if (this.#retryTimer !== null || this.#disposed) return;
+    this.#retryTimer = setTimeout(() => this.#retry(), this.#retryDelayMs);
+  }
+
+  /** Sends every key still unsent; backs off while the socket keeps refusing, resets once all went. */
+  #retry(): void {
+    this.#retryTimer = null;
+    for (const peerId of this.#peers.keys()) this.#sendKeys(peerId);
+    if (this.#retryTimer === null) this.#retryDelayMs = SFU_KEY_RETRY_MIN_MS;
+    else {
+      clearTimeout(this.#retryTimer);
+      this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, SFU_KEY_RETRY_MAX_MS);
+      this.#retryTimer = setTimeout(() => this.#retry(), this.#retryDelayMs);
     }
   }
 
@@ -348,11 +460,13 @@ export class SfuKeys {
   #wipe(): void {
     if (this.#switchTimer !== null) clearTimeout(this.#switchTimer);
     this.#switchTimer = null;
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    this.#retryDelayMs = SFU_KEY_RETRY_MIN_MS;
     this.#secret?.fill(0);
     this.#secret = null;
     this.#public = null;
-    for (const state of this.#peers.values()) state.pairKey?.fill(0);
-    this.#peers.clear();
+    for (const [peerId, state] of [...this.#peers]) this.#forget(peerId, state);
     this.#current = null;
     this.#pending = null;
   }

@@ -333,6 +333,32 @@ describe('AudioNet over the SFU', () => {
     expect(bo.source('ann-peer-01')).toMatchObject({ sfuFrames: 4, undecryptableFrames: 3 });
   });
 
+  it('drops a departed source’s keys on remove-source, but keeps keys that came before their source', async () => {
+    const relay = new FakeSfuRelay();
+    const ann = await player('ann-peer-01', relay, { seed: 1 });
+    const bo = await player('bo-peer-02', relay, { seed: 2 });
+    joinRoom(relay, [ann, bo]);
+    await warm(relay, [ann, bo]);
+    ann.capture();
+    relay.flush();
+    expect(bo.source('ann-peer-01')).toMatchObject({ sfuFrames: 2, undecryptableFrames: 0 });
+    // Ann leaves and comes back under the same source key: her old key is gone with her.
+    bo.net.handle({ type: 'remove-source', sourceKey: 'ann-peer-01' });
+    bo.net.handle({ type: 'add-source', sourceKey: 'ann-peer-01', slot: 0 });
+    ann.capture();
+    relay.flush();
+    expect(bo.source('ann-peer-01')).toMatchObject({ sfuFrames: 0, undecryptableFrames: 1 });
+    // A key that arrives before its source, then a stray removal of a source bo does not have: kept.
+    bo.net.handle({ type: 'remove-source', sourceKey: 'ann-peer-01' });
+    bo.net.handle({ type: 'sfu-source-key', sourceKey: 'ann-peer-01', key: ann.key });
+    bo.net.handle({ type: 'remove-source', sourceKey: 'ann-peer-01' });
+    bo.net.handle({ type: 'add-source', sourceKey: 'ann-peer-01', slot: 0 });
+    ann.capture();
+    relay.flush();
+    expect(bo.source('ann-peer-01')).toMatchObject({ sfuFrames: 1, undecryptableFrames: 0 });
+    expect(bo.errors()).toEqual([]);
+  });
+
   it('skips rather than queues when the SFU channel is backed up, and never sends a frame too large for a bundle', async () => {
     const relay = new FakeSfuRelay();
     const pcm: SendSettings = { codec: 'pcm', frameSamples: 480, channels: 2, bitrate: 0, fec: false };

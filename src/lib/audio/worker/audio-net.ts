@@ -103,6 +103,9 @@ export class AudioNet {
         this.#addSource(message.sourceKey, message.slot);
         return;
       case 'remove-source':
+        // Only a source we had: keys may arrive before their source is added, and must survive a
+        // stray removal then.
+        if (this.#sources.has(message.sourceKey)) this.#sfu.removeSourceKeys(message.sourceKey);
         this.#removeSource(message.sourceKey);
         return;
       case 'add-transport':

@@ -3,7 +3,8 @@
  * rotation), and per source an opener holding the newest two keys it announced, so frames sealed just
  * before a rotation still open. Keys come from the session (key agreement between attested peers); the
  * Worker never makes or sends one. A source's keys outlive the source (the session may send them
- * before adding it); a departed player's keys only open that player's old frames.
+ * before adding it); they are dropped when the source is removed (a departed player's keys have no
+ * frames left to open, and a Worker in a long session should not collect them).
  *
  * A key must never back two sealers (each sealer's counter starts at 0, so the nonces would repeat):
  * a send key this Worker already sealed with is refused, even if the session sends it again.
@@ -44,6 +45,12 @@ export class SfuKeys {
     }
     this.#openers.set(sourceKey, opener);
     return null;
+  }
+
+  /** Forgets a source's keys (the source left). */
+  removeSource(sourceKey: string): void {
+    this.#openers.get(sourceKey)?.clear();
+    this.#openers.delete(sourceKey);
   }
 
   /** Opens a frame `sourceKey` sealed; `unknown-key` when we hold none of its keys. */

@@ -110,6 +110,11 @@ export class SfuRouter {
       : 'source key must be a string';
   }
 
+  /** The source left: its keys go too. */
+  removeSourceKeys(sourceKey: string): void {
+    this.#keys.removeSource(sourceKey);
+  }
+
   setSending(enabled: boolean): void {
     this.#sending = enabled;
   }

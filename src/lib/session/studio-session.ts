@@ -38,6 +38,7 @@ import { RoomRoute, type RoutePhase } from './room-route';
 import { RouteRequests } from './route-requests';
 import { StudioAudio, type AudioAssets } from './studio-audio';
 import { SyncRoutes } from './sync-routes';
+import { UndecryptableWatch } from './undecryptable-watch';
 
 export interface StudioSessionEvents extends Record<string, unknown> {
   presence: PresentPeer[];
@@ -201,6 +202,8 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
   sfuKeys.events.on('send-key', (key) => net.setSfuSendKey(key));
   sfuKeys.events.on('peer-key', ({ peerId, ...key }) => net.setSfuSourceKey(peerId, key));
   sfuKeys.events.on('problem', ({ code, peerId, detail }) => console.warn('sfu keys', code, peerId, detail));
+  // A peer's frames we cannot open for a second: its wrapped key was lost, ask again (throttled).
+  const undecryptable = new UndecryptableWatch((peerId) => sfuKeys.requestKey(peerId));
 
   // Our one connection to the relay's SFU, while the room needs it.
   let sfuLink: SfuLink | null = null;
@@ -281,6 +284,7 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
   net.events.on('stats', ({ sources, sfu }) => {
     sfuStats = sfu;
     roomRoute.stats(sources);
+    undecryptable.stats(sources);
     // ICE routes change rarely (a pair moving to TURN): read them every few seconds.
     if (statsTick++ % 3 === 0) {
       for (const [peerId, link] of openLinks) {

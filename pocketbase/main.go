@@ -83,7 +83,7 @@ func main() {
 		if err != nil {
 			return err
 		}
-		placer, err := placement.New(placement.Options{Relays: relays, Logger: se.App.Logger()})
+		placer, err := placement.New(placement.Options{Relays: relays, Secret: secret, Logger: se.App.Logger()})
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { relayQueryHeaders } from '../../relay/dist/relay/src/control/query-auth.js';
 import { at } from '../../scripts/lib/paths.mjs';
 
 export const RELAY_ENTRY = at('relay', 'dist', 'relay', 'src', 'main.js');
@@ -170,11 +171,15 @@ function spawnRelay({ entry, port, secret, roomLimit, cpuProfDir }) {
     },
     /**
      * The relay's `GET /load` (added with the SFU): its `elu` (event-loop utilisation, 0…1) and the
-     * rest of the body; null when the relay has no such endpoint or does not answer.
+     * rest of the body; null when the relay has no such endpoint or does not answer. Signed with
+     * the ticket secret the relay was started with: the relay answers no one else.
      */
     async load() {
       try {
-        const response = await fetch(`${httpUrl}/load`, { signal: AbortSignal.timeout(1000) });
+        const response = await fetch(`${httpUrl}/load`, {
+          headers: relayQueryHeaders(secret, 'GET', '/load'),
+          signal: AbortSignal.timeout(1000),
+        });
         if (!response.ok) return null;
         return await response.json();
       } catch {

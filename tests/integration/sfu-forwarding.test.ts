@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startRelay, studioSequence, type RunningRelay } from '../support/relay';
+import { relayQuery } from '../support/relay-query';
 import { SfuPlayer, sealedFrame } from '../support/sfu-player';
 
 let relay: RunningRelay;
@@ -83,7 +84,7 @@ describe('SFU forwarding', () => {
       5_000,
       'a frame on the new connection',
     );
-    const load = (await (await fetch(`${relay.httpUrl}/load`)).json()) as { sfuPeers: number };
+    const load = (await (await relayQuery(relay, '/load')).json()) as { sfuPeers: number };
     expect(load.sfuPeers).toBeGreaterThanOrEqual(2);
   });
 

@@ -10,6 +10,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEALED_FRAME_VERSION, SFU_BUNDLE_KIND, SFU_MAX_UPSTREAM_BYTES } from '../../src/lib/protocol/sfu';
 import { startRelay, studioSequence, type RunningRelay } from '../support/relay';
+import { relayQuery } from '../support/relay-query';
 import { SfuPlayer, sealedFrame } from '../support/sfu-player';
 
 const HONEST_FRAMES = 800;
@@ -35,7 +36,7 @@ async function join(studio: string): Promise<SfuPlayer> {
 }
 
 async function load(): Promise<{ forwarded: number; dropped: Record<string, number>; sfuPeers: number }> {
-  const response = await fetch(`${relay.httpUrl}/load`, { signal: AbortSignal.timeout(5_000) });
+  const response = await relayQuery(relay, '/load');
   return (await response.json()) as { forwarded: number; dropped: Record<string, number>; sfuPeers: number };
 }
 

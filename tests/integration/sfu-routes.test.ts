@@ -6,9 +6,11 @@
  * Needs `npm run build:relay`.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { relayQueryHeaders } from '../../relay/src/control/query-auth';
 import { ErrorCode } from '../../src/lib/protocol/errors';
 import { signTicket, TEST_TICKET_SECRET } from '../support/tickets';
 import { startRelay, studioSequence, TestClient, type RunningRelay } from '../support/relay';
+import { relayQuery } from '../support/relay-query';
 import { forceRoomMode, SfuPlayer } from '../support/sfu-player';
 
 /** Mesh limit 2 (hysteresis 1: back to the mesh at 1 player), room limit 4. */
@@ -26,8 +28,9 @@ async function player(wsUrl = relay.wsUrl, studio = STUDIO): Promise<SfuPlayer> 
   return p;
 }
 
-async function getJson(url: string): Promise<Record<string, unknown>> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+/** A signed GET of the relay's `path` (`/load`, `/rooms/<id>`), expecting 200. */
+async function getJson(path: string): Promise<Record<string, unknown>> {
+  const response = await relayQuery(relay, path);
   expect(response.status).toBe(200);
   return (await response.json()) as Record<string, unknown>;
 }
@@ -130,24 +133,46 @@ describe('GET /load and /rooms/<id>', () => {
     const b = await player();
     await a.connectSfu();
     await b.connectSfu();
-    const load = await getJson(`${relay.httpUrl}/load`);
+    const load = await getJson('/load');
     expect(load).toMatchObject({ ok: true, relayId: 'relay-1', forwarded: expect.any(Number) });
     expect(load.sfuPeers).toBeGreaterThanOrEqual(2);
     expect(load.peers).toBeGreaterThanOrEqual(2);
     expect(load.elu).toBeGreaterThanOrEqual(0);
     expect(load.elu).toBeLessThanOrEqual(1);
     expect(Object.keys(load.dropped as object)).toContain('replayed');
-    expect(await getJson(`${relay.httpUrl}/rooms/${STUDIO}`)).toEqual({ live: true, peers: 2 });
-    expect(await getJson(`${relay.httpUrl}/rooms/nosuchstudio`)).toEqual({ live: false, peers: 0 });
+    expect(await getJson(`/rooms/${STUDIO}`)).toEqual({ live: true, peers: 2 });
+    expect(await getJson('/rooms/nosuchstudio')).toEqual({ live: false, peers: 0 });
     expect((await fetch(`${relay.httpUrl}/rooms/NOT_AN_ID`)).status).toBe(404);
 
     // A player that leaves takes its SFU connection with it.
     const before = load.sfuPeers as number;
     await b.close();
     await a.waitUntil(() => a.route?.sources.length === 1, 5_000, 'b to leave');
-    await expect
-      .poll(async () => (await getJson(`${relay.httpUrl}/load`)).sfuPeers, { timeout: 5_000 })
-      .toBe(before - 1);
+    await expect.poll(async () => (await getJson('/load')).sfuPeers, { timeout: 5_000 }).toBe(before - 1);
+  });
+
+  it('answers only signed queries: unsigned or badly signed get 401, /healthz stays public', async () => {
+    for (const path of ['/load', `/rooms/${STUDIO}`]) {
+      const unsigned = await fetch(`${relay.httpUrl}${path}`, { signal: AbortSignal.timeout(5_000) });
+      expect(unsigned.status).toBe(401);
+      expect(await unsigned.json()).toEqual({
+        ok: false,
+        error: 'bad-signature',
+        message: expect.any(String),
+      });
+      const wrongKey = await relayQuery(relay, path, 'not-the-ticket-secret-0123456789abcdef');
+      expect(wrongKey.status).toBe(401);
+      expect(await wrongKey.json()).toMatchObject({ ok: false, error: 'bad-signature' });
+    }
+    // Signed for /load, sent to /rooms/<id>: the path is part of the signature.
+    const borrowed = await fetch(`${relay.httpUrl}/rooms/${STUDIO}`, {
+      headers: relayQueryHeaders(TEST_TICKET_SECRET, 'GET', '/load'),
+      signal: AbortSignal.timeout(5_000),
+    });
+    expect(borrowed.status).toBe(401);
+    const health = await fetch(`${relay.httpUrl}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ ok: true });
   });
 });
 

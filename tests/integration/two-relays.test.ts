@@ -28,6 +28,7 @@ import {
   type TestUser,
 } from '../support/pocketbase';
 import { ClientPool, startRelay, TestClient, type RunningRelay } from '../support/relay';
+import { relayQuery } from '../support/relay-query';
 import { signTicket } from '../support/tickets';
 
 /** A membership change shows in the live room within this (issue 7). */
@@ -91,12 +92,12 @@ async function member(studio: Studio, name: string): Promise<TestUser> {
 }
 
 async function load(id: RelayId): Promise<{ relayId: string; rooms: number; peers: number }> {
-  const response = await fetch(`${relays[id].httpUrl}/load`);
+  const response = await relayQuery(relays[id], '/load', secret);
   return (await response.json()) as { relayId: string; rooms: number; peers: number };
 }
 
 async function liveAt(id: RelayId, studio: Studio): Promise<{ live: boolean; peers: number }> {
-  const response = await fetch(`${relays[id].httpUrl}/rooms/${studio.id}`);
+  const response = await relayQuery(relays[id], `/rooms/${studio.id}`, secret);
   return (await response.json()) as { live: boolean; peers: number };
 }
 

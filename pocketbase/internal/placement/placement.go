@@ -10,10 +10,16 @@
 //
 // All relays are asked at once with a short timeout; a relay that does not answer is skipped, and
 // when none answers Place fails with ErrNoRelay. With one relay nothing is asked.
+//
+// Both queries are signed with the ticket secret (src/lib/protocol/relay-control.ts): the relay
+// answers them only to whoever holds it, since they say whether a band is live.
 package placement
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,9 +27,27 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"sync"
 	"time"
 )
+
+// The signed-query constants of src/lib/protocol/relay-control.ts; keep them equal.
+const (
+	QueryContext    = "bandmesh-relay-query\n"
+	QueryTimeHeader = "X-Bandmesh-Time"
+	AuthScheme      = "Bandmesh-HMAC"
+)
+
+// SignQuery sets the headers that let the relay answer a GET /load or /rooms/<studio>: the time
+// and HMAC-SHA256 over context, method, path and that time, keyed with the ticket secret.
+func SignQuery(req *http.Request, secret []byte, now time.Time) {
+	stamp := strconv.FormatInt(now.Unix(), 10)
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(QueryContext + req.Method + "\n" + req.URL.EscapedPath() + "\n" + stamp))
+	req.Header.Set(QueryTimeHeader, stamp)
+	req.Header.Set("Authorization", AuthScheme+" "+hex.EncodeToString(mac.Sum(nil)))
+}
 
 // Defaults for Options.
 const (
@@ -59,6 +83,9 @@ type Relay struct {
 // Options configure a Placer; Relays must not be empty.
 type Options struct {
 	Relays []Relay
+	// Secret is the ticket secret the relays share; it signs the probes. Required with more than
+	// one relay.
+	Secret []byte
 	// Client makes the probes; nil means a client without proxy or redirects.
 	Client *http.Client
 	// ProbeTimeout bounds one round of probes (all relays in parallel).
@@ -142,6 +169,9 @@ func New(opts Options) (*Placer, error) {
 			return nil, fmt.Errorf("relay %q has no HTTP base URL to ask for its load", r.ID)
 		}
 		byID[r.ID] = r
+	}
+	if len(opts.Relays) > 1 && len(opts.Secret) == 0 {
+		return nil, errors.New("placement needs the ticket secret to sign its queries to the relays")
 	}
 	if opts.ProbeTimeout <= 0 {
 		opts.ProbeTimeout = DefaultProbeTimeout
@@ -307,6 +337,8 @@ func (p *Placer) getJSON(ctx context.Context, target string, into any) error {
 		return err
 	}
 	req.Header.Set("Accept", "application/json")
+	// Real time, not opts.Now: the relay checks it against its own clock.
+	SignQuery(req, p.opts.Secret, time.Now())
 	res, err := p.client.Do(req)
 	if err != nil {
 		return err

@@ -2,10 +2,14 @@ package placement
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,12 +17,19 @@ import (
 	"time"
 )
 
+// testSecret is the ticket secret the fake relays and the placers share.
+var testSecret = []byte("query-secret-0123456789abcdef0123456789")
+
 // fakeRelay answers /load and /rooms/<studio> like the relay's HTTP surface
-// (relay/src/signaling/http-health.ts), from state the test sets.
+// (relay/src/signaling/http-health.ts), from state the test sets, and like it refuses (401) a
+// query not signed with its secret (relay/src/control/query-auth.ts).
 type fakeRelay struct {
 	t      *testing.T
 	id     string
+	secret []byte
 	server *httptest.Server
+	// refused counts queries answered 401.
+	refused atomic.Int32
 
 	mu       sync.Mutex
 	load     Load
@@ -30,13 +41,38 @@ type fakeRelay struct {
 }
 
 func newFakeRelay(t *testing.T, id string) *fakeRelay {
-	f := &fakeRelay{t: t, id: id, load: Load{OK: true, RelayID: id}, live: map[string]int{}}
+	f := &fakeRelay{t: t, id: id, secret: testSecret, load: Load{OK: true, RelayID: id}, live: map[string]int{}}
 	f.server = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.server.Close)
 	return f
 }
 
+// signedByUs checks the query signature the way the relay does, written out independently of
+// SignQuery: HMAC-SHA256 over "bandmesh-relay-query\n" + method + "\n" + path + "\n" + time, time
+// within 60 s.
+func (f *fakeRelay) signedByUs(r *http.Request) bool {
+	stamp := r.Header.Get("x-bandmesh-time")
+	sent, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bandmesh-HMAC ")
+	seconds, err := strconv.ParseInt(stamp, 10, 64)
+	if !ok || err != nil || time.Since(time.Unix(seconds, 0)).Abs() > 60*time.Second {
+		return false
+	}
+	f.mu.Lock()
+	secret := f.secret
+	f.mu.Unlock()
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte("bandmesh-relay-query\n" + r.Method + "\n" + r.URL.Path + "\n" + stamp))
+	got, err := hex.DecodeString(sent)
+	return err == nil && hmac.Equal(got, mac.Sum(nil))
+}
+
 func (f *fakeRelay) serve(w http.ResponseWriter, r *http.Request) {
+	if !f.signedByUs(r) {
+		f.refused.Add(1)
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"ok":false,"error":"bad-signature"}`))
+		return
+	}
 	f.mu.Lock()
 	delay, block, load := f.delay, f.block, f.load
 	peers, live := f.live[strings.TrimPrefix(r.URL.Path, "/rooms/")]
@@ -84,7 +120,7 @@ func (c *clock) Advance(d time.Duration) {
 
 func newPlacer(t *testing.T, c *clock, relays ...*fakeRelay) *Placer {
 	t.Helper()
-	opts := Options{ProbeTimeout: 500 * time.Millisecond}
+	opts := Options{ProbeTimeout: 500 * time.Millisecond, Secret: testSecret}
 	if c != nil {
 		opts.Now = c.Now
 	}
@@ -382,9 +418,47 @@ func TestNewValidates(t *testing.T) {
 		"no base":   {{ID: "a", WSURL: "ws://a", BaseURL: "http://a"}, {ID: "b", WSURL: "ws://b"}},
 	}
 	for name, relays := range cases {
-		if _, err := New(Options{Relays: relays}); err == nil {
+		if _, err := New(Options{Relays: relays, Secret: testSecret}); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+	two := []Relay{{ID: "a", WSURL: "ws://a", BaseURL: "http://a"}, {ID: "b", WSURL: "ws://b", BaseURL: "http://b"}}
+	if _, err := New(Options{Relays: two}); err == nil {
+		t.Error("several relays without a secret to sign the probes: accepted")
+	}
+}
+
+// The relay refuses unsigned /load and /rooms queries (they say whether a band is live): the
+// placer signs both, and a relay holding another secret is treated as unreachable.
+func TestProbesAreSigned(t *testing.T) {
+	a, b := newFakeRelay(t, "relay-1"), newFakeRelay(t, "relay-2")
+	a.set(func(f *fakeRelay) { f.live["studio1"] = 2 })
+	p := newPlacer(t, nil, a, b)
+	if d := mustPlace(t, p, "studio1"); d.Relay.ID != "relay-1" || d.Reason != "live" {
+		t.Fatalf("got %+v, want relay-1 (live)", d)
+	}
+	if a.refused.Load()+b.refused.Load() != 0 || a.roomHits.Load() != 1 || a.loadHits.Load() != 1 {
+		t.Fatalf("refused %d/%d, room hits %d, load hits %d", a.refused.Load(), b.refused.Load(), a.roomHits.Load(), a.loadHits.Load())
+	}
+	a.set(func(f *fakeRelay) { f.secret = []byte("another-secret-0123456789abcdef") })
+	if d := mustPlace(t, p, "studio2"); d.Relay.ID != "relay-2" {
+		t.Fatalf("got %+v, want relay-2 (relay-1 refuses our signature)", d)
+	}
+	if a.refused.Load() != 2 {
+		t.Fatalf("relay-1 refused %d queries, want 2", a.refused.Load())
+	}
+}
+
+// The same vector as relay/src/signaling/http-health.test.ts: Go and TypeScript sign alike.
+func TestSignQueryMatchesTheRelay(t *testing.T) {
+	req := httptest.NewRequest(http.MethodGet, "http://relay.invalid/rooms/band1", nil)
+	SignQuery(req, testSecret, time.Unix(1_800_000_000, 0))
+	if got := req.Header.Get("x-bandmesh-time"); got != "1800000000" {
+		t.Errorf("time header %q", got)
+	}
+	want := "Bandmesh-HMAC af0a34f1186e0a647d378e51cf787a9a010eb62f14ddefe970b9ef956f9a387d"
+	if got := req.Header.Get("Authorization"); got != want {
+		t.Errorf("authorization %q, want %q", got, want)
 	}
 }
 

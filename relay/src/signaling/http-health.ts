@@ -2,10 +2,12 @@
  * The relay's plain-HTTP surface: `GET /healthz` for supervisors and tests, `GET /load` (how busy
  * this relay is, for placing rooms and for the benchmark), `GET /rooms/<studioId>` (whether the
  * studio's room is live here, so PocketBase pins it to this relay), JSON 404 for the rest.
- * It reports counts only — never who is connected.
+ * It reports counts only — never who is connected. `/load` and `/rooms/…` answer only signed
+ * requests (control/query-auth.ts): whether a band is live is not for anyone who knows its id.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SIGNALING_VERSION } from '../../../src/lib/protocol/signaling.js';
+import type { QueryRefusal } from '../control/query-auth.js';
 
 export interface RelayStats {
   connections: number;
@@ -52,11 +54,13 @@ export function createHttpHandler(options: {
   load: () => RelayLoad;
   /** Seats in the studio's room, or null when it is not live here. */
   roomPeers: (studioId: string) => number | null;
+  /** Checks a `/load` or `/rooms/…` request's signature (control/query-auth.ts). */
+  verify: (method: string, path: string, headers: IncomingMessage['headers']) => QueryRefusal | null;
 }): (request: IncomingMessage, response: ServerResponse) => void {
   return (request, response) => {
     const path = requestPath(request.url);
     const room = path === null ? null : ROOM_PATH.exec(path);
-    if (path !== '/healthz' && path !== '/load' && room === null) {
+    if (path === null || (path !== '/healthz' && path !== '/load' && room === null)) {
       json(response, 404, { ok: false, error: 'not-found' });
       return;
     }
@@ -64,6 +68,20 @@ export function createHttpHandler(options: {
       response.setHeader('allow', 'GET, HEAD');
       json(response, 405, { ok: false, error: 'method-not-allowed' });
       return;
+    }
+    if (path !== '/healthz') {
+      const refusal = options.verify(request.method, path, request.headers);
+      if (refusal !== null) {
+        json(response, 401, {
+          ok: false,
+          error: refusal,
+          message:
+            refusal === 'stale'
+              ? 'The x-bandmesh-time header is too far from the relay clock.'
+              : 'This query needs a Bandmesh-HMAC signature (docs/protocol.md).',
+        });
+        return;
+      }
     }
     if (room) {
       const peers = options.roomPeers(room[1]!);

@@ -18,6 +18,7 @@ import type { RelayConfig } from '../config.js';
 import { applyControl } from '../control/apply-control.js';
 import { createControlEndpoint } from '../control/control-endpoint.js';
 import { MembershipOverrides } from '../control/membership-overrides.js';
+import { createQueryVerifier } from '../control/query-auth.js';
 import { ConnectionCaps } from '../limits/connection-caps.js';
 import type { Logger } from '../log.js';
 import { LoadMeter } from '../sfu/load-meter.js';
@@ -111,6 +112,7 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
       dropped: { ...sfu.forwarder.stats.dropped },
     }),
     roomPeers: (studioId) => rooms.forStudio(studioId)?.size ?? null,
+    verify: createQueryVerifier(config.ticketSecret),
   });
   const control = createControlEndpoint({
     secret: config.ticketSecret,

@@ -13,6 +13,13 @@
  * - `room-mode`: pins the studio's live room to the mesh or the relay's SFU (`mode: 'mesh' | 'sfu'`),
  *   or lets the relay decide again (`'auto'`); for operations and tests (ADR 0009). The room hears
  *   `room-route`. It lasts as long as the room.
+ *
+ * The relay's read-only queries `GET /load` and `GET /rooms/<studioId>` (room placement, benchmarks)
+ * say whether a band is live and how many play, so they are signed too: the caller sends
+ * `x-bandmesh-time: <unix seconds>` and `Authorization: Bandmesh-HMAC <hex>`, `<hex>` being
+ * HMAC-SHA256 over {@link relayQuerySigningInput} (method, path without query, that time) keyed with
+ * the same secret. The relay refuses (401) a missing or wrong signature, or a time more than
+ * `RELAY_QUERY_MAX_SKEW_SECONDS` away from its clock. `GET /healthz` stays public (counts only).
  */
 import { isStudioRole, type StudioRole } from './ticket.js';
 
@@ -22,6 +29,19 @@ export const RELAY_CONTROL_CONTEXT = 'bandmesh-relay-control\n';
 export const RELAY_CONTROL_AUTH_SCHEME = 'Bandmesh-HMAC';
 export const RELAY_CONTROL_MAX_AGE_SECONDS = 60;
 export const RELAY_CONTROL_MAX_BYTES = 4096;
+
+/** Domain separation: a signed query can never pass for a control body, nor the reverse. */
+export const RELAY_QUERY_CONTEXT = 'bandmesh-relay-query\n';
+export const RELAY_QUERY_TIME_HEADER = 'x-bandmesh-time';
+export const RELAY_QUERY_MAX_SKEW_SECONDS = 60;
+
+/**
+ * The text a signed relay query's HMAC covers: context, upper-case method, path (no query string)
+ * and the `x-bandmesh-time` value, newline-separated. PocketBase builds the same (internal/relayauth).
+ */
+export function relayQuerySigningInput(method: string, path: string, time: string | number): string {
+  return `${RELAY_QUERY_CONTEXT}${method.toUpperCase()}\n${path}\n${time}`;
+}
 
 export type RelayControl =
   | { v: 1; kind: 'membership'; studio: string; user: string; role: StudioRole | null; iat: number }

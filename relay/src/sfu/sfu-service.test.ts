@@ -17,14 +17,16 @@ class FakeMember implements SfuMember {
   readonly id = `m${++FakeMember.count}`;
   readonly received: ServerMessage[] = [];
   readonly refused: string[] = [];
+  readonly refusals: string[] = [];
   sendText(text: string): void {
     this.received.push(JSON.parse(text) as ServerMessage);
   }
   send(message: ServerMessage): void {
     this.received.push(message);
   }
-  refuse(code: ErrorCode): void {
+  refuse(code: ErrorCode, message: string): void {
     this.refused.push(code);
+    this.refusals.push(message);
   }
   evicted(_topic: string, _code: EvictionCode): void {}
   superseded(): void {}
@@ -68,7 +70,7 @@ const claims = (sub: string): VerifiedTicketClaims => ({
   exp: 2,
 });
 
-function setup(settings: Partial<SfuSettings> = {}) {
+function setup(settings: Partial<SfuSettings> = {}, clock?: () => number) {
   const peers: FakePeer[] = [];
   // eslint-disable-next-line prefer-const -- the registry's callback needs the service made after it
   let sfu: SfuService<FakeMember>;
@@ -83,6 +85,7 @@ function setup(settings: Partial<SfuSettings> = {}) {
     },
     rooms,
     logger: silentLogger(),
+    ...(clock ? { now: clock } : {}),
     createPeer: (_name, _network, events) => {
       const peer = new FakePeer(events);
       peers.push(peer);
@@ -242,5 +245,123 @@ describe('SfuService', () => {
     sfu.routeRequest(a, { type: 'route-request', topic: TOPIC, unreachable: true });
     expect(a.refused).toEqual([ErrorCode.SfuUnavailable, ErrorCode.SfuUnavailable]);
     expect(peers).toHaveLength(0);
+  });
+
+  describe('sfu-unavailable when a connection closes', () => {
+    it('is sent for the current connection whose channel never opened', () => {
+      const { peers, join, offer } = setup();
+      const a = join();
+      offer(a);
+      peers[0]!.events.closed('failed');
+      expect(a.refused).toEqual([ErrorCode.SfuUnavailable]);
+      offer(a);
+      peers[1]!.events.closed('open-timeout');
+      expect(a.refused).toEqual([ErrorCode.SfuUnavailable, ErrorCode.SfuUnavailable]);
+    });
+
+    it('is not sent when an opened connection fails or is closed by the player (the browser sees it)', () => {
+      const { sfu, peers, join, offer } = setup();
+      const a = join();
+      offer(a);
+      peers[0]!.events.open();
+      expect(sfu.forwarder.endpointCount).toBe(1);
+      // The player closed its RTCPeerConnection: libdatachannel reports the state as closed/failed.
+      peers[0]!.events.closed('failed');
+      expect(a.refused).toEqual([]);
+      expect(sfu.forwarder.endpointCount).toBe(0);
+    });
+
+    it("is not sent for a connection the player's next offer replaced, even when its failure comes late", () => {
+      const { sfu, peers, join, offer } = setup();
+      const a = join();
+      offer(a);
+      // SfuLink.restart(): the browser drops the old connection and offers anew at once.
+      offer(a);
+      expect(peers[0]!.disposed).toBe(true);
+      // The native stack reports the old connection failed after it was replaced.
+      peers[0]!.events.closed('failed');
+      peers[0]!.events.closed('open-timeout');
+      expect(a.refused).toEqual([]);
+      // The new attempt is untouched and still the one the forwarder serves.
+      expect(peers[1]!.disposed).toBe(false);
+      peers[1]!.events.open();
+      expect(sfu.forwarder.endpointCount).toBe(1);
+    });
+
+    it('is not sent for connections the relay closes on purpose', async () => {
+      const { sfu, peers, join, leave, offer } = setup();
+      const a = join();
+      const b = join();
+      offer(a);
+      offer(b);
+      sfu.memberClosed(a);
+      await leave(b);
+      expect(peers.map((p) => p.disposed)).toEqual([true, true]);
+      expect([...a.refused, ...b.refused]).toEqual([]);
+    });
+  });
+
+  describe('offer limits', () => {
+    it('allows 2 offers a second and 20 a minute per seat, refusing the rest with sfu-unavailable', () => {
+      let now = 0;
+      const { peers, join, offer } = setup({}, () => now);
+      const a = join();
+      const b = join();
+      offer(a);
+      offer(a);
+      offer(a); // the third within a second
+      expect(peers).toHaveLength(2);
+      expect(a.refused).toEqual([ErrorCode.SfuUnavailable]);
+      expect(a.refusals[0]).toMatch(/Too many SFU offers.*wait/);
+      // The refused offer left the current connection alone.
+      expect(peers[1]!.disposed).toBe(false);
+      // Another member has its own allowance.
+      offer(b);
+      expect(peers).toHaveLength(3);
+
+      // Spread out, still at most 20 in any minute.
+      for (let i = 0; i < 30; i++) {
+        now += 1_000;
+        offer(a);
+      }
+      expect(peers.length - 1).toBe(20); // b's one aside
+      expect(a.refused.filter((c) => c === ErrorCode.SfuUnavailable)).toHaveLength(1 + 12);
+      // A minute after the first ones, offers are accepted again.
+      now += 60_000;
+      offer(a);
+      expect(peers.length - 1).toBe(21);
+    });
+
+    it('keeps the count for a seat across a new connection (resume), and forgets it when the seat goes', async () => {
+      const now = 0;
+      const { rooms, sfu, peers, join, leave, offer } = setup({}, () => now);
+      const a = join();
+      offer(a);
+      offer(a);
+      const seat = rooms.get(TOPIC)!.seatOf(a)!;
+      rooms.suspend(TOPIC, a, 10_000);
+      await Promise.resolve();
+      const a2 = new FakeMember();
+      const resumed = rooms.admit(TOPIC, {
+        member: a2,
+        claims: { ...claims(a.id), sub: seat.peer.userId },
+        client: seat.peer.client,
+        role: 'member',
+        maxVisitsPerUser: 2,
+        resumePeerId: seat.peer.peerId,
+      });
+      expect(resumed).toMatchObject({ ok: true });
+      sfu.admitted(a2, TOPIC);
+      await Promise.resolve();
+      // Reconnecting does not buy a fresh allowance.
+      offer(a2);
+      expect(peers).toHaveLength(2);
+      expect(a2.refused).toEqual([ErrorCode.SfuUnavailable]);
+      await leave(a2);
+      // A new seat (a new peer id) starts afresh.
+      const again = join();
+      offer(again);
+      expect(peers).toHaveLength(3);
+    });
   });
 });

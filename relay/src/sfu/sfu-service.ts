@@ -9,7 +9,11 @@
  * - A newcomer hears `room-route` right after `subscribed` ({@link SfuService.admitted}).
  * - A connection's SFU peer is created on its `sfu-signal` offer (a new offer replaces it) and
  *   disposed when its socket closes, its seat goes, its channel does not open in time, or the
- *   connection fails.
+ *   connection fails. A seat may offer at most {@link SFU_OFFER_LIMITS} (each offer is a native
+ *   connection); beyond that it hears `sfu-unavailable` and keeps the connection it has.
+ * - `sfu-unavailable` about a closed connection goes out only for the member's current connection
+ *   whose channel never opened: an opened one's failure the browser sees itself, and a notice about
+ *   a connection already replaced (by the player's next offer) would make it tear down the new one.
  * - With the SFU off, rooms stay in `mesh`, and `sfu-signal`/`route-request` get `sfu-unavailable`.
  */
 import { ErrorCode } from '../../../src/lib/protocol/errors.js';
@@ -25,6 +29,7 @@ import type { Logger } from '../log.js';
 import type { RoomMember } from '../signaling/room.js';
 import type { RoomRegistry } from '../signaling/rooms.js';
 import { Forwarder, type Endpoint } from './forwarder.js';
+import { OfferLimiter, SFU_OFFER_LIMITS, type OfferLimits } from './offer-limiter.js';
 import { decideRoomMode } from './room-mode.js';
 import { SfuPeer, type SfuCloseReason, type SfuNetwork, type SfuPeerEvents } from './sfu-peer.js';
 import { SourceIndexes } from './source-indexes.js';
@@ -55,6 +60,10 @@ export interface SfuServiceOptions<M extends SfuMember> {
     network: SfuNetwork,
     events: SfuPeerEvents,
   ) => Pick<SfuPeer, 'handle' | 'send' | 'bufferedAmount' | 'dispose' | 'disposed'>;
+  /** Offers one seat may make; {@link SFU_OFFER_LIMITS} unless tests say. */
+  offerLimits?: OfferLimits;
+  /** Clock (ms) of the offer limits; performance.now unless tests say. */
+  now?: () => number;
 }
 
 /** A forced room mode, or `auto` to let the rules decide again. */
@@ -89,6 +98,10 @@ export class SfuService<M extends SfuMember> {
   readonly #routes = new Map<string, RouteState>();
   readonly #links = new Map<M, MemberLink>();
   readonly #dirty = new Set<string>();
+  /** Per seat (topic + peer id, so a resumed seat keeps its count), dropped with the seat. */
+  readonly #offerLimiters = new Map<string, { topic: string; peerId: string; limiter: OfferLimiter }>();
+  readonly #offerLimits: OfferLimits;
+  readonly #now: (() => number) | undefined;
   #disposed = false;
 
   constructor(options: SfuServiceOptions<M>) {
@@ -97,6 +110,8 @@ export class SfuService<M extends SfuMember> {
     this.#logger = options.logger;
     this.forwarder = options.forwarder ?? new Forwarder();
     this.#createPeer = options.createPeer ?? ((name, network, events) => new SfuPeer(name, network, events));
+    this.#offerLimits = options.offerLimits ?? SFU_OFFER_LIMITS;
+    this.#now = options.now;
   }
 
   /** The room's membership changed: re-sync it at the end of the current job (once per batch). */
@@ -128,6 +143,14 @@ export class SfuService<M extends SfuMember> {
     }
     if (signal.description.type !== 'offer') {
       member.refuse(ErrorCode.Malformed, 'The relay answers SFU offers; send an offer.', message.topic);
+      return;
+    }
+    if (!this.#offerLimiter(message.topic, seat.peerId).take()) {
+      member.refuse(
+        ErrorCode.SfuUnavailable,
+        `Too many SFU offers (at most ${this.#offerLimits.perSecond} a second and ${this.#offerLimits.perMinute} a minute); wait a few seconds before offering again.`,
+        message.topic,
+      );
       return;
     }
     // Every offer starts a new SFU connection: a browser offers again only from a new
@@ -174,6 +197,17 @@ export class SfuService<M extends SfuMember> {
     this.#disposed = true;
     for (const link of [...this.#links.values()]) link.peer.dispose();
     this.#routes.clear();
+    this.#offerLimiters.clear();
+  }
+
+  #offerLimiter(topic: string, peerId: string): OfferLimiter {
+    const key = `${topic}\n${peerId}`;
+    let entry = this.#offerLimiters.get(key);
+    if (!entry) {
+      entry = { topic, peerId, limiter: new OfferLimiter(this.#offerLimits, this.#now) };
+      this.#offerLimiters.set(key, entry);
+    }
+    return entry.limiter;
   }
 
   #seatFor(member: M, topic: string): { peerId: string } | null {
@@ -197,9 +231,12 @@ export class SfuService<M extends SfuMember> {
       return undefined;
     }
     let endpoint: Endpoint | null = null;
+    let opened = false;
+    let closed = false;
     const peer = this.#createPeer(`sfu-${member.id}`, this.#settings.network, {
       signal: (signal) => member.send({ type: 'sfu-signal', topic, signal }),
       open: () => {
+        opened = true;
         if (endpoint) this.forwarder.setOpen(endpoint);
         this.#logger.info('sfu-open', { connection: member.id });
       },
@@ -207,10 +244,15 @@ export class SfuService<M extends SfuMember> {
         if (endpoint) this.forwarder.receive(endpoint, data);
       },
       closed: (reason) => {
+        if (closed) return;
+        closed = true;
         if (endpoint) this.forwarder.remove(endpoint);
-        if (this.#links.get(member)?.peer === peer) this.#links.delete(member);
+        const current = this.#links.get(member)?.peer === peer;
+        if (current) this.#links.delete(member);
         this.#logger.info('sfu-closed', { connection: member.id, reason });
-        const text = CLOSE_MESSAGES[reason];
+        // Only a current connection that never opened: the player's SfuLink retries on this notice,
+        // which for a replaced connection would tear down the attempt that replaced it.
+        const text = current && !opened ? CLOSE_MESSAGES[reason] : undefined;
         if (text !== undefined && !this.#disposed) member.refuse(ErrorCode.SfuUnavailable, text, topic);
       },
     });
@@ -235,6 +277,8 @@ export class SfuService<M extends SfuMember> {
     }
     if (!room) {
       this.#routes.delete(topic);
+      for (const [key, entry] of this.#offerLimiters)
+        if (entry.topic === topic) this.#offerLimiters.delete(key);
       return false;
     }
     let state = this.#routes.get(topic);
@@ -243,6 +287,9 @@ export class SfuService<M extends SfuMember> {
       this.#routes.set(topic, state);
     }
     const peerIds = room.seats().map((seat) => seat.peer.peerId);
+    const seated = new Set(peerIds);
+    for (const [key, entry] of this.#offerLimiters)
+      if (entry.topic === topic && !seated.has(entry.peerId)) this.#offerLimiters.delete(key);
     const changed = state.sources.sync(peerIds);
     for (const peerId of state.unreachable)
       if (state.sources.indexOf(peerId) === undefined) state.unreachable.delete(peerId);

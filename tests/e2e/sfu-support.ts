@@ -23,6 +23,9 @@ export interface DiagnosticsRow {
   longestGapMs: number;
   gapsOver20ms: number;
   underruns: number;
+  frameSamples: number | null;
+  lateFrames: number;
+  concealedFrames: number;
 }
 
 interface BenchWindow {

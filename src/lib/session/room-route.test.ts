@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RoomRoute, type RouteCounters } from './room-route';
 
-function setup(options: { meshActive?: boolean } = {}) {
+function setup(options: { meshActive?: boolean; keepSfuLink?: boolean } = {}) {
   const calls: string[] = [];
   const mesh = {
     active: options.meshActive ?? false,
@@ -22,6 +22,7 @@ function setup(options: { meshActive?: boolean } = {}) {
     routeWaitMs: 2000,
     closeGraceMs: 2000,
     maxOverlapMs: 15_000,
+    keepSfuLink: options.keepSfuLink ?? false,
   });
   const phases: string[] = [];
   route.events.on('phase', (p) => phases.push(p));
@@ -111,6 +112,24 @@ describe('RoomRoute', () => {
     await vi.advanceTimersByTimeAsync(1);
     expect(calls.at(-1)).toBe('sfu:close');
     expect(route.sfuOpen).toBe(false);
+  });
+
+  it('with keepSfuLink, leaves the SFU link open and idle on the mesh, and reuses it on the next switch', async () => {
+    const { route, calls, sample } = setup({ keepSfuLink: true });
+    route.route({ mode: 'sfu', sources });
+    sample({ 'peer-a': { sfu: 400 }, 'peer-b': { sfu: 400 } });
+    route.route({ mode: 'mesh', sources });
+    sample({ 'peer-a': { sfu: 400, direct: 400 }, 'peer-b': { sfu: 400, direct: 400 } });
+    sample({ 'peer-a': { sfu: 100, direct: 400 }, 'peer-b': { sfu: 100, direct: 400 } });
+    expect(route.phase).toBe('mesh');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(calls).toContain('sending:false');
+    expect(calls).not.toContain('sfu:close');
+    expect(route.sfuOpen).toBe(true);
+    calls.length = 0;
+    route.route({ mode: 'sfu', sources });
+    expect(calls).toContain('sending:true');
+    expect(route.phase).toBe('to-sfu');
   });
 
   it('does not wait for sources that send nothing (their audio is off)', () => {

@@ -50,6 +50,12 @@ export interface RoomRouteOptions {
   routeWaitMs?: number;
   /** How long the SFU link stays after we stopped sending to it (default 2 s). */
   closeGraceMs?: number;
+  /**
+   * Keep the SFU link open, idle, once the room is back on the mesh (no frames either way; the relay
+   * forwards nothing to it): the next switch to the SFU then needs no new connection, whose setup
+   * (ICE, DTLS, SCTP in both browsers and the relay) coincided with most of the gaps seen in switches.
+   */
+  keepSfuLink?: boolean;
   /** The mesh is switched off after this long on the way to the SFU even if some source never arrived through it. */
   maxOverlapMs?: number;
 }
@@ -181,6 +187,7 @@ export class RoomRoute {
     this.#options.audio.setSfuSending(false);
     this.#setPhase('mesh');
     this.#clearClose();
+    if (this.#options.keepSfuLink) return;
     this.#closeTimer = setTimeout(() => {
       this.#closeTimer = null;
       if (this.#phase !== 'mesh' || this.#disposed) return;

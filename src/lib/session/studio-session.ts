@@ -254,6 +254,7 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
   const roomRoute = new RoomRoute({
     mesh,
     sfu: { open: openSfu, close: closeSfu },
+    keepSfuLink: true,
     audio: {
       setSfuSources: (sources) => net.setSfuSources(sources),
       setSfuSending: (enabled) => net.setSfuSending(enabled),

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { encodeRelaySync, parseRelaySync, RELAY_SYNC_MAX_CHARS, toBase64 } from '../protocol/relay-sync';
+import { toBase64 } from '../protocol/base64';
+import { encodeRelaySync, parseRelaySync, RELAY_SYNC_MAX_CHARS } from '../protocol/relay-sync';
 import { SYNC_CHUNK_BYTES } from '../protocol/sync-wire';
 import { RelaySync } from './relay-link';
 

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AUDIO_FRAME_HEADER_BYTES, AudioCodec, writeAudioFrameHeader } from '../protocol/audio-frame';
 import { x25519 } from '@noble/curves/ed25519.js';
-import { e2eeHello, fromBase64, toBase64 } from '../protocol/e2ee-messages';
+import { fromBase64, toBase64 } from '../protocol/base64';
+import { e2eeHello } from '../protocol/e2ee-messages';
 import { type FrameKey, FrameOpener, FrameSealer, type OpenResult } from '../protocol/sealed-frame';
 import {
   SFU_KEY_PUB_CHANGE_INTERVAL_MS,

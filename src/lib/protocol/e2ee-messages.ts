@@ -12,6 +12,7 @@
  * Binary fields are standard base64 with padding; parsing accepts only the canonical encoding of
  * the exact length. Parsing never throws.
  */
+import { fromBase64, toBase64 } from './base64.js';
 
 export const E2EE_VERSION = 1;
 export const E2EE_PUBLIC_KEY_BYTES = 32;
@@ -41,41 +42,6 @@ export type ParseE2eeResult =
   | { ok: true; message: E2eeMessage }
   /** `not-e2ee`: some other signaling data (the caller passes it on); `malformed`: an e2ee type, broken. */
   | { ok: false; reason: 'not-e2ee' | 'malformed' };
-
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const B64_INDEX = new Map([...B64].map((c, i) => [c, i]));
-
-export function toBase64(bytes: Uint8Array): string {
-  let out = '';
-  for (let i = 0; i < bytes.length; i += 3) {
-    const a = bytes[i]!;
-    const b = bytes[i + 1];
-    const c = bytes[i + 2];
-    out += B64[a >> 2]! + B64[((a & 3) << 4) | ((b ?? 0) >> 4)]!;
-    out += b === undefined ? '=' : B64[((b & 15) << 2) | ((c ?? 0) >> 6)]!;
-    out += c === undefined ? '=' : B64[c & 63]!;
-  }
-  return out;
-}
-
-/** Decodes canonical padded base64 of exactly `length` bytes, else null. */
-export function fromBase64(text: unknown, length: number): Uint8Array | null {
-  if (typeof text !== 'string' || text.length !== Math.ceil(length / 3) * 4) return null;
-  const out = new Uint8Array(length);
-  let o = 0;
-  for (let i = 0; i < text.length; i += 4) {
-    let bits = 0;
-    for (let j = 0; j < 4; j++) {
-      const ch = text[i + j]!;
-      const v = ch === '=' ? 0 : B64_INDEX.get(ch);
-      if (v === undefined) return null;
-      bits = (bits << 6) | v;
-    }
-    for (let k = 0; k < 3 && o < length; k++) out[o++] = (bits >> (16 - 8 * k)) & 0xff;
-  }
-  // Canonical only: re-encoding must give the same text (rejects stray bits and misplaced '=').
-  return toBase64(out) === text ? out : null;
-}
 
 export function e2eeHello(pub: Uint8Array, want: boolean): Record<string, unknown> {
   return { type: 'e2ee-hello', v: E2EE_VERSION, pub: toBase64(pub), ...(want ? { want: true } : {}) };

@@ -13,7 +13,10 @@
  * player. The whole frame stays under the relay's frame limit: at most {@link RELAY_SYNC_MAX_CHARS} of
  * base64. Parsing never throws.
  */
+import { fromBase64, toBase64 } from './base64.js';
 import { SYNC_CHUNK_BYTES } from './sync-wire.js';
+
+export { base64Length } from './base64.js';
 
 export const RELAY_SYNC_VERSION = 1;
 export const RELAY_SYNC_MAX_MESSAGES = 64;
@@ -26,32 +29,6 @@ export interface RelaySyncMessage {
   type: 'sync';
   v: number;
   data: string[];
-}
-
-export function toBase64(bytes: Uint8Array): string {
-  let binary = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
-}
-
-/** Null when `text` is not canonical base64. */
-export function fromBase64(text: string): Uint8Array | null {
-  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return null;
-  try {
-    const binary = atob(text);
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    return bytes;
-  } catch {
-    return null;
-  }
-}
-
-/** Base64 length of `bytes` bytes. */
-export function base64Length(bytes: number): number {
-  return Math.ceil(bytes / 3) * 4;
 }
 
 export function encodeRelaySync(messages: readonly Uint8Array[]): RelaySyncMessage {

@@ -13,8 +13,9 @@
  * Options: --frames 20000 (timed per row) --warmup 3000.
  * Writes bench/results/crypto-<timestamp>.json ({ machine, options, rows, keyAgreement }) and prints a table.
  */
+import { machineInfo } from './lib/machine.mjs';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -142,16 +143,11 @@ const load1 = loadavg()[0];
 const rows = [];
 for (const c of cases) for (const api of ['alloc', 'into']) rows.push(measure(c, api));
 const agreement = await keyAgreement();
-const machine = {
-  cpu: cpus()[0]?.model ?? 'unknown',
-  cores: cpus().length,
-  memoryGiB: Math.round(totalmem() / 2 ** 30),
-  kernel: release(),
-  node: process.version,
+const machine = machineInfo({
   // The machine may be shared: the load when the run began and ended says how busy it was.
   loadavg1mStart: Math.round(load1 * 100) / 100,
   loadavg1mEnd: Math.round(loadavg()[0] * 100) / 100,
-};
+});
 
 console.log(
   '| payload | api | frame → sealed bytes | seal µs p50 / p99 | open µs p50 / p99 | seal+open µs p50 / p99 | seal+open per CPU s | CPU share |',

@@ -38,8 +38,9 @@
  * - skipsPerMin: buffered frames the jitter buffers dropped to catch up, per stream and minute;
  * - cpuPct: browser CPU, % of one core.
  */
+import { machineInfo } from './lib/machine.mjs';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem, tmpdir, release } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
@@ -131,14 +132,7 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-const machine = {
-  cpu: cpus()[0]?.model ?? 'unknown',
-  cores: cpus().length,
-  memoryGiB: Math.round(totalmem() / 2 ** 30),
-  kernel: release(),
-  node: process.version,
-  chromium: browser.version(),
-};
+const machine = machineInfo({ chromium: browser.version() });
 mkdirSync(at('bench', 'results'), { recursive: true });
 const file = at('bench', 'results', `latency-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 writeFileSync(file, JSON.stringify({ machine, seconds, warmup, rows: results }, null, 2));

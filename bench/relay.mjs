@@ -31,10 +31,11 @@
  * autogroup, the relay and the players run at nice N; write --nice=-10, not --nice -10).
  * Writes bench/results/relay-<timestamp>.json ({ machine, options, rows }) and prints a table.
  */
+import { machineInfo } from './lib/machine.mjs';
 import { fork } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, release, setPriority, totalmem } from 'node:os';
+import { loadavg, setPriority } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ensureRelayBuild } from '../scripts/lib/setup.mjs';
 import { at } from '../scripts/lib/paths.mjs';
@@ -120,16 +121,11 @@ const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 mkdirSync(at('bench', 'results'), { recursive: true });
 const profDir = values['cpu-prof'] ? at('bench', 'results', `relay-prof-${stamp}`) : null;
 const secret = randomBytes(24).toString('hex');
-const machine = {
-  cpu: cpus()[0]?.model ?? 'unknown',
-  cores: cpus().length,
-  memoryGiB: Math.round(totalmem() / 2 ** 30),
-  kernel: release(),
-  node: process.version,
+const machine = machineInfo({
   nodeDatachannel: JSON.parse(readFileSync(at('node_modules', 'node-datachannel', 'package.json'), 'utf8'))
     .version,
   loadAverageAtStart: loadavg().map((n) => Math.round(n * 100) / 100),
-};
+});
 
 /**
  * Sets this process's nice and, when the kernel schedules by autogroup, its session's; the old

@@ -1,4 +1,4 @@
-import { test as base, expect, type Browser, type Page } from '@playwright/test';
+import { test as base, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
 
 /**
  * Every test talks to the stack that global-setup started, and closes the browser contexts it opened.
@@ -16,15 +16,32 @@ export const test = base.extend<{ closeContexts: void }>({
     await use(url);
   },
   closeContexts: [
-    async ({ browser }, use) => {
+    async ({ browser }, use, testInfo) => {
       const before = new Set(browser.contexts());
       await use();
-      await Promise.all(browser.contexts().flatMap((c) => (before.has(c) ? [] : [c.close()])));
+      const opened = browser.contexts().filter((c) => !before.has(c));
+      // A failed run on CI leaves only its output: the pages' own warnings say what went wrong inside
+      // (BANDMESH_E2E_PAGE_LOGS=1 prints them for passing runs too).
+      const failed = testInfo.status !== testInfo.expectedStatus;
+      if (failed || process.env.BANDMESH_E2E_PAGE_LOGS) await printPageWarnings(opened);
+      await Promise.all(opened.map((c) => c.close()));
     },
     { auto: true },
   ],
 });
 export { expect };
+
+async function printPageWarnings(contexts: BrowserContext[]): Promise<void> {
+  for (const [i, page] of contexts.flatMap((c) => c.pages()).entries()) {
+    const messages = await page.consoleMessages().catch(() => []);
+    const warnings = messages.filter((m) => m.type() === 'warning' || m.type() === 'error');
+    const errors = await page.pageErrors().catch(() => []);
+    if (warnings.length === 0 && errors.length === 0) continue;
+    console.log(`page ${i} (${page.url()}) console warnings and errors:`);
+    for (const m of warnings.slice(-40)) console.log(`  [${m.type()}] ${m.text()}`);
+    for (const e of errors.slice(-10)) console.log(`  [pageerror] ${e.message}`);
+  }
+}
 
 let counter = 0;
 

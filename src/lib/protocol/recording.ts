@@ -15,21 +15,28 @@
  * after `start`. A remote frame at local epoch time E goes to context frame
  * `anchor.contextFrame + (E − anchor.epochMs) × 48` (alignment.ts), minus the take's first frame.
  *
- * On disk, per take: `bandmesh-takes/<takeId>/take.json` (the manifest, rewritten at every flush) and one
- * raw little-endian float32 interleaved file per track, `<trackId>.f32`, whose frame i is take sample
- * `startSample + i`; gaps are zeros. Files are written as audio arrives and flushed at least once per
- * {@link FLUSH_INTERVAL_MS}; after a crash the manifest and the file sizes give back all that was flushed.
+ * On disk, per take: `bandmesh-takes/<takeId>/take.json` and `take.1.json` (the manifest, rewritten at
+ * every flush into the two files in turn, each copy carrying a `sequence` number: a write torn by a crash
+ * leaves the other copy whole; read it with take-store.ts `readManifest`, which takes the newest whole
+ * copy) and one raw little-endian float32 interleaved file per track, `<trackId>.f32`, whose frame i is
+ * take sample `startSample + i`; gaps are zeros. Files are written as audio arrives and flushed at least
+ * once per {@link FLUSH_INTERVAL_MS}; after a crash the manifest and the file sizes give back all that
+ * was flushed.
  */
 
 export const RECORDING_VERSION = 1;
 export const RECORDING_SAMPLE_RATE = 48_000;
 export const TAKES_DIRECTORY = 'bandmesh-takes';
 export const MANIFEST_FILE = 'take.json';
+/** The second manifest copy (see above): copies alternate, so one is always whole. */
+export const MANIFEST_ALT_FILE = 'take.1.json';
 export const TRACK_FILE_SUFFIX = '.f32';
 /** Longest time between two flushes of a recording take (crash safety: at most this much is lost). */
 export const FLUSH_INTERVAL_MS = 1000;
 /** Free storage below which a take does not start, and a running take stops cleanly. */
 export const MIN_FREE_BYTES = 64 * 1024 * 1024;
+/** How often a running take re-checks the storage left (navigator.storage.estimate()). */
+export const STORAGE_CHECK_INTERVAL_MS = 5000;
 /** Render quanta per tap message (16 × 128 = 2048 frames ≈ 43 ms): few messages, small buffers. */
 export const TAP_BLOCK_QUANTA = 16;
 export const TAP_BLOCK_FRAMES = TAP_BLOCK_QUANTA * 128;
@@ -100,6 +107,8 @@ export interface TakeManifest {
   /** Why the take ended: the player stopped it, storage ran out, an error (its message), a crash. */
   stopReason?: 'stopped' | 'storage-full' | 'error' | 'crashed';
   stopMessage?: string;
+  /** Write count of this copy of the manifest (the newer of take.json and take.1.json wins). */
+  sequence?: number;
 }
 
 /** What a take list shows without opening files. */
@@ -149,6 +158,9 @@ export type ToRecorder =
   /** Finalises an unfinished take from its files (after a crash or reload). */
   | { type: 'recover'; id: string }
   | { type: 'storage' }
+  /** The take's manifest (answered with `manifest`). */
+  | { type: 'manifest'; id: string }
+  /** Stops a running take (as `stop`), then the Worker closes itself. */
   | { type: 'dispose' };
 
 // ---- recorder Worker → main thread ------------------------------------------------------------
@@ -157,9 +169,19 @@ export type FromRecorder =
   | { type: 'started'; id: string; startEpochMs: number }
   /** Once a second while recording. */
   | { type: 'progress'; id: string; durationFrames: number; bytes: number; tracks: number }
-  | { type: 'stopped'; id: string; reason: NonNullable<TakeManifest['stopReason']>; message?: string }
+  | {
+      type: 'stopped';
+      id: string;
+      reason: NonNullable<TakeManifest['stopReason']>;
+      message?: string;
+      /** The take as it was finalised (absent only if it could not be read back). */
+      manifest?: TakeManifest;
+    }
   | { type: 'takes'; takes: TakeSummary[] }
-  | { type: 'recovered'; id: string; durationFrames: number }
+  | { type: 'recovered'; id: string; durationFrames: number; manifest?: TakeManifest }
+  | { type: 'manifest'; manifest: TakeManifest }
+  /** A `rename` or `delete` succeeded. Every request is answered once, in the order received. */
+  | { type: 'done'; request: 'rename' | 'delete' }
   | { type: 'storage'; storage: StorageInfo }
   /** `request` echoes the message type that failed (rename, delete, …); a person-readable message. */
   | { type: 'error'; request?: ToRecorder['type']; message: string };

@@ -49,6 +49,8 @@ export function ticketClaims(claims: Partial<TicketClaims> & { studio: string })
     maxPlayers: 'maxPlayers' in claims ? claims.maxPlayers : MESH_MAX_PLAYERS,
     // Only when given, in its wire place (after maxPlayers), like PocketBase's omitempty.
     ...(claims.relay !== undefined ? { relay: claims.relay } : {}),
+    // Like PocketBase's `rec,omitempty`: present only when true (or when a test forges it).
+    ...(claims.rec !== undefined ? { rec: claims.rec } : {}),
     iat,
     exp: claims.exp ?? iat + 300,
   };

@@ -72,6 +72,7 @@ describe('PocketBase compatibility', () => {
         name: 'Ada',
         instrument: 'bass',
         maxPlayers: 4,
+        rec: false,
         iat: 1_700_000_000,
         exp: 1_700_000_300,
       },
@@ -219,6 +220,9 @@ describe('createTicketVerifier', () => {
       { relay: 'r'.repeat(33) },
       { relay: 2 },
       { relay: null },
+      { rec: 'true' },
+      { rec: 1 },
+      { rec: null },
       { sub: undefined },
       { sub: '' },
       { slug: 42 },
@@ -235,6 +239,14 @@ describe('createTicketVerifier', () => {
         code: ErrorCode.TicketInvalid,
       });
     }
+  });
+
+  it('reads the recording claim strictly: only rec: true allows recording, absent means no', () => {
+    const ticket = (rec: boolean | undefined): string =>
+      signTicket(SECRET, { studio: STUDIO, iat: NOW - 10, ...(rec === undefined ? {} : { rec }) });
+    expect(verifier.verify(ticket(true), STUDIO)).toMatchObject({ ok: true, claims: { rec: true } });
+    expect(verifier.verify(ticket(false), STUDIO)).toMatchObject({ ok: true, claims: { rec: false } });
+    expect(verifier.verify(ticket(undefined), STUDIO)).toMatchObject({ ok: true, claims: { rec: false } });
   });
 
   it('accepts maxPlayers up to ROOM_PLAYERS_CAP and clamps it to the room limit', () => {

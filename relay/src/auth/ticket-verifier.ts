@@ -16,6 +16,7 @@ import {
   TICKET_MAX_TTL_SECONDS,
   TICKET_VERSION,
   isStudioRole,
+  ticketMayRecord,
   type TicketClaims,
 } from '../../../src/lib/protocol/ticket.js';
 
@@ -26,9 +27,9 @@ export const DEFAULT_CLOCK_SKEW_SECONDS = 5;
 
 /**
  * Verified claims: `maxPlayers` is always set, to the ticket's claim clamped to the relay's room
- * limit (tickets minted before the claim get the room limit).
+ * limit (tickets minted before the claim get the room limit); `rec` is always set (absent: false).
  */
-export type VerifiedTicketClaims = TicketClaims & { maxPlayers: number };
+export type VerifiedTicketClaims = TicketClaims & { maxPlayers: number; rec: boolean };
 
 export type TicketVerdict =
   | { ok: true; claims: VerifiedTicketClaims }
@@ -154,6 +155,9 @@ export function createTicketVerifier(options: TicketVerifierOptions): TicketVeri
     if (claims.relay !== undefined && (typeof claims.relay !== 'string' || !RELAY_ID.test(claims.relay))) {
       return invalid('The ticket names no valid relay.');
     }
+    if (claims.rec !== undefined && typeof claims.rec !== 'boolean') {
+      return invalid('The ticket recording claim is not true or false.');
+    }
     if (!isUnixSeconds(claims.iat) || !isUnixSeconds(claims.exp)) return invalid('The ticket lacks iat/exp.');
     if (claims.exp <= claims.iat || claims.exp - claims.iat > TICKET_MAX_TTL_SECONDS) {
       return invalid('The ticket lifetime is out of range.');
@@ -190,6 +194,7 @@ export function createTicketVerifier(options: TicketVerifierOptions): TicketVeri
         instrument: claims.instrument,
         maxPlayers: isPlayerLimit(claims.maxPlayers) ? Math.min(claims.maxPlayers, roomLimit) : roomLimit,
         ...(typeof claims.relay === 'string' ? { relay: claims.relay } : {}),
+        rec: ticketMayRecord(claims),
         iat: claims.iat,
         exp: claims.exp,
       },

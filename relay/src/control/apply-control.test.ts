@@ -26,7 +26,7 @@ let client = 0;
 function setup() {
   const rooms = new RoomRegistry<FakeMember>();
   const overrides = new MembershipOverrides({ nowSeconds: () => NOW });
-  const join = (sub: string, iat: number) => {
+  const join = (sub: string, iat: number, role: 'member' | 'engineer' = 'member', rec = true) => {
     const member = new FakeMember();
     const claims: VerifiedTicketClaims = {
       v: 2,
@@ -34,15 +34,23 @@ function setup() {
       sub,
       studio: 's1',
       slug: 'band',
-      role: 'member',
+      role,
       jti: `j${++client}`,
       name: '',
       instrument: '',
       maxPlayers: 6,
+      rec,
       iat,
       exp: iat + 300,
     };
-    const result = rooms.admit('studio/s1', { member, claims, client, role: 'member', maxVisitsPerUser: 2 });
+    const result = rooms.admit('studio/s1', {
+      member,
+      claims,
+      client,
+      role,
+      mayRecord: rec,
+      maxVisitsPerUser: 2,
+    });
     if (!result.ok) throw new Error(result.code);
     return member;
   };
@@ -112,5 +120,44 @@ describe('applyControl', () => {
     expect(calls).toEqual([['s1', 'sfu']]);
     // Without an SFU nothing is affected.
     expect(applyControl(control, rooms, overrides)).toEqual({ affected: 0, applied: true });
+  });
+
+  it('recording-policy recomputes who may record from each role and stops a recorder no longer allowed', () => {
+    const { rooms, overrides, join } = setup();
+    const member = join('u1', NOW - 10, 'member');
+    const engineer = join('u2', NOW - 10, 'engineer');
+    const fresh = join('u3', NOW + 1, 'member');
+    const room = rooms.get('studio/s1')!;
+    const seatOf = (m: FakeMember) => room.seats().find((s) => s.member === m)!;
+    expect(room.setRecording(seatOf(member), true)).toBe('changed');
+    member.received.length = engineer.received.length = fresh.received.length = 0;
+    const control = { v: 1, kind: 'recording-policy', studio: 's1', policy: 'engineers', iat: NOW } as const;
+    expect(applyControl(control, rooms, overrides)).toEqual({ affected: 1, applied: true });
+    expect(seatOf(member).mayRecord).toBe(false);
+    expect(seatOf(engineer).mayRecord).toBe(true);
+    // A ticket minted after the change already carries the right claim.
+    expect(seatOf(fresh).mayRecord).toBe(true);
+    expect(engineer.received).toEqual([
+      { type: 'peer-recording', topic: 'studio/s1', peerId: seatOf(member).peer.peerId, on: false },
+    ]);
+    expect(member.received.map((m) => m.type)).toEqual(['recording-permission', 'peer-recording', 'error']);
+    // A replay of an older setting does nothing; a role change then follows the known setting.
+    expect(applyControl({ ...control, policy: 'everyone', iat: NOW - 5 }, rooms, overrides)).toEqual({
+      affected: 0,
+      applied: false,
+    });
+    const promote = {
+      v: 1,
+      kind: 'membership',
+      studio: 's1',
+      user: 'u1',
+      role: 'engineer',
+      iat: NOW,
+    } as const;
+    expect(applyControl(promote, rooms, overrides)).toEqual({ affected: 1, applied: true });
+    expect(seatOf(member).mayRecord).toBe(true);
+    // PocketBase's own word (rec) wins over the relay's computation.
+    applyControl({ ...promote, rec: false, iat: NOW + 1 }, rooms, overrides);
+    expect(seatOf(member).mayRecord).toBe(false);
   });
 });

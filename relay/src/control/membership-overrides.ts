@@ -4,25 +4,37 @@
  * TICKET_MAX_TTL_SECONDS); without this, a member removed a minute ago could rejoin with a ticket
  * fetched just before the removal, and a demoted engineer could rejoin as engineer.
  *
+ * The studio's "recording allowed" setting is remembered the same way: a ticket minted before a
+ * change carries a stale `rec` claim, and admission recomputes it from the newer setting.
+ *
  * Times are PocketBase's Unix seconds (the control message's and the ticket's `iat`), so both come
  * from one clock. A ticket issued in the same second as a change counts as older (the change wins):
  * refusing a fresh ticket for a second is safer than admitting a stale one.
  */
 import { ErrorCode } from '../../../src/lib/protocol/errors.js';
-import { TICKET_MAX_TTL_SECONDS, type StudioRole } from '../../../src/lib/protocol/ticket.js';
+import {
+  TICKET_MAX_TTL_SECONDS,
+  recordingAllowedFor,
+  type RecordingPolicy,
+  type StudioRole,
+} from '../../../src/lib/protocol/ticket.js';
 import { DEFAULT_CLOCK_SKEW_SECONDS } from '../auth/ticket-verifier.js';
 
 /** Bounds memory if PocketBase (or a replayer with the secret) sends a storm of changes. */
 export const MAX_OVERRIDES = 50_000;
 
 export type Admission =
-  | { ok: true; role: StudioRole }
+  | { ok: true; role: StudioRole; mayRecord: boolean }
   | { ok: false; code: typeof ErrorCode.MembershipRevoked | typeof ErrorCode.StudioDeleted };
 
 interface Entry {
-  /** `null`: no longer a member; 'deleted': the studio is gone. */
-  role: StudioRole | null | 'deleted';
+  /** `null`: no longer a member; 'deleted': the studio is gone; 'policy': a recording setting. */
+  role: StudioRole | null | 'deleted' | 'policy';
   at: number;
+  /** Membership: may the user record with the new role (absent: PocketBase did not say). */
+  rec?: boolean;
+  /** Recording setting entries only. */
+  policy?: RecordingPolicy;
 }
 
 export class MembershipOverrides {
@@ -39,25 +51,59 @@ export class MembershipOverrides {
    * Records a membership change at `at`. Returns false (and records nothing) when a newer change
    * for the same user is already known: a replayed old message must not undo it.
    */
-  recordMembership(studio: string, user: string, role: StudioRole | null, at: number): boolean {
+  recordMembership(
+    studio: string,
+    user: string,
+    role: StudioRole | null,
+    at: number,
+    rec?: boolean,
+  ): boolean {
     if ((this.#entries.get(`d:${studio}`)?.at ?? -Infinity) > at) return false;
-    return this.#record(`m:${studio}:${user}`, { role, at });
+    return this.#record(`m:${studio}:${user}`, rec === undefined ? { role, at } : { role, at, rec });
+  }
+
+  /** Records the studio's recording setting at `at`; false when a newer one is already known. */
+  recordRecordingPolicy(studio: string, policy: RecordingPolicy, at: number): boolean {
+    return this.#record(`p:${studio}`, { role: 'policy', at, policy });
+  }
+
+  /** The newest recording setting PocketBase reported for `studio` (and when), if one is remembered. */
+  recordingPolicy(studio: string): { policy: RecordingPolicy; at: number } | undefined {
+    const entry = this.#live(`p:${studio}`);
+    return entry?.policy === undefined ? undefined : { policy: entry.policy, at: entry.at };
   }
 
   recordDeletion(studio: string, at: number): boolean {
     return this.#record(`d:${studio}`, { role: 'deleted', at });
   }
 
-  /** What a ticket issued at `issuedAt` may do now: its own role, a newer one, or nothing. */
-  admission(claims: { studio: string; sub: string; role: StudioRole; iat: number }): Admission {
+  /**
+   * What a ticket issued at `issuedAt` may do now: its own role, a newer one, or nothing; and whether
+   * it may record: the ticket's `rec`, unless a newer membership change (with `rec`) or a newer
+   * recording setting says otherwise (the newest of the two wins).
+   */
+  admission(claims: { studio: string; sub: string; role: StudioRole; iat: number; rec: boolean }): Admission {
     const deleted = this.#live(`d:${claims.studio}`);
     if (deleted && claims.iat <= deleted.at) return { ok: false, code: ErrorCode.StudioDeleted };
     const change = this.#live(`m:${claims.studio}:${claims.sub}`);
-    if (!change || claims.iat > change.at) return { ok: true, role: claims.role };
-    if (change.role === null || change.role === 'deleted') {
-      return { ok: false, code: ErrorCode.MembershipRevoked };
+    let role = claims.role;
+    let mayRecord = claims.rec;
+    let recAt = claims.iat;
+    if (change && claims.iat <= change.at) {
+      if (change.role === null || change.role === 'deleted' || change.role === 'policy') {
+        return { ok: false, code: ErrorCode.MembershipRevoked };
+      }
+      role = change.role;
+      if (change.rec !== undefined) {
+        mayRecord = change.rec;
+        recAt = change.at;
+      }
     }
-    return { ok: true, role: change.role };
+    const policy = this.recordingPolicy(claims.studio);
+    if (policy && claims.iat <= policy.at && recAt <= policy.at) {
+      mayRecord = recordingAllowedFor(policy.policy, role);
+    }
+    return { ok: true, role, mayRecord };
   }
 
   get size(): number {

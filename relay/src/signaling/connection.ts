@@ -13,18 +13,22 @@
  *   one (tab crash, network drop) only suspends it for the resume grace, so a quick reconnect with
  *   the resume token keeps the peer id and nobody's links re-form.
  * - A socket that holds no studio must subscribe within the subscribe timeout, or it is closed.
+ * - A connection sets only its own seat's `recording` flag (the message names no peer); `on` needs
+ *   the seat's `mayRecord`, and toggles are limited per connection (refused, not disconnected).
  * - Replies to bad input are themselves rate-limited, so a flood costs the relay a counter increment
  *   per message, not a JSON reply; logging is one line per episode plus a summary at close.
  */
 import { WebSocket, type RawData } from 'ws';
 import type { AttestedPeer } from '../../../src/lib/protocol/attested.js';
-import { ErrorCode } from '../../../src/lib/protocol/errors.js';
+import { ErrorCode, RECORDING_NOT_ALLOWED_MESSAGE } from '../../../src/lib/protocol/errors.js';
 import {
+  RECORDING_TOGGLES_PER_SECOND,
   SIGNALING_VERSION,
   SignalingClose,
   parseClientMessage,
   type ErrorMessage,
   type PublishMessage,
+  type RecordingMessage,
   type ServerMessage,
   type SubscribeMessage,
   type UnsubscribeMessage,
@@ -37,7 +41,7 @@ import type { Logger } from '../log.js';
 import type { SfuService } from '../sfu/sfu-service.js';
 import { EVICTION_CLOSE, RelayClose } from './close-codes.js';
 import { LimitVerdict, MessageLimiter, TokenBucket } from './rate-limiter.js';
-import type { EvictionCode, RoomMember } from './room.js';
+import { roomPeer, type EvictionCode, type RoomMember } from './room.js';
 import type { RoomRegistry } from './rooms.js';
 
 export interface ConnectionLimits {
@@ -104,6 +108,8 @@ export class Connection implements RoomMember {
   readonly #now: () => number;
   readonly #limiter: MessageLimiter;
   readonly #errorBudget: TokenBucket;
+  /** `recording` toggles: a client flipping its flag in a loop would make the room broadcast in a loop. */
+  readonly #recordingBudget: TokenBucket;
   /** The studio topic this connection holds a seat in, if any. */
   #topic: string | null = null;
   #subscribeTimer: NodeJS.Timeout | undefined;
@@ -131,6 +137,11 @@ export class Connection implements RoomMember {
     this.#errorBudget = new TokenBucket({
       ratePerSecond: options.limits.maxErrorsPerSecond,
       burst: options.limits.maxErrorsPerSecond * 2,
+      now: this.#now,
+    });
+    this.#recordingBudget = new TokenBucket({
+      ratePerSecond: RECORDING_TOGGLES_PER_SECOND,
+      burst: RECORDING_TOGGLES_PER_SECOND,
       now: this.#now,
     });
     this.#lastPongAt = this.#now();
@@ -305,6 +316,9 @@ export class Connection implements RoomMember {
       case 'route-request':
         this.#sfu.routeRequest(this, message);
         break;
+      case 'recording':
+        this.#recording(message);
+        break;
     }
   }
 
@@ -375,6 +389,7 @@ export class Connection implements RoomMember {
         claims: { ...verdict.claims, maxPlayers: Math.min(verdict.claims.maxPlayers, this.#limits.roomCap) },
         client: message.client,
         role: admission.role,
+        mayRecord: admission.mayRecord,
         maxVisitsPerUser: this.#limits.maxVisitsPerUser,
         ...(resumePeerId === undefined ? {} : { resumePeerId }),
       });
@@ -389,10 +404,11 @@ export class Connection implements RoomMember {
         type: 'subscribed',
         topic,
         clients: result.clients,
-        self: result.seat.peer,
+        self: roomPeer(result.seat),
         peers: result.peers,
         past: result.past,
         resume: this.#resumeToken(studioId, result.seat.peer),
+        mayRecord: result.seat.mayRecord,
       });
       this.#sfu.admitted(this, topic);
     }
@@ -408,10 +424,11 @@ export class Connection implements RoomMember {
       type: 'subscribed',
       topic,
       clients: room.size,
-      self: seat.peer,
-      peers: room.seats().flatMap((s) => (s === seat ? [] : [s.peer])),
+      self: roomPeer(seat),
+      peers: room.seats().flatMap((s) => (s === seat ? [] : [roomPeer(s)])),
       past: room.past(),
       resume: this.#resumeToken(studioId, seat.peer),
+      mayRecord: seat.mayRecord,
     });
     this.#sfu.admitted(this, topic);
   }
@@ -482,6 +499,28 @@ export class Connection implements RoomMember {
     // does not take it for gone before the relay says so.
     if (target) target.member?.sendText(text);
     else room.sendToAll(text, this);
+  }
+
+  /** Our own recording flag: the seat is this connection's, whatever the client might wish. */
+  #recording(message: RecordingMessage): void {
+    const topic = this.#topic;
+    const room = topic === null ? undefined : this.#rooms.get(topic);
+    const seat = room?.seatOf(this);
+    if (topic === null || !room || !seat) {
+      this.#sendError(ErrorCode.NotSubscribed, 'Join a studio before saying you record.');
+      return;
+    }
+    if (!this.#recordingBudget.take()) {
+      this.#refuse(
+        ErrorCode.RateLimited,
+        `At most ${RECORDING_TOGGLES_PER_SECOND} recording changes a second; this one was ignored.`,
+        topic,
+      );
+      return;
+    }
+    if (room.setRecording(seat, message.on) === 'not-allowed') {
+      this.#refuse(ErrorCode.RecordingNotAllowed, RECORDING_NOT_ALLOWED_MESSAGE, topic);
+    }
   }
 
   #armSubscribeTimer(): void {

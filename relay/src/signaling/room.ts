@@ -15,11 +15,19 @@
  *   `peers`, counts for `clients`, `room-full` and visits, but hears nothing; targeted messages to it
  *   are dropped. A resume takes the seat over without `peer-left`/`peer-joined`, so peers keep
  *   their links; only when the grace ends do they hear `peer-left` (`disconnected`).
+ * - "Everyone knows": a seat records only while it may (`mayRecord`, from the ticket's `rec` and later
+ *   control messages). Every change of a seat's `recording` is broadcast as `peer-recording` to every
+ *   live member, the seat's own included, before anything else about that seat (a leaving recorder's
+ *   `off` precedes its `peer-left`). A suspended seat keeps its flag through the grace.
  */
 import { randomBytes } from 'node:crypto';
 import type { AttestedPeer } from '../../../src/lib/protocol/attested.js';
-import { ErrorCode } from '../../../src/lib/protocol/errors.js';
-import { SIGNALING_MAX_PAST_PEERS, type ServerMessage } from '../../../src/lib/protocol/signaling.js';
+import { ErrorCode, RECORDING_NOT_ALLOWED_MESSAGE } from '../../../src/lib/protocol/errors.js';
+import {
+  SIGNALING_MAX_PAST_PEERS,
+  type RoomPeer,
+  type ServerMessage,
+} from '../../../src/lib/protocol/signaling.js';
 import type { StudioRole } from '../../../src/lib/protocol/ticket.js';
 import type { VerifiedTicketClaims } from '../auth/ticket-verifier.js';
 
@@ -49,7 +57,19 @@ export interface Seat<M extends RoomMember> {
   readonly jti: string;
   /** The ticket's `iat`: control messages older than the ticket do not apply to it. */
   readonly ticketIssuedAt: number;
+  /** May this seat record (the ticket's `rec`, overridden by newer control messages)? */
+  mayRecord: boolean;
+  /** Does this seat say it records now (its own `recording` message, only while `mayRecord`)? */
+  recording: boolean;
 }
+
+/** A seat as `subscribed` lists it: the attested identity, with `recording: true` while it records. */
+export function roomPeer(seat: Seat<RoomMember>): RoomPeer {
+  return seat.recording ? { ...seat.peer, recording: true } : seat.peer;
+}
+
+/** What {@link Room.setRecording} did. */
+export type RecordingChange = 'changed' | 'unchanged' | 'not-allowed' | 'no-seat';
 
 export interface AdmitRequest<M extends RoomMember> {
   member: M;
@@ -57,6 +77,8 @@ export interface AdmitRequest<M extends RoomMember> {
   client: number;
   /** The role to attest (the ticket's, unless a later membership change overrides it). */
   role: StudioRole;
+  /** May the visit record (the ticket's `rec`, unless a later change overrides it)? */
+  mayRecord: boolean;
   maxVisitsPerUser: number;
   /**
    * A peer id whose resume token the caller has verified for this ticket's user, this studio and
@@ -70,7 +92,7 @@ export type AdmitResult<M extends RoomMember> =
   | {
       ok: true;
       seat: Seat<M>;
-      peers: AttestedPeer[];
+      peers: RoomPeer[];
       past: AttestedPeer[];
       clients: number;
       /** `taken-over`: an existing seat continues; `restored`: a fresh seat with the resumed peer id. */
@@ -208,7 +230,7 @@ export class Room<M extends RoomMember> {
     for (const seat of givenUp) this.#remove(seat, DISCONNECTED);
     const identity = { role: request.role, name: claims.name, instrument: claims.instrument };
     const seat: Seat<M> = takenOver
-      ? this.#takeOver(takenOver, member, identity, claims)
+      ? this.#takeOver(takenOver, member, identity, claims, request.mayRecord)
       : this.#seat(
           member,
           {
@@ -219,12 +241,13 @@ export class Room<M extends RoomMember> {
             joinedAt: this.#now(),
           },
           claims,
+          request.mayRecord,
         );
     this.#rememberClient(client, claims.sub);
     return {
       ok: true,
       seat,
-      peers: [...this.#seats.values()].flatMap((s) => (s === seat ? [] : [s.peer])),
+      peers: [...this.#seats.values()].flatMap((s) => (s === seat ? [] : [roomPeer(s)])),
       past: this.past(),
       clients: this.#seats.size,
       resumed: takenOver ? 'taken-over' : restoredId !== undefined ? 'restored' : null,
@@ -282,6 +305,47 @@ export class Room<M extends RoomMember> {
     return true;
   }
 
+  /**
+   * The seat's own `recording` message. `on` needs `mayRecord` ('not-allowed' otherwise; `off` is
+   * always allowed). A change is broadcast to every live member, the seat's own included; a repeat
+   * ('unchanged', e.g. the client re-sending after a resume) is confirmed to the seat alone.
+   */
+  setRecording(seat: Seat<M>, on: boolean): RecordingChange {
+    if (this.#seats.get(seat.peer.peerId) !== seat) return 'no-seat';
+    if (on && !seat.mayRecord) return 'not-allowed';
+    if (seat.recording === on) {
+      seat.member?.sendText(this.#recordingText(seat));
+      return 'unchanged';
+    }
+    seat.recording = on;
+    this.#broadcast({ type: 'peer-recording', topic: this.topic, peerId: seat.peer.peerId, on });
+    return 'changed';
+  }
+
+  /**
+   * Whether the seat may record changed (studio setting or role, from PocketBase): the seat hears
+   * `recording-permission`; a recorder no longer allowed is stopped (everyone hears `off`) and told
+   * why with `recording-not-allowed`. Returns whether anything changed.
+   */
+  setMayRecord(seat: Seat<M>, allowed: boolean): boolean {
+    if (this.#seats.get(seat.peer.peerId) !== seat || seat.mayRecord === allowed) return false;
+    seat.mayRecord = allowed;
+    seat.member?.sendText(JSON.stringify({ type: 'recording-permission', topic: this.topic, allowed }));
+    if (!allowed && seat.recording) {
+      seat.recording = false;
+      this.#broadcast({ type: 'peer-recording', topic: this.topic, peerId: seat.peer.peerId, on: false });
+      seat.member?.sendText(
+        JSON.stringify({
+          type: 'error',
+          code: ErrorCode.RecordingNotAllowed,
+          message: RECORDING_NOT_ALLOWED_MESSAGE,
+          topic: this.topic,
+        }),
+      );
+    }
+    return true;
+  }
+
   /** Sends `text` to every live member (except `except`); suspended seats hear nothing. */
   sendToAll(text: string, except?: M): void {
     for (const seat of [...this.#seats.values()]) {
@@ -289,8 +353,24 @@ export class Room<M extends RoomMember> {
     }
   }
 
-  #seat(member: M, peer: AttestedPeer, claims: VerifiedTicketClaims): Seat<M> {
-    const seat: Seat<M> = { member, peer, jti: claims.jti, ticketIssuedAt: claims.iat };
+  #recordingText(seat: Seat<M>): string {
+    return JSON.stringify({
+      type: 'peer-recording',
+      topic: this.topic,
+      peerId: seat.peer.peerId,
+      on: seat.recording,
+    });
+  }
+
+  #seat(member: M, peer: AttestedPeer, claims: VerifiedTicketClaims, mayRecord: boolean): Seat<M> {
+    const seat: Seat<M> = {
+      member,
+      peer,
+      jti: claims.jti,
+      ticketIssuedAt: claims.iat,
+      mayRecord,
+      recording: false,
+    };
     this.#broadcast({ type: 'peer-joined', topic: this.topic, peer });
     this.#seats.set(peer.peerId, seat);
     this.#byMember.set(member, seat);
@@ -308,26 +388,32 @@ export class Room<M extends RoomMember> {
     member: M,
     identity: Pick<AttestedPeer, 'role' | 'name' | 'instrument'>,
     claims: VerifiedTicketClaims,
+    mayRecord: boolean,
   ): Seat<M> {
     this.#clearGrace(old.peer.peerId);
     const peer: AttestedPeer = { ...old.peer, ...identity };
     const changed = (Object.keys(identity) as (keyof typeof identity)[]).some((k) => peer[k] !== old.peer[k]);
+    // The same visit keeps recording through a resume, unless the new ticket no longer allows it.
+    const stopped = old.recording && !mayRecord;
     const seat: Seat<M> = {
       member,
       peer: changed ? peer : old.peer,
       jti: claims.jti,
       ticketIssuedAt: claims.iat,
+      mayRecord,
+      recording: old.recording && mayRecord,
     };
     if (old.member !== null) this.#byMember.delete(old.member);
     this.#seats.set(peer.peerId, seat);
     this.#byMember.set(member, seat);
     // The newcomer learns its identity from `subscribed`; the connection it replaces is going.
-    if (changed) {
-      const text = JSON.stringify({ type: 'peer-updated', topic: this.topic, peer: seat.peer });
+    const toOthers = (text: string) => {
       for (const s of this.#seats.values()) {
         if (s.member !== null && s !== seat) s.member.sendText(text);
       }
-    }
+    };
+    if (stopped) toOthers(this.#recordingText(seat));
+    if (changed) toOthers(JSON.stringify({ type: 'peer-updated', topic: this.topic, peer: seat.peer }));
     old.member?.superseded(this.topic);
     this.#onChange(this.topic);
     return seat;
@@ -359,6 +445,11 @@ export class Room<M extends RoomMember> {
       );
     }
     if (this.#past.length > SIGNALING_MAX_PAST_PEERS) this.#past.shift();
+    // A recorder that leaves (or whose grace ended) stops recording, and everyone hears it first.
+    if (seat.recording) {
+      seat.recording = false;
+      this.#broadcast({ type: 'peer-recording', topic: this.topic, peerId: seat.peer.peerId, on: false });
+    }
     this.#broadcast({ type: 'peer-left', topic: this.topic, peerId: seat.peer.peerId, reason });
     this.#onChange(this.topic);
   }

@@ -45,6 +45,15 @@ export const ErrorCode = {
   WrongRelay: 'wrong-relay',
   /** An SFU request could not be served (no SFU on this relay, or the connection to it failed). */
   SfuUnavailable: 'sfu-unavailable',
+  /**
+   * The studio's owner does not let this participant record ("recording allowed": owner and engineers,
+   * or nobody), or a recording in progress was stopped because the setting changed.
+   */
+  RecordingNotAllowed: 'recording-not-allowed',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** What the relay says with `recording-not-allowed` (and what the app may show for it). */
+export const RECORDING_NOT_ALLOWED_MESSAGE =
+  'The studio\'s owner does not allow you to record in this studio; ask the owner to change "Recording allowed".';

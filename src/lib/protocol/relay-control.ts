@@ -10,6 +10,11 @@
  *   The relay updates that user's live connections (peers get `peer-updated`) or closes them with
  *   `membership-revoked`.
  * - `studio-deleted`: every connection of the studio is closed with `studio-deleted`.
+ *   `rec` (optional) says whether the user may record with that role under the studio's "recording
+ *   allowed" setting; without it the relay keeps what it knew.
+ * - `recording-policy`: the studio's "recording allowed" setting changed (`policy`); the relay
+ *   recomputes who may record in the live room from each seat's role, tells each seat whose permission
+ *   changed (`recording-permission`) and stops recorders no longer allowed (`peer-recording` off).
  * - `room-mode`: pins the studio's live room to the mesh or the relay's SFU (`mode: 'mesh' | 'sfu'`),
  *   or lets the relay decide again (`'auto'`); for operations and tests (ADR 0009). The room hears
  *   `room-route`. It lasts as long as the room.
@@ -21,7 +26,7 @@
  * the same secret. The relay refuses (401) a missing or wrong signature, or a time more than
  * `RELAY_QUERY_MAX_SKEW_SECONDS` away from its clock. `GET /healthz` stays public (counts only).
  */
-import { isStudioRole, type StudioRole } from './ticket.js';
+import { isRecordingPolicy, isStudioRole, type RecordingPolicy, type StudioRole } from './ticket.js';
 
 export const RELAY_CONTROL_PATH = '/control';
 export const RELAY_CONTROL_VERSION = 1;
@@ -44,8 +49,17 @@ export function relayQuerySigningInput(method: string, path: string, time: strin
 }
 
 export type RelayControl =
-  | { v: 1; kind: 'membership'; studio: string; user: string; role: StudioRole | null; iat: number }
+  | {
+      v: 1;
+      kind: 'membership';
+      studio: string;
+      user: string;
+      role: StudioRole | null;
+      iat: number;
+      rec?: boolean;
+    }
   | { v: 1; kind: 'studio-deleted'; studio: string; iat: number }
+  | { v: 1; kind: 'recording-policy'; studio: string; policy: RecordingPolicy; iat: number }
   | { v: 1; kind: 'room-mode'; studio: string; mode: RoomModeSetting; iat: number };
 
 /** A forced room mode, or `auto`: the relay decides by the mesh limit and route requests. */
@@ -70,7 +84,21 @@ export function parseRelayControl(value: unknown): RelayControl | null {
       ? { v: 1, kind: 'room-mode', studio: v.studio, mode: v.mode, iat }
       : null;
   }
+  if (v.kind === 'recording-policy') {
+    return isRecordingPolicy(v.policy)
+      ? { v: 1, kind: 'recording-policy', studio: v.studio, policy: v.policy, iat }
+      : null;
+  }
   if (v.kind !== 'membership' || typeof v.user !== 'string' || !ID.test(v.user)) return null;
   if (v.role !== null && !isStudioRole(v.role)) return null;
-  return { v: 1, kind: 'membership', studio: v.studio, user: v.user, role: v.role, iat };
+  if (v.rec !== undefined && typeof v.rec !== 'boolean') return null;
+  return {
+    v: 1,
+    kind: 'membership',
+    studio: v.studio,
+    user: v.user,
+    role: v.role,
+    iat,
+    ...(typeof v.rec === 'boolean' ? { rec: v.rec } : {}),
+  };
 }

@@ -128,7 +128,8 @@ describe('parseServerMessage', () => {
       past: [ada],
       resume: 'abcdefghijklmnopqrstuv',
     };
-    expect(server(subscribed)).toEqual({ ok: true, message: subscribed });
+    // Absent mayRecord is false.
+    expect(server(subscribed)).toEqual({ ok: true, message: { ...subscribed, mayRecord: false } });
     expect(server({ type: 'publish', topic: 'studio/a', data: 'd', from: ada, clients: 3 })).toEqual({
       ok: true,
       message: { type: 'publish', topic: 'studio/a', data: 'd', from: ada, clients: 3 },
@@ -173,5 +174,78 @@ describe('parseServerMessage', () => {
     const result = parseServerMessage(text);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.code).toBe(ErrorCode.Malformed);
+  });
+});
+
+describe('recording messages', () => {
+  const ada = {
+    peerId: 'peer-ada-0001',
+    userId: 'ada',
+    role: 'member',
+    name: 'Ada',
+    instrument: 'bass',
+    client: 7,
+    joinedAt: 1,
+  };
+
+  it('accepts exactly {type: recording, on} from a client and refuses any other shape', () => {
+    expect(client({ type: 'recording', on: true })).toEqual({
+      ok: true,
+      message: { type: 'recording', on: true },
+    });
+    expect(client({ type: 'recording', on: false })).toEqual({
+      ok: true,
+      message: { type: 'recording', on: false },
+    });
+    for (const bad of [
+      { type: 'recording' },
+      { type: 'recording', on: 'true' },
+      { type: 'recording', on: 1 },
+      { type: 'recording', on: null },
+      // Naming a peer (whose flag) or a topic is the relay's business, not the sender's.
+      { type: 'recording', on: true, peerId: 'peer-bob-0001' },
+      { type: 'recording', on: true, topic: 'studio/a' },
+      { type: 'recording', on: true, from: ada },
+    ]) {
+      expect(client(bad), JSON.stringify(bad)).toMatchObject({ ok: false, code: ErrorCode.Malformed });
+    }
+  });
+
+  it('parses peer-recording and recording-permission strictly', () => {
+    expect(server({ type: 'peer-recording', topic: 'studio/a', peerId: ada.peerId, on: true })).toEqual({
+      ok: true,
+      message: { type: 'peer-recording', topic: 'studio/a', peerId: ada.peerId, on: true },
+    });
+    expect(server({ type: 'recording-permission', topic: 'studio/a', allowed: false })).toEqual({
+      ok: true,
+      message: { type: 'recording-permission', topic: 'studio/a', allowed: false },
+    });
+    expect(server({ type: 'peer-recording', topic: 'studio/a', peerId: 'x', on: true }).ok).toBe(false);
+    expect(server({ type: 'peer-recording', topic: 'studio/a', peerId: ada.peerId, on: 'yes' }).ok).toBe(
+      false,
+    );
+    expect(server({ type: 'peer-recording', topic: 'studio/a', peerId: ada.peerId }).ok).toBe(false);
+    expect(server({ type: 'recording-permission', topic: 'studio/a', allowed: 1 }).ok).toBe(false);
+  });
+
+  it('keeps recording: true on subscribed entries and reads anything else as not recording', () => {
+    const parsed = server({
+      type: 'subscribed',
+      topic: 'studio/a',
+      clients: 3,
+      self: { ...ada, recording: true },
+      peers: [
+        { ...ada, peerId: 'peer-bob-0001', client: 8, recording: true },
+        { ...ada, peerId: 'peer-cy-00001', client: 9, recording: 'yes' },
+      ],
+      past: [],
+      resume: 'abcdefghijklmnopqrstuv',
+      mayRecord: true,
+    });
+    if (!parsed.ok || parsed.message.type !== 'subscribed') throw new Error('not parsed');
+    expect(parsed.message.self.recording).toBe(true);
+    expect(parsed.message.peers.map((p) => p.recording === true)).toEqual([true, false]);
+    expect(parsed.message.peers[1]).not.toHaveProperty('recording');
+    expect(parsed.message.mayRecord).toBe(true);
   });
 });

@@ -12,7 +12,10 @@
  * - the relay alone says who joined (`peer-joined`), changed role (`peer-updated`) or left
  *   (`peer-left`); there is no client-sent announce or leave any more;
  * - problems come as `error` (a stable code, a sentence, the topic when there is one). Errors that end
- *   the connection are sent just before the relay closes the socket.
+ *   the connection are sent just before the relay closes the socket;
+ * - "everyone knows" (issue 9): a client says `recording` on/off for itself only; the relay checks the
+ *   ticket's `rec` (and later changes of the studio setting), keeps the flag per seat and tells the
+ *   whole room `peer-recording` with the attested peer id; `subscribed` lists who records now.
  *
  * Parsing never throws: it returns a tagged result so the caller can answer with an error code.
  */
@@ -38,6 +41,11 @@ export const SIGNALING_MAX_FRAME_BYTES = 64 * 1024;
 export const SIGNALING_MAX_TOPIC_LENGTH = 128;
 /** Topics one `subscribe` may name. */
 export const SIGNALING_MAX_TOPICS_PER_MESSAGE = 8;
+/**
+ * `recording` toggles one connection may send per second (burst the same); more are refused with
+ * `rate-limited`, the socket stays (the general message limit disconnects real floods).
+ */
+export const RECORDING_TOGGLES_PER_SECOND = 4;
 
 /** WebSocket close codes the relay uses, with the standard ones it relies on. */
 export const SignalingClose = {
@@ -81,13 +89,22 @@ export interface PublishMessage {
 export interface PingMessage {
   type: 'ping';
 }
+/**
+ * This connection starts or stops recording. It names no peer and no topic: the relay applies it to
+ * the seat this connection holds, so nobody can set another's flag. Any other field is refused.
+ */
+export interface RecordingMessage {
+  type: 'recording';
+  on: boolean;
+}
 export type ClientMessage =
   | SubscribeMessage
   | UnsubscribeMessage
   | PublishMessage
   | PingMessage
   | SfuSignalMessage
-  | RouteRequestMessage;
+  | RouteRequestMessage
+  | RecordingMessage;
 
 // ---- relay → browser ---------------------------------------------------------------------------
 
@@ -95,15 +112,24 @@ export interface WelcomeMessage {
   type: 'welcome';
   version: number;
 }
+/** A participant as `subscribed` lists it: its attested identity, and `recording: true` while it records. */
+export interface RoomPeer extends AttestedPeer {
+  recording?: boolean;
+}
 export interface SubscribedMessage {
   type: 'subscribed';
   topic: string;
   /** Subscribers of the topic, this connection included. */
   clients: number;
-  /** This connection, as the relay attests it to everyone else. */
-  self: AttestedPeer;
-  /** Everyone else in the topic now. */
-  peers: AttestedPeer[];
+  /** This connection, as the relay attests it to everyone else (`recording` after a resume). */
+  self: RoomPeer;
+  /** Everyone else in the topic now; those recording carry `recording: true`. */
+  peers: RoomPeer[];
+  /**
+   * Whether the relay lets this connection record now (the ticket's `rec`, or a later change of the
+   * studio setting or of our role). Absent: false.
+   */
+  mayRecord?: boolean;
   /** Earlier visits since the room opened (newest last, at most SIGNALING_MAX_PAST_PEERS). */
   past: AttestedPeer[];
   /** Present `{peerId: self.peerId, token: resume}` on a later subscribe to keep this peer id. */
@@ -135,6 +161,20 @@ export interface PeerLeftMessage {
   /** Why, when the relay knows: an ErrorCode (`membership-revoked`, `ticket-replaced`, …) or 'left'. */
   reason: string;
 }
+/** A participant started or stopped recording (everyone hears it, the recorder included). */
+export interface PeerRecordingMessage {
+  type: 'peer-recording';
+  topic: string;
+  /** The relay's peer id of the seat that sent `recording` (never a client-chosen id). */
+  peerId: string;
+  on: boolean;
+}
+/** Whether this connection may record changed (studio setting or role); sent to that connection only. */
+export interface RecordingPermissionMessage {
+  type: 'recording-permission';
+  topic: string;
+  allowed: boolean;
+}
 export interface PongMessage {
   type: 'pong';
 }
@@ -152,6 +192,8 @@ export type ServerMessage =
   | PeerJoinedMessage
   | PeerUpdatedMessage
   | PeerLeftMessage
+  | PeerRecordingMessage
+  | RecordingPermissionMessage
   | PongMessage
   | ErrorMessage
   | SfuSignalMessage
@@ -175,6 +217,24 @@ function parsePeerList(value: unknown): AttestedPeer[] | null {
   const peers: AttestedPeer[] = [];
   for (const entry of value) {
     const peer = parseAttestedPeer(entry);
+    if (!peer) return null;
+    peers.push(peer);
+  }
+  return peers;
+}
+
+/** An attested peer plus its recording flag: only `recording: true` counts, anything else is false. */
+function parseRoomPeer(value: unknown): RoomPeer | null {
+  const peer = parseAttestedPeer(value);
+  if (!peer) return null;
+  return (value as { recording?: unknown }).recording === true ? { ...peer, recording: true } : peer;
+}
+
+function parseRoomPeers(value: unknown): RoomPeer[] | null {
+  if (!Array.isArray(value) || value.length > SIGNALING_MAX_PAST_PEERS) return null;
+  const peers: RoomPeer[] = [];
+  for (const entry of value) {
+    const peer = parseRoomPeer(entry);
     if (!peer) return null;
     peers.push(peer);
   }
@@ -249,6 +309,15 @@ export function parseClientMessage(text: string): ParseResult<ClientMessage> {
         return fail('"sfu-signal" needs a topic and a description or candidate.');
       return { ok: true, message: { type: 'sfu-signal', topic: value.topic, signal } };
     }
+    case 'recording': {
+      // Strict: exactly {type, on}. A `peerId`, `topic` or anything else means the sender believes it
+      // can say something the relay decides (whose flag), so the message is refused, not trimmed.
+      const extra = Object.keys(value).filter((key) => key !== 'type' && key !== 'on');
+      if (typeof value.on !== 'boolean' || extra.length > 0) {
+        return fail('"recording" is exactly {"type":"recording","on":true|false}; it names no peer.');
+      }
+      return { ok: true, message: { type: 'recording', on: value.on } };
+    }
     case 'route-request':
       if (!isTopic(value.topic) || typeof value.unreachable !== 'boolean') {
         return fail('"route-request" needs a topic and "unreachable" (true or false).');
@@ -278,8 +347,8 @@ export function parseServerMessage(text: string): ParseResult<ServerMessage> {
       if (typeof value.version !== 'number') return fail('"welcome" without a version.');
       return { ok: true, message: { type: 'welcome', version: value.version } };
     case 'subscribed': {
-      const self = parseAttestedPeer(value.self);
-      const peers = parsePeerList(value.peers);
+      const self = parseRoomPeer(value.self);
+      const peers = parseRoomPeers(value.peers);
       const past = parsePeerList(value.past);
       if (
         !isTopic(value.topic) ||
@@ -301,6 +370,7 @@ export function parseServerMessage(text: string): ParseResult<ServerMessage> {
           peers,
           past,
           resume: value.resume,
+          mayRecord: value.mayRecord === true,
         },
       };
     }
@@ -334,6 +404,22 @@ export function parseServerMessage(text: string): ParseResult<ServerMessage> {
           peerId: value.peerId,
           reason: typeof value.reason === 'string' ? value.reason.slice(0, 64) : 'left',
         },
+      };
+    case 'peer-recording':
+      if (!isTopic(value.topic) || !isPeerId(value.peerId) || typeof value.on !== 'boolean') {
+        return fail('Bad "peer-recording".');
+      }
+      return {
+        ok: true,
+        message: { type: 'peer-recording', topic: value.topic, peerId: value.peerId, on: value.on },
+      };
+    case 'recording-permission':
+      if (!isTopic(value.topic) || typeof value.allowed !== 'boolean') {
+        return fail('Bad "recording-permission".');
+      }
+      return {
+        ok: true,
+        message: { type: 'recording-permission', topic: value.topic, allowed: value.allowed },
       };
     case 'pong':
       return { ok: true, message: { type: 'pong' } };

@@ -55,9 +55,39 @@ export interface TicketClaims {
    * issued; a relay refuses a ticket naming another (`wrong-relay`). Absent: any relay accepts it.
    */
   relay?: string;
+  /**
+   * May this participant record ("everyone knows", issue 9)? PocketBase computes it when it mints the
+   * ticket from the studio's `recordingAllowed` and the member's role ({@link recordingAllowedFor}).
+   * Absent (tickets minted before the claim existed) means false: see {@link ticketMayRecord}.
+   */
+  rec?: boolean;
   /** Issued at / expires at, in Unix seconds. */
   iat: number;
   exp: number;
+}
+
+/**
+ * The studio setting "recording allowed" (`studios.recordingAllowed` in PocketBase): `engineers` means
+ * the owner and the engineers. An empty or unknown value counts as `everyone`, the field's default.
+ */
+export type RecordingPolicy = 'everyone' | 'engineers' | 'nobody';
+export const RECORDING_POLICIES: readonly RecordingPolicy[] = ['everyone', 'engineers', 'nobody'];
+export const DEFAULT_RECORDING_POLICY: RecordingPolicy = 'everyone';
+
+export function isRecordingPolicy(value: unknown): value is RecordingPolicy {
+  return value === 'everyone' || value === 'engineers' || value === 'nobody';
+}
+
+/** Whether a member with `role` may record under `policy` (PocketBase's `tickets.MayRecord` is the same). */
+export function recordingAllowedFor(policy: RecordingPolicy, role: StudioRole): boolean {
+  if (policy === 'nobody') return false;
+  if (policy === 'engineers') return role === 'owner' || role === 'engineer';
+  return true;
+}
+
+/** The ticket's `rec` claim, read strictly: only `true` allows recording (absent or anything else: no). */
+export function ticketMayRecord(claims: { rec?: unknown }): boolean {
+  return claims.rec === true;
 }
 
 /** The signaling topic that carries one studio's mesh. A ticket for studio S opens only this topic. */
@@ -88,6 +118,11 @@ export interface TicketResponse {
   studioId: string;
   /** The ticket's `maxPlayers` claim: players the studio's mesh admits at once. */
   maxPlayers: number;
+  /**
+   * The ticket's `rec` claim: whether we may record when the ticket was minted (absent from older
+   * servers: false). The relay's `subscribed.mayRecord` and `recording-permission` are the live word.
+   */
+  rec?: boolean;
 }
 
 /** Structural copy of `RTCIceServer`, so this module needs no DOM types. */

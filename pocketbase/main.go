@@ -20,6 +20,7 @@ import (
 
 	"bandmesh/pocketbase/internal/config"
 	"bandmesh/pocketbase/internal/placement"
+	"bandmesh/pocketbase/internal/recordings"
 	"bandmesh/pocketbase/internal/relaycontrol"
 	"bandmesh/pocketbase/internal/secrets"
 	"bandmesh/pocketbase/internal/studioapi"
@@ -107,6 +108,20 @@ func main() {
 				return e.Next()
 			},
 		})
+
+		// Uploaded takes (issue 9): the file limit follows BANDMESH_RECORDING_MAX_BYTES; unfinished
+		// uploads older than BANDMESH_RECORDING_STALE_HOURS go at start and then hourly.
+		uploads := recordings.New(se.App, recordings.Options{
+			Enabled: cfg.Recordings.Enabled, MaxBytes: cfg.Recordings.MaxBytes, StaleAfter: cfg.Recordings.StaleAfter,
+		})
+		if err := recordings.SyncFileLimit(se.App, cfg.Recordings.MaxBytes); err != nil {
+			return err
+		}
+		recordings.Bind(se.App, uploads)
+		if n, err := uploads.CleanStale(); err != nil || n > 0 {
+			se.App.Logger().Info("recording upload sweep at start", "removed", n, "error", err)
+		}
+		recordings.Register(se.Router, uploads)
 
 		studioapi.Register(se.Router, studioapi.Options{
 			TicketSecret: secret,

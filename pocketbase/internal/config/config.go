@@ -39,6 +39,8 @@ type Config struct {
 	// RoomLimit is BANDMESH_ROOM_LIMIT: the most players a ticket admits to one room.
 	RoomLimit int
 	TURN      TURN
+	// Recordings are the upload limits of recordings.go.
+	Recordings Recordings
 }
 
 // TURN holds coturn's REST-auth settings; Enabled is false when neither URLs nor secret is set.
@@ -79,6 +81,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		errs = append(errs, err)
 	}
 	cfg.TURN = turn
+
+	if cfg.Recordings, err = recordingsFromEnv(getenv); err != nil {
+		errs = append(errs, err)
+	}
 
 	return cfg, errors.Join(errs...)
 }

@@ -6,6 +6,7 @@ export const Collections = {
   Users: 'users',
   Studios: 'studios',
   Memberships: 'memberships',
+  Recordings: 'recordings',
 } as const;
 export type CollectionName = (typeof Collections)[keyof typeof Collections];
 
@@ -50,9 +51,22 @@ export interface MembershipsRecord extends BaseRecord {
   role: MembershipsRoleOptions;
 }
 
+export type RecordingsKindOptions = 'mix' | 'stems';
+export interface RecordingsRecord extends BaseRecord {
+  studio: string;
+  uploader: string;
+  name: string;
+  kind: RecordingsKindOptions;
+  takeId: string;
+  durationFrames: number;
+  bytes: number;
+  file: string;
+}
+
 /** Collection name → record type, for typing `pb.collection(name)`. */
 export interface CollectionRecords {
   users: UsersRecord;
   studios: StudiosRecord;
   memberships: MembershipsRecord;
+  recordings: RecordingsRecord;
 }

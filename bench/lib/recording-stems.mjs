@@ -1,0 +1,88 @@
+/**
+ * What a recorded stem says about the take, from its streaming scan (recording-signal.mjs), its entry in
+ * the manifest, and the captured impulses of the player it belongs to: where it lies on the take, the
+ * samples it lost, the bursts it misses, and how far each burst sits from where its sender captured it.
+ *
+ * Samples lost, per stem, inside the span the stem covers: runs of ≥ 1 ms of exact zeros (the take files
+ * fill what never arrived with zeros; the test signal is never silent) outside the ranges the manifest
+ * marks concealed, plus samples missing between two bursts (an interval shorter than a whole number of
+ * burst periods: audio was dropped and the track closed up). Concealed samples count separately. The
+ * stem's head (before its first sample) and tail (after its last) are reported, not counted as lost: a
+ * remote stem starts with the first frame captured after the take began and ends with the last one that
+ * arrived before it stopped, one network latency early.
+ */
+import { alignmentErrors, summariseErrors } from './recording-align.mjs';
+import { burstGaps, zerosWithin } from './recording-signal.mjs';
+
+/**
+ * @typedef {import('../../src/lib/protocol/recording').TakeManifest} TakeManifest
+ * @typedef {import('../../src/lib/protocol/recording').TakeTrack} TakeTrack
+ * @typedef {import('./recording-signal.mjs').StemScan} StemScan
+ */
+
+/**
+ * @param {{ manifest: TakeManifest, track: TakeTrack, scan: StemScan, captured: number[] | null,
+ *   periodSamples: number | null, sampleRate?: number }} input `captured`: the player's captured-impulse
+ *   epochs (null: no alignment check, e.g. the mix); `periodSamples`: the burst period when the signal is
+ *   strictly periodic (the benchmark's), null otherwise (Chromium's own fake beeps)
+ */
+export function analyseStem({ manifest, track, scan, captured, periodSamples, sampleRate = 48_000 }) {
+  const start = track.startSample;
+  const end = start + scan.frames;
+  const concealed = track.concealed.map(([a, b]) => /** @type {[number, number]} */ ([a - start, b - start]));
+  const concealedSamples = track.concealed.reduce((n, [a, b]) => n + Math.max(0, b - a), 0);
+  // Zero runs inside concealed ranges are concealment, not loss.
+  let zeroSamples = scan.zeroRunSamples;
+  for (const [a, b] of concealed) zeroSamples -= zerosWithin(scan.zeroRuns, a, b);
+  const gaps = periodSamples ? burstGaps(scan.onsets, periodSamples) : null;
+  const droppedSamples = gaps ? gaps.irregular.reduce((n, g) => n + Math.max(0, -g.deviation), 0) : 0;
+  const onsets = scan.onsets.map((i) => i + start);
+  const alignment = captured
+    ? alignmentErrors(onsets, manifest.startEpochMs, captured, { sampleRate })
+    : null;
+  return {
+    id: track.id,
+    kind: track.kind,
+    name: track.name,
+    channels: track.channels,
+    startSample: start,
+    frames: scan.frames,
+    /** Frames the manifest declares (as of its last write) vs the file's. */
+    manifestFrames: track.frames,
+    headFrames: start,
+    tailFrames: manifest.durationFrames - end,
+    peak: round(scan.peak, 4),
+    rms: round(scan.rms, 4),
+    samplesLost: zeroSamples + droppedSamples,
+    zeroSamples,
+    zeroRuns: scan.zeroRuns.slice(0, 20),
+    droppedSamples,
+    insertedSamples: gaps ? gaps.irregular.reduce((n, g) => n + Math.max(0, g.deviation), 0) : 0,
+    concealedSamples,
+    bursts: scan.onsets.length,
+    missingBursts: gaps ? gaps.missing : null,
+    irregularIntervals: gaps ? gaps.irregular.slice(0, 20) : null,
+    aligned: track.aligned,
+    clockUncertaintyMs: track.clockUncertaintyMs,
+    alignment: alignment
+      ? {
+          ...roundAll(summariseErrors(alignment.matched.map((m) => m.errorMs))),
+          unmatched: alignment.unmatched,
+          /** Every burst's error, ms, in take order (the e2e prints them; the benchmark keeps a trace). */
+          errorsMs: alignment.matched.map((m) => round(m.errorMs, 3)),
+          samples: alignment.matched.map((m) => m.sample),
+        }
+      : null,
+  };
+}
+
+/** @param {number} x @param {number} digits */
+function round(x, digits) {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** @param {Record<string, number | null>} o */
+function roundAll(o) {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v === null ? null : round(v, 3)]));
+}

@@ -66,6 +66,8 @@ describe('relay signaling', () => {
       peers: [],
       past: [],
       resume: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      // The ticket has no rec claim: this visit may not record.
+      mayRecord: false,
     });
     expect(atA.self.joinedAt).toBeGreaterThanOrEqual(before - 1000);
     const atB = await b.join(TOPIC, ticket());

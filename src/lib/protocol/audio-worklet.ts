@@ -22,6 +22,29 @@ export interface DetectorOptions {
   threshold?: number;
   holdoffMs?: number;
 }
+/**
+ * Recording: taps the microphone (input 0, as the capture node gets it) and the personal mix as heard
+ * (input 1) and sends them, in blocks of context frames, to the recorder Worker's port (`TapBlock` of
+ * protocol/recording.ts). Its options come as `processorOptions` ({@link RecordTapOptions}); its node
+ * port takes {@link RecordTapCommand}s and posts nothing.
+ */
+export const RECORD_TAP_PROCESSOR_NAME = 'bandmesh-record-tap';
+export interface RecordTapOptions {
+  /** Channels of the microphone stem (the capture side's channel count). */
+  inputChannels: 1 | 2;
+}
+/**
+ * A MessagePort as far as the tap uses it (typed loosely: this module is also compiled without DOM
+ * types, and a DOM MessagePort is assignable to it).
+ */
+export interface RecordTapPort {
+  postMessage(message: unknown, transfer?: unknown[]): void;
+  close(): void;
+  onmessage: unknown;
+}
+/** main → record tap: where to send blocks (a MessagePort, transferred), or stop for good. */
+export type RecordTapCommand = { type: 'record-port'; port: RecordTapPort } | { type: 'record-stop' };
+
 /** Fallback status posts at most this often (ms of audio time). */
 export const STATUS_POST_INTERVAL_MS = 50;
 
@@ -132,13 +155,26 @@ export interface ImpulseDetectedEvent {
   contextFrame: number;
   slot?: number;
 }
+/**
+ * Capture: the AudioContext frame of the framer's sample 0, posted once after each `init` (before the
+ * first frame), so capture-timeline sample S was captured at context frame `contextFrame + S`.
+ */
+export interface CaptureOriginEvent {
+  type: 'capture-origin';
+  contextFrame: number;
+}
 export interface WorkletErrorEvent {
   type: 'error';
   code: WorkletErrorCode;
   message: string;
 }
 export type WorkletEvent =
-  ReadyEvent | CaptureFrameEvent | StatusEvent | ImpulseDetectedEvent | WorkletErrorEvent;
+  | ReadyEvent
+  | CaptureFrameEvent
+  | StatusEvent
+  | ImpulseDetectedEvent
+  | CaptureOriginEvent
+  | WorkletErrorEvent;
 
 const COMMAND_TYPES: ReadonlySet<string> = new Set([
   'init',

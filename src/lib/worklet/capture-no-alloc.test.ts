@@ -54,6 +54,8 @@ describe('CaptureEngine.process', () => {
     }
     expect(viewsInProcess).toBe(0);
     expect(written).toBe(Math.floor((300 * 128) / 120) * 120 * channels);
-    expect(posted.map((e) => e.type)).toEqual(['ready']);
+    expect(posted.map((e) => e.type)).toEqual(['ready', 'capture-origin']);
+    // The first quantum after init was context frame 0: the framer's sample 0.
+    expect(posted[1]).toEqual({ type: 'capture-origin', contextFrame: 0 });
   });
 });

@@ -3,7 +3,9 @@
  * hands each frame to the encoder Worker through the capture sample ring (which wakes the Worker with
  * `Atomics.notify`), or, without SharedArrayBuffer, as one `capture-frame` message per frame. It also
  * meters the input into the status block, can monitor the input straight to its own output at
- * `MonitorGain` (zero network delay), and, for the latency benchmark, reports impulse onsets.
+ * `MonitorGain` (zero network delay), and, for the latency benchmark, reports impulse onsets. After each
+ * `init` it tells the context frame of its sample 0 (`capture-origin`), so recording can map a frame's
+ * senderTime to the moment it was captured.
  *
  * The logic lives in {@link CaptureEngine}, a plain class Node tests drive with typed arrays.
  */
@@ -55,6 +57,8 @@ export class CaptureEngine {
   private fallback = false;
   private benchmark = false;
   private monitor = 0;
+  /** `capture-origin` is still to be posted (once per init, at the next quantum). */
+  private originPending = false;
   private readonly statusPoster: FallbackStatusPoster;
 
   constructor(options: CaptureEngineOptions) {
@@ -102,6 +106,7 @@ export class CaptureEngine {
     );
     if (this.fallback || !b?.params) this.params.reset();
     this.setBenchmark(m.benchmark?.enabled ?? false, m.benchmark?.threshold, m.benchmark?.holdoffMs);
+    this.originPending = true;
     this.post({ type: 'ready', version: AUDIO_WORKLET_VERSION, processor: CAPTURE_PROCESSOR_NAME });
   }
 
@@ -126,6 +131,11 @@ export class CaptureEngine {
     ints[StatusInt.CaptureBlocks] = (ints[StatusInt.CaptureBlocks]! + 1) | 0;
 
     const framer = this.framer;
+    if (this.originPending) {
+      // Samples framed so far (none on the first quantum) came before this quantum's first sample.
+      this.originPending = false;
+      this.post({ type: 'capture-origin', contextFrame: currentFrame - framer.frameStart - framer.buffered });
+    }
     framer.push(input, n);
     const count = framer.frameSamples * framer.channels;
     for (let start = framer.frameStart; framer.pop(this.frame); start = framer.frameStart) {

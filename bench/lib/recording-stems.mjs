@@ -64,25 +64,31 @@ export function analyseStem({ manifest, track, scan, captured, periodSamples, sa
     irregularIntervals: gaps ? gaps.irregular.slice(0, 20) : null,
     aligned: track.aligned,
     clockUncertaintyMs: track.clockUncertaintyMs,
-    alignment: alignment
-      ? {
-          ...roundAll(summariseErrors(alignment.matched.map((m) => m.errorMs))),
-          unmatched: alignment.unmatched,
-          /** Every burst's error, ms, in take order (the e2e prints them; the benchmark keeps a trace). */
-          errorsMs: alignment.matched.map((m) => round(m.errorMs, 3)),
-          samples: alignment.matched.map((m) => m.sample),
-        }
-      : null,
+    alignment: alignment ? alignmentSummary(alignment) : null,
   };
 }
 
-/** @param {number} x @param {number} digits */
+/** @param {ReturnType<typeof alignmentErrors>} alignment */
+function alignmentSummary(alignment) {
+  const summary = summariseErrors(alignment.matched.map((m) => m.errorMs));
+  const r = (/** @type {number | null} */ x) => (x === null ? null : round(x, 3));
+  return {
+    count: summary.count,
+    medianMs: r(summary.medianMs),
+    p95AbsMs: r(summary.p95AbsMs),
+    maxAbsMs: r(summary.maxAbsMs),
+    unmatched: alignment.unmatched,
+    /** Every burst's error, ms, in take order (the e2e prints them; the benchmark keeps a trace). */
+    errorsMs: alignment.matched.map((m) => round(m.errorMs, 3)),
+    samples: alignment.matched.map((m) => m.sample),
+  };
+}
+
+/**
+ * @param {number} x
+ * @param {number} digits
+ */
 function round(x, digits) {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
-}
-
-/** @param {Record<string, number | null>} o */
-function roundAll(o) {
-  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, v === null ? null : round(v, 3)]));
 }

@@ -15,6 +15,7 @@
  */
 import type { AudioMemory } from './audio-layout.js';
 import type { PacketMessage } from './audio-worklet.js';
+import type { CaptureAnchor } from './link-ping.js';
 import type { FrameKey } from './sealed-frame.js';
 
 export const AUDIO_WORKER_VERSION = 2;
@@ -119,6 +120,19 @@ export type ToAudioWorker =
       samples: Float32Array;
     }
   | { type: 'sending'; enabled: boolean }
+  /**
+   * Our capture clock, about once a second while audio runs: capture-timeline sample `senderTime` (the
+   * capture worklet's framer index; the Worker maps it onto the senderTime our frames carry) was
+   * captured at `epochMs` (main thread's epoch clock, captured-time mapping of engine.ts). The Worker
+   * sends the latest one in its clock pongs, so receivers can place our frames at capture time.
+   */
+  | { type: 'capture-anchor'; anchor: CaptureAnchor }
+  /**
+   * Recording: while `port` is set, every source's decoded frames (concealed ones too, flagged) also go
+   * to it as `FromNet` messages (protocol/recording.ts), batched per ~50 ms, stamped with their capture
+   * time on our clock. `null` flushes what is pending and stops (the port is closed).
+   */
+  | { type: 'record'; port: MessagePort | null }
   | { type: 'dispose' };
 
 // ---- worker → main -----------------------------------------------------------------------------

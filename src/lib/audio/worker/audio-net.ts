@@ -29,10 +29,12 @@ import {
   type SourceStats,
   type ToAudioWorker,
 } from '../../protocol/audio-worker';
+import type { CaptureAnchor } from '../../protocol/link-ping';
 import { ImpulseDetector } from '../../worklet/dsp/impulse';
 import { FrameEncoder } from './frame-encoder';
 import { createOpusDecoder, createOpusEncoder, opusAvailable } from './opus-codec';
 import { channelTransport, relayedTransport } from './frame-transport';
+import { RecordForwarder, type SourceClock } from './record-forward';
 import { SfuRouter, newSfuSourceCounters, type SfuSink } from './sfu-router';
 import { SourceStream } from './source-stream';
 import { TransportLink } from './transport-link';
@@ -40,6 +42,8 @@ import { TransportLink } from './transport-link';
 type Post = (message: FromAudioWorker, transfer?: Transferable[]) => void;
 
 const PING_INTERVAL_MS = 500;
+/** The Worker's epoch clock, ms: what link probes stamp and clock offsets are measured on. */
+const epochNow = () => performance.timeOrigin + performance.now();
 const STATS_INTERVAL_MS = 1000;
 
 /** A remote participant in the Worker: its stream, slot and path, and what the SFU brought of it. */
@@ -81,6 +85,16 @@ export class AudioNet {
   #framesCaptured = 0;
   /** Skips of encoders already replaced (settings changes). */
   #encoderSkipped = 0;
+  /**
+   * `#senderTime` when the current capture ring started: the capture worklet's framer index of a frame
+   * plus this is the senderTime the frame goes out with (0 without shared memory, where the worklet
+   * stamps frames itself). Capture anchors from the main thread are in framer indexes.
+   */
+  #senderTimeBase = 0;
+  /** Our latest capture anchor, in the senderTimes our frames carry; sent in our clock pongs. */
+  #captureAnchor: CaptureAnchor | null = null;
+  /** Recording: where decoded frames are copied to; null (the usual case) costs one check per frame. */
+  #record: RecordForwarder | null = null;
   #timers: ReturnType<typeof setInterval>[] = [];
   #disposed = false;
   readonly #interleaved = new Float32Array(480 * 2);
@@ -148,6 +162,18 @@ export class AudioNet {
       case 'sending':
         this.#sending = message.enabled;
         return;
+      case 'capture-anchor': {
+        const anchor = message.anchor;
+        if (Number.isFinite(anchor?.senderTime) && Number.isFinite(anchor?.epochMs))
+          this.#captureAnchor = {
+            senderTime: (anchor.senderTime + this.#senderTimeBase) >>> 0,
+            epochMs: anchor.epochMs,
+          };
+        return;
+      }
+      case 'record':
+        this.#setRecordPort(message.port ?? null);
+        return;
       case 'dump-trace':
         this.#post({
           type: 'trace',
@@ -167,6 +193,8 @@ export class AudioNet {
     if (this.#disposed) return;
     this.#disposed = true;
     for (const timer of this.#timers) clearInterval(timer);
+    this.#record?.close();
+    this.#record = null;
     for (const id of [...this.#transports.keys()]) this.#removeTransport(id);
     this.#sfu.close();
     for (const key of [...this.#sources.keys()]) this.#removeSource(key);
@@ -181,6 +209,9 @@ export class AudioNet {
     }
     this.#capture = new SampleRing(message.captureMemory);
     this.#captureOverflows = 0;
+    // A new capture ring (audio restarted): a new capture timeline, whose anchor is still to come.
+    this.#senderTimeBase = message.shared ? this.#senderTime : 0;
+    this.#captureAnchor = null;
     this.#shared = message.shared;
     this.#impairment = message.impairment ?? null;
     this.#trace = message.trace === true;
@@ -317,6 +348,8 @@ export class AudioNet {
         sink: (meta, planes) => {
           if (source.track) return;
           this.#deliver(slot, meta, planes);
+          const record = this.#record;
+          if (record !== null) record.push(sourceKey, meta, planes);
           const clicks = this.#trace ? this.#receivedClicks[slot] : undefined;
           if (clicks && clicks.process(planes[0]!, meta.frameSamples) >= 0)
             this.#stage('received', sourceKey);
@@ -341,7 +374,8 @@ export class AudioNet {
       id: transportId,
       sourceKey,
       transport: channel ? channelTransport(channel) : this.#relayTransport(transportId),
-      now: () => performance.now(),
+      now: epochNow,
+      anchor: () => this.#captureAnchor,
       onFrame: (bytes) => {
         const source = this.#sources.get(sourceKey);
         if (source) source.stream.receive(bytes);
@@ -350,6 +384,35 @@ export class AudioNet {
     });
     if (channel) this.#listen(channel, (bytes) => link.receive(bytes));
     this.#transports.set(transportId, link);
+  }
+
+  /** Starts (a port) or stops (null: pending frames are flushed, the old port closed) recording. */
+  #setRecordPort(port: MessagePort | null): void {
+    this.#record?.close();
+    this.#record = port
+      ? new RecordForwarder({
+          port,
+          clockOf: (sourceKey) => this.#sourceClock(sourceKey),
+          toEpoch: (arrivalTime) => performance.timeOrigin + arrivalTime,
+        })
+      : null;
+  }
+
+  /**
+   * A source's clock for recording: of its direct transports that have both the sender's capture
+   * anchor and a clock-offset estimate, the one with the smallest uncertainty; null when none has
+   * (the SFU path carries neither: the relay answers our pings, not the sender).
+   */
+  #sourceClock(sourceKey: string): SourceClock | null {
+    let best: SourceClock | null = null;
+    for (const link of this.#transports.values()) {
+      if (link.sourceKey !== sourceKey) continue;
+      const anchor = link.remoteAnchor;
+      const offset = anchor ? link.clockOffset() : null;
+      if (!anchor || !offset) continue;
+      if (!best || offset.uncertaintyMs < best.uncertaintyMs) best = { anchor, ...offset };
+    }
+    return best;
   }
 
   /** The SFU channel (or, without one, the main thread's relay of it); replaces one of the same id. */

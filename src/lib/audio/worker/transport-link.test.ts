@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LinkPingKind, readLinkPing, writeLinkPing } from '../../protocol/link-ping';
 import { TransportLink, type FrameTransport } from './transport-link';
 
 /** Two links joined back to back by an in-memory channel (delivered on `flush`), with a settable clock. */
@@ -60,6 +61,64 @@ describe('TransportLink', () => {
     flush();
     flush();
     expect(a.rttMs).toBeCloseTo(12 + 0.2 * (2 - 12), 6); // smoothed
+  });
+
+  it('answers pings with clock pongs: the far side learns our clock offset and our capture anchor', () => {
+    // b's clock reads 123.4 ms ahead of a's; the channel takes 3 ms each way.
+    let now = 1_000_000;
+    const links: { a?: TransportLink; b?: TransportLink } = {};
+    const wire = (to: 'a' | 'b'): FrameTransport => ({
+      open: true,
+      bufferedAmount: 0,
+      send: (bytes) => {
+        now += 3;
+        links[to]!.receive(bytes);
+      },
+      close: () => undefined,
+    });
+    let anchor: { senderTime: number; epochMs: number } | null = null;
+    links.a = new TransportLink({
+      id: 'a',
+      sourceKey: 'b',
+      transport: wire('b'),
+      now: () => now,
+      onFrame: () => {},
+    });
+    links.b = new TransportLink({
+      id: 'b',
+      sourceKey: 'a',
+      transport: wire('a'),
+      now: () => now + 123.4,
+      onFrame: () => {},
+      anchor: () => anchor,
+    });
+    const a = links.a;
+    a.ping();
+    expect(a.rttMs).toBe(6);
+    expect(a.clockOffset()?.offsetMs).toBeCloseTo(123.4, 9);
+    expect(a.remoteAnchor).toBeNull(); // b had no anchor yet
+    anchor = { senderTime: 4800, epochMs: 5_000 };
+    a.ping();
+    expect(a.remoteAnchor).toEqual(anchor);
+    expect(a.clockOffset()!.uncertaintyMs).toBeGreaterThanOrEqual(3);
+  });
+
+  it('takes a short pong (the relay’s, or an older player’s) for the round trip alone', () => {
+    let now = 50;
+    const sent: Uint8Array[] = [];
+    const transport: FrameTransport = {
+      open: true,
+      bufferedAmount: 0,
+      send: (b) => void sent.push(b),
+      close: () => {},
+    };
+    const link = new TransportLink({ id: 'x', sourceKey: 'y', transport, now: () => now, onFrame: () => {} });
+    link.ping();
+    now += 4;
+    link.receive(writeLinkPing(LinkPingKind.Pong, 0, readLinkPing(sent[0]!)!.timeMs));
+    expect(link.rttMs).toBe(4);
+    expect(link.clockOffset()).toBeNull();
+    expect(link.badPings).toBe(0);
   });
 
   it('skips sending when the channel is backed up, and stops after close', () => {

@@ -4,6 +4,8 @@
  * queueing late), answers and sends RTT probes, and hands every audio frame to `onFrame`; decoding is
  * the source's business (SourceStream), so two transports of one source share one decoder.
  */
+import type { CaptureAnchor } from '../../protocol/link-ping';
+import type { ClockEstimate } from './clock-offset';
 import { LinkProbe } from './link-probe';
 import { MAX_BUFFERED_BYTES, type FrameTransport } from './frame-transport';
 
@@ -23,19 +25,32 @@ export class TransportLink {
     id: string;
     sourceKey: string;
     transport: FrameTransport;
+    /** This side's epoch clock, ms (probes measure the clock offset against it). */
     now: () => number;
     onFrame: (bytes: Uint8Array) => void;
+    /** Our latest capture anchor, which our pongs carry (recording at the far side needs it). */
+    anchor?: () => CaptureAnchor | null;
   }) {
     this.id = options.id;
     this.sourceKey = options.sourceKey;
     this.#transport = options.transport;
-    this.#probe = new LinkProbe(options.transport, options.now);
+    this.#probe = new LinkProbe(options.transport, options.now, options.anchor);
     this.#onFrame = options.onFrame;
   }
 
   /** Smoothed round-trip time, ms; null until measured. */
   get rttMs(): number | null {
     return this.#probe.rttMs;
+  }
+
+  /** The far side's latest capture anchor (its clock); null before its first clock pong. */
+  get remoteAnchor(): CaptureAnchor | null {
+    return this.#probe.remoteAnchor;
+  }
+
+  /** The far side's clock − ours; null until measured. */
+  clockOffset(): ClockEstimate | null {
+    return this.#probe.clockOffset();
   }
 
   /** Malformed probes (audio frames are judged by the source). */

@@ -162,6 +162,10 @@ export class RecordingSession {
   #clockTimer: ReturnType<typeof setInterval> | null = null;
   /** Settles the wait for the relay's attestation of our recording (true: attested). */
   #announced: ((attested: boolean | string) => void) | null = null;
+  /** We told the relay we record (and have not said stop since). */
+  #announcedOn = false;
+  /** StudioAudio's record ports are open for our take. */
+  #portsOpen = false;
   #exporter: ExporterApi | null = null;
   readonly #offs: Array<() => void> = [];
   #disposed = false;
@@ -306,6 +310,7 @@ export class RecordingSession {
       await this.#announce();
       const ports = this.#o.audio.openRecordPorts();
       if (!ports) throw new RecordingRefused('Start audio first: a take records what you play and hear.');
+      this.#portsOpen = true;
       const take = this.#takeStart(self);
       this.#set({ takeId: take.id });
       const started = this.#o.recorder.start(take, ports, ports.clock);
@@ -403,7 +408,8 @@ export class RecordingSession {
     if (self && this.#recording.has(self.peerId)) return; // still attested from an earlier take
     const answer = new Promise<boolean | string>((resolve) => (this.#announced = resolve));
     const timer = setTimeout(() => this.#settleAnnounce(false), this.#o.announceTimeoutMs ?? 5000);
-    if (!this.#o.setRecording(true)) {
+    this.#announcedOn = this.#o.setRecording(true);
+    if (!this.#announcedOn) {
       this.#settleAnnounce(
         'Not connected to the relay: the others could not be told, so nothing was recorded.',
       );
@@ -411,12 +417,17 @@ export class RecordingSession {
     const result = await answer;
     clearTimeout(timer);
     if (result === true) return;
-    this.#o.setRecording(false);
+    this.#unannounce();
     throw new RecordingRefused(
       typeof result === 'string'
         ? result
         : 'The relay did not confirm the recording to the others in time, so nothing was recorded. Try again.',
     );
+  }
+
+  #unannounce(): void {
+    if (this.#announcedOn) this.#o.setRecording(false);
+    this.#announcedOn = false;
   }
 
   #settleAnnounce(result: boolean | string): void {
@@ -505,11 +516,9 @@ export class RecordingSession {
     if (this.#clockTimer) clearInterval(this.#clockTimer);
     this.#clockTimer = null;
     this.#settleAnnounce(problem ?? false);
-    const wasRunning = this.#status.phase !== 'idle';
-    if (wasRunning) {
-      this.#o.audio.closeRecordPorts();
-      this.#o.setRecording(false);
-    }
+    if (this.#portsOpen) this.#o.audio.closeRecordPorts();
+    this.#portsOpen = false;
+    this.#unannounce();
     this.#users.clear();
     this.#set({ phase: 'idle', problem });
   }

@@ -12,17 +12,31 @@
  * restarted and everyone is reconnecting), peers it does not list yet are kept for `rejoinGraceMs`:
  * they are probably resuming too, and dropping them would tear down links that still carry audio. A
  * peer that rejoins in time is kept silently; the others leave when the grace ends.
+ *
+ * Every entry carries `recording`: whether the relay says that participant records now ("everyone
+ * knows", issue 9). Only the relay sets it (`subscribed` lists recorders, `peer-recording` changes
+ * it); an identity update keeps it, a new visit starts without it.
  */
 import type { AttestedPeer } from '../protocol/attested';
 import { Emitter } from '../util/emitter';
 
+/** A participant as the roster holds it: the attested identity and whether the relay says it records. */
+export type RosterPeer = AttestedPeer & { readonly recording: boolean };
+
+/** What the relay's `subscribed` lists: `recording: true` on those recording. */
+type ListedPeer = AttestedPeer & { recording?: boolean };
+
+const entry = (peer: AttestedPeer, recording: boolean): RosterPeer => ({ ...peer, recording });
+
 export interface RosterEvents extends Record<string, unknown> {
-  /** The relay (re)admitted us: `self` and the live peers were replaced. */
-  reset: { self: AttestedPeer };
-  joined: AttestedPeer;
+  /** The relay (re)admitted us: `self` and the live peers were replaced (with their `recording`). */
+  reset: { self: RosterPeer };
+  joined: RosterPeer;
   /** A live peer's attested identity changed (its role, usually); may be `self`. */
-  updated: { peer: AttestedPeer; previous: AttestedPeer };
-  left: { peer: AttestedPeer; reason: string };
+  updated: { peer: RosterPeer; previous: RosterPeer };
+  left: { peer: RosterPeer; reason: string };
+  /** The relay says a live peer (or `self`) started or stopped recording. */
+  recording: { peer: RosterPeer; on: boolean };
 }
 
 const MAX_REMEMBERED = 1024;
@@ -32,8 +46,8 @@ export class Roster {
   readonly #rejoinGraceMs: number;
   /** Peers kept after a resume although the relay did not list them, each with its leave timer. */
   readonly #unconfirmed = new Map<string, ReturnType<typeof setTimeout>>();
-  #self: AttestedPeer | null = null;
-  readonly #live = new Map<string, AttestedPeer>();
+  #self: RosterPeer | null = null;
+  readonly #live = new Map<string, RosterPeer>();
   /** Every identity seen, by Yjs client id (live and past), in insertion order. */
   readonly #byClient = new Map<number, AttestedPeer>();
 
@@ -41,17 +55,23 @@ export class Roster {
     this.#rejoinGraceMs = options.rejoinGraceMs ?? 10_000;
   }
 
-  get self(): AttestedPeer | null {
+  get self(): RosterPeer | null {
     return this.#self;
   }
 
   /** Live peers other than us, ordered by when the relay admitted them. */
-  peers(): AttestedPeer[] {
+  peers(): RosterPeer[] {
     return [...this.#live.values()].sort((a, b) => a.joinedAt - b.joinedAt || (a.peerId < b.peerId ? -1 : 1));
   }
 
-  get(peerId: string): AttestedPeer | undefined {
+  get(peerId: string): RosterPeer | undefined {
     return this.#live.get(peerId);
+  }
+
+  /** Everyone the relay says records now, us included (us first). */
+  recorders(): RosterPeer[] {
+    const others = this.peers().filter((p) => p.recording);
+    return this.#self?.recording ? [this.#self, ...others] : others;
   }
 
   /** The identity that writes with a Yjs client id: live, past, or ourselves. */
@@ -66,16 +86,32 @@ export class Roster {
   }
 
   /**
+   * The relay's `peer-recording`: sets one live peer's (or our own) flag. Unknown peers are ignored
+   * (a message that crossed a leave); a repeat changes nothing and emits nothing.
+   */
+  setRecording(peerId: string, on: boolean): void {
+    const previous = peerId === this.#self?.peerId ? this.#self : this.#live.get(peerId);
+    if (!previous || previous.recording === on) return;
+    const peer = entry(previous, on);
+    this.#byClient.set(peer.client, peer);
+    if (previous === this.#self) this.#self = peer;
+    else this.#live.set(peerId, peer);
+    this.events.emit('recording', { peer, on });
+  }
+
+  /**
    * A (re)subscribe: the relay's view replaces ours. Peers that vanished meanwhile are reported left —
    * after the rejoin grace when we were resumed under the same peer id, at once otherwise.
    */
-  reset(self: AttestedPeer, peers: readonly AttestedPeer[], past: readonly AttestedPeer[]): void {
+  reset(self: ListedPeer, peers: readonly ListedPeer[], past: readonly AttestedPeer[]): void {
     for (const peer of past) this.#remember(peer);
     const resumed = this.#self?.peerId === self.peerId;
     const previous = [...this.#live.values()];
     this.#live.clear();
-    this.#self = this.#remember(self) ? self : this.#self;
-    for (const peer of peers) {
+    const me = entry(self, self.recording === true);
+    this.#self = this.#remember(me) ? me : this.#self;
+    for (const listed of peers) {
+      const peer = entry(listed, listed.recording === true);
       if (peer.peerId === self.peerId || !this.#remember(peer)) continue;
       this.#live.set(peer.peerId, peer);
       this.#confirm(peer.peerId);
@@ -90,7 +126,7 @@ export class Roster {
         }
       }
     }
-    this.events.emit('reset', { self });
+    this.events.emit('reset', { self: this.#self ?? me });
     if (!resumed || this.#rejoinGraceMs <= 0) {
       for (const peer of vanished) {
         this.#confirm(peer.peerId);
@@ -99,7 +135,9 @@ export class Roster {
     }
   }
 
-  join(peer: AttestedPeer): void {
+  join(joined: AttestedPeer): void {
+    // A joining seat is a new visit (or one the relay restored): it has not said it records yet.
+    const peer = entry(joined, false);
     if (peer.peerId === this.#self?.peerId) return;
     const known = this.#live.get(peer.peerId);
     if (known && this.#unconfirmed.has(peer.peerId)) {
@@ -111,6 +149,8 @@ export class Roster {
         if (known.role !== peer.role || known.name !== peer.name || known.instrument !== peer.instrument) {
           this.events.emit('updated', { peer, previous: known });
         }
+        // Seated afresh (the relay restarted): its old flag is gone until it says so again.
+        if (known.recording) this.events.emit('recording', { peer, on: false });
         return;
       }
       this.leave(peer.peerId, 'gone');
@@ -121,9 +161,11 @@ export class Roster {
     this.events.emit('joined', peer);
   }
 
-  update(peer: AttestedPeer): void {
-    const previous = peer.peerId === this.#self?.peerId ? this.#self : this.#live.get(peer.peerId);
-    if (!previous || previous.client !== peer.client || previous.userId !== peer.userId) return;
+  update(updated: AttestedPeer): void {
+    const previous = updated.peerId === this.#self?.peerId ? this.#self : this.#live.get(updated.peerId);
+    if (!previous || previous.client !== updated.client || previous.userId !== updated.userId) return;
+    // A new role or name does not end a recording: the flag is the relay's, and it did not change.
+    const peer = entry(updated, previous.recording);
     this.#byClient.set(peer.client, peer);
     if (previous === this.#self) this.#self = peer;
     else this.#live.set(peer.peerId, peer);

@@ -147,6 +147,103 @@ describe('SignalingClient', () => {
     });
   });
 
+  describe('recording', () => {
+    const connected = async (mayRecord: boolean) => {
+      const setupResult = setup();
+      const socket = setupResult.sockets[0]!;
+      socket.open();
+      socket.receive({ type: 'welcome', version: 2 });
+      await flush();
+      socket.receive({ ...subscribed(2), mayRecord });
+      return { ...setupResult, socket };
+    };
+
+    it('is refused while not subscribed, and sends exactly {type, on} once subscribed', async () => {
+      const { client, sockets } = setup();
+      expect(client.setRecording(true)).toBe(false);
+      expect(client.mayRecord).toBe(false);
+      const socket = sockets[0]!;
+      socket.open();
+      socket.receive({ type: 'welcome', version: 2 });
+      await flush();
+      const allowed: boolean[] = [];
+      client.events.on('may-record', (on) => allowed.push(on));
+      socket.receive({ ...subscribed(2), mayRecord: true });
+      expect(client.mayRecord).toBe(true);
+      expect(allowed).toEqual([true]);
+      // The `true` refused before the subscribe was not remembered: nothing is sent on its own.
+      expect(socket.sent.filter((m) => m.type === 'recording')).toEqual([]);
+      expect(client.setRecording(true)).toBe(true);
+      expect(socket.sent.at(-1)).toEqual({ type: 'recording', on: true });
+    });
+
+    it('says it again on the next subscribe while on, and not after it stopped', async () => {
+      const { client, sockets, socket } = await connected(true);
+      client.setRecording(true);
+      socket.drop();
+      await vi.advanceTimersByTimeAsync(100);
+      const second = sockets[1]!;
+      second.open();
+      second.receive({ type: 'welcome', version: 2 });
+      await flush();
+      second.receive({ ...subscribed(2), mayRecord: true });
+      expect(second.sent.filter((m) => m.type === 'recording')).toEqual([{ type: 'recording', on: true }]);
+      expect(client.setRecording(false)).toBe(true);
+      second.drop();
+      await vi.advanceTimersByTimeAsync(200);
+      const third = sockets[2]!;
+      third.open();
+      third.receive({ type: 'welcome', version: 2 });
+      await flush();
+      third.receive({ ...subscribed(2), mayRecord: true });
+      expect(third.sent.filter((m) => m.type === 'recording')).toEqual([]);
+    });
+
+    it('reports peer-recording and permission changes of its topic; a refusal or withdrawal ends the resend', async () => {
+      const { client, sockets, socket, events } = await connected(true);
+      const heard: string[] = [];
+      client.events.on('peer-recording', ({ peerId, on }) => heard.push(`${peerId}:${on}`));
+      client.events.on('may-record', (on) => heard.push(`may:${on}`));
+      socket.receive({ type: 'peer-recording', topic: 'studio/abc', peerId: 'peer-other01', on: true });
+      socket.receive({ type: 'peer-recording', topic: 'studio/zzz', peerId: 'peer-other02', on: true });
+      socket.receive({ type: 'peer-recording', topic: 'studio/abc', peerId: 'bad', on: true });
+      client.setRecording(true);
+      socket.receive({ type: 'recording-permission', topic: 'studio/abc', allowed: false });
+      socket.receive({
+        type: 'error',
+        code: 'recording-not-allowed',
+        message: 'no',
+        topic: 'studio/abc',
+      });
+      expect(heard).toEqual(['peer-other01:true', 'may:false']);
+      expect(client.mayRecord).toBe(false);
+      // Not fatal, no reconnect: the socket stays.
+      expect(events).toContain('error:recording-not-allowed:false');
+      expect(socket.closed).toBeNull();
+      socket.drop();
+      await vi.advanceTimersByTimeAsync(100);
+      sockets[1]!.open();
+      sockets[1]!.receive({ type: 'welcome', version: 2 });
+      await flush();
+      sockets[1]!.receive({ ...subscribed(2), mayRecord: true });
+      expect(sockets[1]!.sent.filter((m) => m.type === 'recording')).toEqual([]);
+    });
+
+    it('passes the relay-attested recording flags of subscribed on', async () => {
+      const { client, sockets } = setup();
+      const seen: Array<{ peers: unknown; mayRecord: boolean }> = [];
+      client.events.on('subscribed', ({ peers, mayRecord }) => seen.push({ peers, mayRecord }));
+      sockets[0]!.open();
+      sockets[0]!.receive({ type: 'welcome', version: 2 });
+      await flush();
+      sockets[0]!.receive({
+        ...subscribed(2),
+        peers: [{ ...attested('peer-other01'), recording: true }],
+      });
+      expect(seen).toEqual([{ peers: [{ ...attested('peer-other01'), recording: true }], mayRecord: false }]);
+    });
+  });
+
   it('retries on room-full and expired tickets, and stops for good on an incompatible relay', async () => {
     const { sockets, events } = setup();
     sockets[0]!.open();

@@ -6,6 +6,11 @@
  * A problem that a new ticket cannot fix (not a member any more, studio gone, the ticket reused in
  * another tab) stops reconnecting. Everything it reports about other participants is what the relay
  * attests (signaling v2); it never reads a sender's identity out of a message's data.
+ *
+ * Recording ("everyone knows"): {@link SignalingClient.setRecording} tells the relay we record; the
+ * relay answers everyone (us included) with `peer-recording`, and refuses with `recording-not-allowed`
+ * when the studio's setting does not let us. While we say we record, every (re)subscribe says it
+ * again, so a new connection (a relay restart) cannot leave the room thinking we stopped.
  */
 import type { AttestedPeer } from '../protocol/attested';
 import { ErrorCode } from '../protocol/errors';
@@ -16,6 +21,7 @@ import {
   SIGNALING_VERSION,
   type ClientMessage,
   type ErrorMessage,
+  type RoomPeer,
 } from '../protocol/signaling';
 import { Emitter } from '../util/emitter';
 
@@ -54,9 +60,13 @@ export interface SignalingEvents extends Record<string, unknown> {
   subscribed: {
     topic: string;
     clients: number;
-    self: AttestedPeer;
-    peers: AttestedPeer[];
+    /** `recording: true` when the relay kept our recording through a resume. */
+    self: RoomPeer;
+    /** Those recording now carry `recording: true` (the relay's word, never a peer's). */
+    peers: RoomPeer[];
     past: AttestedPeer[];
+    /** Whether the relay lets us record now. */
+    mayRecord: boolean;
   };
   message: { topic: string; data: unknown; from: AttestedPeer; clients: number };
   'peer-joined': AttestedPeer;
@@ -67,6 +77,10 @@ export interface SignalingEvents extends Record<string, unknown> {
   'sfu-signal': PeerSignal;
   /** The room's audio route: mesh or SFU, and which source index stands for which peer. */
   'room-route': { mode: RoomMode; sources: SfuSource[] };
+  /** The relay says a participant (perhaps us) started or stopped recording: its attested peer id. */
+  'peer-recording': { peerId: string; on: boolean };
+  /** Whether we may record changed (the studio's setting, or our role); also after every subscribe. */
+  'may-record': boolean;
 }
 
 export interface SignalingClientOptions {
@@ -121,6 +135,10 @@ export class SignalingClient {
   #grant: TicketGrant | null = null;
   /** Whether the current socket got the relay's welcome; one that closes before it never reached a relay. */
   #welcomed = false;
+  /** We told the relay we record (and it did not refuse): said again on every subscribe. */
+  #recording = false;
+  /** The relay's last word on whether we may record (`subscribed.mayRecord`, `recording-permission`). */
+  #mayRecord = false;
   #disposed = false;
 
   constructor(options: SignalingClientOptions) {
@@ -136,6 +154,25 @@ export class SignalingClient {
 
   get state(): SignalingState {
     return this.#state;
+  }
+
+  /** Whether the relay lets us record now (false until it admitted us). */
+  get mayRecord(): boolean {
+    return this.#mayRecord;
+  }
+
+  /**
+   * Tells the relay we start (`true`) or stop recording. Returns false when not subscribed right now
+   * (nothing was sent; a `true` is then not remembered). While on, every later subscribe (a resume, a
+   * new connection) says it again. The relay's `peer-recording` about us is the confirmation, an error
+   * `recording-not-allowed` the refusal.
+   */
+  setRecording(on: boolean): boolean {
+    if (!on) this.#recording = false;
+    if (!this.#topic || this.#state !== SignalingState.Open) return false;
+    const sent = this.#send({ type: 'recording', on });
+    if (on) this.#recording = sent;
+    return sent;
   }
 
   start(): void {
@@ -240,13 +277,19 @@ export class SignalingClient {
         this.#setState(SignalingState.Open);
         this.#startPing();
         this.#resume = { peerId: message.self.peerId, token: message.resume };
+        this.#mayRecord = message.mayRecord === true;
         this.events.emit('subscribed', {
           topic: message.topic,
           clients: message.clients,
           self: message.self,
           peers: message.peers,
           past: message.past,
+          mayRecord: this.#mayRecord,
         });
+        this.events.emit('may-record', this.#mayRecord);
+        // Still recording: say so on this connection too (a resume keeps the flag; a repeat is
+        // harmless, and a new seat would otherwise show us as not recording).
+        if (this.#recording) this.#send({ type: 'recording', on: true });
         return;
       case 'publish':
         if (message.topic === this.#topic) {
@@ -273,6 +316,19 @@ export class SignalingClient {
       case 'room-route':
         if (message.topic === this.#topic) {
           this.events.emit('room-route', { mode: message.mode, sources: message.sources });
+        }
+        return;
+      case 'peer-recording':
+        if (message.topic === this.#topic) {
+          if (message.peerId === this.#resume?.peerId && !message.on) this.#recording = false;
+          this.events.emit('peer-recording', { peerId: message.peerId, on: message.on });
+        }
+        return;
+      case 'recording-permission':
+        if (message.topic === this.#topic) {
+          this.#mayRecord = message.allowed;
+          if (!message.allowed) this.#recording = false;
+          this.events.emit('may-record', message.allowed);
         }
         return;
       case 'pong':
@@ -318,6 +374,8 @@ export class SignalingClient {
     // A signal that crossed its target's departure: the roster's `peer-left` follows and the mesh
     // drops the link. Not a problem to show (the page keeps an error until the next reconnect).
     if (message.code === ErrorCode.UnknownPeer) return;
+    // Refused (or stopped) recording: do not say it again on the next subscribe.
+    if (message.code === ErrorCode.RecordingNotAllowed) this.#recording = false;
     const fatal = FATAL_CODES.has(message.code);
     this.events.emit('error', { code: message.code, message: message.message, fatal });
     if (fatal) {

@@ -46,6 +46,10 @@ export interface StudioSessionEvents extends Record<string, unknown> {
   error: { code: string; message: string; fatal: boolean };
   /** Something a peer sent over the mesh was refused or could not be decoded (not fatal). */
   problem: { peerId: string; name: string | null; code: SyncProblemCode; message: string };
+  /** The relay says a participant (perhaps us) started or stopped recording; `roster` has it too. */
+  recording: { peerId: string; on: boolean };
+  /** Whether the relay lets us record changed (studio setting, role); also after every (re)subscribe. */
+  'may-record': boolean;
 }
 
 export interface StudioSessionOptions {
@@ -74,6 +78,15 @@ export interface StudioSession {
   readonly mixer: MixerDoc;
   readonly audio: StudioAudio;
   readonly participants: Participants;
+  /**
+   * Who is in the room as the relay attests it; each entry (and `self`) carries `recording`, set only
+   * by the relay. Read-only for callers: the session feeds it.
+   */
+  readonly roster: Roster;
+  /** Whether the relay lets us record now (our ticket's `rec`, or a later change of the setting). */
+  mayRecord(): boolean;
+  /** Tells the relay we record (or stopped); false when not connected. See SignalingClient.setRecording. */
+  setRecording(on: boolean): boolean;
   presence(): PresentPeer[];
   connectionState(): SignalingState;
   /**
@@ -357,6 +370,11 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
   });
   signaling.events.on('peer-updated', (peer) => roster.update(peer));
   signaling.events.on('peer-left', ({ peerId, reason }) => roster.leave(peerId, reason));
+  signaling.events.on('peer-recording', ({ peerId, on }) => {
+    roster.setRecording(peerId, on);
+    events.emit('recording', { peerId, on });
+  });
+  signaling.events.on('may-record', (allowed) => events.emit('may-record', allowed));
   signaling.events.on('message', ({ from, data }) => {
     if (sfuKeys.handle(from.peerId, data)) return;
     if (relaySync.handle(from.peerId, data)) return;
@@ -402,6 +420,9 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     mixer,
     audio,
     participants,
+    roster,
+    mayRecord: () => signaling.mayRecord,
+    setRecording: (on) => signaling.setRecording(on),
     presence,
     connectionState: () => signaling.state,
     route: () => ({

@@ -22,21 +22,36 @@ import { burstGaps, zerosWithin } from './recording-signal.mjs';
 
 /**
  * @param {{ manifest: TakeManifest, track: TakeTrack, scan: StemScan, captured: number[] | null,
- *   periodSamples: number | null, sampleRate?: number }} input `captured`: the player's captured-impulse
- *   epochs (null: no alignment check, e.g. the mix); `periodSamples`: the burst period when the signal is
- *   strictly periodic (the benchmark's), null otherwise (Chromium's own fake beeps)
+ *   periodSamples: number | null, sampleRate?: number, fileStart?: number }} input `captured`: the
+ *   player's captured-impulse epochs (null: no alignment check, e.g. the mix); `periodSamples`: the burst
+ *   period when the signal is strictly periodic (the benchmark's), null otherwise (Chromium's own fake
+ *   beeps); `fileStart`: the take sample of the scanned file's first frame — the track's startSample for
+ *   the raw take file (the default), 0 for an exported file (padded with silence up to the track's start)
  */
-export function analyseStem({ manifest, track, scan, captured, periodSamples, sampleRate = 48_000 }) {
+export function analyseStem({
+  manifest,
+  track,
+  scan,
+  captured,
+  periodSamples,
+  sampleRate = 48_000,
+  fileStart = track.startSample,
+}) {
   const start = track.startSample;
-  const end = start + scan.frames;
-  const concealed = track.concealed.map(([a, b]) => /** @type {[number, number]} */ ([a - start, b - start]));
+  const end = fileStart + scan.frames;
+  const concealed = track.concealed.map(
+    ([a, b]) => /** @type {[number, number]} */ ([a - fileStart, b - fileStart]),
+  );
   const concealedSamples = track.concealed.reduce((n, [a, b]) => n + Math.max(0, b - a), 0);
-  // Zero runs inside concealed ranges are concealment, not loss.
-  let zeroSamples = scan.zeroRunSamples;
+  // Zeros before the track's start are an exported file's padding, not loss (a file padded by more
+  // than 1000 zero runs' worth is not something this reads); zero runs inside concealed ranges are
+  // concealment.
+  let zeroSamples =
+    start > fileStart ? zerosWithin(scan.zeroRuns, start - fileStart, Infinity) : scan.zeroRunSamples;
   for (const [a, b] of concealed) zeroSamples -= zerosWithin(scan.zeroRuns, a, b);
   const gaps = periodSamples ? burstGaps(scan.onsets, periodSamples) : null;
   const droppedSamples = gaps ? gaps.irregular.reduce((n, g) => n + Math.max(0, -g.deviation), 0) : 0;
-  const onsets = scan.onsets.map((i) => i + start);
+  const onsets = scan.onsets.map((i) => i + fileStart);
   const alignment = captured
     ? alignmentErrors(onsets, manifest.startEpochMs, captured, { sampleRate })
     : null;
@@ -46,6 +61,7 @@ export function analyseStem({ manifest, track, scan, captured, periodSamples, sa
     name: track.name,
     channels: track.channels,
     startSample: start,
+    /** Frames of the scanned file (from `fileStart`). */
     frames: scan.frames,
     /** Frames the manifest declares (as of its last write) vs the file's. */
     manifestFrames: track.frames,

@@ -75,8 +75,8 @@ export function lofOffsets(text: string, rate = 48_000): Map<string, number> {
 
 /**
  * One exported stem checked against its sender: decoded by node-wav, scanned for bursts, each burst
- * placed on the take's clock (`startEpochMs` + its sample / rate) and paired with the sender's nearest
- * captured impulse.
+ * placed on the take's clock (`startEpochMs` + its sample / rate; an exported file starts at take
+ * sample 0) and paired with the sender's nearest captured impulse.
  */
 export function analyseWavStem(
   bytes: Buffer,
@@ -91,5 +91,12 @@ export function analyseWavStem(
   if (!first) throw new Error(`${track.name}: WAV without channels`);
   const scanner = new StemScanner();
   scanner.push(first);
-  return analyseStem({ manifest, track, scan: scanner.finish(), captured, periodSamples: null });
+  return analyseStem({
+    manifest,
+    track,
+    scan: scanner.finish(),
+    captured,
+    periodSamples: null,
+    fileStart: 0,
+  });
 }

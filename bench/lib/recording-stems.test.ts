@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import type { TakeManifest, TakeTrack } from '../../src/lib/protocol/recording';
+import { StemScanner } from './recording-signal.mjs';
+import { analyseStem } from './recording-stems.mjs';
+
+const RATE = 48_000;
+const PERIOD = 24_000;
+
+/** A stem of `frames` frames: a quiet tone, a burst every period from `firstBurst`. */
+function stem(frames: number, firstBurst: number): Float32Array {
+  const out = new Float32Array(frames);
+  for (let i = 0; i < frames; i++) out[i] = 0.05 * Math.sin((2 * Math.PI * i) / 120 + 0.5);
+  for (let b = firstBurst; b < frames; b += PERIOD) out.fill(0.9, b, b + 40);
+  return out;
+}
+
+function scan(samples: Float32Array) {
+  const scanner = new StemScanner();
+  scanner.push(samples);
+  return scanner.finish();
+}
+
+const track = (over: Partial<TakeTrack>): TakeTrack => ({
+  id: 'u-bo',
+  kind: 'remote',
+  userId: 'bo',
+  name: 'Bo',
+  instrument: 'keys',
+  channels: 1,
+  file: 'u-bo.f32',
+  startSample: 0,
+  frames: 0,
+  concealed: [],
+  aligned: true,
+  clockUncertaintyMs: 0.2,
+  ...over,
+});
+
+const manifest = (tracks: TakeTrack[], durationFrames: number) =>
+  ({ startEpochMs: 1_000_000, durationFrames, tracks }) as unknown as TakeManifest;
+
+describe('stem analysis', () => {
+  it('places a raw take file at its start sample and checks bursts against captures', () => {
+    const samples = stem(5 * RATE, 1000);
+    const t = track({ startSample: 4800, frames: samples.length });
+    // Bursts at take samples 5800 + n × 24000, i.e. epoch 1_000_000 + 120.83 ms + n × 500 ms;
+    // captures 0.5 ms earlier.
+    const captured = Array.from({ length: 10 }, (_, n) => 1_000_000 + (5800 * 1000) / RATE + n * 500 - 0.5);
+    const a = analyseStem({
+      manifest: manifest([t], 4800 + samples.length + 960),
+      track: t,
+      scan: scan(samples),
+      captured,
+      periodSamples: PERIOD,
+    });
+    expect(a).toMatchObject({
+      headFrames: 4800,
+      tailFrames: 960,
+      samplesLost: 0,
+      bursts: 10,
+      missingBursts: 0,
+    });
+    expect(a.alignment).toMatchObject({ count: 10, unmatched: 0, medianMs: 0.5 });
+  });
+
+  it('counts zeros inside the stem as lost, except padding before its start and concealed ranges', () => {
+    const raw = stem(5 * RATE, 1000);
+    raw.fill(0, 50_000, 50_480); // 10 ms lost
+    raw.fill(0, 100_000, 100_960); // 20 ms concealed as silence
+    // The exported file: padded with 4800 zeros up to the track's start.
+    const exported = new Float32Array(4800 + raw.length);
+    exported.set(raw, 4800);
+    const t = track({ startSample: 4800, frames: raw.length, concealed: [[104_800, 105_760]] });
+    const a = analyseStem({
+      manifest: manifest([t], exported.length),
+      track: t,
+      scan: scan(exported),
+      captured: null,
+      periodSamples: PERIOD,
+      fileStart: 0,
+    });
+    expect(a).toMatchObject({ zeroSamples: 480, samplesLost: 480, concealedSamples: 960, tailFrames: 0 });
+    expect(a.alignment).toBeNull();
+  });
+
+  it('counts samples dropped between bursts', () => {
+    const full = stem(5 * RATE, 1000);
+    const cut = new Float32Array(full.length - 300);
+    cut.set(full.subarray(0, 60_000));
+    cut.set(full.subarray(60_300), 60_000);
+    const t = track({ frames: cut.length });
+    const a = analyseStem({
+      manifest: manifest([t], full.length),
+      track: t,
+      scan: scan(cut),
+      captured: null,
+      periodSamples: PERIOD,
+    });
+    expect(a).toMatchObject({ droppedSamples: 300, samplesLost: 300, missingBursts: 0 });
+  });
+});

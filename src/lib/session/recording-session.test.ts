@@ -5,8 +5,8 @@
  * - the Origin Private File System and Web Locks: tests/support/opfs-memory.ts;
  * - the audio side: the record ports StudioAudio would open on its AudioContext (none in Node) are a
  *   MessageChannel this test drives as the record tap and the audio Worker would;
- * - the relay: `setRecording` is recorded, and the relay's answers (`peer-recording`, refusals) are
- *   delivered the way the studio session forwards them.
+ * - the relay: `setRecording` is recorded, and the relay's answers are delivered the way the studio
+ *   session forwards them (`peer-recording` into the Roster, refusals and permission to the session).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryLocks, MemoryOpfs } from '../../../tests/support/opfs-memory';
@@ -134,13 +134,20 @@ interface Harness {
   participants: Participants;
   said: boolean[];
   rec: RecordingSession;
+  mayRecord: boolean;
   /** The relay answers our `recording` as it does: `peer-recording` for our own seat. */
   attest: boolean;
 }
 
 let harnesses: Harness[] = [];
 
-function harness(options: { peers?: AttestedPeer[]; mayRecord?: boolean; attest?: boolean } = {}): Harness {
+function harness(
+  options: {
+    peers?: Array<AttestedPeer & { recording?: boolean }>;
+    mayRecord?: boolean;
+    attest?: boolean;
+  } = {},
+): Harness {
   const fs = new MemoryOpfs();
   const worker = new CoreWorker(fs, new MemoryLocks());
   const audio = new Audio();
@@ -155,6 +162,7 @@ function harness(options: { peers?: AttestedPeer[]; mayRecord?: boolean; attest?
     participants,
     said: [] as boolean[],
     attest: options.attest ?? true,
+    mayRecord: options.mayRecord ?? true,
   };
   const rec = new RecordingSession({
     recorder: new RecorderClient(() => worker as unknown as Worker),
@@ -165,15 +173,15 @@ function harness(options: { peers?: AttestedPeer[]; mayRecord?: boolean; attest?
     participants,
     setRecording: (on) => {
       h.said.push(on);
-      if (h.attest) queueMicrotask(() => rec.relayRecording(ME.peerId, on));
+      if (h.attest) queueMicrotask(() => roster.setRecording(ME.peerId, on));
       return true;
     },
+    roster,
+    mayRecord: () => h.mayRecord,
     studio: { id: 's1', slug: 'band', name: 'Band' },
-    self: () => roster.self,
     clockIntervalMs: 20,
     announceTimeoutMs: 500,
   });
-  rec.relaySubscribed({ self: ME, peers: options.peers ?? [], mayRecord: options.mayRecord ?? true });
   const full = { ...h, rec };
   harnesses.push(full);
   return full;
@@ -212,7 +220,7 @@ describe('RecordingSession: starting a take', () => {
     for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
     expect(h.audio.opened).toBe(0);
 
-    h.rec.relayRecording(ME.peerId, true);
+    h.roster.setRecording(ME.peerId, true);
     await until(() => h.audio.opened === 1, 'record ports');
     h.audio.block(FIRST, 2048);
     await started;
@@ -384,18 +392,17 @@ describe('RecordingSession: ending a take', () => {
 describe('RecordingSession: who records', () => {
   it('lists every recorder the relay names, to a newcomer at once, and drops a leaver', () => {
     const cat = peer('cat-peer-1', 'cat', 'Cat');
-    const h = harness({ peers: [BOB1, cat] });
-    h.rec.relaySubscribed({
-      self: ME,
-      peers: [{ ...BOB1, recording: true }, cat],
-      mayRecord: true,
-    });
+    // A newcomer: the relay's `subscribed` lists Bob as recording.
+    const h = harness({ peers: [{ ...BOB1, recording: true }, cat] });
+    let changes = 0;
+    h.rec.events.on('change', () => changes++);
     expect(h.rec.recorders().map((r) => r.name)).toEqual(['Bob']);
-    h.rec.relayRecording(cat.peerId, true);
+    h.roster.setRecording(cat.peerId, true);
     expect(h.rec.recorders().map((r) => r.name)).toEqual(['Bob', 'Cat']);
-    h.rec.relayLeft(BOB1.peerId);
+    h.roster.leave(BOB1.peerId, 'left');
     expect(h.rec.recorders().map((r) => r.name)).toEqual(['Cat']);
-    h.rec.relayRecording(cat.peerId, false);
+    h.roster.setRecording(cat.peerId, false);
     expect(h.rec.recorders()).toEqual([]);
+    expect(changes).toBe(3);
   });
 });

@@ -15,6 +15,7 @@
  * this module knows whether we record; components read `status` and `recorders()` (a 'change' event
  * says when either moved). dispose() stops a running take and releases everything, once.
  */
+import type { Roster } from '../net/roster';
 import type { AttestedPeer } from '../protocol/attested';
 import { RECORDING_NOT_ALLOWED_MESSAGE as REFUSED } from '../protocol/errors';
 import {
@@ -125,11 +126,13 @@ export interface RecordingSessionOptions {
   createExporter: () => ExporterApi;
   audio: RecordingAudio;
   participants: Participants;
+  /** Who is in the room and who records, as the relay attests it (the session feeds it). */
+  roster: Pick<Roster, 'self' | 'recorders' | 'events'>;
+  /** Whether the relay lets us record now (the ticket's `rec`, later changes of the setting). */
+  mayRecord(): boolean;
   /** Tells the relay we record or stopped; false when not connected (nothing was sent). */
   setRecording(on: boolean): boolean;
   studio: TakeStart['studio'];
-  /** Who we are as the relay attests it (null before admission). */
-  self(): AttestedPeer | null;
   /** How long to wait for the relay to attest our recording before giving up, ms. */
   announceTimeoutMs?: number;
   clockIntervalMs?: number;
@@ -143,10 +146,6 @@ export class RecordingSession {
   readonly events = new Emitter<RecordingSessionEvents>();
   readonly #o: RecordingSessionOptions;
   readonly #now: () => number;
-  /** Peer ids the relay says record now (ours included). */
-  readonly #recording = new Set<string>();
-  /** Who each recording peer id is; kept after it leaves so a banner never shows a bare id. */
-  readonly #known = new Map<string, AttestedPeer>();
   #status: RecordingStatus = {
     phase: 'idle',
     takeId: null,
@@ -173,8 +172,20 @@ export class RecordingSession {
   constructor(options: RecordingSessionOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
-    const { recorder, participants, audio } = options;
+    const { recorder, participants, audio, roster } = options;
+    this.#status = { ...this.#status, mayRecord: options.mayRecord() };
     this.#offs.push(
+      roster.events.on('recording', ({ peer, on }) => {
+        if (peer.peerId === roster.self?.peerId) {
+          if (on) this.#settleAnnounce(true);
+          else if (this.#status.phase === 'recording') {
+            void this.stop('The relay no longer shows you as recording, so the take was stopped.');
+          }
+        }
+        this.#changed();
+      }),
+      roster.events.on('reset', () => this.#changed()),
+      roster.events.on('left', () => this.#changed()),
       recorder.events.on('progress', ({ id, durationFrames, bytes }) => {
         if (id !== this.#status.takeId || this.#status.phase === 'idle') return;
         this.#set({ durationFrames, bytes });
@@ -190,7 +201,6 @@ export class RecordingSession {
       participants.events.on('joined', (p) => this.#declareRemote(p)),
       participants.events.on('change', ({ peerId, field }) => {
         if (field === 'route') this.#noteRoute(participants.get(peerId));
-        if (field === 'identity' || field === 'left') this.#changed();
       }),
       audio.events.on('state', (state) => {
         if (state.kind !== 'on' && this.#status.phase === 'recording') {
@@ -206,61 +216,16 @@ export class RecordingSession {
 
   /** Everyone recording now, as the relay attests it (us first). */
   recorders(): Recorder[] {
-    const selfId = this.#o.self()?.peerId;
-    const list: Recorder[] = [];
-    for (const peerId of this.#recording) {
-      const who =
-        peerId === selfId
-          ? this.#o.self()
-          : (this.#o.participants.get(peerId)?.identity ?? this.#known.get(peerId));
-      if (!who) continue;
-      list.push({ peerId, userId: who.userId, name: who.name || 'A player', self: peerId === selfId });
-    }
-    return list.sort((a, b) => Number(b.self) - Number(a.self));
+    const selfId = this.#o.roster.self?.peerId;
+    return this.#o.roster.recorders().map((p) => ({
+      peerId: p.peerId,
+      userId: p.userId,
+      name: p.name || 'A player',
+      self: p.peerId === selfId,
+    }));
   }
 
   // ---- what the relay says (wired by the studio session) -----------------------------------------
-
-  /** The relay (re)admitted us: who records now, and whether we may. */
-  relaySubscribed(room: {
-    self: AttestedPeer & { recording?: boolean };
-    peers: Array<AttestedPeer & { recording?: boolean }>;
-    mayRecord: boolean;
-  }): void {
-    this.#recording.clear();
-    for (const peer of [room.self, ...room.peers]) {
-      this.#known.set(peer.peerId, peer);
-      if (peer.recording === true) this.#recording.add(peer.peerId);
-    }
-    this.#status = { ...this.#status, mayRecord: room.mayRecord };
-    const recording = this.#status.phase === 'recording' || this.#status.phase === 'starting';
-    if (recording && !this.#recording.has(room.self.peerId)) {
-      // A new connection (not a resume) forgot our flag: say it again before more is written unseen.
-      if (!room.mayRecord) void this.stop(REFUSED);
-      else this.#o.setRecording(true);
-    }
-    this.#changed();
-  }
-
-  /** The relay says a participant started or stopped recording. */
-  relayRecording(peerId: string, on: boolean): void {
-    const who =
-      peerId === this.#o.self()?.peerId ? this.#o.self() : this.#o.participants.get(peerId)?.identity;
-    if (who) this.#known.set(peerId, who);
-    if (on) this.#recording.add(peerId);
-    else this.#recording.delete(peerId);
-    if (peerId === this.#o.self()?.peerId) {
-      if (on) this.#settleAnnounce(true);
-      else if (this.#status.phase === 'recording')
-        void this.stop('The relay no longer shows you as recording, so the take was stopped.');
-    }
-    this.#changed();
-  }
-
-  /** A participant left the room: it records no more. */
-  relayLeft(peerId: string): void {
-    if (this.#recording.delete(peerId)) this.#changed();
-  }
 
   /** Whether we may record changed (the owner changed the setting, or our role changed). */
   relayPermission(allowed: boolean): void {
@@ -285,7 +250,7 @@ export class RecordingSession {
    */
   async start(): Promise<void> {
     if (this.#disposed || this.#status.phase !== 'idle') return;
-    const self = this.#o.self();
+    const self = this.#o.roster.self;
     this.#set({
       phase: 'starting',
       takeId: null,
@@ -404,8 +369,7 @@ export class RecordingSession {
 
   /** Tells the relay and waits for its attestation (our own `peer-recording`) or its refusal. */
   async #announce(): Promise<void> {
-    const self = this.#o.self();
-    if (self && this.#recording.has(self.peerId)) return; // still attested from an earlier take
+    // Always asked and answered: after a quick Stop/Record the relay's 'off' comes first, then its 'on'.
     const answer = new Promise<boolean | string>((resolve) => (this.#announced = resolve));
     const timer = setTimeout(() => this.#settleAnnounce(false), this.#o.announceTimeoutMs ?? 5000);
     this.#announcedOn = this.#o.setRecording(true);
@@ -480,7 +444,7 @@ export class RecordingSession {
     const phase = this.#status.phase;
     if (phase !== 'starting' && phase !== 'recording') return;
     const { userId, peerId, name, instrument } = p.identity;
-    if (userId === this.#o.self()?.userId) return; // our own second tab is not a stem of this take
+    if (userId === this.#o.roster.self?.userId) return; // our own second tab is not a stem of this take
     let trackId: string;
     try {
       trackId = remoteTrackId(userId);

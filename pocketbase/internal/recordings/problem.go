@@ -8,6 +8,7 @@ package recordings
 import (
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // Stable error codes of the upload routes; the app switches on them, people read the message.
@@ -86,8 +87,5 @@ func HumanBytes(n int64) string {
 			break
 		}
 	}
-	if value == float64(int64(value)) {
-		return fmt.Sprintf("%d %s", int64(value), suffix)
-	}
-	return fmt.Sprintf("%.1f %s", value, suffix)
+	return strings.TrimSuffix(fmt.Sprintf("%.1f", value), ".0") + " " + suffix
 }

@@ -547,7 +547,7 @@ func TestSyncFileLimit(t *testing.T) {
 
 func TestHumanBytes(t *testing.T) {
 	for n, want := range map[int64]string{
-		512: "512 bytes", 2 << 30: "2 GB", 1536 << 20: "1.5 GB", 100 << 20: "100 MB", 3 << 10: "3 KB",
+		512: "512 bytes", 2 << 30: "2 GB", 24<<20 + 1: "24 MB", 24<<20 + 60<<10: "24.1 MB", 1536 << 20: "1.5 GB", 100 << 20: "100 MB", 3 << 10: "3 KB",
 	} {
 		if got := HumanBytes(n); got != want {
 			t.Fatalf("HumanBytes(%d) = %q, want %q", n, got, want)

@@ -61,7 +61,7 @@ describe('tickets with the generated data-dir secret', () => {
     const response = await fetchStudioTicket(owner.pb, 'ticket-claims');
 
     expect(Object.keys(response).sort()).toEqual(
-      ['expiresAt', 'iceServers', 'maxPlayers', 'relayUrl', 'role', 'studioId', 'ticket'].sort(),
+      ['expiresAt', 'iceServers', 'maxPlayers', 'rec', 'relayUrl', 'role', 'studioId', 'ticket'].sort(),
     );
     expect(response.relayUrl).toBe('wss://relay.bandmesh.test/signal');
     expect(response.iceServers).toEqual([]);
@@ -79,6 +79,8 @@ describe('tickets with the generated data-dir secret', () => {
       'name',
       'instrument',
       'maxPlayers',
+      // A new studio lets everyone record: the owner's ticket says so.
+      'rec',
       'iat',
       'exp',
     ]);
@@ -92,7 +94,9 @@ describe('tickets with the generated data-dir secret', () => {
       name: 'Owner',
       instrument: '',
       maxPlayers: ROOM_MAX_PLAYERS,
+      rec: true,
     });
+    expect(response.rec).toBe(true);
     expect(TICKET_VERSION).toBe(2);
     expect(Buffer.from(claims.jti, 'base64url')).toHaveLength(16);
     expect(claims.iat).toBeGreaterThanOrEqual(before - 1);

@@ -6,6 +6,8 @@ import (
 
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/hook"
+
+	"bandmesh/pocketbase/internal/tickets"
 )
 
 // Collection names shared with pb_migrations/.
@@ -41,6 +43,13 @@ func Bind(app core.App, sink Sink) {
 			return e.Next()
 		},
 	})
+	app.OnRecordAfterUpdateSuccess(studiosCollection).Bind(&hook.Handler[*core.RecordEvent]{
+		Id: "bandmeshRelayControlRecordingPolicy",
+		Func: func(e *core.RecordEvent) error {
+			studioUpdated(sink, e.Record)
+			return e.Next()
+		},
+	})
 	app.OnRecordAfterDeleteSuccess(studiosCollection).Bind(&hook.Handler[*core.RecordEvent]{
 		Id: "bandmeshRelayControlStudioDelete",
 		Func: func(e *core.RecordEvent) error {
@@ -61,8 +70,30 @@ func membershipUpdated(app core.App, sink Sink, rec *core.Record) {
 		membershipGone(app, sink, oldStudio, oldUser)
 	}
 	if moved || old.GetString("role") != role {
-		sink.Push(MembershipChanged(studio, user, role))
+		m := MembershipChanged(studio, user, role)
+		// Whether the new role may record under the studio's setting; if the studio cannot be read,
+		// rec is left out and the relay decides from the setting it last heard, if any.
+		if s, err := app.FindRecordById(studiosCollection, studio); err == nil {
+			m = m.WithRec(tickets.MayRecord(s.GetString(recordingField), role))
+		}
+		sink.Push(m)
 	}
+}
+
+// recordingField is the studio's "recording allowed" setting (pb_migrations).
+const recordingField = "recordingAllowed"
+
+// studioUpdated pushes the studio's recording setting when it changed, so a recorder it no longer
+// allows is stopped in the live room (tickets carry the setting only at mint time).
+func studioUpdated(sink Sink, rec *core.Record) {
+	policy := rec.GetString(recordingField)
+	if policy == rec.Original().GetString(recordingField) {
+		return
+	}
+	if policy == "" {
+		policy = tickets.RecordingEveryone
+	}
+	sink.Push(RecordingPolicyChanged(rec.Id, policy))
 }
 
 func membershipGone(app core.App, sink Sink, studio, user string) {

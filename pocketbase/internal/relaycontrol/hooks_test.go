@@ -154,7 +154,8 @@ func TestRoleChangeIsPushedOnlyWhenTheRoleChanges(t *testing.T) {
 	if err := app.Save(m); err != nil {
 		t.Fatal(err)
 	}
-	sameMessages(t, sink.take(), []Message{{Kind: KindMembership, Studio: studio.Id, User: drummer.Id, Role: role("engineer")}})
+	// The default setting (everyone) lets the engineer record: rec rides along with the role.
+	sameMessages(t, sink.take(), []Message{MembershipChanged(studio.Id, drummer.Id, "engineer").WithRec(true)})
 
 	fresh := membership(t, app, studio, drummer)
 	fresh.Set("role", "engineer")
@@ -254,7 +255,7 @@ func TestMovedMembershipRevokesTheOldPair(t *testing.T) {
 	}
 	sameMessages(t, sink.take(), []Message{
 		MembershipRevoked(studio.Id, a.Id),
-		{Kind: KindMembership, Studio: studio.Id, User: b.Id, Role: role("member")},
+		MembershipChanged(studio.Id, b.Id, "member").WithRec(true),
 	})
 }
 
@@ -316,4 +317,51 @@ func TestFailingRelayDoesNotFailTheChange(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestRecordingSettingChangeIsPushedOnceAndRolesFollowIt(t *testing.T) {
+	sink := &recorder{}
+	app := newApp(t, sink)
+	owner, drummer := newUser(t, app, "owner"), newUser(t, app, "drummer")
+	studio := newStudio(t, app, owner, "the-band")
+	if got := studio.GetString("recordingAllowed"); got != "everyone" {
+		t.Fatalf("a new studio has recordingAllowed %q, want everyone", got)
+	}
+	addMember(t, app, studio, drummer, "engineer")
+	sink.take()
+
+	fresh, err := app.FindRecordById("studios", studio.Id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh.Set("recordingAllowed", "engineers")
+	if err := app.Save(fresh); err != nil {
+		t.Fatal(err)
+	}
+	sameMessages(t, sink.take(), []Message{RecordingPolicyChanged(studio.Id, "engineers")})
+
+	// Another field changes: no recording push.
+	if fresh, err = app.FindRecordById("studios", studio.Id); err != nil {
+		t.Fatal(err)
+	}
+	fresh.Set("description", "we jam")
+	if err := app.Save(fresh); err != nil {
+		t.Fatal(err)
+	}
+	sameMessages(t, sink.take(), nil)
+
+	// A demoted engineer may no longer record under "engineers".
+	m := membership(t, app, studio, drummer)
+	m.Set("role", "member")
+	if err := app.Save(m); err != nil {
+		t.Fatal(err)
+	}
+	sameMessages(t, sink.take(), []Message{MembershipChanged(studio.Id, drummer.Id, "member").WithRec(false)})
+
+	// Only the three settings exist.
+	fresh.Set("recordingAllowed", "admins")
+	if err := app.Save(fresh); err == nil {
+		t.Fatal("saved an unknown recordingAllowed")
+	}
+	sameMessages(t, sink.take(), nil)
 }

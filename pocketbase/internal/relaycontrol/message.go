@@ -22,8 +22,9 @@ const (
 )
 
 const (
-	KindMembership    = "membership"
-	KindStudioDeleted = "studio-deleted"
+	KindMembership      = "membership"
+	KindStudioDeleted   = "studio-deleted"
+	KindRecordingPolicy = "recording-policy"
 )
 
 // Message is one change to push. Role is nil when the user is no longer a member. At is when the
@@ -35,6 +36,10 @@ type Message struct {
 	Studio string
 	User   string
 	Role   *string
+	// Rec (membership only) says whether the user may record with Role; nil leaves it out.
+	Rec *bool
+	// Policy is the studio's recordingAllowed (recording-policy only).
+	Policy string
 	At     time.Time
 }
 
@@ -46,6 +51,18 @@ func MembershipChanged(studio, user, role string) Message {
 // MembershipRevoked says user is no longer a member of studio (role: null on the wire).
 func MembershipRevoked(studio, user string) Message {
 	return Message{Kind: KindMembership, Studio: studio, User: user}
+}
+
+// WithRec adds whether the member may record with the new role (the relay stops a recorder that may not).
+func (m Message) WithRec(rec bool) Message {
+	m.Rec = &rec
+	return m
+}
+
+// RecordingPolicyChanged says studio's "recording allowed" setting is now policy; the relay
+// recomputes who may record in the live room from each seat's role.
+func RecordingPolicyChanged(studio, policy string) Message {
+	return Message{Kind: KindRecordingPolicy, Studio: studio, Policy: policy}
 }
 
 // StudioDeleted says studio is gone; the relay closes its room.
@@ -61,6 +78,15 @@ type membershipBody struct {
 	User   string  `json:"user"`
 	Role   *string `json:"role"`
 	Iat    int64   `json:"iat"`
+	Rec    *bool   `json:"rec,omitempty"`
+}
+
+type recordingPolicyBody struct {
+	V      int    `json:"v"`
+	Kind   string `json:"kind"`
+	Studio string `json:"studio"`
+	Policy string `json:"policy"`
+	Iat    int64  `json:"iat"`
 }
 
 type studioDeletedBody struct {
@@ -75,10 +101,13 @@ type studioDeletedBody struct {
 func (m Message) Body() ([]byte, error) {
 	now := m.At
 	var v any
-	if m.Kind == KindStudioDeleted {
+	switch m.Kind {
+	case KindStudioDeleted:
 		v = studioDeletedBody{V: Version, Kind: m.Kind, Studio: m.Studio, Iat: now.Unix()}
-	} else {
-		v = membershipBody{V: Version, Kind: m.Kind, Studio: m.Studio, User: m.User, Role: m.Role, Iat: now.Unix()}
+	case KindRecordingPolicy:
+		v = recordingPolicyBody{V: Version, Kind: m.Kind, Studio: m.Studio, Policy: m.Policy, Iat: now.Unix()}
+	default:
+		v = membershipBody{V: Version, Kind: m.Kind, Studio: m.Studio, User: m.User, Role: m.Role, Iat: now.Unix(), Rec: m.Rec}
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

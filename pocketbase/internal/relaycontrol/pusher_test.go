@@ -117,12 +117,16 @@ func TestBodiesAndSignatureOnTheWire(t *testing.T) {
 	p.Push(MembershipChanged("s456", "u123", "engineer"))
 	p.Push(MembershipRevoked("s456", "u123"))
 	p.Push(StudioDeleted("s456"))
+	p.Push(MembershipChanged("s456", "u123", "member").WithRec(false))
+	p.Push(RecordingPolicyChanged("s456", "engineers"))
 	flush(p)
 
 	want := []string{
 		`{"v":1,"kind":"membership","studio":"s456","user":"u123","role":"engineer","iat":1700000000}`,
 		`{"v":1,"kind":"membership","studio":"s456","user":"u123","role":null,"iat":1700000000}`,
 		`{"v":1,"kind":"studio-deleted","studio":"s456","iat":1700000000}`,
+		`{"v":1,"kind":"membership","studio":"s456","user":"u123","role":"member","iat":1700000000,"rec":false}`,
+		`{"v":1,"kind":"recording-policy","studio":"s456","policy":"engineers","iat":1700000000}`,
 	}
 	got := relay.requests()
 	if len(got) != len(want) {

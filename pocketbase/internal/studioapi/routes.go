@@ -59,6 +59,8 @@ type TicketResponse struct {
 	Role       string           `json:"role"`
 	StudioID   string           `json:"studioId"`
 	MaxPlayers int              `json:"maxPlayers"`
+	// Rec is the ticket's rec claim: may this member record (at mint time).
+	Rec bool `json:"rec"`
 }
 
 func (a *api) ticket(e *core.RequestEvent) error {
@@ -104,7 +106,7 @@ func (a *api) ticket(e *core.RequestEvent) error {
 	claims, err := tickets.NewClaims(tickets.Params{
 		UserID: user.Id, StudioID: studio.Id, Slug: studio.GetString("slug"), Role: m.GetString("role"),
 		StudioMaxPlayers: studio.GetInt("maxPlayers"), RoomLimit: a.opts.RoomLimit, Relay: relayClaim,
-		Name: name, Instrument: instrument, Now: now,
+		Name: name, Instrument: instrument, RecordingAllowed: studio.GetString("recordingAllowed"), Now: now,
 	})
 	if err != nil {
 		return internal(e, err)
@@ -122,6 +124,7 @@ func (a *api) ticket(e *core.RequestEvent) error {
 		Role:       claims.Role,
 		StudioID:   studio.Id,
 		MaxPlayers: claims.MaxPlayers,
+		Rec:        claims.Rec,
 	})
 }
 

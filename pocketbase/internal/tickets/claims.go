@@ -30,6 +30,8 @@ type Params struct {
 	Relay string
 	// Name and Instrument come from the user's profile; both are clipped to MaxProfileText.
 	Name, Instrument string
+	// RecordingAllowed is the studio's recordingAllowed field; the rec claim is MayRecord of it and Role.
+	RecordingAllowed string
 	Now              time.Time
 }
 
@@ -44,8 +46,29 @@ func NewClaims(p Params) (Claims, error) {
 		V: Version, Aud: Audience, Sub: p.UserID, Studio: p.StudioID, Slug: p.Slug, Role: p.Role,
 		JTI: jti, Name: ClipProfileText(p.Name), Instrument: ClipProfileText(p.Instrument),
 		MaxPlayers: ClampMaxPlayers(p.StudioMaxPlayers, p.RoomLimit), Relay: p.Relay,
+		Rec: MayRecord(p.RecordingAllowed, p.Role),
 		Iat: iat, Exp: iat + int64(TTL/time.Second),
 	}, nil
+}
+
+// The studio setting "recording allowed" (RecordingPolicy in src/lib/protocol/ticket.ts).
+const (
+	RecordingEveryone  = "everyone"
+	RecordingEngineers = "engineers"
+	RecordingNobody    = "nobody"
+)
+
+// MayRecord is recordingAllowedFor in src/lib/protocol/ticket.ts: "engineers" means the owner and
+// the engineers, "nobody" nobody, and "everyone" (or an empty or unknown value: the field's
+// default) every member.
+func MayRecord(policy, role string) bool {
+	switch policy {
+	case RecordingNobody:
+		return false
+	case RecordingEngineers:
+		return role == "owner" || role == "engineer"
+	}
+	return roles[role]
 }
 
 // NewJTI returns 128 bits from crypto/rand as unpadded base64url: unique per ticket, so the relay

@@ -51,8 +51,12 @@ type Claims struct {
 	// Relay is the id of the relay the room is pinned to (several relays); "" leaves the claim
 	// out and any relay accepts the ticket (one relay).
 	Relay string `json:"relay,omitempty"`
-	Iat   int64  `json:"iat"`
-	Exp   int64  `json:"exp"`
+	// Rec says whether this participant may record (MayRecord of the studio's recordingAllowed and
+	// the member's role, at mint time). Omitted when false: the relay reads an absent claim as false,
+	// and tickets that may not record stay byte-for-byte what they were before the claim existed.
+	Rec bool  `json:"rec,omitempty"`
+	Iat int64 `json:"iat"`
+	Exp int64 `json:"exp"`
 }
 
 // header is fixed: the relay accepts HS256 only, so nothing else is ever produced.

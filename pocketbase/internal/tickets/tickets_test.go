@@ -121,7 +121,8 @@ func TestClaimOrderIsTicketClaims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "v aud sub studio slug role jti name instrument maxPlayers iat exp"
+	// A member of a studio that lets everyone record (the default): rec sits between maxPlayers and iat.
+	want := "v aud sub studio slug role jti name instrument maxPlayers rec iat exp"
 	if got := strings.Join(payloadKeys(t, tok), " "); got != want {
 		t.Fatalf("claims %q, want %q", got, want)
 	}
@@ -291,6 +292,7 @@ func TestRelayClaimIsWrittenOnlyWhenSet(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	p := params(now)
 	p.Relay = "relay-2"
+	p.RecordingAllowed = RecordingNobody // no rec claim, so only relay is added
 	tok, err := Sign(secret, mustClaims(t, p))
 	if err != nil {
 		t.Fatal(err)
@@ -323,5 +325,57 @@ func TestMaxPlayersUpToTheCap(t *testing.T) {
 	}
 	if got, err := Verify(secret, tok, now); err != nil || got.MaxPlayers != RoomPlayersCap {
 		t.Fatalf("verify: %v %+v", err, got)
+	}
+}
+
+// recClaimVector is POCKETBASE_REC_VECTOR in relay/src/auth/ticket-verifier.test.ts: a ticket that
+// may record, the rec claim between maxPlayers (or relay) and iat.
+const recClaimVector = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9." +
+	"eyJ2IjoyLCJhdWQiOiJiYW5kbWVzaC1yZWxheSIsInN1YiI6InUxMjMiLCJzdHVkaW8iOiJzNDU2Iiwic2x1ZyI6Im15LWJhbmQiLCJyb2xlIjoib3duZXIiLCJqdGkiOiJqNzg5IiwibmFtZSI6IkFkYSIsImluc3RydW1lbnQiOiJiYXNzIiwibWF4UGxheWVycyI6NCwicmVjIjp0cnVlLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MTcwMDAwMDMwMH0." +
+	"xAcdYVJpkoRvxot330X21p8sLQ3B1CIuuMKjboCWlmU"
+
+func TestSignMatchesRecClaimVector(t *testing.T) {
+	c := Claims{V: 2, Aud: Audience, Sub: "u123", Studio: "s456", Slug: "my-band", Role: "owner",
+		JTI: "j789", Name: "Ada", Instrument: "bass", MaxPlayers: 4, Rec: true,
+		Iat: 1_700_000_000, Exp: 1_700_000_300}
+	got, err := Sign(secret, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != recClaimVector {
+		t.Fatalf("got  %s\nwant %s", got, recClaimVector)
+	}
+}
+
+func TestRecClaimFollowsTheStudioSettingAndTheRole(t *testing.T) {
+	cases := []struct {
+		policy, role string
+		want         bool
+	}{
+		{"", "member", true}, {"everyone", "member", true}, {"everyone", "owner", true},
+		{"engineers", "owner", true}, {"engineers", "engineer", true}, {"engineers", "member", false},
+		{"nobody", "owner", false}, {"nobody", "engineer", false}, {"nobody", "member", false},
+		{"everyone", "admin", false},
+	}
+	for _, c := range cases {
+		if got := MayRecord(c.policy, c.role); got != c.want {
+			t.Errorf("MayRecord(%q, %q) = %v, want %v", c.policy, c.role, got, c.want)
+		}
+	}
+	p := params(time.Unix(1_700_000_000, 0))
+	p.RecordingAllowed = RecordingNobody
+	tok, err := Sign(secret, mustClaims(t, p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A ticket that may not record has no rec claim at all (the relay reads absent as false).
+	for _, k := range payloadKeys(t, tok) {
+		if k == "rec" {
+			t.Fatalf("rec claim present in %s", tok)
+		}
+	}
+	c, err := Verify(secret, tok, time.Unix(1_700_000_001, 0))
+	if err != nil || c.Rec {
+		t.Fatalf("verified rec %v, err %v", c.Rec, err)
 	}
 }

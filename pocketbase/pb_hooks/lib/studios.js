@@ -6,6 +6,8 @@ const DEFAULT_VISIBILITY = 'private';
 // ROOM_MAX_PLAYERS (src/lib/protocol/ticket.ts): a new studio admits a full room; the mesh limit
 // only decides when its audio moves to the relay's SFU, and tickets clamp to BANDMESH_ROOM_LIMIT.
 const DEFAULT_MAX_PLAYERS = 24;
+// Who may record (issue 9): everyone until the owner says otherwise.
+const DEFAULT_RECORDING_ALLOWED = 'everyone';
 
 /** Fills the defaults the schema cannot express, before validation runs. */
 function applyStudioDefaults(e) {
@@ -14,6 +16,9 @@ function applyStudioDefaults(e) {
   }
   if (!e.record.getInt('maxPlayers')) {
     e.record.set('maxPlayers', DEFAULT_MAX_PLAYERS);
+  }
+  if (!e.record.getString('recordingAllowed')) {
+    e.record.set('recordingAllowed', DEFAULT_RECORDING_ALLOWED);
   }
   e.next();
 }

@@ -35,6 +35,11 @@ const POCKETBASE_RELAY_VECTOR =
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.' +
   'eyJ2IjoyLCJhdWQiOiJiYW5kbWVzaC1yZWxheSIsInN1YiI6InUxMjMiLCJzdHVkaW8iOiJzNDU2Iiwic2x1ZyI6Im15LWJhbmQiLCJyb2xlIjoib3duZXIiLCJqdGkiOiJqNzg5IiwibmFtZSI6IkFkYSIsImluc3RydW1lbnQiOiJiYXNzIiwibWF4UGxheWVycyI6MjQsInJlbGF5IjoicmVsYXktMiIsImlhdCI6MTcwMDAwMDAwMCwiZXhwIjoxNzAwMDAwMzAwfQ.' +
   'pYQflPv8Xg3p0nhPp6knyO4wQZ5Gghp6demehp7UHSo';
+/** A ticket that may record (`rec: true` between maxPlayers and iat); tickets_test.go pins the same (`recClaimVector`). */
+const POCKETBASE_REC_VECTOR =
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.' +
+  'eyJ2IjoyLCJhdWQiOiJiYW5kbWVzaC1yZWxheSIsInN1YiI6InUxMjMiLCJzdHVkaW8iOiJzNDU2Iiwic2x1ZyI6Im15LWJhbmQiLCJyb2xlIjoib3duZXIiLCJqdGkiOiJqNzg5IiwibmFtZSI6IkFkYSIsImluc3RydW1lbnQiOiJiYXNzIiwibWF4UGxheWVycyI6NCwicmVjIjp0cnVlLCJpYXQiOjE3MDAwMDAwMDAsImV4cCI6MTcwMDAwMDMwMH0.' +
+  'xAcdYVJpkoRvxot330X21p8sLQ3B1CIuuMKjboCWlmU';
 /** A version-1 ticket as PocketBase minted it before ticket v2 (no jti, no profile). */
 const POCKETBASE_V1_VECTOR =
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.' +
@@ -53,6 +58,16 @@ describe('PocketBase compatibility', () => {
     iat: 1_700_000_000,
   };
   const at = (now: number) => createTicketVerifier({ secret: POCKETBASE_SECRET, nowSeconds: () => now });
+
+  it('the test fixture mints the pinned rec bytes, and the verifier reads rec: true from them', () => {
+    expect(signTicket(POCKETBASE_SECRET, { ...claims, maxPlayers: 4, rec: true })).toBe(
+      POCKETBASE_REC_VECTOR,
+    );
+    expect(at(1_700_000_001).verify(POCKETBASE_REC_VECTOR, 's456')).toMatchObject({
+      ok: true,
+      claims: { rec: true, role: 'owner' },
+    });
+  });
 
   it('the test fixture mints the pinned v2 bytes', () => {
     expect(signTicket(POCKETBASE_SECRET, { ...claims, maxPlayers: 4 })).toBe(POCKETBASE_VECTOR);

@@ -35,6 +35,7 @@ export interface UsersRecord extends BaseRecord {
 }
 
 export type StudiosVisibilityOptions = 'private' | 'unlisted' | 'public';
+export type StudiosRecordingAllowedOptions = 'everyone' | 'engineers' | 'nobody';
 export interface StudiosRecord extends BaseRecord {
   name: string;
   slug: string;
@@ -42,6 +43,7 @@ export interface StudiosRecord extends BaseRecord {
   visibility: StudiosVisibilityOptions;
   maxPlayers: number;
   description: string;
+  recordingAllowed: StudiosRecordingAllowedOptions;
 }
 
 export type MembershipsRoleOptions = 'owner' | 'engineer' | 'member';

@@ -57,11 +57,18 @@ class Bytes {
 export interface MemoryOpfsOptions {
   /** Total bytes the files may hold; a write beyond throws QuotaExceededError. */
   quotaBytes?: number;
+  /**
+   * Whether `getFile()` works on a file a sync access handle holds open. Chromium allows it (seen in
+   * tests/e2e/recording-store.spec.ts: it reads what was written, flushed or not); the spec leaves it
+   * open, so `false` checks the recorder copes with a browser that refuses.
+   */
+  readWhileOpen?: boolean;
 }
 
 export class MemoryOpfs {
   readonly root: MemoryDirectory;
   quotaBytes: number | null;
+  readonly readWhileOpen: boolean;
   /** Handles opened since the last crash (so crash() can invalidate them). */
   readonly openHandles = new Set<MemorySyncHandle>();
   /** Counts, for assertions: flushes per file path. */
@@ -69,6 +76,7 @@ export class MemoryOpfs {
 
   constructor(options: MemoryOpfsOptions = {}) {
     this.quotaBytes = options.quotaBytes ?? null;
+    this.readWhileOpen = options.readWhileOpen ?? true;
     this.root = new MemoryDirectory(this, '', '');
   }
 
@@ -117,7 +125,8 @@ class MemoryFileHandle implements OpfsFileHandle {
   ) {}
 
   async getFile(): Promise<OpfsFile> {
-    if (this.open) throw domError('NoModificationAllowedError', `${this.path} is open for writing`);
+    if (this.open && !this.fs.readWhileOpen)
+      throw domError('NoModificationAllowedError', `${this.path} is open for writing`);
     const contents = this.bytes.view().slice();
     return {
       size: contents.byteLength,

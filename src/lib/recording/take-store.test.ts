@@ -149,6 +149,30 @@ describe('TakeStore', () => {
     release!(); // harmless after the crash
   });
 
+  it('lists a take another tab records even where its open files cannot be read', async () => {
+    const fs = new MemoryOpfs({ readWhileOpen: false });
+    const locks = new MemoryLocks();
+    const store = new TakeStore(fs.getDirectory, locks.tab());
+    await makeTake(fs, manifest('t3', [track('mix', 2, 0, 10)]), [80]);
+    const recorder = new TakeStore(fs.getDirectory, locks.tab());
+    await recorder.hold('t3');
+    const writer = await ManifestWriter.open(await recorder.takeDirectory('t3'), 5);
+    expect(await store.list()).toEqual([
+      {
+        id: 't3',
+        name: 't3',
+        startedAt: '',
+        durationFrames: 0,
+        players: [],
+        bytes: 0,
+        state: 'recording',
+        unfinished: false,
+      },
+    ]);
+    writer.close();
+    expect((await store.list())[0]).toMatchObject({ name: 'Take t3', unfinished: false });
+  });
+
   it('renames, deletes, lists newest first, and cleans up a take that never got audio', async () => {
     const fs = new MemoryOpfs();
     const store = new TakeStore(fs.getDirectory, new MemoryLocks().tab());

@@ -148,6 +148,26 @@ describe('AudioNetClient', () => {
   });
 });
 
+describe('AudioNetClient recording', () => {
+  it('sends capture anchors, and a record port transferred, then null to stop', () => {
+    const worker = new FakeWorker();
+    const net = new AudioNetClient(() => worker as unknown as Worker);
+    net.setCaptureAnchor({ senderTime: 7, epochMs: 8 });
+    const { port1, port2 } = new MessageChannel();
+    net.record(port1);
+    net.record(null);
+    expect(worker.posted.map((p) => [p.message, p.transfer])).toEqual([
+      [{ type: 'capture-anchor', anchor: { senderTime: 7, epochMs: 8 } }, []],
+      [{ type: 'record', port: port1 }, [port1]],
+      [{ type: 'record', port: null }, []],
+    ]);
+    net.dispose();
+    net.record(port2); // after dispose: the port is closed, nothing is sent
+    expect(worker.posted.at(-1)!.message.type).toBe('dispose');
+    port1.close();
+  });
+});
+
 describe('parseImpairment', () => {
   it('reads loss percent and jitter ms, and refuses nonsense', () => {
     expect(parseImpairment('loss:1,jitter:2')).toEqual({ lossRate: 0.01, jitterMs: 2 });

@@ -20,6 +20,7 @@ import {
   type ToAudioWorker,
 } from '../protocol/audio-worker';
 import type { AudioMemory } from '../protocol/audio-layout';
+import type { CaptureAnchor } from '../protocol/link-ping';
 import type { FrameKey } from '../protocol/sealed-frame';
 import { Emitter } from '../util/emitter';
 
@@ -169,6 +170,29 @@ export class AudioNetClient {
       });
       this.#post({ type: 'dump-trace' });
     });
+  }
+
+  /**
+   * Our capture clock (engine.captureAnchor()), about once a second while audio runs: the Worker sends
+   * the latest in its clock pongs, so peers that record can place our frames at capture time.
+   */
+  setCaptureAnchor(anchor: CaptureAnchor): void {
+    this.#post({
+      type: 'capture-anchor',
+      anchor: { senderTime: anchor.senderTime, epochMs: anchor.epochMs },
+    });
+  }
+
+  /**
+   * Recording: every source's decoded frames also go to `port` (the recorder Worker's end, transferred)
+   * until `record(null)`, which flushes and closes it. A new port replaces the old one.
+   */
+  record(port: MessagePort | null): void {
+    if (this.#disposed) {
+      port?.close();
+      return;
+    }
+    this.#post({ type: 'record', port }, port ? [port] : []);
   }
 
   /** Fallback: a captured frame from the capture worklet's port. */

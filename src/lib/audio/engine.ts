@@ -5,7 +5,10 @@
  *
  * Data path: mic → input gain → CaptureNode → (sample ring) → Worker: encode once, send to all peers
  * → (their Workers decode into packet rings) → PlaybackNode: jitter buffers + personal mix → speakers.
- * The CaptureNode's output is the direct monitor (own input at zero network delay).
+ * The CaptureNode's output is the direct monitor (own input at zero network delay). Everything heard
+ * goes through one mix bus to the speakers, so a recording's tap (`openRecordTap`) hears what we hear.
+ * Clock anchors (`clockAnchor`, `captureAnchor`) tie context frames and our senderTimes to the epoch
+ * clock, so recordings can place audio by capture time.
  * Fallback path (per pair, see session/audio-paths.ts): the microphone track itself is sent on the
  * pair's RTCPeerConnection (`inputTrack`), and remote tracks play through `receiveTrack`.
  */
@@ -25,10 +28,13 @@ import {
 } from '../protocol/audio-layout';
 import { AUDIO_SAMPLE_RATE } from '../protocol/audio-frame';
 import type { Impairment, SendSettings } from '../protocol/audio-worker';
+import type { CaptureAnchor } from '../protocol/link-ping';
+import type { ClockAnchor } from '../protocol/recording';
 import { Emitter } from '../util/emitter';
 import type { AudioNetClient } from './audio-net-client';
 import { openInput, type InputOptions } from './devices';
 import { CaptureNode, PlaybackNode } from './nodes';
+import { RecordTapNode } from './record-tap-node';
 import { TrackReceiver } from './track-receiver';
 
 export interface AudioEngineEvents extends Record<string, unknown> {
@@ -43,7 +49,7 @@ export interface AudioEngineOptions {
   net: AudioNetClient;
   send: SendSettings;
   input: InputOptions;
-  workletUrls: { capture: string; playback: string; detector: string };
+  workletUrls: { capture: string; playback: string; detector: string; recordTap: string };
   benchmark?: boolean;
   impairment?: Impairment | null;
 }
@@ -58,6 +64,12 @@ export class AudioEngine {
   readonly #capture: CaptureNode;
   readonly #playback: PlaybackNode;
   readonly #inputGain: GainNode;
+  /** The personal mix as heard: everything that reaches the speakers passes here. */
+  readonly #out: GainNode;
+  readonly #channels: 1 | 2;
+  #tap: RecordTapNode | null = null;
+  /** Context frame of the capture worklet's sample 0 (`capture-origin`); null until it tells. */
+  #captureOrigin: number | null = null;
   #source: MediaStreamAudioSourceNode;
   #stream: MediaStream;
   #input: InputOptions;
@@ -74,6 +86,7 @@ export class AudioEngine {
       await Promise.all([
         context.audioWorklet.addModule(options.workletUrls.capture),
         context.audioWorklet.addModule(options.workletUrls.playback),
+        context.audioWorklet.addModule(options.workletUrls.recordTap),
         // Only the benchmark listens to remote tracks for impulses.
         ...(options.benchmark ? [context.audioWorklet.addModule(options.workletUrls.detector)] : []),
       ]);
@@ -120,10 +133,13 @@ export class AudioEngine {
         ? { buffers: { packets: memory.packets, status: memory.status, params: memory.params } }
         : {}),
     });
+    this.#channels = options.send.channels;
     this.#inputGain = new GainNode(context, { gain: 1 });
+    this.#out = new GainNode(context, { gain: 1 });
+    this.#out.connect(context.destination);
     this.#source = context.createMediaStreamSource(stream);
-    this.#source.connect(this.#inputGain).connect(this.#capture).connect(context.destination);
-    this.#playback.connect(context.destination);
+    this.#source.connect(this.#inputGain).connect(this.#capture).connect(this.#out);
+    this.#playback.connect(this.#out);
 
     this.#capture.onEvent((event) => this.#onWorkletEvent(event));
     this.#playback.onEvent((event) => this.#onWorkletEvent(event));
@@ -211,6 +227,7 @@ export class AudioEngine {
     const receiver = new TrackReceiver({
       context: this.context,
       track,
+      output: this.#out,
       ...(this.#benchmark
         ? {
             detect: {
@@ -262,8 +279,54 @@ export class AudioEngine {
     return { output: (this.context.outputLatency || 0) * 1000, base: this.context.baseLatency * 1000 };
   }
 
+  /**
+   * Starts a recording tap: the microphone as the capture node gets it and the mix as heard, in blocks
+   * to `port` (the recorder Worker's end; see TapBlock). Replaces a tap already open.
+   */
+  openRecordTap(port: MessagePort): void {
+    this.closeRecordTap();
+    if (this.#disposed) {
+      port.close();
+      return;
+    }
+    const tap = new RecordTapNode(this.context, { inputChannels: this.#channels });
+    this.#inputGain.connect(tap, 0, 0);
+    this.#out.connect(tap, 0, 1);
+    tap.open(port);
+    this.#tap = tap;
+  }
+
+  /** Stops the recording tap, if open (idempotent). */
+  closeRecordTap(): void {
+    const tap = this.#tap;
+    if (!tap) return;
+    this.#tap = null;
+    this.#inputGain.disconnect(tap);
+    this.#out.disconnect(tap);
+    tap.dispose();
+  }
+
+  /** The context frame about to play and its epoch time (captured-time mapping, as recordings use). */
+  clockAnchor(): ClockAnchor {
+    const contextFrame = this.#nowFrame();
+    return { contextFrame, epochMs: this.#contextFrameToEpochMs(contextFrame, true) };
+  }
+
+  /**
+   * Our capture clock for the Worker to send to peers: capture-timeline sample `senderTime` (the
+   * capture worklet's framer index, u32) and when it was captured on the epoch clock. Null until the
+   * capture worklet has told where its sample 0 lies.
+   */
+  captureAnchor(): CaptureAnchor | null {
+    const origin = this.#captureOrigin;
+    if (origin === null) return null;
+    const frame = this.#nowFrame();
+    return { senderTime: (frame - origin) >>> 0, epochMs: this.#contextFrameToEpochMs(frame, true) };
+  }
+
   dispose(): void {
     if (this.#disposed) return;
+    this.closeRecordTap();
     this.#disposed = true;
     for (const off of this.#offs) off();
     for (const receiver of this.#receivers) receiver.dispose();
@@ -272,6 +335,7 @@ export class AudioEngine {
     this.#inputGain.disconnect();
     this.#capture.dispose();
     this.#playback.dispose();
+    this.#out.disconnect();
     for (const track of this.#stream.getTracks()) track.stop();
     void this.context.close();
     this.events.clear();
@@ -299,12 +363,19 @@ export class AudioEngine {
           epochMs: this.#contextFrameToEpochMs(event.contextFrame, event.slot === undefined),
         });
         return;
+      case 'capture-origin':
+        this.#captureOrigin = event.contextFrame;
+        return;
       case 'error':
         this.events.emit('error', { code: event.code, message: event.message });
         return;
       case 'ready':
         return;
     }
+  }
+
+  #nowFrame(): number {
+    return Math.round(this.context.currentTime * this.context.sampleRate);
   }
 
   /**

@@ -18,6 +18,8 @@ export interface TrackMix {
 export interface TrackReceiverOptions {
   context: AudioContext;
   track: MediaStreamTrack;
+  /** Where it plays (the engine's mix bus); the context's destination by default. */
+  output?: AudioNode;
   /** Creates the impulse detector (benchmarks only). */
   detect?: { onImpulse(contextFrame: number): void };
 }
@@ -53,7 +55,10 @@ export class TrackReceiver {
     this.#panner = new StereoPannerNode(context, { pan: 0 });
     this.#analyser = new AnalyserNode(context, { fftSize: 1024 });
     this.#samples = new Float32Array(this.#analyser.fftSize);
-    this.#source.connect(this.#gain).connect(this.#panner).connect(context.destination);
+    this.#source
+      .connect(this.#gain)
+      .connect(this.#panner)
+      .connect(options.output ?? context.destination);
     this.#source.connect(this.#analyser);
     this.#detector = options.detect
       ? new AudioWorkletNode(context, DETECTOR_PROCESSOR_NAME, { numberOfInputs: 1, numberOfOutputs: 0 })

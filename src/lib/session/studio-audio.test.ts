@@ -51,6 +51,10 @@ function fakeEngine() {
     captureOverflows: () => 0,
     setFrameSamples: vi.fn(),
     setInput: vi.fn(),
+    openRecordTap: vi.fn((port: MessagePort) => void port),
+    closeRecordTap: vi.fn(),
+    clockAnchor: () => ({ contextFrame: 4800, epochMs: 1_700_000_000_000 }),
+    captureAnchor: vi.fn(() => ({ senderTime: 960, epochMs: 1_700_000_000_020 })),
     dispose: () => void engine.disposed++,
   };
   return { engine, params, depth };
@@ -125,7 +129,7 @@ function setup() {
     mixer,
     me: 'me',
     participants,
-    assets: { workletUrls: { capture: '', playback: '', detector: '' } },
+    assets: { workletUrls: { capture: '', playback: '', detector: '', recordTap: '' } },
     startEngine: () => Promise.resolve(fake.engine as unknown as AudioEngine),
   });
   const sendStats = (sources: SourceStats[]) =>
@@ -230,5 +234,57 @@ describe('StudioAudio', () => {
     expect(engine.disposed).toBe(1);
     roster.join(peer(CY, 'cy', 3));
     expect(net.slots.has(CY)).toBe(false);
+  });
+
+  it('tells the Worker our capture anchor at start and every second while audio runs', async () => {
+    vi.useFakeTimers();
+    try {
+      const { audio, worker, engine } = setup();
+      const anchors = () => worker.posted.filter((m) => m.type === 'capture-anchor');
+      await audio.start();
+      expect(anchors()).toEqual([
+        { type: 'capture-anchor', anchor: { senderTime: 960, epochMs: 1_700_000_000_020 } },
+      ]);
+      vi.advanceTimersByTime(3000);
+      expect(anchors()).toHaveLength(4);
+      audio.stop();
+      vi.advanceTimersByTime(3000);
+      expect(anchors()).toHaveLength(4);
+      expect(engine.captureAnchor).toHaveBeenCalledTimes(4);
+      audio.dispose();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('opens the recorder’s ports only while audio runs, and closes them once (also when audio stops)', async () => {
+    const { audio, worker, engine } = setup();
+    expect(audio.openRecordPorts()).toBeNull();
+    expect(audio.clockAnchor()).toBeNull();
+    await audio.start();
+    const ports = audio.openRecordPorts()!;
+    expect(ports.clock).toEqual({ contextFrame: 4800, epochMs: 1_700_000_000_000 });
+    expect(ports.tapPort).toBeInstanceOf(MessagePort);
+    expect(ports.netPort).toBeInstanceOf(MessagePort);
+    expect(engine.openRecordTap).toHaveBeenCalledTimes(1);
+    const records = () =>
+      worker.posted.filter((m) => m.type === 'record') as unknown as Array<{ port: unknown }>;
+    expect(records()).toHaveLength(1);
+    expect(records()[0]!.port).toBeInstanceOf(MessagePort);
+    audio.closeRecordPorts();
+    audio.closeRecordPorts();
+    expect(records().map((m) => m.port)).toEqual([expect.any(MessagePort), null]);
+    expect(engine.closeRecordTap).toHaveBeenCalled();
+
+    audio.openRecordPorts();
+    audio.stop();
+    expect(records().map((m) => m.port)).toEqual([
+      expect.any(MessagePort),
+      null,
+      expect.any(MessagePort),
+      null,
+    ]);
+    for (const port of [ports.tapPort, ports.netPort]) port.close();
+    audio.dispose();
   });
 });

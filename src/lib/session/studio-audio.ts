@@ -4,12 +4,15 @@
  * player's mix in the shared MixerDoc, and answers per-player questions for the UI (level, path,
  * estimated delay) from the participants' records (participants.ts) — never from its own maps.
  * The session owns it; dispose() stops everything once.
+ * For recording it keeps the Worker told of our capture clock (once a second while audio runs, so peers
+ * can place our frames at capture time) and hands a recorder its two ports (`openRecordPorts`).
  * Pairs that cannot both use the data path (or are forced off it) use a WebRTC audio track instead:
  * see TrackPaths; the personal mix covers both kinds of peer.
  */
 import type { AudioNetClient } from '../audio/audio-net-client';
 import { AudioEngine, type AudioEngineOptions } from '../audio/engine';
 import type { Impairment, TransportCodec } from '../protocol/audio-worker';
+import type { ClockAnchor } from '../protocol/recording';
 import { DEFAULT_SOURCE_MIX, type MixerDoc } from '../sync/mixer-doc';
 import type { AudioPath } from '../sync/presence';
 import { Emitter } from '../util/emitter';
@@ -30,8 +33,11 @@ import { TrackPaths, type TrackLink } from './track-paths';
 export type { RemotePath } from './remote-audio';
 
 export interface AudioAssets {
-  workletUrls: { capture: string; playback: string; detector: string };
+  workletUrls: { capture: string; playback: string; detector: string; recordTap: string };
 }
+
+/** How often our capture anchor goes to the Worker (its clock pongs carry the latest). */
+const CAPTURE_ANCHOR_INTERVAL_MS = 1000;
 
 export type AudioState =
   | { kind: 'off' }
@@ -77,6 +83,9 @@ export class StudioAudio {
   /** Null until detection finishes (the data path is assumed meanwhile). */
   #dataCapable: boolean | null = null;
   readonly #offs: Array<() => void> = [];
+  #anchorTimer: ReturnType<typeof setInterval> | null = null;
+  /** A record port was given to the Worker (and not yet taken back). */
+  #recording = false;
   #disposed = false;
 
   constructor(options: {
@@ -204,6 +213,8 @@ export class StudioAudio {
       });
       engine.events.on('input', () => this.#tracks.reconcile());
       this.#tracks.setEngine(engine);
+      this.#sendCaptureAnchor();
+      this.#anchorTimer = setInterval(() => this.#sendCaptureAnchor(), CAPTURE_ANCHOR_INTERVAL_MS);
       this.applyMix();
       this.#setState({ kind: 'on', codec: this.#codec ?? settings.codec, shared: engine.shared });
     } catch (error) {
@@ -237,11 +248,49 @@ export class StudioAudio {
   }
 
   stop(): void {
+    this.closeRecordPorts();
+    if (this.#anchorTimer !== null) clearInterval(this.#anchorTimer);
+    this.#anchorTimer = null;
     this.#tracks.setEngine(null);
     this.#engine?.dispose();
     this.#engine = null;
     this.#policy = null;
     if (this.#state.kind !== 'off') this.#setState({ kind: 'off' });
+  }
+
+  /**
+   * Ports and the clock a recorder needs; null when audio is not running. The tap port carries the
+   * microphone as captured and the mix as heard (engine.openRecordTap); the net port every remote
+   * source's decoded frames (AudioNetClient.record). Opening again replaces both. They end with
+   * closeRecordPorts(), and when audio stops or restarts (a channel-count change rebuilds the graph).
+   */
+  openRecordPorts(): { tapPort: MessagePort; netPort: MessagePort; clock: ClockAnchor } | null {
+    const engine = this.#engine;
+    if (!engine || this.#disposed) return null;
+    const tap = new MessageChannel();
+    const net = new MessageChannel();
+    engine.openRecordTap(tap.port1);
+    this.#net.record(net.port1);
+    this.#recording = true;
+    return { tapPort: tap.port2, netPort: net.port2, clock: engine.clockAnchor() };
+  }
+
+  /** Stops the tap and the Worker's forwarding (each flushes what it holds). Idempotent. */
+  closeRecordPorts(): void {
+    this.#engine?.closeRecordTap();
+    if (!this.#recording) return;
+    this.#recording = false;
+    this.#net.record(null);
+  }
+
+  /** The local clock anchor (context frame ↔ epoch ms, captured-time mapping); null when audio is off. */
+  clockAnchor(): ClockAnchor | null {
+    return this.#engine?.clockAnchor() ?? null;
+  }
+
+  #sendCaptureAnchor(): void {
+    const anchor = this.#engine?.captureAnchor();
+    if (anchor) this.#net.setCaptureAnchor(anchor);
   }
 
   /** Pushes this player's personal mix from the MixerDoc into the engine's parameter block. */

@@ -155,12 +155,24 @@ test('a take written to OPFS survives closing the page without stop, and is reco
   expect(written.inbox).toContainEqual(expect.objectContaining({ type: 'started', id: TAKE_ID }));
   expect(written.locks).toBe(true);
 
-  // The tab goes away mid-take: no stop, no final flush, no final manifest.
+  // A second tab sees the take while the first records it: held by its Web Lock, so not unfinished,
+  // and it may neither recover nor delete it.
   const context = page.context();
-  await page.close();
-
   const again = await context.newPage();
   await openRecorder(again, source);
+  const live = await request(again, { type: 'list' }, ['takes']);
+  expect(live.type === 'takes' && live.takes.find((t) => t.id === TAKE_ID)).toMatchObject({
+    state: 'recording',
+    unfinished: false,
+  });
+  expect(await request(again, { type: 'recover', id: TAKE_ID }, ['recovered'])).toMatchObject({
+    type: 'error',
+    message: expect.stringMatching(/another tab/),
+  });
+  expect(await request(again, { type: 'delete', id: TAKE_ID }, ['done'])).toMatchObject({ type: 'error' });
+
+  // The first tab goes away mid-take: no stop, no final flush, no final manifest.
+  await page.close();
   // The dead page's Worker releases its lock as it is torn down.
   let summary: TakeSummary | undefined;
   await expect

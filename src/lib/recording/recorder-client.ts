@@ -68,7 +68,7 @@ export class RecorderClient {
   ): Promise<{ startEpochMs: number }> {
     if (this.#disposed) throw new Error('The recorder was closed.');
     if (this.#recording || this.#isWaiting('start')) throw new Error('A take is already being recorded.');
-    await this.#askPersist();
+    this.#askPersist();
     const answer = this.#request<{ id: string; startEpochMs: number }>(
       'start',
       { type: 'start', take, tapPort: ports.tapPort, netPort: ports.netPort, clock },
@@ -135,12 +135,13 @@ export class RecorderClient {
     setTimeout(() => worker.terminate(), DISPOSE_GRACE_MS);
   }
 
-  async #askPersist(): Promise<void> {
+  #askPersist(): void {
     if (this.#askedPersist) return;
     this.#askedPersist = true;
     // Without it the browser may evict the takes under storage pressure; refusal is not an error.
+    // Not awaited: Firefox asks the person, and the take must not wait for the answer.
     const storage = typeof navigator === 'undefined' ? undefined : navigator.storage;
-    if (typeof storage?.persist === 'function') await storage.persist().catch(() => false);
+    if (typeof storage?.persist === 'function') void storage.persist().catch(() => false);
   }
 
   #isWaiting(type: RequestType): boolean {

@@ -305,6 +305,24 @@ describe('RecorderCore: remote players', () => {
     expect(m.tracks.map((t) => t.id)).toEqual(['mix', 'self', 'u-bob']);
   });
 
+  it("converts a source's channels to its track's (mono doubled into a stereo stem)", async () => {
+    const fs = new MemoryOpfs();
+    const a = tab(fs, new MemoryLocks());
+    a.core.handle({ type: 'track', track: { ...BOB, channels: 2 }, sourceKeys: ['peer-a'] });
+    await a.start();
+    await a.block(FIRST, 128);
+    const stereo = new Float32Array([0.1, 0.3, 0.1, 0.3]);
+    a.sendNet([
+      chunk('peer-a', T0 + 100, 3, 0.2),
+      { ...chunk('peer-a', T0 + 100 + 3 / 48, 2, 0), channels: 2, samples: stereo },
+      chunk('peer-a', T0 + 100 + 5 / 48, 1, 0.6),
+    ]);
+    await until(() => floats(fs, 't1', 'u-bob').length === 12);
+    expect([...floats(fs, 't1', 'u-bob')].map((v) => Math.round(v * 10) / 10)).toEqual([
+      0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.1, 0.3, 0.1, 0.3, 0.6, 0.6,
+    ]);
+  });
+
   it('writes a new stem into the manifest at once, so a crash right after keeps its place', async () => {
     const fs = new MemoryOpfs();
     const a = tab(fs, new MemoryLocks());

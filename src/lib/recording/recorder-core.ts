@@ -139,6 +139,8 @@ export class RecorderCore {
   #queue: Promise<void> = Promise.resolve();
   #disposed = false;
   #trackOrder = 0;
+  /** Channel conversion output, reused: each conversion is written out before the next one. */
+  #scratch = new Float32Array(0);
 
   constructor(env: RecorderEnv, post: RecorderPost, options: RecorderCoreOptions = {}) {
     this.#env = env;
@@ -467,7 +469,7 @@ export class RecorderCore {
       addRange(self.concealed, expected, at);
       addRange(mixTrack.concealed, expected, at);
     }
-    self.file!.write(at, toChannels(input, inputChannels, self.file!.channels, frames), frames);
+    self.file!.write(at, this.#toChannels(input, inputChannels, self.file!.channels, frames), frames);
     mixTrack.file!.write(at, mix, frames);
     take.nextTapSample = Math.max(expected ?? 0, at + frames);
     if (first) {
@@ -596,7 +598,7 @@ export class RecorderCore {
     const isNew = file.startSample === null;
     const written = file.write(
       at,
-      toChannels(chunk.samples, chunk.channels, file.channels, chunk.frames),
+      this.#toChannels(chunk.samples, chunk.channels, file.channels, chunk.frames),
       chunk.frames,
     );
     if (written === 0) return;
@@ -606,6 +608,12 @@ export class RecorderCore {
     if (chunk.concealed) addRange(track.concealed, Math.max(at, file.startSample!), at + chunk.frames);
     // A new stem's start goes on disk at once: recovery places a file only through the manifest.
     if (isNew) this.#writeManifest(take);
+  }
+
+  #toChannels(samples: Float32Array, from: 1 | 2, to: 1 | 2, frames: number): Float32Array {
+    const out = toChannels(samples, from, to, frames, this.#scratch);
+    if (out !== samples) this.#scratch = out;
+    return out;
   }
 
   // ---- flushing, progress, storage ------------------------------------------------------------------
@@ -859,10 +867,19 @@ function isChunk(chunk: SourcePcm): boolean {
   );
 }
 
-/** Interleaved `frames` frames from `from` channels to `to` (mono → both sides; stereo → their mean). */
-function toChannels(samples: Float32Array, from: 1 | 2, to: 1 | 2, frames: number): Float32Array {
+/**
+ * Interleaved `frames` frames from `from` channels to `to` (mono → both sides; stereo → their mean),
+ * into `scratch` (returned, or a larger one when it is too small).
+ */
+function toChannels(
+  samples: Float32Array,
+  from: 1 | 2,
+  to: 1 | 2,
+  frames: number,
+  scratch: Float32Array,
+): Float32Array {
   if (from === to) return samples;
-  const out = new Float32Array(frames * to);
+  const out = scratch.length >= frames * to ? scratch : new Float32Array(frames * to);
   if (to === 2) {
     for (let i = 0; i < frames; i++) out[2 * i] = out[2 * i + 1] = samples[i]!;
   } else {

@@ -334,6 +334,12 @@ describe('exportTake', () => {
     ).rejects.toThrow(/cancelled|abort/i);
     expect(progress.at(-1)!).toBeLessThan(1);
 
+    // Only the files exported are opened: a missing stem file does not stop a mix export.
+    const mixOnly = memoryFiles(take.sources.filter((s) => s.track.kind === 'mix'));
+    const sink = new MemorySink();
+    await exportTake(take.manifest, mixOnly, sink, { format: 'wav', what: 'mix' }, deps, () => {});
+    expect(sink.bytes().length).toBeGreaterThan(3 * RATE * 6);
+
     const noMix = { ...take.manifest, tracks: take.manifest.tracks.filter((t) => t.kind !== 'mix') };
     await expect(
       exportTake(noMix, files, new MemorySink(), { format: 'wav', what: 'mix' }, deps, () => {}),

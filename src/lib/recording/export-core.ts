@@ -106,7 +106,12 @@ export interface ExportPlan {
   totalFrames: number;
 }
 
-/** Which tracks become which files. `fileBytes` gives each track file's size. */
+/** The tracks an export needs (only their files are opened). */
+export function exportedTracks(manifest: TakeManifest, what: ExportWhat): TakeTrack[] {
+  return manifest.tracks.filter((t) => (t.kind === 'mix' ? what !== 'stems' : what !== 'mix'));
+}
+
+/** Which tracks become which files. `fileBytes` gives each exported track file's size. */
 export function planExport(
   manifest: TakeManifest,
   fileBytes: ReadonlyMap<string, number>,
@@ -266,7 +271,8 @@ export async function exportTake(
     if (signal?.aborted) throw abortError(signal);
   };
   const sizes = new Map<string, number>();
-  for (const track of manifest.tracks) sizes.set(track.file, await files.size(track.file));
+  for (const track of exportedTracks(manifest, options.what))
+    sizes.set(track.file, await files.size(track.file));
   const plan = planExport(manifest, sizes, options);
   const exportedAt = deps.now();
   const zip = new ZipWriter(sink, { date: exportedAt });

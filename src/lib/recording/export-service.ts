@@ -11,6 +11,7 @@ import {
   estimateZipBytes,
   exportFileName,
   exportTake,
+  exportedTracks,
   planExport,
   type ExportDeps,
   type ExportFormat,
@@ -204,7 +205,7 @@ export class ExportService {
 
     const files = await this.#trackFiles(takeDir, manifest);
     const sizes = new Map<string, number>();
-    for (const track of manifest.tracks) sizes.set(track.file, await files.size(track.file));
+    for (const track of exportedTracks(manifest, what)) sizes.set(track.file, await files.size(track.file));
     const options = { format, what, silenceConcealed: request.silenceConcealed === true };
     let needed: number;
     try {

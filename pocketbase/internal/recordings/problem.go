@@ -27,6 +27,7 @@ const (
 	CodeTooManyUploads     = "too-many-uploads"
 	CodeChecksumMismatch   = "checksum-mismatch"
 	CodeInterruptedRequest = "chunk-interrupted"
+	CodeServerFull         = "server-full"
 	CodeInternal           = "internal"
 )
 

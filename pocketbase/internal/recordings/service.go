@@ -46,7 +46,13 @@ type Options struct {
 	MaxOpenUploads int
 	// Now is injectable for tests.
 	Now func() time.Time
+	// FreeBytes reports the free space where parts are written (statfs); injectable for tests.
+	FreeBytes func(path string) (int64, error)
 }
+
+// DiskReserve is left free when an upload is accepted: the parts, then the stored copy, must not
+// fill the disk the database lives on.
+const DiskReserve int64 = 512 << 20
 
 // Service is the upload logic, independent of HTTP (routes.go adapts it).
 type Service struct {
@@ -80,6 +86,9 @@ func New(app core.App, opts Options) *Service {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.FreeBytes == nil {
+		opts.FreeBytes = freeBytes
 	}
 	return &Service{app: app, opts: opts, parts: parts{root: filepath.Join(app.DataDir(), PartsDirName)}}
 }
@@ -152,6 +161,10 @@ func (s *Service) Start(user *core.Record, p StartParams) (Upload, error) {
 			fmt.Sprintf("You have %d unfinished uploads. Finish or cancel one of them first.", open))
 	}
 
+	if err := s.requireSpace(p.Size); err != nil {
+		return Upload{}, err
+	}
+
 	col, err := s.app.FindCachedCollectionByNameOrId(UploadsCollection)
 	if err != nil {
 		return Upload{}, err
@@ -175,6 +188,20 @@ func (s *Service) Start(user *core.Record, p StartParams) (Upload, error) {
 		return Upload{}, err
 	}
 	return s.view(rec), nil
+}
+
+// requireSpace refuses an upload the disk cannot hold twice (the parts, then the stored copy, when
+// storage is local) plus DiskReserve. Unknown free space (another platform, a statfs error) passes.
+func (s *Service) requireSpace(size int64) error {
+	if err := os.MkdirAll(s.parts.root, 0o700); err != nil {
+		return err
+	}
+	free, err := s.opts.FreeBytes(s.parts.root)
+	if err != nil || free >= 2*size+DiskReserve {
+		return nil
+	}
+	return problem(http.StatusInsufficientStorage, CodeServerFull,
+		"The server has no room for this take right now. Try again later, or ask whoever runs this Bandmesh server.")
 }
 
 // Status is the user's unfinished upload, for resume: where to continue.

@@ -316,6 +316,18 @@ func TestLimits(t *testing.T) {
 	expectProblem(t, err, http.StatusTooManyRequests, CodeTooManyUploads)
 }
 
+func TestFullDisk(t *testing.T) {
+	free := int64(DiskReserve + 2*100)
+	f := newFixture(t, Options{FreeBytes: func(string) (int64, error) { return free, nil }})
+	if _, err := f.svc.Start(f.member, params(f.studio.Id, 100)); err != nil {
+		t.Fatal(err)
+	}
+	p := params(f.studio.Id, 101)
+	p.TakeID = "too-big-for-the-disk"
+	_, err := f.svc.Start(f.member, p)
+	expectProblem(t, err, http.StatusInsufficientStorage, CodeServerFull)
+}
+
 func TestInvalidStarts(t *testing.T) {
 	f := newFixture(t, Options{})
 	for name, edit := range map[string]func(*StartParams){

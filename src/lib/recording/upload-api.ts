@@ -50,6 +50,7 @@ export const UploadErrorCode = {
   TooManyUploads: 'too-many-uploads',
   ChecksumMismatch: 'checksum-mismatch',
   ChunkInterrupted: 'chunk-interrupted',
+  ServerFull: 'server-full',
   Internal: 'internal',
 } as const;
 export type UploadErrorCode = (typeof UploadErrorCode)[keyof typeof UploadErrorCode];
@@ -104,13 +105,13 @@ export function isAbort(error: unknown): boolean {
 
 /**
  * Whether trying again may help: no answer at all, an interrupted chunk, a server hiccup. A
- * refusal (403, 404, 409, 413, too-many-uploads) is final.
+ * refusal (403, 404, 409, 413, too-many-uploads, server-full) is final.
  */
 export function isTransient(error: unknown): boolean {
   if (!(error instanceof ClientResponseError) || error.isAbort) return false;
   const code = uploadErrorBody(error)?.code;
   if (code === UploadErrorCode.ChunkInterrupted) return true;
-  if (code === UploadErrorCode.TooManyUploads) return false;
+  if (code === UploadErrorCode.TooManyUploads || code === UploadErrorCode.ServerFull) return false;
   return error.status === 0 || error.status === 408 || error.status === 429 || error.status >= 500;
 }
 

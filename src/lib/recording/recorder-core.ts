@@ -140,7 +140,7 @@ export class RecorderCore {
   #disposed = false;
   #trackOrder = 0;
   /** Channel conversion output, reused: each conversion is written out before the next one. */
-  #scratch = new Float32Array(0);
+  #scratch: Float32Array = new Float32Array(0);
 
   constructor(env: RecorderEnv, post: RecorderPost, options: RecorderCoreOptions = {}) {
     this.#env = env;

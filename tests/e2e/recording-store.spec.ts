@@ -3,14 +3,13 @@
  * tap blocks, the page closed without stopping (the Worker dies with it, holding its files and its Web
  * Lock), a new page lists the take as unfinished and recovers it from its files.
  *
- * The Worker is the app's own: the bench build's `recorder.worker-*.js` when the studio page bundles it,
- * else the same entry (src/lib/recording/recorder.worker.ts) bundled here with rolldown, the bundler
- * Vite uses, and loaded from a blob: URL of the app's origin (same OPFS and locks as the app).
+ * The Worker is the app's own: the bench build's `recorder.worker-*.js` (Vite emits it for the studio
+ * page), started on an app page so it has the app's OPFS and locks; the test drives it with the
+ * messages RecorderClient and the record tap send.
  */
 import { readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { rolldown } from 'rolldown';
 import { readManifest, readTakeFileChunk } from '../../bench/lib/recording-opfs.mjs';
 import type { FromRecorder, TakeManifest, TakeSummary } from '../../src/lib/protocol/recording';
 import { expect, newPlayerPage, test } from './fixtures';
@@ -22,37 +21,27 @@ const BLOCK = 2048;
 const PERIOD = 4801;
 const FIRST_FRAME = 96_000;
 
-type WorkerSource = { url: string } | { code: string };
-
-async function recorderSource(): Promise<{ source: WorkerSource; from: string }> {
+/** The app's recorder Worker as the bench build emitted it (the studio page bundles it). */
+function recorderWorkerUrl(): string {
   const dir = join('bench', 'build', '_app', 'immutable', 'workers');
   const built = existsSync(dir)
     ? readdirSync(dir).find((f) => /^recorder\.worker-.*\.js$/.test(f))
     : undefined;
-  if (built) return { source: { url: `/_app/immutable/workers/${built}` }, from: `bench build (${built})` };
-  const bundle = await rolldown({ input: 'src/lib/recording/recorder.worker.ts', logLevel: 'silent' });
-  const { output } = await bundle.generate({ format: 'es' });
-  await bundle.close();
-  return {
-    source: { code: output[0].code },
-    from: 'src/lib/recording/recorder.worker.ts bundled by rolldown',
-  };
+  if (!built)
+    throw new Error(`no recorder.worker-*.js in ${dir}: the studio page no longer bundles the recorder`);
+  return `/_app/immutable/workers/${built}`;
 }
 
 /** Opens an app page and starts the recorder Worker in it (`window.__rec`: the Worker and its inbox). */
-async function openRecorder(page: Page, source: WorkerSource): Promise<void> {
+async function openRecorder(page: Page, url: string): Promise<void> {
   await page.goto('/');
-  await page.evaluate((source) => {
-    const url =
-      'url' in source
-        ? source.url
-        : URL.createObjectURL(new Blob([source.code], { type: 'text/javascript' }));
+  await page.evaluate((url) => {
     const worker = new Worker(url, { type: 'module' });
     const inbox: unknown[] = [];
     worker.onmessage = (event) => inbox.push(event.data);
     worker.onerror = (event) => inbox.push({ type: 'error', message: `worker: ${event.message}` });
     Object.assign(window, { __rec: { worker, inbox } });
-  }, source);
+  }, url);
 }
 
 /** Sends a request and returns the first answer of one of `types` (or the error answering it). */
@@ -81,8 +70,7 @@ test('a take written to OPFS survives closing the page without stop, and is reco
   browser,
   baseURL,
 }) => {
-  const { source, from } = await recorderSource();
-  console.log(`recorder Worker: ${from}`);
+  const source = recorderWorkerUrl();
   const page = await newPlayerPage(browser, baseURL!);
   await openRecorder(page, source);
 

@@ -79,7 +79,7 @@ export interface ExporterApi {
 export interface RecordingAudio {
   readonly state: { kind: string };
   readonly settings: { channels: 1 | 2 };
-  readonly events: Emitter<{ state: { kind: string } }>;
+  readonly events: { on(event: 'state', listener: (state: { kind: string }) => void): () => void };
   openRecordPorts(): { tapPort: MessagePort; netPort: MessagePort | null; clock: ClockAnchor } | null;
   closeRecordPorts(): void;
   clockAnchor(): ClockAnchor | null;

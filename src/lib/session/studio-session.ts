@@ -39,6 +39,9 @@ import { RouteRequests } from './route-requests';
 import { StudioAudio, type AudioAssets } from './studio-audio';
 import { SyncRoutes } from './sync-routes';
 import { UndecryptableWatch } from './undecryptable-watch';
+import { ExportClient } from '../recording/export-client';
+import { RecorderClient } from '../recording/recorder-client';
+import { RecordingSession } from './recording-session';
 
 export interface StudioSessionEvents extends Record<string, unknown> {
   presence: PresentPeer[];
@@ -68,6 +71,8 @@ export interface StudioSessionOptions {
     forceTrack?: boolean;
   };
   createSocket?: (url: string) => SocketLike;
+  /** The studio as takes name it (its id comes from the ticket). */
+  studio?: { slug: string; name: string };
 }
 
 export interface StudioSession {
@@ -78,6 +83,8 @@ export interface StudioSession {
   readonly mixer: MixerDoc;
   readonly audio: StudioAudio;
   readonly participants: Participants;
+  /** Recording in this visit: takes, who records, our permission (recording-session.ts). */
+  readonly recording: RecordingSession;
   /**
    * Who is in the room as the relay attests it; each entry (and `self`) carries `recording`, set only
    * by the relay. Read-only for callers: the session feeds it.
@@ -348,6 +355,11 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
       sfuLink?.retry(); // only an attempt that has not opened yet is given up
       return;
     }
+    // Refused recording: the Recording panel says why (not a studio-wide error).
+    if (error.code === ErrorCode.RecordingNotAllowed) {
+      recording.relayRefused(error.message);
+      return;
+    }
     events.emit('error', error);
   });
   signaling.events.on('subscribed', ({ self, peers, past }) => {
@@ -408,6 +420,23 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     }
   });
 
+  // Recording (issue 9): the relay attests who records; the recorder Worker owns the takes.
+  const recording = new RecordingSession({
+    recorder: new RecorderClient(),
+    createExporter: () => new ExportClient(),
+    audio,
+    participants,
+    roster,
+    mayRecord: () => signaling.mayRecord,
+    setRecording: (on) => signaling.setRecording(on),
+    studio: {
+      id: options.ticket.studioId,
+      slug: options.studio?.slug ?? '',
+      name: options.studio?.name ?? '',
+    },
+  });
+  signaling.events.on('may-record', (allowed) => recording.relayPermission(allowed));
+
   signaling.start();
 
   let disposed = false;
@@ -420,6 +449,7 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     mixer,
     audio,
     participants,
+    recording,
     roster,
     mayRecord: () => signaling.mayRecord,
     setRecording: (on) => signaling.setRecording(on),
@@ -440,7 +470,9 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     dispose() {
       if (disposed) return;
       disposed = true;
-      // Order matters: say goodbye over the links and the relay before closing them.
+      // Order matters: say goodbye over the links and the relay before closing them. A take ends first
+      // (the relay hears "stopped" while the socket is still open).
+      recording.dispose();
       audio.dispose();
       mixer.dispose();
       sync.dispose();

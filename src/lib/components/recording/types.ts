@@ -85,9 +85,12 @@ export interface RecordingView {
   readonly takesLoaded: boolean;
   readonly takesError: string | null;
   readonly storage: StorageFigures | null;
+  /** The studio's "Recording allowed"; null while unknown. */
+  readonly policy: RecordingPolicy | null;
   start(): Promise<void>;
   stop(): Promise<void>;
   refresh(): Promise<void>;
+  setPolicy(policy: RecordingPolicy): Promise<void>;
 }
 
 export const FORMAT_LABELS = { wav: 'WAV (24-bit)', opus: 'Ogg Opus' } as const;

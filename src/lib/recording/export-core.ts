@@ -42,6 +42,8 @@ export const READ_CHUNK_BYTES = 4 * 1024 * 1024;
  * time gets through in 200 ms (the UI wants a report at least every 250 ms).
  */
 const OPUS_PROGRESS_FRAMES = 9_600;
+/** Audio per progress report while writing WAV: 1 s (~0.3 MB of output, a few ms of work). */
+const WAV_BLOCK_FRAMES = 48_000;
 
 /** A take's track files, read in parts. */
 export interface TakeFiles {
@@ -401,25 +403,30 @@ async function writeWav(
   check: () => Promise<void>,
 ): Promise<void> {
   // Leading silence: zero bytes, from one shared zero buffer.
-  const zeros = new Uint8Array(
-    Math.min(READ_CHUNK_BYTES, Math.max(1, f.padFrames) * f.channels * PCM24_BYTES),
-  );
-  const zeroFrames = zeros.length / (f.channels * PCM24_BYTES);
+  const blockBytes = WAV_BLOCK_FRAMES * f.channels * PCM24_BYTES;
+  const zeros = new Uint8Array(Math.min(blockBytes, f.padFrames * f.channels * PCM24_BYTES));
   for (let left = f.padFrames; left > 0;) {
     await check();
-    const frames = Math.min(left, Math.floor(zeroFrames));
+    const frames = Math.min(left, WAV_BLOCK_FRAMES);
     await entry.write(zeros.subarray(0, frames * f.channels * PCM24_BYTES));
     left -= frames;
     advance(frames);
   }
   const encoder = new Pcm24Encoder();
+  const step = WAV_BLOCK_FRAMES * f.channels;
   await forEachChunk(
     f,
     files,
     options,
-    async (samples, frames) => {
-      await entry.write(encoder.encode(samples));
-      advance(frames);
+    async (samples) => {
+      // A read chunk is up to ~22 s of audio: converted, checksummed and written in 1 s blocks, so
+      // progress (and a cancel) never waits for a whole chunk.
+      for (let at = 0; at < samples.length; at += step) {
+        if (at > 0) await check();
+        const part = samples.subarray(at, Math.min(samples.length, at + step));
+        await entry.write(encoder.encode(part));
+        advance(part.length / f.channels);
+      }
     },
     check,
   );

@@ -67,8 +67,6 @@ const MB = 1024 * 1024;
 const WRITE_BUFFER_BYTES = 1 * MB;
 /** Longest stretch of work without letting messages in (a cancel waits at most about this long). */
 const PAUSE_EVERY_MS = 50;
-/** Bytes between two flushes of the zip being written. */
-const FLUSH_EVERY_BYTES = 64 * MB;
 
 function errorName(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : undefined;
@@ -80,7 +78,6 @@ class SyncHandleSink implements ByteSink {
   readonly #buffer = new Uint8Array(WRITE_BUFFER_BYTES);
   #buffered = 0;
   #position = 0;
-  #sinceFlush = 0;
 
   constructor(handle: OpfsSyncHandle) {
     this.#handle = handle;
@@ -111,12 +108,9 @@ class SyncHandleSink implements ByteSink {
     const written = this.#handle.write(bytes, { at: this.#position });
     // A short write is the disk or quota running out (some browsers report it this way).
     if (written < bytes.length) throw new DOMException('The storage is full.', 'QuotaExceededError');
+    // No flush on the way: a half-written zip is worthless after a crash, and flushing every 64 MiB
+    // made a 20-min WAV export take 22 s with 574 ms without progress here (9 s and 150 ms without).
     this.#position += written;
-    this.#sinceFlush += written;
-    if (this.#sinceFlush >= FLUSH_EVERY_BYTES) {
-      this.#handle.flush();
-      this.#sinceFlush = 0;
-    }
   }
 }
 

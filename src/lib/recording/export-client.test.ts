@@ -287,4 +287,31 @@ describe('ExportClient with the export service on OPFS', () => {
     expect(fs.file(`${EXPORTS_DIRECTORY}/take4-all-opus.zip`)).toBeNull();
     client.dispose();
   }, 60_000);
+
+  it('a Worker that fails to load rejects its exports, and the next export starts a new Worker', async () => {
+    const fs = new MemoryOpfs();
+    await writeTake(fs, 'take5', 2);
+    let created = 0;
+    const client = new ExportClient(() => {
+      created++;
+      if (created > 1) return new ServiceWorker(fs, null) as unknown as Worker;
+      // What the browser does when the Worker's script cannot load: an error event, no messages.
+      const broken = {
+        onmessage: null,
+        onerror: null as ((event: ErrorEvent) => void) | null,
+        postMessage() {
+          setTimeout(() => broken.onerror?.({ message: 'script failed', preventDefault() {} } as ErrorEvent));
+        },
+        terminate() {},
+      };
+      return broken as unknown as Worker;
+    });
+    await expect(client.export('take5', { format: 'wav', what: 'mix' }, () => {})).rejects.toThrow(
+      'The export stopped unexpectedly (script failed).',
+    );
+    const file = await client.export('take5', { format: 'wav', what: 'mix' }, () => {});
+    expect(file.size).toBeGreaterThan(2 * RATE * 6);
+    expect(created).toBe(2);
+    client.dispose();
+  });
 });

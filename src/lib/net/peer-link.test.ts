@@ -45,6 +45,10 @@ class FakePc {
     return { track: null, replaceTrack: vi.fn(async () => undefined) };
   }
   removeTrack() {}
+  transceivers: Array<{ currentDirection: RTCRtpTransceiverDirection | null; receiver: unknown }> = [];
+  getTransceivers() {
+    return this.transceivers;
+  }
   /** What getStats() resolves to (RTCStatsReport is a read-only map of stats entries). */
   stats = new Map<string, Record<string, unknown>>();
   async getStats() {
@@ -55,8 +59,44 @@ class FakePc {
   }
 }
 
-function link(initiator: boolean) {
-  const pc = new FakePc();
+/**
+ * Chromium's audio negotiation as far as remote tracks go: a remote offer with audio makes a
+ * transceiver and fires `track` once it is applied — unless addTrack landed while it was being applied
+ * (addTrack then reuses that transceiver and Chromium never fires the event; seen in Chromium 156).
+ */
+class ChromiumAudioPc extends FakePc {
+  readonly remoteTrack = { kind: 'audio', id: 'their-mic' } as MediaStreamTrack;
+  readonly receiver = { track: this.remoteTrack, jitterBufferTarget: null as number | null };
+  /** Runs while a remote description is being applied. */
+  duringSetRemote: (() => void) | null = null;
+  #applying = false;
+  #trackAddedWhileApplying = false;
+  #sending = false;
+
+  override async setRemoteDescription(description: RTCSessionDescriptionInit) {
+    this.#applying = true;
+    this.duringSetRemote?.();
+    await new Promise((resolve) => setTimeout(resolve, 0)); // the browser's own work
+    this.#applying = false;
+    await super.setRemoteDescription(description);
+    if (description.type !== 'offer' || this.transceivers.length > 0) return;
+    this.transceivers.push({ currentDirection: null, receiver: this.receiver });
+    if (!this.#trackAddedWhileApplying)
+      (this.ontrack as (e: unknown) => void)({ track: this.remoteTrack, receiver: this.receiver });
+  }
+  override async setLocalDescription(description: RTCSessionDescriptionInit) {
+    await super.setLocalDescription(description);
+    if (description.type !== 'answer') return;
+    for (const t of this.transceivers) t.currentDirection = this.#sending ? 'sendrecv' : 'recvonly';
+  }
+  override addTrack() {
+    this.#trackAddedWhileApplying ||= this.#applying;
+    this.#sending = true;
+    return super.addTrack();
+  }
+}
+
+function link(initiator: boolean, pc = new FakePc()) {
   const signals: PeerSignal[] = [];
   const onError = vi.fn();
   const peer = new PeerLink({
@@ -100,6 +140,33 @@ describe('PeerLink negotiation', () => {
     expect(pc.setLocal).not.toHaveBeenCalled();
     expect(signals).toEqual([]);
     expect(onError).not.toHaveBeenCalled();
+  });
+
+  it('hands out the remote audio track once, with the smallest jitter buffer', async () => {
+    const pc = new ChromiumAudioPc();
+    const { peer, signals } = link(false, pc);
+    const tracks: MediaStreamTrack[] = [];
+    peer.events.on('track', (track) => void tracks.push(track));
+    peer.handleSignal({ kind: 'description', description: { type: 'offer', sdp: AUDIO_SDP } });
+    await vi.waitFor(() => expect(signals).toHaveLength(1)); // answered
+    await flush();
+    expect(tracks).toEqual([pc.remoteTrack]); // from the track event, not again from the transceivers
+    expect(pc.receiver.jitterBufferTarget).toBe(0);
+  });
+
+  it('still hands out the remote track when addTrack lands while their offer is being applied (no track event)', async () => {
+    const pc = new ChromiumAudioPc();
+    const { peer, signals } = link(false, pc);
+    const tracks: MediaStreamTrack[] = [];
+    peer.events.on('track', (track) => void tracks.push(track));
+    // Both players add their microphone on hearing each other: ours lands mid-way through theirs.
+    pc.duringSetRemote = () => peer.addAudioTrack({ id: 'my-mic' } as MediaStreamTrack);
+    peer.handleSignal({ kind: 'description', description: { type: 'offer', sdp: AUDIO_SDP } });
+    await vi.waitFor(() => expect(signals).toHaveLength(1));
+    await flush();
+    expect(signals[0]).toMatchObject({ description: { type: 'answer' } });
+    expect(tracks).toEqual([pc.remoteTrack]);
+    expect(pc.receiver.jitterBufferTarget).toBe(0);
   });
 
   it('adds the audio track once, then replaces it', () => {

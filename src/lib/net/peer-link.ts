@@ -9,7 +9,8 @@
  * negotiation; the other side creates them when the first offer arrives.
  * The fallback audio path adds the microphone's track (`addAudioTrack`); every offer and answer is
  * created explicitly and munged for 10 ms Opus packets (see sdp.ts) before it is set, and remote tracks
- * come out as `track` events with the receiver's jitter buffer target at its minimum.
+ * come out as `track` events with the receiver's jitter buffer target at its minimum, once per track:
+ * from the browser's event, or from the transceivers after an exchange where the browser dropped it.
  * Invariants: signals are applied strictly in arrival order (one promise chain); `close` is emitted
  * exactly once, after which the link holds no connection, channel or timer.
  */
@@ -61,6 +62,8 @@ export class PeerLink {
   #signalChain: Promise<void> = Promise.resolve();
   #recoveryTimer: ReturnType<typeof setTimeout> | null = null;
   #audioSender: RTCRtpSender | null = null;
+  /** Remote tracks already handed out as `track` events. */
+  readonly #remoteTracks = new WeakSet<MediaStreamTrack>();
   #closed = false;
 
   constructor(options: PeerLinkOptions) {
@@ -73,13 +76,7 @@ export class PeerLink {
       options.sendSignal({ kind: 'candidate', candidate: candidate ? candidate.toJSON() : null });
     this.#pc.onnegotiationneeded = () => void this.#negotiate();
     this.#pc.onconnectionstatechange = () => this.#onConnectionState();
-    this.#pc.ontrack = ({ track, receiver }) => {
-      if (track.kind !== 'audio') return;
-      // Chromium: play out as early as possible (the default target adds tens of ms).
-      const tunable = receiver as RTCRtpReceiver & { jitterBufferTarget?: number | null };
-      if ('jitterBufferTarget' in tunable) tunable.jitterBufferTarget = 0;
-      this.events.emit('track', track);
-    };
+    this.#pc.ontrack = ({ receiver }) => this.#surfaceTrack(receiver);
     if (options.initiator) this.#createChannels();
   }
 
@@ -220,6 +217,7 @@ export class PeerLink {
       await pc.setLocalDescription({ type: 'answer', sdp: tuneOpusSdp(answer.sdp ?? '') });
       this.#sendDescription();
     }
+    this.#surfaceReceivingTracks();
   }
 
   async #negotiate(): Promise<void> {
@@ -238,6 +236,31 @@ export class PeerLink {
       if (this.#pc.signalingState === 'stable') this.#reportError(error);
     } finally {
       this.#makingOffer = false;
+    }
+  }
+
+  /** Emits a receiver's audio track once, with its jitter buffer target at its minimum. */
+  #surfaceTrack(receiver: RTCRtpReceiver): void {
+    const { track } = receiver;
+    if (track.kind !== 'audio' || this.#remoteTracks.has(track) || this.#closed) return;
+    this.#remoteTracks.add(track);
+    // Chromium: play out as early as possible (the default target adds tens of ms).
+    const tunable = receiver as RTCRtpReceiver & { jitterBufferTarget?: number | null };
+    if ('jitterBufferTarget' in tunable) tunable.jitterBufferTarget = 0;
+    this.events.emit('track', track);
+  }
+
+  /**
+   * After each exchange, every transceiver that receives hands out its track if `track` did not:
+   * Chromium (156) never fires `track` when addTrack lands while a remote offer is being applied
+   * (addTrack takes over the transceiver that offer created). That is when both players add their
+   * microphones on hearing each other, and that side then never played the other's audio.
+   */
+  #surfaceReceivingTracks(): void {
+    if (this.#closed) return;
+    for (const transceiver of this.#pc.getTransceivers()) {
+      const direction = transceiver.currentDirection;
+      if (direction === 'sendrecv' || direction === 'recvonly') this.#surfaceTrack(transceiver.receiver);
     }
   }
 

@@ -63,12 +63,19 @@ export interface MemoryOpfsOptions {
    * open, so `false` checks the recorder copes with a browser that refuses.
    */
   readWhileOpen?: boolean;
+  /**
+   * How a write beyond the quota fails: 'throw' a QuotaExceededError (the spec), or 'short': write
+   * nothing and return 4294967288, base::File's FILE_ERROR_NO_SPACE as an unsigned count (Chromium, seen
+   * in tests/e2e/recording-store.spec.ts).
+   */
+  quotaFailure?: 'throw' | 'short';
 }
 
 export class MemoryOpfs {
   readonly root: MemoryDirectory;
   quotaBytes: number | null;
   readonly readWhileOpen: boolean;
+  readonly quotaFailure: 'throw' | 'short';
   /** Handles opened since the last crash (so crash() can invalidate them). */
   readonly openHandles = new Set<MemorySyncHandle>();
   /** Counts, for assertions: flushes per file path. */
@@ -77,6 +84,7 @@ export class MemoryOpfs {
   constructor(options: MemoryOpfsOptions = {}) {
     this.quotaBytes = options.quotaBytes ?? null;
     this.readWhileOpen = options.readWhileOpen ?? true;
+    this.quotaFailure = options.quotaFailure ?? 'throw';
     this.root = new MemoryDirectory(this, '', '');
   }
 
@@ -174,8 +182,10 @@ class MemorySyncHandle implements OpfsSyncHandle {
     const at = options.at ?? 0;
     const growth = Math.max(0, at + buffer.byteLength - this.file.bytes.size);
     const quota = this.file.fs.quotaBytes;
-    if (quota !== null && this.file.fs.usage() + growth > quota)
+    if (quota !== null && this.file.fs.usage() + growth > quota) {
+      if (this.file.fs.quotaFailure === 'short') return 2 ** 32 - 8;
       throw domError('QuotaExceededError', 'The quota has been exceeded.');
+    }
     this.file.bytes.write(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), at);
     return buffer.byteLength;
   }

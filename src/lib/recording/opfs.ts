@@ -63,9 +63,18 @@ function errorName(error: unknown): string | undefined {
     : undefined;
 }
 
-/** A write refused for lack of space (a DOMException, or Chromium's QuotaExceededError class). */
+/**
+ * A write the file system did not take whole. Chromium (seen in tests/e2e/recording-store.spec.ts) does
+ * not throw when an origin's quota runs out mid-take: `write()` returns base::File's error code as an
+ * unsigned count (4294967288 = −8, FILE_ERROR_NO_SPACE). Either way the disk is full for us.
+ */
+export class ShortWriteError extends Error {
+  override name = 'ShortWriteError';
+}
+
+/** A write refused for lack of space: a QuotaExceededError (DOMException or Chromium's class) or short. */
 export function isQuotaError(error: unknown): boolean {
-  return errorName(error) === 'QuotaExceededError';
+  return errorName(error) === 'QuotaExceededError' || error instanceof ShortWriteError;
 }
 
 export function isNotFoundError(error: unknown): boolean {

@@ -26,6 +26,7 @@ import {
   type TakeTrack,
 } from '../protocol/recording';
 import {
+  ShortWriteError,
   isNotFoundError,
   type LocksLike,
   type OpfsDirectoryHandle,
@@ -143,15 +144,22 @@ export async function readManifest(dir: OpfsDirectoryHandle): Promise<TakeManife
 }
 
 const encoder = new TextEncoder();
+/** Space each manifest copy keeps (padded with JSON whitespace), so rewriting it needs no new space. */
+export const MANIFEST_RESERVE_BYTES = 64 * 1024;
+const SPACE = 0x20;
 
 /**
  * Holds both manifest copies of a take open and rewrites them in turn: synchronous, so the recorder can
- * write a manifest from inside an audio message handler (a new track) without a race.
+ * write a manifest from inside an audio message handler (a new track) without a race. A copy is
+ * rewritten in place and never shrinks (the rest is spaces, which JSON ignores): on a full disk the
+ * final manifest still fits where the last one was, since Chromium gives back no space on truncate
+ * while the handle is open (seen in tests/e2e/recording-store.spec.ts).
  */
 export class ManifestWriter {
   readonly #handles: [OpfsSyncHandle, OpfsSyncHandle];
   #sequence: number;
   #closed = false;
+  #buffer = new Uint8Array(0);
 
   private constructor(handles: [OpfsSyncHandle, OpfsSyncHandle], sequence: number) {
     this.#handles = handles;
@@ -165,10 +173,24 @@ export class ManifestWriter {
       const second = await (
         await dir.getFileHandle(MANIFEST_ALT_FILE, { create: true })
       ).createSyncAccessHandle();
-      return new ManifestWriter([first, second], sequence);
+      const writer = new ManifestWriter([first, second], sequence);
+      writer.#reserve();
+      return writer;
     } catch (error) {
       first.close();
       throw error;
+    }
+  }
+
+  /** Grows both copies to the reserve now, while there is space (spaces only: not a manifest yet). */
+  #reserve(): void {
+    for (const handle of this.#handles) {
+      const size = handle.getSize();
+      if (size >= MANIFEST_RESERVE_BYTES) continue;
+      const pad = new Uint8Array(MANIFEST_RESERVE_BYTES - size).fill(SPACE);
+      if (handle.write(pad, { at: size }) !== pad.byteLength)
+        throw new ShortWriteError('no space for the manifest');
+      handle.flush();
     }
   }
 
@@ -176,11 +198,16 @@ export class ManifestWriter {
   write(manifest: TakeManifest): void {
     if (this.#closed) throw new Error('manifest writer is closed');
     const sequence = this.#sequence + 1;
-    const bytes = encoder.encode(JSON.stringify({ ...manifest, sequence }));
+    const json = encoder.encode(JSON.stringify({ ...manifest, sequence }));
     const handle = this.#handles[sequence % 2]!;
-    handle.truncate(0);
+    const size = Math.max(json.byteLength, handle.getSize(), MANIFEST_RESERVE_BYTES);
+    if (this.#buffer.byteLength < size) this.#buffer = new Uint8Array(size);
+    const bytes = this.#buffer.subarray(0, size);
+    bytes.set(json);
+    bytes.fill(SPACE, json.byteLength);
     const written = handle.write(bytes, { at: 0 });
-    if (written !== bytes.byteLength) throw new Error('short manifest write');
+    if (written !== bytes.byteLength)
+      throw new ShortWriteError(`short manifest write: ${written} of ${size}`);
     handle.flush();
     this.#sequence = sequence;
   }

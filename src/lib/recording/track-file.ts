@@ -5,7 +5,7 @@
  * block — needs no filling: a write past the end grows the file with zeros (File System spec), and a
  * late write into a gap lands where it belongs. Nothing is buffered here, so nothing is held in memory.
  */
-import type { OpfsSyncHandle } from './opfs';
+import { ShortWriteError, type OpfsSyncHandle } from './opfs';
 
 const BYTES_PER_SAMPLE = 4;
 
@@ -65,7 +65,11 @@ export class TrackFile {
     );
     const at = first * this.channels * BYTES_PER_SAMPLE;
     const written = this.#handle.write(view, { at });
-    if (written !== view.byteLength) throw new Error(`short write: ${written} of ${view.byteLength} bytes`);
+    if (written !== view.byteLength) {
+      // Whatever part went in past the last whole write is cut off (shrinking needs no space).
+      if (at + view.byteLength > this.bytes) this.#handle.truncate(this.bytes);
+      throw new ShortWriteError(`short write: ${written} of ${view.byteLength} bytes`);
+    }
     this.#frames = Math.max(this.#frames, first + count);
     return count;
   }

@@ -33,6 +33,7 @@ export class RecordingRoom implements RecordingView {
   #storage = $state<StorageInfo | null>(null);
   #policy = $state<RecordingPolicy | null>(null);
   #lastMayRecord: boolean;
+  #uploads = $state(0);
   readonly #pb: TypedPocketBase | null;
   readonly #studioId: string;
   readonly actions: TakesActions;
@@ -163,6 +164,11 @@ export class RecordingRoom implements RecordingView {
     }
   }
 
+  /** Uploads finished in this visit: the studio's list of uploaded takes reloads when it changes. */
+  get uploads(): number {
+    return this.#uploads;
+  }
+
   /** The studio's "Recording allowed"; null until read (or when it cannot be). */
   get policy(): RecordingPolicy | null {
     return this.#policy;
@@ -212,8 +218,8 @@ export class RecordingRoom implements RecordingView {
         return mixPlaybackBlob(manifest, root);
       },
       upload: pb
-        ? (request) =>
-            uploadTake(pb, {
+        ? async (request) => {
+            const uploaded = await uploadTake(pb, {
               studioId,
               takeId: request.takeId,
               kind: request.kind,
@@ -222,7 +228,10 @@ export class RecordingRoom implements RecordingView {
               file: request.file,
               onProgress: request.onProgress,
               signal: request.signal,
-            })
+            });
+            if (!this.#disposed) this.#uploads++;
+            return uploaded;
+          }
         : null,
     };
   }

@@ -252,23 +252,26 @@ describe('ExportClient with the export service on OPFS', () => {
     client.dispose();
   });
 
-  it('turns a QuotaExceededError while writing into a clear message and removes the partial zip', async () => {
-    const fs = new MemoryOpfs();
-    await writeTake(fs, 'take3', 5);
-    const client = new ExportClient(() => new ServiceWorker(fs, null) as unknown as Worker);
-    // The estimate says there is room (browsers' estimates can be generous); the writes then run out.
-    const usage = fs.usage();
-    fs.quotaBytes = usage + 600_000; // the WAV zip needs ~1.9 MB
-    const estimate = fs.estimate;
-    fs.estimate = async () => ({ ...(await estimate()), quota: usage + 50_000_000 });
-    await expect(client.export('take3', { format: 'wav', what: 'all' }, () => {})).rejects.toMatchObject({
-      name: 'QuotaExceededError',
-      message:
-        'The storage is full: the export could not be written. Delete old takes or exports, then try again.',
-    });
-    expect(fs.file(`${EXPORTS_DIRECTORY}/take3-all-wav.zip`)).toBeNull();
-    client.dispose();
-  });
+  it.each(['throw', 'short'] as const)(
+    'a full disk while writing (the write fails: %s) gives a clear message and no partial zip',
+    async (quotaFailure) => {
+      const fs = new MemoryOpfs({ quotaFailure });
+      await writeTake(fs, 'take3', 5);
+      const client = new ExportClient(() => new ServiceWorker(fs, null) as unknown as Worker);
+      // The estimate says there is room (browsers' estimates can be generous); the writes then run out.
+      const usage = fs.usage();
+      fs.quotaBytes = usage + 600_000; // the WAV zip needs ~1.9 MB
+      const estimate = fs.estimate;
+      fs.estimate = async () => ({ ...(await estimate()), quota: usage + 50_000_000 });
+      await expect(client.export('take3', { format: 'wav', what: 'all' }, () => {})).rejects.toMatchObject({
+        name: 'QuotaExceededError',
+        message:
+          'The storage is full: the export could not be written. Delete old takes or exports, then try again.',
+      });
+      expect(fs.file(`${EXPORTS_DIRECTORY}/take3-all-wav.zip`)).toBeNull();
+      client.dispose();
+    },
+  );
 
   it('cancels through the AbortSignal: AbortError, no zip left', async () => {
     const fs = new MemoryOpfs();

@@ -30,6 +30,7 @@ import {
   describeError,
   isNotFoundError,
   isQuotaError,
+  ShortWriteError,
   type LocksLike,
   type OpfsDirectoryHandle,
   type OpfsFile,
@@ -106,8 +107,10 @@ class SyncHandleSink implements ByteSink {
 
   #put(bytes: Uint8Array): void {
     const written = this.#handle.write(bytes, { at: this.#position });
-    // A short write is the disk or quota running out (some browsers report it this way).
-    if (written < bytes.length) throw new DOMException('The storage is full.', 'QuotaExceededError');
+    // Anything but the whole count is the quota running out: Chromium returns FILE_ERROR_NO_SPACE as
+    // an unsigned count (4294967288) instead of throwing (opfs.ts).
+    if (written !== bytes.length)
+      throw new ShortWriteError(`short write: ${written} of ${bytes.length} bytes`);
     // No flush on the way: a half-written zip is worthless after a crash, and flushing every 64 MiB
     // made a 20-min WAV export take 22 s with 574 ms without progress here (9 s and 150 ms without).
     this.#position += written;

@@ -57,7 +57,7 @@ async function exportWorkerSource(): Promise<{ source: WorkerSource; from: strin
 }
 
 /** Lays the take out in OPFS as the recorder does: take.json and one float32 file per track. */
-async function writeTake(page: Page): Promise<void> {
+async function writeTake(page: Page, id: string, seconds: number): Promise<void> {
   await page.evaluate(
     async ({ id, seconds, late, concealed, signals }) => {
       const rate = 48_000;
@@ -138,8 +138,8 @@ async function writeTake(page: Page): Promise<void> {
       );
     },
     {
-      id: TAKE_ID,
-      seconds: SECONDS,
+      id,
+      seconds,
       late: LATE,
       concealed: CONCEALED,
       signals: SIGNALS as Record<keyof typeof SIGNALS, number[][]>,
@@ -243,7 +243,7 @@ test('the export Worker turns an OPFS take into zips whose files line up at take
   console.log(`export Worker: ${from}`);
   const page = await newPlayerPage(browser, baseURL!);
   await page.goto('/');
-  await writeTake(page);
+  await writeTake(page, TAKE_ID, SECONDS);
   const frames = SECONDS * RATE;
 
   // WAV, everything, concealed ranges silenced.
@@ -345,4 +345,68 @@ test('the export Worker turns an OPFS take into zips whose files line up at take
     message: expect.stringMatching(/still being recorded/),
   });
   expect(refused.exportsListed).not.toContain(`${TAKE_ID}-mix-wav.zip`);
+});
+
+test("the browser's quota running out mid-export gives a clear error and leaves no zip", async ({
+  browser,
+  baseURL,
+}) => {
+  test.setTimeout(120_000);
+  const id = 'e2e-export-quota';
+  const { source } = await exportWorkerSource();
+  const page = await newPlayerPage(browser, baseURL!);
+  await page.goto('/');
+  await writeTake(page, id, 120); // ~90 MB of float32: a WAV export long enough to cut short
+  const cdp = await page.context().newCDPSession(page);
+  const origin = new URL(baseURL!).origin;
+  const usage = () => page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0);
+
+  await page.evaluate(
+    ({ source, id }) => {
+      const url =
+        'url' in source
+          ? source.url
+          : URL.createObjectURL(new Blob([source.code], { type: 'text/javascript' }));
+      const worker = new Worker(url, { type: 'module' });
+      const inbox: Array<Record<string, unknown>> = [];
+      worker.onmessage = (event) => inbox.push({ ...event.data, file: undefined });
+      worker.onerror = (event) => inbox.push({ type: 'worker-error', message: event.message });
+      Object.assign(window, { __export: inbox });
+      worker.postMessage({
+        type: 'export',
+        job: 1,
+        takeId: id,
+        format: 'wav',
+        what: 'all',
+        silenceConcealed: false,
+      });
+    },
+    { source, id },
+  );
+  const inbox = () =>
+    page.evaluate(() => (window as unknown as { __export: Array<{ type: string }> }).__export);
+  // Room for the storage check at the start; once writing, 1 MB left.
+  await expect
+    .poll(async () => (await inbox()).some((m) => m.type === 'progress'), { timeout: 30_000 })
+    .toBe(true);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: (await usage()) + 1024 * 1024 });
+  await expect.poll(async () => (await inbox()).at(-1)?.type, { timeout: 60_000 }).toMatch(/^(done|error)$/);
+  const messages = await inbox();
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+  console.log(`last message: ${JSON.stringify(messages.at(-1))}`);
+  expect(messages.at(-1)).toMatchObject({
+    type: 'error',
+    name: 'QuotaExceededError',
+    message:
+      'The storage is full: the export could not be written. Delete old takes or exports, then try again.',
+  });
+  const listed = await page.evaluate(async () => {
+    const names: string[] = [];
+    const dir = await (
+      await navigator.storage.getDirectory()
+    ).getDirectoryHandle('bandmesh-exports', { create: true });
+    for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
+    return names;
+  });
+  expect(listed).not.toContain(`${id}-all-wav.zip`);
 });

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryLocks, MemoryOpfs } from '../../../tests/support/opfs-memory';
 import { TAKES_DIRECTORY, type TakeManifest, type TakeTrack } from '../protocol/recording';
-import { ManifestWriter, TakeStore, parseManifest, readManifest, takeLockName } from './take-store';
+import {
+  MANIFEST_RESERVE_BYTES,
+  ManifestWriter,
+  TakeStore,
+  parseManifest,
+  readManifest,
+  takeLockName,
+} from './take-store';
 
 function track(id: string, channels: 1 | 2, startSample: number, frames: number): TakeTrack {
   return {
@@ -74,11 +81,40 @@ describe('manifest copies', () => {
     expect(read.tracks[0]!.frames).toBe(20);
     expect(read.sequence).toBe(2);
 
+    // Torn mid-file by a power cut: the start of a newer write over the end of an older one parses,
+    // but its two sequence numbers differ.
+    const older = new TextDecoder().decode(fs.file('t/take.json')!);
+    expect(older.startsWith('{"sequence":2,')).toBe(true);
+    const mixed = older.replace('{"sequence":2,', '{"sequence":9,');
+    expect(() => JSON.parse(mixed)).not.toThrow();
+    expect(parseManifest(older)).not.toBeNull();
+    expect(parseManifest(mixed)).toBeNull();
+
     // Both torn: a clear error, not a crash.
     const other = await (await dir.getFileHandle('take.json')).createSyncAccessHandle();
     other.truncate(0);
     other.close();
     await expect(readManifest(dir)).rejects.toThrow(/no readable manifest/);
+  });
+
+  it('rewrites each copy in place within its reserve: a shorter manifest after a longer one reads back whole', async () => {
+    const fs = new MemoryOpfs();
+    const dir = await fs.root.getDirectoryHandle('t', { create: true });
+    const writer = await ManifestWriter.open(dir);
+    // Reserved from the start, before any manifest: a disk that fills later still takes the last one.
+    expect(fs.file('t/take.json')!.byteLength).toBe(MANIFEST_RESERVE_BYTES);
+    expect(fs.file('t/take.1.json')!.byteLength).toBe(MANIFEST_RESERVE_BYTES);
+    await expect(readManifest(dir)).rejects.toThrow(/no readable manifest/);
+    writer.writeBoth(manifest('a', [track('mix', 2, 0, 10)], { name: 'x'.repeat(5000) }));
+    writer.writeBoth(manifest('a', [track('mix', 2, 0, 10)], { name: 'short' }));
+    expect((await readManifest(dir)).name).toBe('short');
+    expect(fs.file('t/take.json')!.byteLength).toBe(MANIFEST_RESERVE_BYTES);
+    // A manifest larger than the reserve grows its copy.
+    writer.writeBoth(manifest('a', [track('mix', 2, 0, 10)], { name: 'y'.repeat(100_000) }));
+    writer.write(manifest('a', [track('mix', 2, 0, 10)], { name: 'again' }));
+    expect((await readManifest(dir)).name).toBe('again');
+    expect(fs.file('t/take.json')!.byteLength).toBeGreaterThan(100_000);
+    writer.close();
   });
 
   it('parseManifest refuses malformed and foreign manifests', () => {

@@ -92,6 +92,10 @@ export function parseManifest(text: string): TakeManifest | null {
   }
   if (typeof value !== 'object' || value === null) return null;
   const m = value as Record<string, unknown>;
+  // The writer puts the sequence first and last (JSON.parse keeps the last): a copy whose start and
+  // end come from different writes (torn by a power cut) has two different numbers.
+  const first = /^\{"sequence":(\d+),/.exec(text);
+  if (first && Number(first[1]) !== m.sequence) return null;
   const studio = m.studio as Record<string, unknown> | null | undefined;
   const by = m.recordedBy as Record<string, unknown> | null | undefined;
   const ok =
@@ -160,10 +164,16 @@ export class ManifestWriter {
   #sequence: number;
   #closed = false;
   #buffer = new Uint8Array(0);
+  /**
+   * Bytes at the start of each copy that may hold something other than spaces: a rewrite covers
+   * max(new JSON, this) and leaves the rest, already spaces, alone (not 64 KiB a second).
+   */
+  readonly #used: [number, number];
 
   private constructor(handles: [OpfsSyncHandle, OpfsSyncHandle], sequence: number) {
     this.#handles = handles;
     this.#sequence = sequence;
+    this.#used = [handles[0].getSize(), handles[1].getSize()];
   }
 
   /** Opens (creating) both copies; `sequence` continues an existing manifest's count. */
@@ -198,17 +208,22 @@ export class ManifestWriter {
   write(manifest: TakeManifest): void {
     if (this.#closed) throw new Error('manifest writer is closed');
     const sequence = this.#sequence + 1;
-    const json = encoder.encode(JSON.stringify({ ...manifest, sequence }));
-    const handle = this.#handles[sequence % 2]!;
-    const size = Math.max(json.byteLength, handle.getSize(), MANIFEST_RESERVE_BYTES);
+    const { sequence: _old, ...rest } = manifest;
+    const body = JSON.stringify(rest).slice(1, -1);
+    const json = encoder.encode(`{"sequence":${sequence},${body},"sequence":${sequence}}`);
+    const index = sequence % 2;
+    const handle = this.#handles[index]!;
+    const size = Math.max(json.byteLength, this.#used[index]!);
     if (this.#buffer.byteLength < size) this.#buffer = new Uint8Array(size);
     const bytes = this.#buffer.subarray(0, size);
     bytes.set(json);
     bytes.fill(SPACE, json.byteLength);
+    this.#used[index] = size; // until the write is known whole
     const written = handle.write(bytes, { at: 0 });
     if (written !== bytes.byteLength)
       throw new ShortWriteError(`short manifest write: ${written} of ${size}`);
     handle.flush();
+    this.#used[index] = json.byteLength;
     this.#sequence = sequence;
   }
 

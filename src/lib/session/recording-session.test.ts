@@ -182,7 +182,8 @@ function harness(
     clockIntervalMs: 20,
     announceTimeoutMs: 500,
   });
-  const full = { ...h, rec };
+  // One object: the relay stand-in above reads `attest` from it, tests change it.
+  const full = Object.assign(h, { rec });
   harnesses.push(full);
   return full;
 }
@@ -353,6 +354,25 @@ describe('RecordingSession: ending a take', () => {
     await until(() => h.rec.status.phase === 'idle', 'stopped');
     expect(h.rec.status.problem).toBe(RECORDING_NOT_ALLOWED_MESSAGE);
     expect(h.said).toEqual([true, false]);
+  });
+
+  it("the relay turning our flag off mid-take stops it; an earlier take's late 'off' does not", async () => {
+    const h = harness();
+    await record(h);
+    await h.rec.stop();
+    // Record again at once, the relay slow: its 'off' for the first take lands while we wait.
+    h.attest = false;
+    const started = h.rec.start();
+    await until(() => h.said.length === 3, 'announce');
+    h.roster.setRecording(ME.peerId, false); // the first take's 'off'
+    expect(h.rec.status.phase).toBe('starting');
+    h.roster.setRecording(ME.peerId, true);
+    await until(() => h.audio.opened === 2, 'record ports');
+    h.audio.block(FIRST, 2048);
+    await started;
+    h.roster.setRecording(ME.peerId, false);
+    await until(() => h.rec.status.phase === 'idle', 'stopped');
+    expect(h.rec.status.problem).toMatch(/no longer shows you as recording/);
   });
 
   it('audio stopping stops the take', async () => {

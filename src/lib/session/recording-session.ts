@@ -178,7 +178,7 @@ export class RecordingSession {
       roster.events.on('recording', ({ peer, on }) => {
         if (peer.peerId === roster.self?.peerId) {
           if (on) this.#settleAnnounce(true);
-          else if (this.#status.phase === 'recording') {
+          else if (this.#attested()) {
             void this.stop('The relay no longer shows you as recording, so the take was stopped.');
           }
         }
@@ -237,8 +237,9 @@ export class RecordingSession {
   /** The relay refused our `recording` (not allowed): no take starts, a running one stops. */
   relayRefused(message: string): void {
     this.#status = { ...this.#status, mayRecord: false };
+    const attested = this.#attested();
     this.#settleAnnounce(message);
-    if (this.#status.phase === 'recording') void this.stop(message);
+    if (attested) void this.stop(message);
     this.#changed();
   }
 
@@ -387,6 +388,15 @@ export class RecordingSession {
         ? result
         : 'The relay did not confirm the recording to the others in time, so nothing was recorded. Try again.',
     );
+  }
+
+  /**
+   * A take the relay confirmed is running or starting (an 'off' or a refusal now ends it). Before the
+   * confirmation, an 'off' is the answer to our previous take's stop, and a refusal ends the wait.
+   */
+  #attested(): boolean {
+    const phase = this.#status.phase;
+    return phase === 'recording' || (phase === 'starting' && this.#announcedOn && this.#announced === null);
   }
 
   #unannounce(): void {

@@ -97,6 +97,8 @@ export interface RecordingStatus {
   bytes: number;
   /** Whether the relay lets us record now (the studio's "Recording allowed" and our role). */
   mayRecord: boolean;
+  /** The relay admitted us (until then `mayRecord` is unknown and false). */
+  admitted: boolean;
   /** Why the last start failed or the last take ended early, in words; null when all went well. */
   problem: string | null;
   /**
@@ -153,6 +155,7 @@ export class RecordingSession {
     durationFrames: 0,
     bytes: 0,
     mayRecord: false,
+    admitted: false,
     problem: null,
     noStem: [],
   };
@@ -173,7 +176,7 @@ export class RecordingSession {
     this.#o = options;
     this.#now = options.now ?? Date.now;
     const { recorder, participants, audio, roster } = options;
-    this.#status = { ...this.#status, mayRecord: options.mayRecord() };
+    this.#status = { ...this.#status, mayRecord: options.mayRecord(), admitted: roster.self !== null };
     this.#offs.push(
       roster.events.on('recording', ({ peer, on }) => {
         if (peer.peerId === roster.self?.peerId) {
@@ -184,7 +187,7 @@ export class RecordingSession {
         }
         this.#changed();
       }),
-      roster.events.on('reset', () => this.#changed()),
+      roster.events.on('reset', () => this.#set({ admitted: true, mayRecord: options.mayRecord() })),
       roster.events.on('left', () => this.#changed()),
       recorder.events.on('progress', ({ id, durationFrames, bytes }) => {
         if (id !== this.#status.takeId || this.#status.phase === 'idle') return;

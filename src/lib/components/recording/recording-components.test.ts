@@ -81,6 +81,12 @@ describe('recording components (server-rendered markup)', () => {
     ({ body } = render(RecordButton, { props: { ...button, mayRecord: false } }));
     expect(body).toMatch(/<button[^>]*disabled[^>]*data-testid="record-start"/);
     expect(body).toContain("The studio's owner does not allow you to record here.");
+    ({ body } = render(RecordButton, { props: { ...button, admitted: false, mayRecord: false } }));
+    expect(body).toContain('Connecting to the studio…');
+    ({ body } = render(RecordButton, {
+      props: { ...button, mayRecord: false, notAllowed: 'Switched off.' },
+    }));
+    expect(body).toMatch(/data-testid="record-hint"[^>]*>Switched off\.</);
     ({ body } = render(RecordButton, { props: { ...button, audioOn: false } }));
     expect(body).toContain('Start audio to record.');
     ({ body } = render(RecordButton, {

@@ -75,6 +75,7 @@ export interface RecordingView {
     takeId: string | null;
     durationFrames: number;
     mayRecord: boolean;
+    admitted: boolean;
     problem: string | null;
     noStem: string[];
   };

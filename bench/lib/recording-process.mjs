@@ -32,6 +32,27 @@ export function procStat(pid) {
 }
 
 /**
+ * Browser processes started by `parentPid` (Playwright starts Chromium as a child of the process that
+ * launches it; Debian's /usr/bin/chromium wrapper execs the binary, keeping the pid).
+ * @param {number} parentPid
+ */
+export function childBrowserPids(parentPid) {
+  /** @type {number[]} */
+  const found = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (procStat(Number(entry))?.ppid === parentPid && /chrom/i.test(comm)) found.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return found;
+}
+
+/**
  * Renderer processes below `browserPid` (with --no-sandbox they hang off the zygote, not the browser).
  * @param {number} browserPid
  */

@@ -11,19 +11,28 @@
  * remote stem starts with the first frame captured after the take began and ends with the last one that
  * arrived before it stopped, one network latency early.
  */
-import { alignmentErrors, summariseErrors } from './recording-align.mjs';
+import {
+  absoluteErrors,
+  localErrors,
+  pairSelf,
+  pairThroughReference,
+  summariseErrors,
+} from './recording-align.mjs';
 import { burstGaps, zerosWithin } from './recording-signal.mjs';
 
 /**
  * @typedef {import('../../src/lib/protocol/recording').TakeManifest} TakeManifest
  * @typedef {import('../../src/lib/protocol/recording').TakeTrack} TakeTrack
  * @typedef {import('./recording-signal.mjs').StemScan} StemScan
+ * @typedef {import('./recording-align.mjs').Pair} Pair
  */
 
 /**
  * @param {{ manifest: TakeManifest, track: TakeTrack, scan: StemScan, captured: number[] | null,
- *   periodSamples: number | null, sampleRate?: number, fileStart?: number }} input `captured`: the
- *   player's captured-impulse epochs (null: no alignment check, e.g. the mix); `periodSamples`: the burst
+ *   reference?: Pair[] | null, periodSamples: number | null, sampleRate?: number, fileStart?: number }}
+ *   input `captured`: the player's captured-impulse epochs (null: no alignment check, e.g. the mix);
+ *   `reference`: the self stem's pairs (its `alignment.pairs`), needed for a remote stem's alignment
+ *   (recording-align.mjs says why); `periodSamples`: the burst
  *   period when the signal is strictly periodic (the benchmark's), null otherwise (Chromium's own fake
  *   beeps); `fileStart`: the take sample of the scanned file's first frame — the track's startSample for
  *   the raw take file (the default), 0 for an exported file (padded with silence up to the track's start)
@@ -33,6 +42,7 @@ export function analyseStem({
   track,
   scan,
   captured,
+  reference = null,
   periodSamples,
   sampleRate = 48_000,
   fileStart = track.startSample,
@@ -52,9 +62,13 @@ export function analyseStem({
   const gaps = periodSamples ? burstGaps(scan.onsets, periodSamples) : null;
   const droppedSamples = gaps ? gaps.irregular.reduce((n, g) => n + Math.max(0, -g.deviation), 0) : 0;
   const onsets = scan.onsets.map((i) => i + fileStart);
-  const alignment = captured
-    ? alignmentErrors(onsets, manifest.startEpochMs, captured, { sampleRate })
-    : null;
+  const alignment = !captured
+    ? null
+    : track.kind === 'self'
+      ? selfAlignment(onsets, manifest.startEpochMs, captured, sampleRate)
+      : reference
+        ? remoteAlignment(onsets, manifest.startEpochMs, captured, reference, sampleRate)
+        : null;
   return {
     id: track.id,
     kind: track.kind,
@@ -80,23 +94,57 @@ export function analyseStem({
     irregularIntervals: gaps ? gaps.irregular.slice(0, 20) : null,
     aligned: track.aligned,
     clockUncertaintyMs: track.clockUncertaintyMs,
-    alignment: alignment ? alignmentSummary(alignment) : null,
+    alignment,
   };
 }
 
-/** @param {ReturnType<typeof alignmentErrors>} alignment */
-function alignmentSummary(alignment) {
-  const summary = summariseErrors(alignment.matched.map((m) => m.errorMs));
+/**
+ * @param {number[]} onsets
+ * @param {number} startEpochMs
+ * @param {number[]} captured
+ * @param {number} sampleRate
+ */
+function selfAlignment(onsets, startEpochMs, captured, sampleRate) {
+  const { pairs, unmatched } = pairSelf(onsets, startEpochMs, captured, { sampleRate });
+  const local = localErrors(pairs, pairs, { sampleRate, self: true });
+  return summary(pairs, unmatched, local, absoluteErrors(pairs, startEpochMs, sampleRate));
+}
+
+/**
+ * @param {number[]} onsets
+ * @param {number} startEpochMs
+ * @param {number[]} captured
+ * @param {Pair[]} reference
+ * @param {number} sampleRate
+ */
+function remoteAlignment(onsets, startEpochMs, captured, reference, sampleRate) {
+  const { pairs, unmatched } = pairThroughReference(onsets, captured, reference, { sampleRate });
+  const local = localErrors(pairs, reference, { sampleRate });
+  return summary(pairs, unmatched, local, absoluteErrors(pairs, startEpochMs, sampleRate));
+}
+
+/**
+ * @param {Pair[]} pairs
+ * @param {number} unmatched
+ * @param {number[]} local
+ * @param {number[]} absolute
+ */
+function summary(pairs, unmatched, local, absolute) {
+  const s = summariseErrors(local);
   const r = (/** @type {number | null} */ x) => (x === null ? null : round(x, 3));
   return {
-    count: summary.count,
-    medianMs: r(summary.medianMs),
-    p95AbsMs: r(summary.p95AbsMs),
-    maxAbsMs: r(summary.maxAbsMs),
-    unmatched: alignment.unmatched,
-    /** Every burst's error, ms, in take order (the e2e prints them; the benchmark keeps a trace). */
-    errorsMs: alignment.matched.map((m) => round(m.errorMs, 3)),
-    samples: alignment.matched.map((m) => m.sample),
+    /** Local errors (against the self stem's nearest burst): what lines the stems up. */
+    count: s.count,
+    medianMs: r(s.medianMs),
+    p95AbsMs: r(s.p95AbsMs),
+    maxAbsMs: r(s.maxAbsMs),
+    unmatched,
+    /** Every burst's local error, ms, in take order. */
+    errorsMs: local.map((e) => round(e, 3)),
+    /** Absolute errors (take clock read as wall time from startEpochMs): median and each, ms. */
+    absoluteMedianMs: r(summariseErrors(absolute).medianMs),
+    absoluteErrorsMs: absolute.map((e) => round(e, 3)),
+    pairs,
   };
 }
 

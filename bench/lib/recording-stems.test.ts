@@ -40,17 +40,36 @@ const manifest = (tracks: TakeTrack[], durationFrames: number) =>
   ({ startEpochMs: 1_000_000, durationFrames, tracks }) as unknown as TakeManifest;
 
 describe('stem analysis', () => {
-  it('places a raw take file at its start sample and checks bursts against captures', () => {
+  it('places a raw take file at its start sample and checks bursts against the self stem', () => {
     const samples = stem(5 * RATE, 1000);
-    const t = track({ startSample: 4800, frames: samples.length });
-    // Bursts at take samples 5800 + n × 24000, i.e. epoch 1_000_000 + 120.83 ms + n × 500 ms;
-    // captures 0.5 ms earlier.
-    const captured = Array.from({ length: 10 }, (_, n) => 1_000_000 + (5800 * 1000) / RATE + n * 500 - 0.5);
-    const a = analyseStem({
-      manifest: manifest([t], 4800 + samples.length + 960),
-      track: t,
+    const self = track({
+      id: 'self',
+      kind: 'self',
+      file: 'self.f32',
+      startSample: 0,
+      frames: samples.length,
+    });
+    const bo = track({ startSample: 4800, frames: samples.length });
+    const m = manifest([self, bo], 4800 + samples.length + 960);
+    // Self bursts at take samples 1000 + n × 24000, captured exactly there; Bo's at 5800 + n × 24000,
+    // captured 0.5 ms before the stem has them.
+    const epoch = (k: number) => 1_000_000 + (k * 1000) / RATE;
+    const selfCaptured = Array.from({ length: 10 }, (_, n) => epoch(1000 + n * PERIOD));
+    const boCaptured = Array.from({ length: 10 }, (_, n) => epoch(5800 + n * PERIOD) - 0.5);
+    const s = analyseStem({
+      manifest: m,
+      track: self,
       scan: scan(samples),
-      captured,
+      captured: selfCaptured,
+      periodSamples: PERIOD,
+    });
+    expect(s.alignment).toMatchObject({ count: 10, unmatched: 0, medianMs: 0, absoluteMedianMs: 0 });
+    const a = analyseStem({
+      manifest: m,
+      track: bo,
+      scan: scan(samples),
+      captured: boCaptured,
+      reference: s.alignment!.pairs,
       periodSamples: PERIOD,
     });
     expect(a).toMatchObject({
@@ -60,7 +79,17 @@ describe('stem analysis', () => {
       bursts: 10,
       missingBursts: 0,
     });
-    expect(a.alignment).toMatchObject({ count: 10, unmatched: 0, medianMs: 0.5 });
+    expect(a.alignment).toMatchObject({ count: 10, unmatched: 0, medianMs: 0.5, absoluteMedianMs: 0.5 });
+    // Without the self stem's pairs a remote stem's alignment cannot be told.
+    expect(
+      analyseStem({
+        manifest: m,
+        track: bo,
+        scan: scan(samples),
+        captured: boCaptured,
+        periodSamples: PERIOD,
+      }).alignment,
+    ).toBeNull();
   });
 
   it('counts zeros inside the stem as lost, except padding before its start and concealed ranges', () => {

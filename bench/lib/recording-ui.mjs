@@ -33,18 +33,35 @@ export async function stopRecording(page, timeout = 60_000) {
 }
 
 /**
- * The captured-impulse epochs (our own microphone's bursts) the page has noted since the last drain,
- * and empties its lists (the bench hooks keep every impulse; a long take must not grow the page).
+ * The impulses the page has noted since the last drain, and empties its lists (the bench hooks keep
+ * every impulse; a long take must not grow the page): `captured`, the epochs at which our own
+ * microphone's bursts entered the graph; `heard`, per peer id, the epochs at which a peer's bursts left
+ * its jitter buffer here.
  * @param {Page} page
- * @returns {Promise<number[]>}
+ * @returns {Promise<{ captured: number[], heard: Record<string, number[]> }>}
  */
-export function drainCaptured(page) {
+export function drainImpulses(page) {
   return page.evaluate(() => {
     const hooks =
       /** @type {{ __bandmesh: { impulses: Array<{ peerId?: string, epochMs: number }>,
        *   stages: unknown[] } }} */ (/** @type {unknown} */ (window)).__bandmesh;
-    const captured = hooks.impulses.splice(0).flatMap((i) => (i.peerId ? [] : [i.epochMs]));
+    /** @type {number[]} */
+    const captured = [];
+    /** @type {Record<string, number[]>} */
+    const heard = {};
+    for (const i of hooks.impulses.splice(0)) {
+      if (i.peerId) (heard[i.peerId] ??= []).push(i.epochMs);
+      else captured.push(i.epochMs);
+    }
     hooks.stages.length = 0;
-    return captured;
+    return { captured, heard };
   });
+}
+
+/**
+ * Only the captured-impulse epochs (see drainImpulses; what the page heard is dropped).
+ * @param {Page} page
+ */
+export async function drainCaptured(page) {
+  return (await drainImpulses(page)).captured;
 }

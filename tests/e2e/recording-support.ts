@@ -7,12 +7,14 @@ import { readFile } from 'node:fs/promises';
 import type { Page } from '@playwright/test';
 import { decode as decodeWavReference } from 'node-wav';
 import yauzl from 'yauzl';
+import type { Pair } from '../../bench/lib/recording-align.mjs';
 import { StemScanner } from '../../bench/lib/recording-signal.mjs';
 import { analyseStem } from '../../bench/lib/recording-stems.mjs';
 import type { TakeManifest, TakeTrack } from '../../src/lib/protocol/recording';
 import { expect } from './fixtures';
 
-export { drainCaptured, startRecording, stopRecording } from '../../bench/lib/recording-ui.mjs';
+export { drainImpulses, startRecording, stopRecording } from '../../bench/lib/recording-ui.mjs';
+export { childBrowserPids, rendererOf } from '../../bench/lib/recording-process.mjs';
 export { listTakeIds, readManifest } from '../../bench/lib/recording-opfs.mjs';
 
 /**
@@ -74,15 +76,16 @@ export function lofOffsets(text: string, rate = 48_000): Map<string, number> {
 }
 
 /**
- * One exported stem checked against its sender: decoded by node-wav, scanned for bursts, each burst
- * placed on the take's clock (`startEpochMs` + its sample / rate; an exported file starts at take
- * sample 0) and paired with the sender's nearest captured impulse.
+ * One exported stem checked against its sender: decoded by node-wav, scanned for beeps, each beep paired
+ * with the sender's captured impulse and its alignment error measured (bench/lib/recording-align.mjs:
+ * a remote stem against `reference`, the self stem's pairs). An exported file starts at take sample 0.
  */
 export function analyseWavStem(
   bytes: Buffer,
   manifest: TakeManifest,
   track: TakeTrack,
   captured: number[] | null,
+  reference: Pair[] | null = null,
 ) {
   // node-wav reads its argument's whole ArrayBuffer: give it one of its own.
   const decoded = decodeWavReference(new Uint8Array(bytes));
@@ -96,6 +99,7 @@ export function analyseWavStem(
     track,
     scan: scanner.finish(),
     captured,
+    reference,
     periodSamples: null,
     fileStart: 0,
   });

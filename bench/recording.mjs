@@ -92,7 +92,8 @@ await ensureChromium();
 const work = mkdtempSync(join(tmpdir(), 'bandmesh-bench-recording-'));
 cleanups.push(async () => rmSync(work, { recursive: true, force: true }));
 const wav = join(work, 'signal.wav');
-writeSignalWav(wav, { periodMs: PERIOD_MS });
+// 60 s: Chromium pads each pass of the loop (a seam a minute, see recording-stems.mjs).
+writeSignalWav(wav, { seconds: 60, periodMs: PERIOD_MS });
 const stack = await startStack({
   httpPort: await freeUdpTcpPort('127.0.0.1'),
   relayPort: await freeUdpTcpPort('127.0.0.1'),
@@ -250,6 +251,8 @@ async function run() {
   const baselineAfterPct = await baseline(baselineS);
   await drain();
 
+  const captures = captured.map((list) => list.length);
+  step(`captured bursts per page: ${captures.join(', ')}`);
   const ids = await listTakeIds(recorder);
   if (ids.length !== 1)
     throw new Error(`expected one take in the recording page's storage, found ${ids.length}`);
@@ -291,6 +294,8 @@ async function run() {
   return {
     minutes,
     players,
+    /** Bursts each page's capture worklet noted over the whole run. */
+    captures,
     takeSeconds: round(manifest.durationFrames / RATE),
     rssGrowthMb: round(rss1 - rss0),
     heapGrowthMb: round(heap1 - heap0),

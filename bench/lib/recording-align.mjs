@@ -11,8 +11,9 @@
  * others, so the *local* error of a burst at take sample k with capture epoch E is measured against the
  * recording player's own nearest burst (k_r, E_r) in the self stem: `(k − k_r) / rate − (E − E_r)`.
  * For the self stem itself the nearest *other* self burst is the reference (a stem that kept its
- * samples in place scores 0). Bursts are paired with captures within `maxMatchMs` of where the running
- * estimate (or the self stem's clock) puts them; bursts are ≥ 500 ms apart, so the pair is unambiguous.
+ * samples in place scores 0). Bursts are paired with captures within `maxMatchMs` (200) of where the
+ * running estimate (or the self stem's clock) puts them; bursts are ≥ 500 ms apart, so the pair is
+ * unambiguous, and a take clock that jumps by less than that between two bursts is followed.
  */
 
 /**
@@ -28,7 +29,7 @@
  * @param {{ sampleRate?: number, maxMatchMs?: number }} [options]
  * @returns {{ pairs: Pair[], unmatched: number }}
  */
-export function pairSelf(onsets, startEpochMs, captured, { sampleRate = 48_000, maxMatchMs = 100 } = {}) {
+export function pairSelf(onsets, startEpochMs, captured, { sampleRate = 48_000, maxMatchMs = 200 } = {}) {
   const sorted = Float64Array.from(captured).sort();
   /** @type {Pair[]} */
   const pairs = [];
@@ -60,7 +61,7 @@ export function pairThroughReference(
   onsets,
   captured,
   reference,
-  { sampleRate = 48_000, maxMatchMs = 100 } = {},
+  { sampleRate = 48_000, maxMatchMs = 200 } = {},
 ) {
   const sorted = Float64Array.from(captured).sort();
   /** @type {Pair[]} */

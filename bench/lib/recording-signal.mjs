@@ -55,7 +55,7 @@ export function writeSignalWav(path, { seconds = 4, periodMs = 500, toneAmplitud
  * @typedef {object} StemScan
  * @property {number} frames frames scanned
  * @property {number[]} onsets sample index of every burst onset (first sample over the threshold)
- * @property {Array<[number, number]>} zeroRuns runs [start, end) of ≥ minZeroRun exact zeros (first 1000)
+ * @property {Array<[number, number]>} zeroRuns runs [start, end) of ≥ minZeroRun exact zeros (first 5000)
  * @property {number} zeroRunCount
  * @property {number} zeroRunSamples samples in all such runs
  * @property {number} peak largest magnitude
@@ -159,7 +159,7 @@ export class StemScanner {
     if (length >= this.#minZeroRun) {
       this.#zeroRunCount++;
       this.#zeroRunSamples += length;
-      if (this.#zeroRuns.length < 1000) this.#zeroRuns.push([this.#zeroStart, end]);
+      if (this.#zeroRuns.length < 5000) this.#zeroRuns.push([this.#zeroStart, end]);
     }
     this.#zeroStart = -1;
   }

@@ -10,7 +10,15 @@
  * stem's head (before its first sample) and tail (after its last) are reported, not counted as lost: a
  * remote stem starts with the first frame captured after the take began and ends with the last one that
  * arrived before it stopped, one network latency early.
+ *
+ * Seams: Chromium's fake microphone plays the signal file in a loop and pads each pass to its buffer
+ * size with a few hundred samples (≈ 145 zeros and 276 samples in all per pass, seen on Chromium 156), so
+ * the sender's own signal has an interval one seam longer than a period once per loop. Such an interval
+ * (deviation +150…+400 samples) is counted as a seam, and zero runs of ≤ 400 samples inside it are the
+ * padding, not loss. A loss never lengthens an interval (the recorder keeps every sample at its place).
  */
+const SEAM_MIN = 150;
+const SEAM_MAX = 400;
 import {
   absoluteErrors,
   localErrors,
@@ -60,6 +68,16 @@ export function analyseStem({
     start > fileStart ? zerosWithin(scan.zeroRuns, start - fileStart, Infinity) : scan.zeroRunSamples;
   for (const [a, b] of concealed) zeroSamples -= zerosWithin(scan.zeroRuns, a, b);
   const gaps = periodSamples ? burstGaps(scan.onsets, periodSamples) : null;
+  const isSeam = (/** @type {{ deviation: number }} */ g) =>
+    g.deviation >= SEAM_MIN && g.deviation <= SEAM_MAX;
+  const seams = gaps ? gaps.irregular.filter(isSeam) : [];
+  let seamZeros = 0;
+  for (const seam of seams) {
+    const end = seam.at;
+    const begin = end - (periodSamples ?? 0) - seam.deviation;
+    for (const [a, b] of scan.zeroRuns) if (a >= begin && b <= end && b - a <= SEAM_MAX) seamZeros += b - a;
+  }
+  zeroSamples -= seamZeros;
   const droppedSamples = gaps ? gaps.irregular.reduce((n, g) => n + Math.max(0, -g.deviation), 0) : 0;
   const onsets = scan.onsets.map((i) => i + fileStart);
   const alignment = !captured
@@ -87,7 +105,12 @@ export function analyseStem({
     zeroSamples,
     zeroRuns: scan.zeroRuns.slice(0, 20),
     droppedSamples,
-    insertedSamples: gaps ? gaps.irregular.reduce((n, g) => n + Math.max(0, g.deviation), 0) : 0,
+    insertedSamples: gaps
+      ? gaps.irregular.filter((g) => !isSeam(g)).reduce((n, g) => n + Math.max(0, g.deviation), 0)
+      : 0,
+    /** Loop seams of the fake microphone found in the stem, and the zeros they hold (not loss). */
+    seams: seams.length,
+    seamZeros,
     concealedSamples,
     bursts: scan.onsets.length,
     missingBursts: gaps ? gaps.missing : null,

@@ -127,4 +127,21 @@ describe('stem analysis', () => {
     });
     expect(a).toMatchObject({ droppedSamples: 300, samplesLost: 300, missingBursts: 0 });
   });
+
+  it("takes the fake microphone's loop seam (an interval 276 samples long, 145 of them zeros) for what it is", () => {
+    const full = stem(5 * RATE, 1000);
+    const seamed = new Float32Array(full.length + 276);
+    seamed.set(full.subarray(0, 60_000));
+    seamed.set(full.subarray(60_000, 60_131), 60_145); // the pass ends in zeros, the next starts over
+    seamed.set(full.subarray(60_000), 60_276);
+    const t = track({ frames: seamed.length });
+    const a = analyseStem({
+      manifest: manifest([t], seamed.length),
+      track: t,
+      scan: scan(seamed),
+      captured: null,
+      periodSamples: PERIOD,
+    });
+    expect(a).toMatchObject({ seams: 1, seamZeros: 145, zeroSamples: 0, samplesLost: 0, insertedSamples: 0 });
+  });
 });

@@ -23,23 +23,34 @@ const keepPeerConnections = `(() => {
   };
 })();`;
 
-/** Audio RTP packets sent per second on the page's live connections (10 ms packets: ~100). */
+/**
+ * Audio RTP packets sent per second on the page's live connections (10 ms packets: ~100), timed by the
+ * stats' own timestamps: on a loaded machine getStats() can take a second or more to answer, and timing
+ * it with the page's clock counted that wait as time without packets (50/s, read as 20 ms packets).
+ */
 const audioPacketRate = (page: Page) =>
   page.evaluate(async () => {
     const pcs = (window as unknown as BenchWindow).__pcs.filter((pc) => pc.connectionState === 'connected');
-    const sent = async () => {
-      let total = 0;
-      for (const pc of pcs) {
-        (await pc.getStats()).forEach((s: { type: string; kind?: string; packetsSent?: number }) => {
-          if (s.type === 'outbound-rtp' && s.kind === 'audio') total += s.packetsSent ?? 0;
-        });
-      }
-      return total;
+    type Sample = { packets: number; at: number };
+    const sample = async (pc: RTCPeerConnection): Promise<Sample | null> => {
+      let found: Sample | null = null;
+      (await pc.getStats()).forEach(
+        (s: { type: string; kind?: string; packetsSent?: number; timestamp: number }) => {
+          if (s.type === 'outbound-rtp' && s.kind === 'audio')
+            found = { packets: (found?.packets ?? 0) + (s.packetsSent ?? 0), at: s.timestamp };
+        },
+      );
+      return found;
     };
-    const before = await sent();
-    const t0 = performance.now();
+    const before = await Promise.all(pcs.map(sample));
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    return ((await sent()) - before) / ((performance.now() - t0) / 1000);
+    const after = await Promise.all(pcs.map(sample));
+    let rate = 0;
+    for (const [i, b] of before.entries()) {
+      const a = after[i];
+      if (b && a && a.at > b.at) rate += (a.packets - b.packets) / ((a.at - b.at) / 1000);
+    }
+    return rate;
   });
 
 async function openStudio(browser: Browser, baseURL: string, player: Player, slug: string): Promise<Page> {

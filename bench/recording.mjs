@@ -264,7 +264,11 @@ async function run() {
   const byUser = new Map(accounts.map((a, i) => [a.record.id, i]));
   const stems = [];
   let bytes = 0;
-  for (const track of manifest.tracks) {
+  // The self stem first: its bursts are the take clock the others are measured against.
+  const order = [...manifest.tracks].sort((a, b) => Number(b.kind === 'self') - Number(a.kind === 'self'));
+  /** @type {import('./lib/recording-align.mjs').Pair[] | null} */
+  let reference = null;
+  for (const track of order) {
     const owner = track.kind === 'self' ? 0 : track.userId ? byUser.get(track.userId) : undefined;
     const scanner = new StemScanner({ channels: track.channels });
     const t = Date.now();
@@ -274,11 +278,15 @@ async function run() {
       track,
       scan: scanner.finish(),
       captured: owner === undefined ? null : (captured[owner] ?? null),
+      reference,
       // The mix holds every player's bursts, each at its own offset: only its silences are checked.
       periodSamples: track.kind === 'mix' ? null : PERIOD_SAMPLES,
       sampleRate: RATE,
     });
-    stems.push({ player: owner === undefined ? null : owner + 1, ...stem });
+    if (track.kind === 'self') reference = stem.alignment?.pairs ?? null;
+    // The pairs stay out of the JSON (the errors are there, in take order).
+    const alignment = stem.alignment ? { ...stem.alignment, pairs: undefined } : null;
+    stems.push({ player: owner === undefined ? null : owner + 1, ...stem, alignment });
     step(
       `  ${track.id}: ${stem.frames} frames, ${stem.samplesLost} lost, read in ${((Date.now() - t) / 1000).toFixed(1)} s`,
     );

@@ -14,8 +14,8 @@
  * Seams: Chromium's fake microphone plays the signal file in a loop and pads each pass to its buffer
  * size with a few hundred samples (≈ 145 zeros and 276 samples in all per pass, seen on Chromium 156), so
  * the sender's own signal has an interval one seam longer than a period once per loop. Such an interval
- * (deviation +150…+400 samples) is counted as a seam, and zero runs of ≤ 400 samples inside it are the
- * padding, not loss. A loss never lengthens an interval (the recorder keeps every sample at its place).
+ * (deviation +150…+400 samples) holding exactly one run of 100–400 zeros is counted as a seam, and
+ * that run is the padding, not loss. A loss never lengthens an interval (the recorder keeps every sample at its place).
  */
 const SEAM_MIN = 150;
 const SEAM_MAX = 400;
@@ -68,15 +68,22 @@ export function analyseStem({
     start > fileStart ? zerosWithin(scan.zeroRuns, start - fileStart, Infinity) : scan.zeroRunSamples;
   for (const [a, b] of concealed) zeroSamples -= zerosWithin(scan.zeroRuns, a, b);
   const gaps = periodSamples ? burstGaps(scan.onsets, periodSamples) : null;
-  const isSeam = (/** @type {{ deviation: number }} */ g) =>
-    g.deviation >= SEAM_MIN && g.deviation <= SEAM_MAX;
-  const seams = gaps ? gaps.irregular.filter(isSeam) : [];
+  // A seam: an interval one seam long too long that holds the seam's zeros (100–400 of them).
+  /** @type {Set<number>} */
+  const seamAts = new Set();
   let seamZeros = 0;
-  for (const seam of seams) {
-    const end = seam.at;
-    const begin = end - (periodSamples ?? 0) - seam.deviation;
-    for (const [a, b] of scan.zeroRuns) if (a >= begin && b <= end && b - a <= SEAM_MAX) seamZeros += b - a;
+  for (const g of gaps?.irregular ?? []) {
+    if (g.deviation < SEAM_MIN || g.deviation > SEAM_MAX) continue;
+    const begin = g.at - (periodSamples ?? 0) - g.deviation;
+    const runs = scan.zeroRuns.filter(
+      ([a, b]) => a >= begin && b <= g.at && b - a >= 100 && b - a <= SEAM_MAX,
+    );
+    if (runs.length !== 1) continue;
+    seamAts.add(g.at);
+    seamZeros += runs.reduce((n, [a, b]) => n + b - a, 0);
   }
+  const isSeam = (/** @type {{ at: number }} */ g) => seamAts.has(g.at);
+  const seams = [...seamAts];
   zeroSamples -= seamZeros;
   const droppedSamples = gaps ? gaps.irregular.reduce((n, g) => n + Math.max(0, -g.deviation), 0) : 0;
   const onsets = scan.onsets.map((i) => i + fileStart);

@@ -4,8 +4,9 @@ import RecordButton from './RecordButton.svelte';
 import RecordingNotice from './RecordingNotice.svelte';
 import RecordingSettings from './RecordingSettings.svelte';
 import TakesPanel from './TakesPanel.svelte';
+import UploadedTakes from './UploadedTakes.svelte';
 import { formatDuration, recordersSentence } from './recording-format';
-import type { TakeItem, TakesActions } from './types';
+import type { TakeItem, TakesActions, UploadedTakeItem } from './types';
 
 const noop = () => undefined;
 const never = () => Promise.reject(new Error('not in this test'));
@@ -147,5 +148,62 @@ describe('recording components (server-rendered markup)', () => {
     ({ body } = render(RecordingSettings, { props: { policy: 'nobody', canEdit: false, onchange } }));
     expect(body).not.toMatch(/<select/);
     expect(body).toMatch(/data-testid="recording-policy">Recording allowed: nobody/);
+  });
+});
+
+describe('UploadedTakes', () => {
+  const item = (id: string, over: Partial<UploadedTakeItem> = {}): UploadedTakeItem => ({
+    id,
+    name: `Take ${id}`,
+    kind: 'mix',
+    durationFrames: 90 * 48_000,
+    bytes: 2 * 1024 ** 2,
+    uploaderId: 'ada',
+    uploaderName: 'Ada',
+    created: '2026-12-07 15:00:00.000Z',
+    fileName: `${id}.wav`,
+    playable: true,
+    ...over,
+  });
+  const props = {
+    items: [
+      item('m1'),
+      item('z1', { kind: 'stems', fileName: 'z1.zip', playable: false, uploaderId: 'bob' }),
+    ],
+    loaded: true,
+    error: null,
+    permissions: { userId: 'ada', isOwner: false },
+    onPlay: () => Promise.resolve(null),
+    onDownload: () => Promise.resolve(null),
+    onDelete: () => Promise.resolve(false),
+  };
+  const rows = (body: string) => body.split('data-testid="uploaded-take"').slice(1);
+
+  it('says when it loads, when there is nothing and what went wrong', () => {
+    expect(render(UploadedTakes, { props: { ...props, loaded: false } }).body).toContain(
+      'Loading uploaded takes…',
+    );
+    expect(render(UploadedTakes, { props: { ...props, items: [] } }).body).toContain(
+      'No takes uploaded yet.',
+    );
+    expect(
+      render(UploadedTakes, { props: { ...props, error: 'The takes could not be loaded.' } }).body,
+    ).toMatch(/role="alert">The takes could not be loaded\.</);
+  });
+
+  it('offers Play for a playable mix only, Delete to the uploader and the owner', () => {
+    let [mix, stems] = rows(render(UploadedTakes, { props }).body);
+    expect(mix).toContain('uploaded-play');
+    expect(mix).toContain('uploaded-delete');
+    expect(mix).toMatch(/Ada · .* · 1:30 · 2\.0 MB/s);
+    expect(stems).toContain('stems (zip)');
+    expect(stems).not.toContain('uploaded-play');
+    expect(stems).not.toContain('uploaded-delete');
+    expect(stems).toContain('uploaded-download');
+    [mix, stems] = rows(
+      render(UploadedTakes, { props: { ...props, permissions: { userId: 'eve', isOwner: true } } }).body,
+    );
+    expect(mix).toContain('uploaded-delete');
+    expect(stems).toContain('uploaded-delete');
   });
 });

@@ -96,3 +96,25 @@ export interface RecordingView {
 
 export const FORMAT_LABELS = { wav: 'WAV (24-bit)', opus: 'Ogg Opus' } as const;
 export const WHAT_LABELS = { mix: 'Mix', stems: 'Stems', all: 'Mix and stems' } as const;
+
+/** A take uploaded to the studio (PocketBase `recordings`), as the uploaded-takes list shows it. */
+export interface UploadedTakeItem {
+  id: string;
+  name: string;
+  kind: 'mix' | 'stems';
+  durationFrames: number;
+  bytes: number;
+  uploaderId: string;
+  uploaderName: string;
+  /** When it was uploaded (PocketBase's `created`). */
+  created: string;
+  fileName: string;
+  /** A mix in a format browsers play (.wav/.ogg/.opus); the list still asks this browser. */
+  playable: boolean;
+}
+
+/** Who looks at the uploaded takes: the uploader and the studio owner may delete one. */
+export interface UploadedTakesPermissions {
+  userId: string;
+  isOwner: boolean;
+}

@@ -23,6 +23,7 @@ const LIB_FOLDERS = [
   'sync',
   'session',
   'pb',
+  'recording',
   'state',
   'components',
 ];
@@ -39,8 +40,9 @@ const yjsPatterns = [
 
 /**
  * src/lib/ folders as an import inside src/lib/ names them: `$lib/<folder>`, or `../<folder>` from one
- * level down and `../../<folder>` from two (audio/worker/, worklet/dsp/). A subfolder of the importer
- * named like a lib folder would also match; none exists.
+ * level down and `../../<folder>` from two (audio/worker/, worklet/dsp/, recording/formats/). A
+ * subfolder named like a lib folder would also match: components/recording/ is one, but components
+ * reach it as `./recording/` (not matched) and nothing reaches it as `../recording/`.
  */
 const fromLib = (folders) => `^(\\$lib/|(\\.\\./)+)(${folders.join('|')})(/|$)`;
 /** The same folders as src/routes/ names them: `$lib/<folder>` or `../../lib/<folder>`. */
@@ -126,12 +128,23 @@ const boundaries = [
   }),
   ...boundary('net', ['protocol', 'util']),
   ...boundary('sync', ['protocol', 'util'], { yjs: false }),
-  ...boundary('session', ['net', 'sync', 'audio', 'protocol', 'util']),
+  ...boundary('session', ['net', 'sync', 'audio', 'recording', 'protocol', 'util']),
   ...boundary('pb', ['protocol']),
+  // The upload client talks to PocketBase through the SDK itself and names pb/'s record types only.
+  ...boundary('recording', ['protocol', 'util', 'pb'], {
+    allowed: 'protocol/, util/, and from pb/ only types (import type)',
+    extra: [
+      {
+        regex: fromLib(['pb']),
+        allowTypeImports: true,
+        message: `recording/ may import only types from pb/ (its record types) (${TABLE}).`,
+      },
+    ],
+  }),
   // state/ adapts everything below it to runes; it names component prop types, never components.
   ...boundary(
     'state',
-    ['protocol', 'util', 'worklet', 'audio', 'net', 'sync', 'session', 'pb', 'components'],
+    ['protocol', 'util', 'worklet', 'audio', 'net', 'sync', 'session', 'pb', 'recording', 'components'],
     {
       svelteKit: true,
       extra: [
@@ -149,7 +162,7 @@ const boundaries = [
     rules: restrict([
       noRelay,
       {
-        regex: fromRoutes(['net', 'sync', 'worklet', 'util']),
+        regex: fromRoutes(['net', 'sync', 'worklet', 'util', 'recording']),
         message: `Pages compose state/, components/, pb/, session/ and protocol/ only (${TABLE}).`,
       },
       {

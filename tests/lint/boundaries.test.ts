@@ -19,7 +19,19 @@ async function restrictedImports(filePath: string, code: string): Promise<string
 }
 const importOf = (source: string) => `import { x } from '${source}';\nconsole.log(x);\n`;
 
-const LIB = ['protocol', 'util', 'worklet', 'audio', 'net', 'sync', 'session', 'pb', 'state', 'components'];
+const LIB = [
+  'protocol',
+  'util',
+  'worklet',
+  'audio',
+  'net',
+  'sync',
+  'session',
+  'pb',
+  'recording',
+  'state',
+  'components',
+];
 
 /** Folders of src/lib/ each row may import without restriction. */
 const MAY: Record<string, string[]> = {
@@ -29,14 +41,20 @@ const MAY: Record<string, string[]> = {
   audio: ['protocol', 'util'],
   net: ['protocol', 'util'],
   sync: ['protocol', 'util'],
-  session: ['net', 'sync', 'audio', 'protocol', 'util'],
+  session: ['net', 'sync', 'audio', 'recording', 'protocol', 'util'],
   pb: ['protocol'],
-  state: ['protocol', 'util', 'worklet', 'audio', 'net', 'sync', 'session', 'pb'],
+  recording: ['protocol', 'util'],
+  state: ['protocol', 'util', 'worklet', 'audio', 'net', 'sync', 'session', 'pb', 'recording'],
   components: [],
   routes: ['state', 'components', 'pb', 'session', 'protocol'],
 };
 /** Folders a row may import only in part (tested case by case below). */
-const PARTLY: Record<string, string[]> = { audio: ['worklet'], state: ['components'], routes: ['audio'] };
+const PARTLY: Record<string, string[]> = {
+  audio: ['worklet'],
+  recording: ['pb'],
+  state: ['components'],
+  routes: ['audio'],
+};
 /** Modules that import only by relative path (no package, no alias): the relay and the worklet compile them. */
 const PURE = ['protocol', 'util', 'worklet'];
 
@@ -84,6 +102,22 @@ describe('import boundaries: every row of the module table', () => {
     expect(await restrictedImports(file, importOf('../components/Meter.svelte'))).toHaveLength(1);
   });
 
+  it('recording/ names pb/ record types, never pb/ code', async () => {
+    const file = 'src/lib/recording/probe.ts';
+    const typeOnly =
+      "import type { RecordingsRecord } from '../pb/types';\nexport type R = RecordingsRecord;\n";
+    expect(await restrictedImports(file, typeOnly)).toEqual([]);
+    expect(await restrictedImports(file, importOf('../pb/client'))).toHaveLength(1);
+    expect(await restrictedImports(file, importOf('$lib/pb/types'))).toHaveLength(1);
+    // Its subfolders reach the lib folders two levels up, under the same rule.
+    expect(
+      await restrictedImports('src/lib/recording/formats/probe.ts', importOf('../../audio/x')),
+    ).toHaveLength(1);
+    expect(
+      await restrictedImports('src/lib/recording/formats/probe.ts', importOf('../../protocol/x')),
+    ).toEqual([]);
+  });
+
   it('pages take from audio/ only the bundler entry points (assets)', async () => {
     const file = probeIn('routes');
     expect(await restrictedImports(file, importOf('$lib/audio/assets'))).toEqual([]);
@@ -92,10 +126,17 @@ describe('import boundaries: every row of the module table', () => {
   });
 
   it(
-    'keeps components away from net, audio, sync, session and pb in .svelte files too',
+    'keeps components away from net, audio, sync, session, pb and recording in .svelte files too',
     { timeout: 60_000 },
     async () => {
-      const dirs = ['net/mesh', 'audio/engine', 'sync/studio-sync', 'session/studio-session', 'pb/client'];
+      const dirs = [
+        'net/mesh',
+        'audio/engine',
+        'sync/studio-sync',
+        'session/studio-session',
+        'pb/client',
+        'recording/upload',
+      ];
       const imports = dirs.map((dir, i) => `import { x${i} } from '$lib/${dir}';`).join(' ');
       const messages = await restrictedImports(
         // An existing file, so the TypeScript project service knows it; the text linted is the probe's.

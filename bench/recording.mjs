@@ -203,17 +203,18 @@ async function run() {
       await each();
     }
   };
-  /** The renderer's CPU, % of one core, over `seconds` of not recording. */
+  /** The renderer's CPU, % of one core, and its RSS growth, MB, over `seconds` of not recording. */
   const baseline = async (/** @type {number} */ seconds) => {
     const c0 = cpuSeconds();
+    const r0 = rssMb();
     const t0 = Date.now();
     await wait(seconds * 1000);
-    return ((cpuSeconds() - c0) / ((Date.now() - t0) / 1000)) * 100;
+    return { pct: ((cpuSeconds() - c0) / ((Date.now() - t0) / 1000)) * 100, rssMb: rssMb() - r0 };
   };
 
   await wait(10_000); // jitter buffers settle
   step(`renderer of the recording page: pid ${renderer}; baseline CPU for ${baselineS} s`);
-  const baselineBeforePct = await baseline(baselineS);
+  const { pct: baselineBeforePct, rssMb: rssBefore } = await baseline(baselineS);
 
   const heap0 = await heapMb(true);
   const rss0 = rssMb();
@@ -248,7 +249,7 @@ async function run() {
     `stopped (${((stop.stoppedAt - stop.clickedAt) / 1000).toFixed(1)} s to finalise); baseline ${baselineS} s`,
   );
   await wait(3_000);
-  const baselineAfterPct = await baseline(baselineS);
+  const { pct: baselineAfterPct, rssMb: rssAfter } = await baseline(baselineS);
   await drain();
 
   const captures = captured.map((list) => list.length);
@@ -323,7 +324,14 @@ async function run() {
     },
     bytesPerMinute: Math.round(bytes / takeMinutes),
     bytes,
-    rss: { startMb: round(rss0), endMb: round(rss1), traceMb: trace },
+    rss: {
+      startMb: round(rss0),
+      endMb: round(rss1),
+      /** The same renderer's RSS change over the baseline windows (not recording; no forced GC). */
+      baselineBeforeGrowthMb: round(rssBefore),
+      baselineAfterGrowthMb: round(rssAfter),
+      traceMb: trace,
+    },
     heap: { startMb: round(heap0), endMb: round(heap1) },
     stopSeconds: round((stop.stoppedAt - stop.clickedAt) / 1000),
     take: {
@@ -344,7 +352,7 @@ function printTable(r) {
   );
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   console.log(
-    `| ${r.minutes} | ${r.players} | ${r.rssGrowthMb} | ${r.heapGrowthMb} | ${r.cpuAddedPct} (${r.cpu.beforePct} → ${r.cpu.recordingPct} → ${r.cpu.afterPct}) | ${(r.bytesPerMinute / 1e6).toFixed(1)} MB | ${r.samplesLostTotal} | ${r.concealedSamplesTotal} | ${r.maxAlignmentErrorMs} | ${r.maxBurstErrorMs} |`,
+    `| ${r.minutes} | ${r.players} | ${r.rssGrowthMb} (not recording: ${r.rss.baselineBeforeGrowthMb}, ${r.rss.baselineAfterGrowthMb}) | ${r.heapGrowthMb} | ${r.cpuAddedPct} (${r.cpu.beforePct} → ${r.cpu.recordingPct} → ${r.cpu.afterPct}) | ${(r.bytesPerMinute / 1e6).toFixed(1)} MB | ${r.samplesLostTotal} | ${r.concealedSamplesTotal} | ${r.maxAlignmentErrorMs} | ${r.maxBurstErrorMs} |`,
   );
   console.log(
     '\n| stem | player | start sample | frames | tail short | lost | zeros | dropped | concealed | bursts | missing | median ms | p95 abs ms | max abs ms | unmatched |',

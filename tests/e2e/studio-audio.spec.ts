@@ -106,7 +106,8 @@ test('three players hear each other, share mixes, and leave without a trace', as
     await expect.poll(() => live(boPage)).toEqual({ pcs: 0, workers: 0, contexts: 0 });
     await expect(adaPage.getByTestId('present-player')).toHaveCount(2);
   }
-  await expect.poll(() => live(adaPage)).toEqual({ pcs: 1, workers: 1, contexts: 1 });
+  // Workers: the audio Worker and the recorder Worker (it keeps the page's take list and recovery offer).
+  await expect.poll(() => live(adaPage)).toEqual({ pcs: 1, workers: 2, contexts: 1 });
 
   await enter(boPage, slug);
   const boAgain = await peerIdOf(boPage);

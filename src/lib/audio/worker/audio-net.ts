@@ -32,7 +32,7 @@ import {
 import type { CaptureAnchor } from '../../protocol/link-ping';
 import { ImpulseDetector } from '../../worklet/dsp/impulse';
 import { FrameEncoder } from './frame-encoder';
-import { createOpusDecoder, createOpusEncoder, opusAvailable } from './opus-codec';
+import { createOpusDecoder, createOpusEncoder, OPUS_DELAY_SAMPLES, opusAvailable } from './opus-codec';
 import { channelTransport, relayedTransport } from './frame-transport';
 import { RecordForwarder, type SourceClock } from './record-forward';
 import { SfuRouter, newSfuSourceCounters, type SfuSink } from './sfu-router';
@@ -349,7 +349,9 @@ export class AudioNet {
           if (source.track) return;
           this.#deliver(slot, meta, planes);
           const record = this.#record;
-          if (record !== null) record.push(sourceKey, meta, planes);
+          // Opus hands back each sample OPUS_DELAY_SAMPLES after it went in: the stem is moved back by that.
+          if (record !== null)
+            record.push(sourceKey, meta, planes, source.stream.codec === 'opus' ? OPUS_DELAY_SAMPLES : 0);
           const clicks = this.#trace ? this.#receivedClicks[slot] : undefined;
           if (clicks && clicks.process(planes[0]!, meta.frameSamples) >= 0)
             this.#stage('received', sourceKey);

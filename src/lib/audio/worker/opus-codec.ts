@@ -41,6 +41,13 @@ export async function opusAvailable(): Promise<boolean> {
   }
 }
 
+/**
+ * Samples between a sample entering the encoder and leaving the decoder in the restricted-low-delay
+ * (CELT-only) mode we use: its 2.5 ms look-ahead (OPUS_GET_LOOKAHEAD at 48 kHz). Recording moves
+ * decoded stems back by it, so they line up with the sender's capture.
+ */
+export const OPUS_DELAY_SAMPLES = 120;
+
 export async function createOpusEncoder(settings: OpusEncoderSettings): Promise<OpusFrameEncoder> {
   const encoder = await createEncoder({
     sampleRate: AUDIO_SAMPLE_RATE,

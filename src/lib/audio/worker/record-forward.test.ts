@@ -76,6 +76,14 @@ describe('RecordForwarder', () => {
     expect(messages).toHaveLength(1); // nothing pending: nothing sent
   });
 
+  it('moves decoded audio back by the codec delay (Opus hands each sample back 120 samples late)', () => {
+    const clock: SourceClock = { anchor: { senderTime: 0, epochMs: 5_000 }, offsetMs: 0, uncertaintyMs: 0.2 };
+    const { forwarder, chunks } = make({ a: clock });
+    forwarder.push('a', meta(48_000), planes(48_000), 120);
+    forwarder.flush();
+    expect(chunks()[0]!.captureEpochMs).toBeCloseTo(6_000 - 2.5, 9);
+  });
+
   it('starts a new chunk at a gap, a concealed frame, a channel change; interleaves stereo', () => {
     const { forwarder, chunks } = make({});
     forwarder.push('a', meta(0), planes(0));

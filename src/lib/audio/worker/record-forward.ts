@@ -5,7 +5,7 @@
  * senderTime where the previous ended) are joined into one chunk, stamped once with the capture time of
  * its first frame on our epoch clock:
  *
- *   captureEpochMs = anchor.epochMs + (senderTime − anchor.senderTime) / 48 − offsetMs
+ *   captureEpochMs = anchor.epochMs + (senderTime − anchor.senderTime − codec delay) / 48 − offsetMs
  *
  * where the anchor is the sender's capture clock (from its clock pongs) and `offsetMs` its clock − ours
  * (clock-offset.ts). A source without both (no direct link: SFU only) gets `captureEpochMs: null` and is
@@ -72,8 +72,11 @@ export class RecordForwarder {
     this.#timer = setInterval(() => this.flush(), options.batchMs ?? RECORD_BATCH_MS);
   }
 
-  /** One decoded frame of `sourceKey` (planar, `meta.channels` planes of at least `meta.frameSamples`). */
-  push(sourceKey: string, meta: PacketMeta, planes: readonly Float32Array[]): void {
+  /**
+   * One decoded frame of `sourceKey` (planar, `meta.channels` planes of at least `meta.frameSamples`);
+   * `codecDelaySamples`: how much later than captured the codec hands the audio back (Opus look-ahead).
+   */
+  push(sourceKey: string, meta: PacketMeta, planes: readonly Float32Array[], codecDelaySamples = 0): void {
     if (this.#closed) return;
     let source = this.#sources.get(sourceKey);
     if (!source) {
@@ -101,6 +104,7 @@ export class RecordForwarder {
         captureEpochMs: clock
           ? clock.anchor.epochMs +
             ((meta.senderTime - clock.anchor.senderTime) | 0) / SENDER_RATE_PER_MS -
+            codecDelaySamples / SENDER_RATE_PER_MS -
             clock.offsetMs
           : null,
         arrivalEpochMs,

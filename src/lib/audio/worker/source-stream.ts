@@ -137,6 +137,11 @@ export class SourceStream {
     this.#receiveOpus(header, meta, payload, redundant);
   }
 
+  /** The codec of the last frame decoded (null before the first). */
+  get codec(): TransportCodec | null {
+    return this.#codec;
+  }
+
   stats(): SourceCounters {
     return {
       sourceKey: this.sourceKey,

@@ -305,22 +305,34 @@ describe('RecorderCore: remote players', () => {
     expect(m.tracks.map((t) => t.id)).toEqual(['mix', 'self', 'u-bob']);
   });
 
-  it("converts a source's channels to its track's (mono doubled into a stereo stem)", async () => {
+  it("sizes a remote stem by its sender's first frames, and converts later frames to it", async () => {
     const fs = new MemoryOpfs();
     const a = tab(fs, new MemoryLocks());
     a.core.handle({ type: 'track', track: { ...BOB, channels: 2 }, sourceKeys: ['peer-a'] });
+    a.core.handle({
+      type: 'track',
+      track: { ...BOB, id: 'u-cy', userId: 'cy', channels: 2 },
+      sourceKeys: ['peer-c'],
+    });
     await a.start();
     await a.block(FIRST, 128);
     const stereo = new Float32Array([0.1, 0.3, 0.1, 0.3]);
     a.sendNet([
+      // A mono sender: a mono file; a stray stereo frame is folded to its mean.
       chunk('peer-a', T0 + 100, 3, 0.2),
       { ...chunk('peer-a', T0 + 100 + 3 / 48, 2, 0), channels: 2, samples: stereo },
       chunk('peer-a', T0 + 100 + 5 / 48, 1, 0.6),
+      // A stereo sender: a stereo file; a mono frame goes to both sides.
+      { ...chunk('peer-c', T0 + 100, 2, 0), channels: 2, samples: stereo },
+      chunk('peer-c', T0 + 100 + 2 / 48, 1, 0.6),
     ]);
-    await until(() => floats(fs, 't1', 'u-bob').length === 12);
-    expect([...floats(fs, 't1', 'u-bob')].map((v) => Math.round(v * 10) / 10)).toEqual([
-      0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.1, 0.3, 0.1, 0.3, 0.6, 0.6,
-    ]);
+    await until(() => floats(fs, 't1', 'u-bob').length === 6 && floats(fs, 't1', 'u-cy').length === 6);
+    const round = (f: Float32Array) => [...f].map((v) => Math.round(v * 10) / 10);
+    expect(round(floats(fs, 't1', 'u-bob'))).toEqual([0.2, 0.2, 0.2, 0.2, 0.2, 0.6]);
+    expect(round(floats(fs, 't1', 'u-cy'))).toEqual([0.1, 0.3, 0.1, 0.3, 0.6, 0.6]);
+    const manifest = (await a.request({ type: 'stop' }, 'stopped')).manifest!;
+    expect(manifest.tracks.find((t) => t.id === 'u-bob')!.channels).toBe(1);
+    expect(manifest.tracks.find((t) => t.id === 'u-cy')!.channels).toBe(2);
   });
 
   it('writes a new stem into the manifest at once, so a crash right after keeps its place', async () => {

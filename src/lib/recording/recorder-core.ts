@@ -573,7 +573,11 @@ export class RecorderCore {
       closeQuietly(handle);
       return;
     }
-    track.file = new TrackFile(handle, track.info.channels);
+    // A remote track is declared with room for stereo; its first frames say what the sender sends,
+    // so a mono player's stem takes half the space (later stereo frames are folded to mono).
+    const first = track.pending[0];
+    const channels = track.info.kind === 'remote' && first?.channels === 1 ? 1 : track.info.channels;
+    track.file = new TrackFile(handle, channels);
     track.opening = false;
     const pending = track.pending;
     track.pending = [];

@@ -473,7 +473,7 @@ export class RecordingSession {
       userId,
       name,
       instrument,
-      // Decoded frames say their own channel count; a stereo file holds either (mono is duplicated).
+      // At most stereo: the recorder sizes the file by the sender's first frames (mono stays mono).
       channels: 2,
     };
     this.#users.set(userId, { info, keys });

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { writeWav16Mono } from './wav16.mjs';
 
 /**
  * Writes a mono 16-bit 48 kHz WAV that Chromium's fake microphone plays in a loop
@@ -18,19 +18,5 @@ export function writeImpulseWav(path, { seconds = 4, periodMs = 500 } = {}) {
       data[start + i] = Math.round(0.9 * 32767 * window * Math.sin((2 * Math.PI * 2000 * i) / rate));
     }
   }
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + data.byteLength, 4);
-  header.write('WAVE', 8);
-  header.write('fmt ', 12);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20); // PCM
-  header.writeUInt16LE(1, 22); // mono
-  header.writeUInt32LE(rate, 24);
-  header.writeUInt32LE(rate * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(data.byteLength, 40);
-  writeFileSync(path, Buffer.concat([header, Buffer.from(data.buffer)]));
+  writeWav16Mono(path, data, rate);
 }

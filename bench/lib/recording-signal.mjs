@@ -9,7 +9,7 @@
  * exact zeros inside it is audio the recorder did not get (the take files fill gaps with zeros). The loop
  * is a whole number of tone and burst periods, so it repeats without a seam.
  */
-import { writeFileSync } from 'node:fs';
+import { writeWav16Mono } from './wav16.mjs';
 
 export const SIGNAL_RATE = 48_000;
 /** 400 Hz: 120 samples a period, a divisor of the 500 ms burst period, so every burst rides on the same phase. */
@@ -34,21 +34,7 @@ export function writeSignalWav(path, { seconds = 4, periodMs = 500, toneAmplitud
     }
     data[i] = Math.round(Math.max(-1, Math.min(1, x)) * 32767);
   }
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + data.byteLength, 4);
-  header.write('WAVE', 8);
-  header.write('fmt ', 12);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20); // PCM
-  header.writeUInt16LE(1, 22); // mono
-  header.writeUInt32LE(SIGNAL_RATE, 24);
-  header.writeUInt32LE(SIGNAL_RATE * 2, 28);
-  header.writeUInt16LE(2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(data.byteLength, 40);
-  writeFileSync(path, Buffer.concat([header, Buffer.from(data.buffer)]));
+  writeWav16Mono(path, data, SIGNAL_RATE);
 }
 
 /**

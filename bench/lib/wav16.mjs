@@ -1,6 +1,11 @@
 import { writeFileSync } from 'node:fs';
 
-/** Writes 16-bit mono PCM samples (an Int16Array) as a WAV file: the fake microphone's input format. */
+/**
+ * Writes 16-bit mono PCM samples as a WAV file: the fake microphone's input format.
+ * @param {string} path
+ * @param {Int16Array} data
+ * @param {number} rate
+ */
 export function writeWav16Mono(path, data, rate) {
   const header = Buffer.alloc(44);
   header.write('RIFF', 0);

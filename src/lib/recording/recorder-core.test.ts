@@ -11,7 +11,8 @@ import {
   type TrackInfo,
 } from '../protocol/recording';
 import type { LocksLike, StorageEstimateLike } from './opfs';
-import { RecorderCore, addRange } from './recorder-core';
+import { RecorderCore } from './recorder-core';
+import { addRange } from './recorder-tracks';
 import { parseManifest, takeLockName } from './take-store';
 
 /** Lets Node deliver MessagePort messages (real event-loop turns; timers are faked). */

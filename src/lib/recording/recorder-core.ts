@@ -1,46 +1,32 @@
 /**
  * The recorder Worker's state machine, as a plain class (recorder.worker.ts wires it to `self`; tests
- * drive it over an in-memory OPFS). It owns one take at a time:
- *
- * - the tap port brings the microphone as captured and the mix as heard, stamped with AudioContext
- *   frames; take sample 0 is the first block's frame, every block is written where its frame says and
- *   its buffers go straight back to the tap's pool;
- * - the net port brings each remote source's decoded frames, stamped with their capture time on the
- *   local epoch clock; `track` declarations say which track a source key feeds (a reconnect adds a key
- *   to the same track, so the stem continues), and a per-track TrackPlacer keeps a stem contiguous;
- * - every FLUSH_INTERVAL_MS the track files are flushed and then the manifest rewritten, so after a
- *   crash the files hold at least what the manifest says (recovery reads their sizes anyway);
- * - storage: a take does not start below MIN_FREE_BYTES, stops cleanly when the estimate drops below it
- *   or any write hits the quota: what was written is flushed and kept, the manifest says `storage-full`.
+ * drive it over an in-memory OPFS). It owns one take at a time: opening it (recorder-take.ts), taking
+ * tap blocks and net chunks from their ports (recorder-tracks.ts places them), flushing the files and
+ * then the manifest every FLUSH_INTERVAL_MS (so after a crash the files hold at least what the
+ * manifest says; recovery reads their sizes anyway), and finishing it on stop, error or a full disk
+ * (recorder-storage.ts watches the estimate).
  *
  * Every request is answered exactly once, in the order received (RecorderClient matches answers to
  * requests by type, in order); `clock` and `track` need no answer and take effect at once.
  */
 import {
   FLUSH_INTERVAL_MS,
-  MIN_FREE_BYTES,
   MIX_TRACK,
   RECORDING_SAMPLE_RATE,
-  RECORDING_VERSION,
   SELF_TRACK,
   STORAGE_CHECK_INTERVAL_MS,
   TRACK_FILE_SUFFIX,
-  isTrackId,
   type ClockAnchor,
   type FromNet,
   type FromRecorder,
   type FromTap,
   type SourcePcm,
-  type StorageInfo,
   type TakeManifest,
   type TakeStart,
-  type TakeTrack,
   type TapBlock,
   type ToRecorder,
-  type TrackId,
   type TrackInfo,
 } from '../protocol/recording';
-import { TrackPlacer, epochToTakeSample } from './alignment';
 import {
   describeError,
   isQuotaError,
@@ -49,7 +35,20 @@ import {
   type OpfsSyncHandle,
   type StorageEstimateLike,
 } from './opfs';
-import { ManifestWriter, TakeBusyError, TakeStore, cleanTakeName, durationOf, isTakeId } from './take-store';
+import { STORAGE_FULL_MESSAGE, checkRoomToStart, storageInfo, storageRunningOut } from './recorder-storage';
+import { attempt, closeQuietly, openTakeFiles, takeManifest, type Port, type Take } from './recorder-take';
+import {
+  ChannelConverter,
+  TrackRoutes,
+  holdPending,
+  remoteFileChannels,
+  takePending,
+  writeChunk,
+  writeTapBlock,
+  type Track,
+} from './recorder-tracks';
+import { RequestError, checkTakeStart, isAnchor, isChunk, isTapBlock } from './recorder-validation';
+import { TakeBusyError, TakeStore, cleanTakeName } from './take-store';
 import { TrackFile } from './track-file';
 
 export interface RecorderEnv {
@@ -72,57 +71,8 @@ export interface RecorderCoreOptions {
 
 export type RecorderPost = (message: FromRecorder, transfer?: Transferable[]) => void;
 
-/** The parts of a MessagePort the recorder uses. */
-type Port = Pick<MessagePort, 'postMessage' | 'close'> & {
-  onmessage: ((event: MessageEvent) => void) | null;
-};
-
 const PROGRESS_INTERVAL_MS = 1000;
 const DEFAULT_START_TIMEOUT_MS = 5000;
-/** Remote audio held while its track file opens, frames (5 s): opening takes milliseconds. */
-const MAX_PENDING_FRAMES = 5 * RECORDING_SAMPLE_RATE;
-const MAX_BLOCK_FRAMES = 1 << 16;
-const MB = 1024 * 1024;
-
-interface Track {
-  info: TrackInfo;
-  file: TrackFile | null;
-  opening: boolean;
-  pending: SourcePcm[];
-  pendingFrames: number;
-  placer: TrackPlacer;
-  lastSourceKey: string | null;
-  concealed: Array<[number, number]>;
-  aligned: boolean;
-  uncertaintyMs: number | null;
-  order: number;
-}
-
-interface Take {
-  id: string;
-  name: string;
-  start: TakeStart;
-  dir: OpfsDirectoryHandle;
-  writer: ManifestWriter;
-  release: () => void;
-  tapPort: Port;
-  netPort: Port | null;
-  anchor: ClockAnchor;
-  /** Handles of mix and self, opened at start; their TrackFiles are made at the first block. */
-  tapHandles: { mix: OpfsSyncHandle; self: OpfsSyncHandle } | null;
-  startContextFrame: number | null;
-  startEpochMs: number;
-  tracks: Map<TrackId, Track>;
-  /** Take sample the next tap block should start at (a later one leaves a gap: dropped blocks). */
-  nextTapSample: number | null;
-  timers: Array<ReturnType<typeof setInterval>>;
-  startTimer: ReturnType<typeof setTimeout> | null;
-  unroutedChunks: number;
-  droppedTapBlocks: number;
-}
-
-/** A human-readable error for a request (the client rejects that request's promise with it). */
-class RequestError extends Error {}
 
 export class RecorderCore {
   readonly #env: RecorderEnv;
@@ -130,17 +80,13 @@ export class RecorderCore {
   readonly #store: TakeStore;
   readonly #startTimeoutMs: number;
   readonly #onDisposed: () => void;
-  /** Track declarations survive takes: the players in the room stay declared for the next take. */
-  readonly #declared = new Map<TrackId, TrackInfo>();
-  readonly #routes = new Map<string, TrackId>();
+  readonly #routes = new TrackRoutes();
+  readonly #channels = new ChannelConverter();
   #anchor: ClockAnchor | null = null;
   #take: Take | null = null;
   #starting = false;
   #queue: Promise<void> = Promise.resolve();
   #disposed = false;
-  #trackOrder = 0;
-  /** Channel conversion output, reused: each conversion is written out before the next one. */
-  #scratch: Float32Array = new Float32Array(0);
 
   constructor(env: RecorderEnv, post: RecorderPost, options: RecorderCoreOptions = {}) {
     this.#env = env;
@@ -218,7 +164,13 @@ export class RecorderCore {
           return;
         }
         case 'storage':
-          this.#post({ type: 'storage', storage: await this.#storage() });
+          this.#post({
+            type: 'storage',
+            storage: await storageInfo(
+              () => this.#env.estimate(),
+              () => this.#env.persisted(),
+            ),
+          });
           return;
         default:
           throw new RequestError(`Unknown request: ${String((message as { type?: unknown }).type)}`);
@@ -258,82 +210,44 @@ export class RecorderCore {
         'This browser cannot record here: it gives the page no private file storage (Origin Private File System). Try a current Chrome, Edge or Firefox outside private browsing.',
       );
     }
-    const free = freeBytes(await this.#env.estimate().catch(() => null));
-    if (free !== null && free < MIN_FREE_BYTES) {
-      throw new RequestError(
-        `Not enough storage to record: ${Math.floor(free / MB)} MB free, at least ${MIN_FREE_BYTES / MB} MB needed. Delete old takes or free some disk space.`,
-      );
+    await checkRoomToStart(() => this.#env.estimate());
+    const files = await openTakeFiles(this.#store, start.id);
+    if (this.#disposed) {
+      await files.discard();
+      throw new RequestError('The recorder was closed.');
     }
-    const takes = await this.#store.takesDirectory();
-    if (
-      await takes.getDirectoryHandle(start.id).then(
-        () => true,
-        () => false,
-      )
-    )
-      throw new RequestError('A take with this id already exists.');
-    const release = await this.#store.hold(start.id);
-    if (!release) throw new RequestError('This take is already being recorded in another tab.');
-
-    const opened: Array<{ close(): void }> = [];
-    let dir: OpfsDirectoryHandle | null = null;
-    try {
-      dir = await takes.getDirectoryHandle(start.id, { create: true });
-      const writer = await ManifestWriter.open(dir);
-      opened.push(writer);
-      const openTrack = async (id: TrackId) => {
-        const file = await dir!.getFileHandle(`${id}${TRACK_FILE_SUFFIX}`, { create: true });
-        if (typeof file.createSyncAccessHandle !== 'function')
-          throw new RequestError(
-            'This browser cannot write recordings from a Worker (no createSyncAccessHandle).',
-          );
-        const handle = await file.createSyncAccessHandle();
-        opened.push(handle);
-        return handle;
-      };
-      const mix = await openTrack(MIX_TRACK);
-      const self = await openTrack(SELF_TRACK);
-      if (this.#disposed) throw new RequestError('The recorder was closed.');
-      const take: Take = {
-        id: start.id,
-        name: start.name,
-        start,
-        dir,
-        writer,
-        release,
-        tapPort,
-        netPort,
-        anchor: this.#anchor!,
-        tapHandles: { mix, self },
-        startContextFrame: null,
-        startEpochMs: 0,
-        tracks: new Map(),
-        nextTapSample: null,
-        timers: [],
-        startTimer: null,
-        unroutedChunks: 0,
-        droppedTapBlocks: 0,
-      };
-      this.#take = take;
-      tapPort.onmessage = (event) => this.#onTap(take, event.data as FromTap);
-      if (netPort) netPort.onmessage = (event) => this.#onNet(take, event.data as FromNet);
-      take.startTimer = setTimeout(() => {
-        if (this.#take === take && take.startContextFrame === null)
-          this.#finish(take, 'error', "No audio reached the recorder: is the studio's audio running?");
-      }, this.#startTimeoutMs);
-      take.timers.push(
-        setInterval(() => this.#flushTick(take), FLUSH_INTERVAL_MS),
-        setInterval(() => this.#progress(take), PROGRESS_INTERVAL_MS),
-        setInterval(() => void this.#storageTick(take), STORAGE_CHECK_INTERVAL_MS),
-      );
-    } catch (error) {
-      for (const handle of opened) closeQuietly(handle);
-      release();
-      if (dir) await takes.removeEntry(start.id, { recursive: true }).catch(() => {});
-      if (error instanceof RequestError) throw error;
-      if (isQuotaError(error)) throw new RequestError('Storage is full: the take could not start.');
-      throw new RequestError(`The take could not start: ${describeError(error)}`);
-    }
+    const take: Take = {
+      id: start.id,
+      name: start.name,
+      start,
+      dir: files.dir,
+      writer: files.writer,
+      release: files.release,
+      tapPort,
+      netPort,
+      anchor: this.#anchor!,
+      tapHandles: { mix: files.mix, self: files.self },
+      startContextFrame: null,
+      startEpochMs: 0,
+      tracks: new Map(),
+      nextTapSample: null,
+      timers: [],
+      startTimer: null,
+      unroutedChunks: 0,
+      droppedTapBlocks: 0,
+    };
+    this.#take = take;
+    tapPort.onmessage = (event) => this.#onTap(take, event.data as FromTap);
+    if (netPort) netPort.onmessage = (event) => this.#onNet(take, event.data as FromNet);
+    take.startTimer = setTimeout(() => {
+      if (this.#take === take && take.startContextFrame === null)
+        this.#finish(take, 'error', "No audio reached the recorder: is the studio's audio running?");
+    }, this.#startTimeoutMs);
+    take.timers.push(
+      setInterval(() => this.#flushTick(take), FLUSH_INTERVAL_MS),
+      setInterval(() => this.#progress(take), PROGRESS_INTERVAL_MS),
+      setInterval(() => void this.#storageTick(take), STORAGE_CHECK_INTERVAL_MS),
+    );
   }
 
   #stop(): void {
@@ -365,15 +279,6 @@ export class RecorderCore {
     await this.#store.rename(id, name);
   }
 
-  async #storage(): Promise<StorageInfo> {
-    const estimate = await this.#env.estimate().catch(() => null);
-    return {
-      usage: estimate?.usage ?? null,
-      quota: estimate?.quota ?? null,
-      persisted: await this.#env.persisted().catch(() => false),
-    };
-  }
-
   // ---- clock and tracks ---------------------------------------------------------------------------
 
   #setClock(clock: ClockAnchor): void {
@@ -383,8 +288,8 @@ export class RecorderCore {
   }
 
   #declare(info: TrackInfo, sourceKeys: string[]): void {
-    const track = checkTrackInfo(info);
-    if (!track || !Array.isArray(sourceKeys)) {
+    const track = this.#routes.declare(info, sourceKeys);
+    if (!track) {
       this.#post({
         type: 'error',
         request: 'track',
@@ -392,36 +297,11 @@ export class RecorderCore {
       });
       return;
     }
-    this.#declared.set(track.id, track);
-    for (const [key, id] of [...this.#routes]) if (id === track.id) this.#routes.delete(key);
-    if (track.kind === 'remote')
-      for (const key of sourceKeys) if (typeof key === 'string') this.#routes.set(key, track.id);
     const live = this.#take?.tracks.get(track.id);
     if (live) {
       // Names may change (a player renames); channels are fixed once the file exists.
       live.info = { ...track, channels: live.file ? live.file.channels : track.channels };
     }
-  }
-
-  #trackState(take: Take, id: TrackId, fallback: TrackInfo): Track {
-    let track = take.tracks.get(id);
-    if (!track) {
-      track = {
-        info: this.#declared.get(id) ?? fallback,
-        file: null,
-        opening: false,
-        pending: [],
-        pendingFrames: 0,
-        placer: new TrackPlacer(),
-        lastSourceKey: null,
-        concealed: [],
-        aligned: true,
-        uncertaintyMs: null,
-        order: this.#trackOrder++,
-      };
-      take.tracks.set(id, track);
-    }
-    return track;
   }
 
   // ---- the tap: microphone and mix ------------------------------------------------------------------
@@ -444,34 +324,19 @@ export class RecorderCore {
   }
 
   #writeBlock(take: Take, block: TapBlock): void {
-    const { contextFrame, frames, inputChannels, input, mix } = block;
-    if (
-      !Number.isSafeInteger(contextFrame) ||
-      !Number.isSafeInteger(frames) ||
-      frames <= 0 ||
-      frames > MAX_BLOCK_FRAMES ||
-      (inputChannels !== 1 && inputChannels !== 2) ||
-      !(input instanceof Float32Array) ||
-      !(mix instanceof Float32Array) ||
-      input.length < frames * inputChannels ||
-      mix.length < frames * 2
-    )
-      return;
+    if (!isTapBlock(block)) return;
     const first = take.startContextFrame === null;
     if (first) this.#begin(take, block);
-    const at = contextFrame - take.startContextFrame!;
+    const at = block.contextFrame - take.startContextFrame!;
     if (at < 0) return;
-    const self = take.tracks.get(SELF_TRACK)!;
-    const mixTrack = take.tracks.get(MIX_TRACK)!;
-    const expected = take.nextTapSample;
-    if (expected !== null && at > expected) {
-      // Blocks the tap had to drop: the files hold zeros there; say so.
-      addRange(self.concealed, expected, at);
-      addRange(mixTrack.concealed, expected, at);
-    }
-    self.file!.write(at, this.#toChannels(input, inputChannels, self.file!.channels, frames), frames);
-    mixTrack.file!.write(at, mix, frames);
-    take.nextTapSample = Math.max(expected ?? 0, at + frames);
+    take.nextTapSample = writeTapBlock(
+      take.tracks.get(SELF_TRACK)!,
+      take.tracks.get(MIX_TRACK)!,
+      block,
+      at,
+      take.nextTapSample,
+      this.#channels,
+    );
     if (first) {
       // After the first block is written, so the manifest names both files' start.
       this.#writeManifest(take);
@@ -487,7 +352,7 @@ export class RecorderCore {
     take.startEpochMs =
       take.anchor.epochMs + ((block.contextFrame - take.anchor.contextFrame) * 1000) / RECORDING_SAMPLE_RATE;
     const by = take.start.recordedBy;
-    const mix = this.#trackState(take, MIX_TRACK, {
+    const mix = this.#routes.track(take.tracks, MIX_TRACK, {
       id: MIX_TRACK,
       kind: 'mix',
       userId: null,
@@ -496,7 +361,7 @@ export class RecorderCore {
       channels: 2,
     });
     mix.file = new TrackFile(handles.mix, 2);
-    const self = this.#trackState(take, SELF_TRACK, {
+    const self = this.#routes.track(take.tracks, SELF_TRACK, {
       id: SELF_TRACK,
       kind: 'self',
       userId: by.userId,
@@ -541,21 +406,17 @@ export class RecorderCore {
     if (!isChunk(chunk)) return;
     // Before sample 0 there is no timeline to place on (the first tap block defines it).
     if (take.startContextFrame === null) return;
-    const id = this.#routes.get(chunk.sourceKey);
-    const info = id === undefined ? undefined : this.#declared.get(id);
-    if (id === undefined || !info) {
+    const info = this.#routes.route(chunk.sourceKey);
+    if (!info) {
       take.unroutedChunks++;
       return;
     }
-    const track = this.#trackState(take, id, info);
+    const track = this.#routes.track(take.tracks, info.id, info);
     if (track.file) {
       this.#writeChunk(take, track, chunk);
       return;
     }
-    track.pending.push(chunk);
-    track.pendingFrames += chunk.frames;
-    while (track.pendingFrames > MAX_PENDING_FRAMES && track.pending.length > 1)
-      track.pendingFrames -= track.pending.shift()!.frames;
+    holdPending(track, chunk);
     if (!track.opening) void this.#openRemote(take, track);
   }
 
@@ -573,15 +434,9 @@ export class RecorderCore {
       closeQuietly(handle);
       return;
     }
-    // A remote track is declared with room for stereo; its first frames say what the sender sends,
-    // so a mono player's stem takes half the space (later stereo frames are folded to mono).
-    const first = track.pending[0];
-    const channels = track.info.kind === 'remote' && first?.channels === 1 ? 1 : track.info.channels;
-    track.file = new TrackFile(handle, channels);
+    track.file = new TrackFile(handle, remoteFileChannels(track));
     track.opening = false;
-    const pending = track.pending;
-    track.pending = [];
-    track.pendingFrames = 0;
+    const pending = takePending(track);
     try {
       for (const chunk of pending) this.#writeChunk(take, track, chunk);
     } catch (error) {
@@ -590,34 +445,8 @@ export class RecorderCore {
   }
 
   #writeChunk(take: Take, track: Track, chunk: SourcePcm): void {
-    const file = track.file!;
-    const epochMs = chunk.captureEpochMs ?? chunk.arrivalEpochMs;
-    const computed = epochToTakeSample(take.anchor, epochMs, take.startContextFrame!);
-    if (track.lastSourceKey !== chunk.sourceKey) {
-      // A new stream (a reconnect): placed where its clock says, not glued to the old one's end.
-      track.placer.reset();
-      track.lastSourceKey = chunk.sourceKey;
-    }
-    const at = track.placer.place(computed, chunk.frames);
-    const isNew = file.startSample === null;
-    const written = file.write(
-      at,
-      this.#toChannels(chunk.samples, chunk.channels, file.channels, chunk.frames),
-      chunk.frames,
-    );
-    if (written === 0) return;
-    if (chunk.captureEpochMs === null) track.aligned = false;
-    if (chunk.uncertaintyMs !== null)
-      track.uncertaintyMs = Math.max(track.uncertaintyMs ?? 0, chunk.uncertaintyMs);
-    if (chunk.concealed) addRange(track.concealed, Math.max(at, file.startSample!), at + chunk.frames);
-    // A new stem's start goes on disk at once: recovery places a file only through the manifest.
-    if (isNew) this.#writeManifest(take);
-  }
-
-  #toChannels(samples: Float32Array, from: 1 | 2, to: 1 | 2, frames: number): Float32Array {
-    const out = toChannels(samples, from, to, frames, this.#scratch);
-    if (out !== samples) this.#scratch = out;
-    return out;
+    if (writeChunk(track, chunk, take.anchor, take.startContextFrame!, this.#channels))
+      this.#writeManifest(take);
   }
 
   // ---- flushing, progress, storage ------------------------------------------------------------------
@@ -648,26 +477,17 @@ export class RecorderCore {
   }
 
   async #storageTick(take: Take): Promise<void> {
-    const free = freeBytes(await this.#env.estimate().catch(() => null));
-    if (this.#take !== take || free === null || free >= MIN_FREE_BYTES) return;
-    this.#finish(
-      take,
-      'storage-full',
-      `Storage is almost full (${Math.floor(free / MB)} MB left): the take stopped; everything recorded until now is kept.`,
-    );
+    const stop = await storageRunningOut(() => this.#env.estimate());
+    if (this.#take !== take || stop === null) return;
+    this.#finish(take, 'storage-full', stop);
   }
 
   #writeManifest(take: Take): void {
-    take.writer.write(this.#manifest(take, 'recording'));
+    take.writer.write(takeManifest(take, 'recording'));
   }
 
   #fail(take: Take, error: unknown): void {
-    if (isQuotaError(error))
-      this.#finish(
-        take,
-        'storage-full',
-        'Storage is full: the take stopped; everything recorded until now is kept.',
-      );
+    if (isQuotaError(error)) this.#finish(take, 'storage-full', STORAGE_FULL_MESSAGE);
     else this.#finish(take, 'error', `Recording stopped: ${describeError(error)}`);
   }
 
@@ -708,7 +528,7 @@ export class RecorderCore {
       return;
     }
     for (const track of take.tracks.values()) attempt(() => track.file?.flush());
-    const manifest = this.#manifest(take, 'complete', reason, message);
+    const manifest = takeManifest(take, 'complete', reason, message);
     let finalMessage = message;
     if (!attempt(() => take.writer.writeBoth(manifest))) {
       finalMessage = `${message ?? 'Stopped.'} The take's list entry could not be updated; recover it from the list.`;
@@ -727,190 +547,6 @@ export class RecorderCore {
 
   #liveManifest(): TakeManifest | null {
     const take = this.#take;
-    return take && take.startContextFrame !== null ? this.#manifest(take, 'recording') : null;
+    return take && take.startContextFrame !== null ? takeManifest(take, 'recording') : null;
   }
-
-  #manifest(
-    take: Take,
-    state: TakeManifest['state'],
-    stopReason?: TakeManifest['stopReason'],
-    stopMessage?: string,
-  ): TakeManifest {
-    const tracks: TakeTrack[] = [...take.tracks.values()]
-      .filter((t) => t.file !== null && t.file.startSample !== null)
-      .sort((a, b) => a.order - b.order)
-      .map((t) => ({
-        id: t.info.id,
-        kind: t.info.kind,
-        userId: t.info.userId,
-        name: t.info.name,
-        instrument: t.info.instrument,
-        channels: t.file!.channels,
-        file: `${t.info.id}${TRACK_FILE_SUFFIX}`,
-        startSample: t.file!.startSample!,
-        frames: t.file!.frames,
-        concealed: t.concealed.map(([a, b]): [number, number] => [a, b]),
-        aligned: t.aligned,
-        clockUncertaintyMs: t.uncertaintyMs,
-      }));
-    return {
-      version: RECORDING_VERSION,
-      id: take.id,
-      name: take.name,
-      studio: { ...take.start.studio },
-      recordedBy: { ...take.start.recordedBy },
-      startedAt: new Date(take.startEpochMs).toISOString(),
-      startEpochMs: take.startEpochMs,
-      startContextFrame: take.startContextFrame ?? 0,
-      sampleRate: RECORDING_SAMPLE_RATE,
-      state,
-      durationFrames: durationOf(tracks),
-      tracks,
-      ...(stopReason ? { stopReason } : {}),
-      ...(stopMessage !== undefined ? { stopMessage } : {}),
-    };
-  }
-}
-
-// ---- helpers ----------------------------------------------------------------------------------------
-
-function attempt(step: () => void): boolean {
-  try {
-    step();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function closeQuietly(handle: { close(): void }): void {
-  attempt(() => handle.close());
-}
-
-function freeBytes(estimate: StorageEstimateLike | null): number | null {
-  if (!estimate || typeof estimate.quota !== 'number' || typeof estimate.usage !== 'number') return null;
-  return Math.max(0, estimate.quota - estimate.usage);
-}
-
-function isAnchor(clock: unknown): clock is ClockAnchor {
-  if (typeof clock !== 'object' || clock === null) return false;
-  const c = clock as Record<string, unknown>;
-  return (
-    typeof c.contextFrame === 'number' &&
-    Number.isFinite(c.contextFrame) &&
-    typeof c.epochMs === 'number' &&
-    Number.isFinite(c.epochMs)
-  );
-}
-
-const isShortText = (value: unknown, max = 200): value is string =>
-  typeof value === 'string' && value.length <= max;
-
-function checkTakeStart(take: TakeStart): TakeStart {
-  if (typeof take !== 'object' || take === null || !isTakeId(take.id))
-    throw new RequestError('The recorder needs a take id of letters, digits, _ or -.');
-  const { studio, recordedBy } = take;
-  if (
-    typeof studio !== 'object' ||
-    studio === null ||
-    !isShortText(studio.id) ||
-    !isShortText(studio.slug) ||
-    !isShortText(studio.name) ||
-    typeof recordedBy !== 'object' ||
-    recordedBy === null ||
-    !isShortText(recordedBy.userId) ||
-    !isShortText(recordedBy.name)
-  )
-    throw new RequestError('The recorder needs the studio and the recording player.');
-  return {
-    id: take.id,
-    name: cleanTakeName(take.name),
-    studio: { id: studio.id, slug: studio.slug, name: studio.name },
-    recordedBy: { userId: recordedBy.userId, name: recordedBy.name },
-  };
-}
-
-function checkTrackInfo(info: TrackInfo): TrackInfo | null {
-  if (typeof info !== 'object' || info === null || typeof info.id !== 'string' || !isTrackId(info.id))
-    return null;
-  const kindOk =
-    (info.kind === 'mix' && info.id === MIX_TRACK) ||
-    (info.kind === 'self' && info.id === SELF_TRACK) ||
-    (info.kind === 'remote' && info.id.startsWith('u-'));
-  if (!kindOk || (info.channels !== 1 && info.channels !== 2)) return null;
-  if (
-    !(info.userId === null || isShortText(info.userId)) ||
-    !isShortText(info.name) ||
-    !isShortText(info.instrument)
-  )
-    return null;
-  return {
-    id: info.id,
-    kind: info.kind,
-    userId: info.userId,
-    name: info.name,
-    instrument: info.instrument,
-    channels: info.channels,
-  };
-}
-
-function isChunk(chunk: SourcePcm): boolean {
-  return (
-    typeof chunk === 'object' &&
-    chunk !== null &&
-    typeof chunk.sourceKey === 'string' &&
-    (chunk.captureEpochMs === null || Number.isFinite(chunk.captureEpochMs)) &&
-    Number.isFinite(chunk.arrivalEpochMs) &&
-    (chunk.uncertaintyMs === null || (Number.isFinite(chunk.uncertaintyMs) && chunk.uncertaintyMs >= 0)) &&
-    Number.isSafeInteger(chunk.frames) &&
-    chunk.frames > 0 &&
-    chunk.frames <= MAX_BLOCK_FRAMES &&
-    (chunk.channels === 1 || chunk.channels === 2) &&
-    chunk.samples instanceof Float32Array &&
-    chunk.samples.length >= chunk.frames * chunk.channels
-  );
-}
-
-/**
- * Interleaved `frames` frames from `from` channels to `to` (mono → both sides; stereo → their mean),
- * into `scratch` (returned, or a larger one when it is too small).
- */
-function toChannels(
-  samples: Float32Array,
-  from: 1 | 2,
-  to: 1 | 2,
-  frames: number,
-  scratch: Float32Array,
-): Float32Array {
-  if (from === to) return samples;
-  const out = scratch.length >= frames * to ? scratch : new Float32Array(frames * to);
-  if (to === 2) {
-    for (let i = 0; i < frames; i++) out[2 * i] = out[2 * i + 1] = samples[i]!;
-  } else {
-    for (let i = 0; i < frames; i++) out[i] = (samples[2 * i]! + samples[2 * i + 1]!) / 2;
-  }
-  return out;
-}
-
-/** Adds [start, end) to sorted, merged ranges (adjacent ranges merge). */
-export function addRange(ranges: Array<[number, number]>, start: number, end: number): void {
-  if (end <= start) return;
-  const last = ranges.at(-1);
-  if (!last || start > last[1]) {
-    ranges.push([start, end]);
-    return;
-  }
-  if (start >= last[0]) {
-    last[1] = Math.max(last[1], end);
-    return;
-  }
-  ranges.push([start, end]);
-  ranges.sort((a, b) => a[0] - b[0]);
-  const merged: Array<[number, number]> = [];
-  for (const r of ranges) {
-    const top = merged.at(-1);
-    if (top && r[0] <= top[1]) top[1] = Math.max(top[1], r[1]);
-    else merged.push([r[0], r[1]]);
-  }
-  ranges.splice(0, ranges.length, ...merged);
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryLocks, MemoryOpfs } from '../../../tests/support/opfs-memory';
 import { TAKES_DIRECTORY, type TakeManifest, type TakeTrack } from '../protocol/recording';
+import { EXPORTS_DIRECTORY } from './export-messages';
 import {
   MANIFEST_RESERVE_BYTES,
   ManifestWriter,
@@ -228,8 +229,15 @@ describe('TakeStore', () => {
     await store.rename('old', '  First jam \n');
     expect((await store.manifest('old')).name).toBe('First jam');
     await expect(store.rename('old', '   ')).rejects.toThrow(/empty/);
+    const exports = await fs.root.getDirectoryHandle(EXPORTS_DIRECTORY, { create: true });
+    for (const name of ['old-all-wav.zip', 'old-mix-opus.zip', 'new-all-wav.zip'])
+      await exports.getFileHandle(name, { create: true });
     await store.delete('old');
     expect((await store.list()).map((t) => t.id)).toEqual(['new']);
+    // Its exports went with it; another take's stayed.
+    expect(fs.file(`${EXPORTS_DIRECTORY}/old-all-wav.zip`)).toBeNull();
+    expect(fs.file(`${EXPORTS_DIRECTORY}/old-mix-opus.zip`)).toBeNull();
+    expect(fs.file(`${EXPORTS_DIRECTORY}/new-all-wav.zip`)).not.toBeNull();
     await expect(store.manifest('old')).rejects.toThrow(/no longer exists/);
     await expect(store.manifest('../new')).rejects.toThrow(/Not a take id/);
   });

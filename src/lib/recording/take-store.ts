@@ -33,6 +33,7 @@ import {
   type OpfsFileHandle,
   type OpfsSyncHandle,
 } from './opfs';
+import { EXPORTS_DIRECTORY } from './export-messages';
 
 const MANIFEST_COPIES = [MANIFEST_FILE, MANIFEST_ALT_FILE] as const;
 const MAX_NAME_LENGTH = 200;
@@ -382,6 +383,18 @@ export class TakeStore {
     await this.takeDirectory(id);
     if (await this.isHeld(id)) throw new TakeBusyError('This take is still being recorded in another tab.');
     await (await this.takesDirectory()).removeEntry(id, { recursive: true });
+    await this.#deleteExports(id);
+  }
+
+  /** A deleted take's exports go too: its audio must not linger as zips in the same storage. */
+  async #deleteExports(id: string): Promise<void> {
+    const root = await this.#root();
+    const exports = await root.getDirectoryHandle(EXPORTS_DIRECTORY).catch(() => null);
+    if (!exports) return;
+    // The names export-core's exportFileName gives (not imported: it would bring the encoders along).
+    for (const what of ['mix', 'stems', 'all'])
+      for (const format of ['wav', 'opus'])
+        await exports.removeEntry(`${id}-${what}-${format}.zip`).catch(() => undefined);
   }
 
   /**

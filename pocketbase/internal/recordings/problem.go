@@ -19,6 +19,7 @@ const (
 	CodeTooLarge           = "recording-too-large"
 	CodeChunkTooLarge      = "chunk-too-large"
 	CodeNotMember          = "not-member"
+	CodeNotAllowed         = "recording-not-allowed"
 	CodeNotFound           = "not-found"
 	CodeUploadNotFound     = "upload-not-found"
 	CodeWrongOffset        = "wrong-offset"
@@ -55,6 +56,8 @@ var (
 		"This Bandmesh server does not store recordings: its operator has turned uploads off. Your takes stay on your computer; export them to share.")
 	errNotMember = problem(http.StatusForbidden, CodeNotMember,
 		"Only members of this studio can upload takes to it.")
+	errNotAllowed = problem(http.StatusForbidden, CodeNotAllowed,
+		"This studio's owner does not allow you to record here, so takes cannot be uploaded to it. Your takes stay on your computer.")
 	errStudioNotFound = problem(http.StatusNotFound, CodeNotFound,
 		"This studio no longer exists.")
 	errUploadNotFound = problem(http.StatusNotFound, CodeUploadNotFound,

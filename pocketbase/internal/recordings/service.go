@@ -13,6 +13,8 @@ import (
 	"github.com/pocketbase/dbx"
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/filesystem"
+
+	"bandmesh/pocketbase/internal/tickets"
 )
 
 // Collection names shared with pb_migrations/1795344520_create_recordings.js.
@@ -116,7 +118,7 @@ func (s *Service) Start(user *core.Record, p StartParams) (Upload, error) {
 	if p.Size > s.opts.MaxBytes {
 		return Upload{}, tooLarge(p.Size, s.opts.MaxBytes)
 	}
-	if err := s.requireMember(p.Studio, user.Id); err != nil {
+	if err := s.requireMayRecord(p.Studio, user.Id); err != nil {
 		return Upload{}, err
 	}
 	if done, err := s.findRecording(p.Studio, user.Id, p.TakeID, p.Kind, p.Size); err != nil {
@@ -443,6 +445,27 @@ func (s *Service) findRecording(studio, user, takeID, kind string, size int64) (
 		return nil, nil
 	}
 	return rec, err
+}
+
+// requireMayRecord: requireMember, and the studio's recordingAllowed lets the member's role record
+// (403 otherwise): an owner who forbids recording forbids storing recordings in the studio too.
+func (s *Service) requireMayRecord(studioID, userID string) error {
+	if err := s.requireMember(studioID, userID); err != nil {
+		return err
+	}
+	studio, err := s.app.FindRecordById(studiosCollection, studioID)
+	if err != nil {
+		return err
+	}
+	m, err := s.app.FindFirstRecordByFilter(membershipsCollection, "studio = {:studio} && user = {:user}",
+		dbx.Params{"studio": studioID, "user": userID})
+	if err != nil {
+		return err
+	}
+	if !tickets.MayRecord(studio.GetString("recordingAllowed"), m.GetString("role")) {
+		return errNotAllowed
+	}
+	return nil
 }
 
 // requireMember: the studio exists (404) and user is a member of it (403).

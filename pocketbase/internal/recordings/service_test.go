@@ -566,3 +566,24 @@ func TestHumanBytes(t *testing.T) {
 		}
 	}
 }
+
+func TestUploadsFollowTheStudiosRecordingPolicy(t *testing.T) {
+	f := newFixture(t, Options{})
+	for policy, allowed := range map[string]bool{"everyone": true, "engineers": false, "nobody": false} {
+		f.studio.Set("recordingAllowed", policy)
+		if err := f.app.Save(f.studio); err != nil {
+			t.Fatal(err)
+		}
+		up, err := f.svc.Start(f.member, params(f.studio.Id, 10))
+		if !allowed {
+			expectProblem(t, err, http.StatusForbidden, CodeNotAllowed)
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", policy, err)
+		}
+		if err := f.svc.Abandon(f.member, up.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

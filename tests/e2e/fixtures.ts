@@ -32,7 +32,19 @@ export const test = base.extend<{ closeContexts: void }>({
 export { expect };
 
 async function printPageWarnings(contexts: BrowserContext[]): Promise<void> {
-  for (const [i, page] of contexts.flatMap((c) => c.pages()).entries()) {
+  await printPagesWarnings(contexts.flatMap((c) => c.pages()));
+}
+
+/** Prints each page's console warnings and errors (and, when the page has them, its audio diagnostics). */
+export async function printPagesWarnings(pages: Page[]): Promise<void> {
+  for (const [i, page] of pages.entries()) {
+    const diagnostics = await page
+      .evaluate(() => {
+        const hooks = (window as unknown as { __bandmesh?: { diagnostics?: () => unknown } }).__bandmesh;
+        return hooks?.diagnostics ? JSON.stringify(hooks.diagnostics()) : null;
+      })
+      .catch(() => null);
+    if (diagnostics) console.log(`page ${i} audio diagnostics: ${diagnostics}`);
     const messages = await page.consoleMessages().catch(() => []);
     const warnings = messages.filter((m) => m.type() === 'warning' || m.type() === 'error');
     const errors = await page.pageErrors().catch(() => []);

@@ -6,6 +6,7 @@
  * elsewhere the test is skipped with the reason printed.
  */
 import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
+import { printPagesWarnings } from './fixtures';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -102,6 +103,12 @@ test.describe('strict NAT (network namespaces)', () => {
   test.skip(unavailable !== null, `needs network namespaces: ${unavailable}`);
   test.describe.configure({ mode: 'serial' });
   let rig: Rig | null = null;
+
+  // eslint-disable-next-line no-empty-pattern
+  test.afterEach(async ({}, testInfo) => {
+    // These pages live in browsers of their own (in the namespaces): the shared fixture cannot see them.
+    if (testInfo.status !== testInfo.expectedStatus && rig) await printPagesWarnings(rig.pages);
+  });
 
   test.beforeAll(async () => {
     test.setTimeout(180_000);

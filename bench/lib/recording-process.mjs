@@ -90,7 +90,10 @@ export function rendererPids(browserPid) {
  */
 export async function rendererOf(page, browserPid, spinMs = 600) {
   let last = '';
-  for (let attempt = 0; attempt < 4; attempt++) {
+  // CPU grown per renderer, summed over the attempts: other pages' audio grows theirs too, but only the
+  // spinning page's renderer gains a spin each time, so it pulls ahead with every attempt.
+  const total = new Map();
+  for (let attempt = 1; attempt <= 6; attempt++) {
     const pids = rendererPids(browserPid);
     const before = new Map(pids.map((pid) => [pid, procStat(pid)?.cpuSeconds ?? 0]));
     await page.evaluate((ms) => {
@@ -99,12 +102,17 @@ export async function rendererOf(page, browserPid, spinMs = 600) {
         // spin
       }
     }, spinMs);
-    const grown = pids
-      .map((pid) => ({ pid, seconds: (procStat(pid)?.cpuSeconds ?? 0) - (before.get(pid) ?? 0) }))
+    for (const pid of pids) {
+      const grown = (procStat(pid)?.cpuSeconds ?? 0) - (before.get(pid) ?? 0);
+      total.set(pid, (total.get(pid) ?? 0) + grown);
+    }
+    const grown = [...total]
+      .map(([pid, seconds]) => ({ pid, seconds }))
       .sort((a, b) => b.seconds - a.seconds);
     const [best, second] = grown;
     last = grown.map((g) => `${g.pid}:${g.seconds.toFixed(2)}s`).join(' ');
-    if (best && best.seconds >= (0.6 * spinMs) / 1000 && (!second || second.seconds < best.seconds / 2)) {
+    const spun = (attempt * spinMs) / 1000;
+    if (best && best.seconds >= 0.6 * spun && (!second || best.seconds >= 1.8 * second.seconds)) {
       return best.pid;
     }
   }

@@ -32,14 +32,21 @@ import type { CaptureAnchor } from '../protocol/link-ping';
 import type { ClockAnchor } from '../protocol/recording';
 import { Emitter } from '../util/emitter';
 import type { AudioNetClient } from './audio-net-client';
+import { ContextClock } from './context-clock';
 import { openInput, type InputOptions } from './devices';
 import { CaptureNode, PlaybackNode } from './nodes';
 import { RecordTapNode } from './record-tap-node';
 import { TrackReceiver } from './track-receiver';
 
+/** How often the output timestamp is read for the smoothed clock. */
+const CLOCK_READ_MS = 250;
+
 export interface AudioEngineEvents extends Record<string, unknown> {
-  /** Benchmark: an impulse entered our capture (`slot` absent) or left a peer's jitter buffer. */
-  impulse: { slot?: number; epochMs: number };
+  /**
+   * Benchmark: an impulse entered our capture (`slot` absent; `contextFrame` is where, exactly) or left
+   * a peer's jitter buffer.
+   */
+  impulse: { slot?: number; epochMs: number; contextFrame?: number };
   error: { code: string; message: string };
   /** The microphone was reopened: senders of the old track should switch to this one. */
   input: { track: MediaStreamTrack | null };
@@ -70,6 +77,8 @@ export class AudioEngine {
   #tap: RecordTapNode | null = null;
   /** Context frame of the capture worklet's sample 0 (`capture-origin`); null until it tells. */
   #captureOrigin: number | null = null;
+  /** The context clock on the epoch clock, smoothed over every reading the anchors and impulses take. */
+  readonly #clock = new ContextClock();
   #source: MediaStreamAudioSourceNode;
   #stream: MediaStream;
   #input: InputOptions;
@@ -165,6 +174,9 @@ export class AudioEngine {
         this.#playback.post(packet, [packet.pcm.buffer as ArrayBuffer]),
       ),
     );
+    // Four readings a second keep the smoothed clock fitted over a minute (context-clock.ts).
+    const clockTimer = setInterval(() => this.#readClock(), CLOCK_READ_MS);
+    this.#offs.push(() => clearInterval(clockTimer));
   }
 
   setPeerParams(slot: number, params: Partial<PeerParams>): void {
@@ -359,7 +371,7 @@ export class AudioEngine {
         return;
       case 'impulse-detected':
         this.events.emit('impulse', {
-          ...(event.slot === undefined ? {} : { slot: event.slot }),
+          ...(event.slot === undefined ? { contextFrame: event.contextFrame } : { slot: event.slot }),
           epochMs: this.#contextFrameToEpochMs(event.contextFrame, event.slot === undefined),
         });
         return;
@@ -380,15 +392,25 @@ export class AudioEngine {
 
   /**
    * Wall-clock time of a context frame, through the browser's output timestamp (which tells when the
-   * sample at `contextTime` reaches the speaker). Captured frames are moved back by the output latency,
-   * so they read as the moment they entered the graph; played frames keep it: that is when they are heard.
+   * sample at `contextTime` reaches the speaker), smoothed over the recent readings (context-clock.ts).
+   * Captured frames are moved back by the output latency, so they read as the moment they entered the
+   * graph; played frames keep it: that is when they are heard.
    */
   #contextFrameToEpochMs(frame: number, captured: boolean): number {
+    const reading = this.#readClock();
+    const smoothed = this.#clock.toEpochMs(frame / this.context.sampleRate, captured);
+    if (Number.isFinite(smoothed)) return smoothed;
+    const heardAt = reading.performanceTime + (frame / this.context.sampleRate - reading.contextTime) * 1000;
+    return performance.timeOrigin + heardAt - (captured ? reading.outputMs : 0);
+  }
+
+  /** One output-timestamp reading, fed to the smoothed clock. */
+  #readClock(): { contextTime: number; performanceTime: number; outputMs: number } {
     const stamp = this.context.getOutputTimestamp();
     const contextTime = stamp.contextTime ?? this.context.currentTime;
     const performanceTime = stamp.performanceTime ?? performance.now();
-    const heardAt = performanceTime + (frame / this.context.sampleRate - contextTime) * 1000;
     const outputMs = (this.context.outputLatency || this.context.baseLatency || 0) * 1000;
-    return performance.timeOrigin + heardAt - (captured ? outputMs : 0);
+    this.#clock.add(contextTime, performance.timeOrigin + performanceTime, outputMs);
+    return { contextTime, performanceTime, outputMs };
   }
 }

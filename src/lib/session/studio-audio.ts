@@ -47,7 +47,8 @@ export type AudioState =
 
 export interface StudioAudioEvents extends Record<string, unknown> {
   state: AudioState;
-  impulse: { peerId?: string; epochMs: number };
+  /** Benchmark: `contextFrame` only for our own captured impulses (the exact frame they entered). */
+  impulse: { peerId?: string; epochMs: number; contextFrame?: number };
   /** Benchmark: a click passed our audio Worker (`sent`), or a peer's click reached it (`received`). */
   stage: { stage: 'sent' | 'received'; peerId?: string; epochMs: number };
   /** The audio paths this player can use changed: advertise them in presence. */
@@ -207,9 +208,13 @@ export class StudioAudio {
       }
       this.#engine = engine;
       this.#policy = new FrameSizePolicy(performance.now() / 1000);
-      engine.events.on('impulse', ({ slot, epochMs }) => {
+      engine.events.on('impulse', ({ slot, epochMs, contextFrame }) => {
         const peerId = slot === undefined ? undefined : this.#bySlot(slot)?.identity.peerId;
-        this.events.emit('impulse', { ...(peerId ? { peerId } : {}), epochMs });
+        this.events.emit('impulse', {
+          ...(peerId ? { peerId } : {}),
+          ...(contextFrame === undefined ? {} : { contextFrame }),
+          epochMs,
+        });
       });
       engine.events.on('input', () => this.#tracks.reconcile());
       this.#tracks.setEngine(engine);

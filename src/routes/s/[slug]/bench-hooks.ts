@@ -28,7 +28,7 @@ export function benchAudioOptions(url: URL): BenchAudioOptions {
 /** Benchmarks and e2e tests drive the page from outside through `window.__bandmesh`; the app never reads it. */
 export function exposeForBenchmark(session: StudioSession, url: URL): void {
   if (!url.searchParams.has('bench')) return;
-  const impulses: Array<{ peerId?: string; epochMs: number }> = [];
+  const impulses: Array<{ peerId?: string; epochMs: number; contextFrame?: number }> = [];
   session.audio.events.on('impulse', (impulse) => impulses.push(impulse));
   const stages: Array<{ stage: 'sent' | 'received'; peerId?: string; epochMs: number }> = [];
   session.audio.events.on('stage', (stage) => stages.push(stage));

@@ -219,6 +219,11 @@ export interface SourcePcm {
   arrivalEpochMs: number;
   /** Half the round-trip time of the clock estimate used, ms (null without one). */
   uncertaintyMs: number | null;
+  /**
+   * The sender's capture-timeline sample of the first frame (u32, its `senderTime`): frames that never
+   * arrived show as a jump in it, and the recorder leaves their span empty.
+   */
+  senderTime: number;
   frames: number;
   channels: 1 | 2;
   /** Interleaved, `frames × channels`. */

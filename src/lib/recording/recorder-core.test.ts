@@ -135,6 +135,8 @@ function chunk(
     captureEpochMs,
     arrivalEpochMs: (captureEpochMs ?? T0) + 40,
     uncertaintyMs: captureEpochMs === null ? null : 0.5,
+    // The sender's clock runs with ours in these tests: its time is the capture time in samples.
+    senderTime: Math.round(((captureEpochMs ?? T0) - T0) * 48) >>> 0,
     frames,
     channels: 1,
     samples: new Float32Array(frames).fill(value),
@@ -269,7 +271,7 @@ describe('RecorderCore: remote players', () => {
     // within the placer's tolerance, so it follows on without a gap; then a concealed batch.
     a.sendNet([
       chunk('peer-a', T0 + 100, 480, 0.1),
-      chunk('peer-a', T0 + 110.2, 480, 0.2),
+      chunk('peer-a', T0 + 110.2, 480, 0.2, { senderTime: 5280 }), // the sender's next frame
       chunk('peer-a', T0 + 120, 480, 0.3, { concealed: true, uncertaintyMs: 1.5 }),
       chunk('peer-z', T0 + 100, 480, 0.9), // no track declared for it: dropped
     ]);

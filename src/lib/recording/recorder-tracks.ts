@@ -29,6 +29,8 @@ export interface Track {
   pendingFrames: number;
   placer: TrackPlacer;
   lastSourceKey: string | null;
+  /** Whether the last chunk was placed by capture time (true) or arrival (false); null before one. */
+  lastClocked: boolean | null;
   concealed: Array<[number, number]>;
   aligned: boolean;
   uncertaintyMs: number | null;
@@ -73,6 +75,7 @@ export class TrackRoutes {
         pendingFrames: 0,
         placer: new TrackPlacer(),
         lastSourceKey: null,
+        lastClocked: null,
         concealed: [],
         aligned: true,
         uncertaintyMs: null,
@@ -151,12 +154,16 @@ export function writeChunk(
   const file = track.file!;
   const epochMs = chunk.captureEpochMs ?? chunk.arrivalEpochMs;
   const computed = epochToTakeSample(anchor, epochMs, startContextFrame);
-  if (track.lastSourceKey !== chunk.sourceKey) {
-    // A new stream (a reconnect): placed where its clock says, not glued to the old one's end.
+  const clocked = chunk.captureEpochMs !== null;
+  if (track.lastSourceKey !== chunk.sourceKey || track.lastClocked !== clocked) {
+    // A new stream (a reconnect), or placed by another clock: where it says, not glued to the old end.
     track.placer.reset();
     track.lastSourceKey = chunk.sourceKey;
+    track.lastClocked = clocked;
   }
-  const at = track.placer.place(computed, chunk.frames);
+  const at = track.placer.place(computed, chunk.frames, chunk.senderTime);
+  // Frames the sender sent that never arrived (beyond what the Worker conceals): an empty span.
+  const missed = track.placer.skipped;
   const isNew = file.startSample === null;
   const written = file.write(
     at,
@@ -168,6 +175,7 @@ export function writeChunk(
   if (chunk.uncertaintyMs !== null)
     track.uncertaintyMs = Math.max(track.uncertaintyMs ?? 0, chunk.uncertaintyMs);
   if (chunk.concealed) addRange(track.concealed, Math.max(at, file.startSample!), at + chunk.frames);
+  if (missed > 0) addRange(track.concealed, Math.max(at - missed, file.startSample!), at);
   return isNew;
 }
 

@@ -107,6 +107,9 @@ export function isChunk(chunk: SourcePcm): boolean {
     typeof chunk.sourceKey === 'string' &&
     (chunk.captureEpochMs === null || Number.isFinite(chunk.captureEpochMs)) &&
     Number.isFinite(chunk.arrivalEpochMs) &&
+    Number.isInteger(chunk.senderTime) &&
+    chunk.senderTime >= 0 &&
+    chunk.senderTime <= 0xffff_ffff &&
     (chunk.uncertaintyMs === null || (Number.isFinite(chunk.uncertaintyMs) && chunk.uncertaintyMs >= 0)) &&
     Number.isSafeInteger(chunk.frames) &&
     chunk.frames > 0 &&

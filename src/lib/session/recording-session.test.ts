@@ -114,6 +114,7 @@ class Audio implements RecordingAudio {
       captureEpochMs,
       arrivalEpochMs: captureEpochMs + 30,
       uncertaintyMs: 0.5,
+      senderTime: Math.round(captureEpochMs * 48) >>> 0,
       frames,
       channels: 1,
       samples: new Float32Array(frames).fill(value),

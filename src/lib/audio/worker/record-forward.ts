@@ -40,7 +40,8 @@ interface Pending {
   channels: 1 | 2;
   concealed: boolean;
   frames: number;
-  /** senderTime the next contiguous frame has. */
+  /** senderTime of the first frame, and the one the next contiguous frame has. */
+  start: number;
   next: number;
 }
 
@@ -112,6 +113,7 @@ export class RecordForwarder {
         channels,
         concealed,
         frames: 0,
+        start: meta.senderTime,
         next: meta.senderTime,
       };
     }
@@ -162,6 +164,7 @@ export class RecordForwarder {
       captureEpochMs: p.captureEpochMs,
       arrivalEpochMs: p.arrivalEpochMs,
       uncertaintyMs: p.uncertaintyMs,
+      senderTime: p.start,
       frames: p.frames,
       channels: p.channels,
       samples: source.scratch.slice(0, p.frames * p.channels),

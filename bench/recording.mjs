@@ -47,6 +47,7 @@ import { listTakeIds, readManifest, streamTrack } from './lib/recording-opfs.mjs
 import { procStat, rendererOf } from './lib/recording-process.mjs';
 import { StemScanner, writeSignalWav } from './lib/recording-signal.mjs';
 import { analyseStem } from './lib/recording-stems.mjs';
+import { capturedDeviations } from './lib/recording-upstream.mjs';
 import { drainCaptured, startRecording, stopRecording } from './lib/recording-ui.mjs';
 
 const PERIOD_MS = 500;
@@ -191,9 +192,14 @@ async function run() {
 
   /** @type {number[][]} */
   const captured = pages.map(() => []);
+  /** @type {Array<Array<{ epochMs: number, contextFrame: number }>>} */
+  const capturedFrames = pages.map(() => []);
   const drain = async () => {
     const lists = await Promise.all(pages.map((page) => drainCaptured(page)));
-    lists.forEach((list, i) => captured[i]?.push(...list));
+    lists.forEach((list, i) => {
+      captured[i]?.push(...list.captured);
+      capturedFrames[i]?.push(...list.capturedFrames);
+    });
   };
   /** Waits `ms`, draining the pages' impulse lists on the way; `each` runs at every drain. */
   const wait = async (/** @type {number} */ ms, each = async () => {}) => {
@@ -223,15 +229,18 @@ async function run() {
   const cpu0 = cpuSeconds();
   const t0 = Date.now();
   step(`recording ${minutes} min (renderer RSS ${rss0.toFixed(1)} MB, JS heap ${heap0.toFixed(1)} MB)`);
-  /** [seconds into the take, RSS MB, JS heap MB] */
-  const trace = [[0, round(rss0), round(heap0)]];
+  /**
+   * [seconds into the take, RSS MB]. The JS heap is read only at the ends: reading it over CDP mid-take
+   * stalls the page long enough to disturb what is measured.
+   */
+  const trace = [[0, round(rss0)]];
   let nextTrace = t0 + TRACE_MS;
   let nextReport = t0 + 60_000;
   await wait(take.runningAt + takeMs - Date.now(), async () => {
     const now = Date.now();
     if (now >= nextTrace) {
       nextTrace += TRACE_MS;
-      trace.push([Math.round((now - t0) / 1000), round(rssMb()), round(await heapMb(false))]);
+      trace.push([Math.round((now - t0) / 1000), round(rssMb())]);
     }
     if (now >= nextReport) {
       nextReport += 60_000;
@@ -244,7 +253,7 @@ async function run() {
   const recordingPct = ((cpuSeconds() - cpu0) / ((Date.now() - t0) / 1000)) * 100;
   const heap1 = await heapMb(true);
   const rss1 = rssMb();
-  trace.push([Math.round((Date.now() - t0) / 1000), round(rss1), round(heap1)]);
+  trace.push([Math.round((Date.now() - t0) / 1000), round(rss1)]);
   const stop = await stopRecording(recorder);
   step(
     `stopped (${((stop.stoppedAt - stop.clickedAt) / 1000).toFixed(1)} s to finalise); baseline ${baselineS} s`,
@@ -270,6 +279,8 @@ async function run() {
   const order = [...manifest.tracks].sort((a, b) => Number(b.kind === 'self') - Number(a.kind === 'self'));
   /** @type {import('./lib/recording-align.mjs').Pair[] | null} */
   let reference = null;
+  /** @type {import('./lib/recording-upstream.mjs').Interval[] | null} */
+  let localUpstream = null;
   for (const track of order) {
     const owner = track.kind === 'self' ? 0 : track.userId ? byUser.get(track.userId) : undefined;
     const scanner = new StemScanner({ channels: track.channels });
@@ -284,8 +295,14 @@ async function run() {
       // The mix holds every player's bursts, each at its own offset: only its silences are checked.
       periodSamples: track.kind === 'mix' ? null : PERIOD_SAMPLES,
       sampleRate: RATE,
+      deviations:
+        owner === undefined ? null : capturedDeviations(capturedFrames[owner] ?? [], PERIOD_SAMPLES),
+      localUpstream,
     });
-    if (track.kind === 'self') reference = stem.alignment?.pairs ?? null;
+    if (track.kind === 'self') {
+      reference = stem.alignment?.pairs ?? null;
+      localUpstream = stem.upstreamIntervals;
+    }
     // The pairs stay out of the JSON (the errors are there, in take order).
     const alignment = stem.alignment ? { ...stem.alignment, pairs: undefined } : null;
     stems.push({ player: owner === undefined ? null : owner + 1, ...stem, alignment });
@@ -311,6 +328,11 @@ async function run() {
     heapGrowthMb: round(heap1 - heap0),
     samplesLost,
     samplesLostTotal: stems.reduce((n, s) => n + s.samplesLost, 0),
+    /** Of those, lost before any worklet saw them (the machine's audio input fell behind; see
+     * bench/lib/recording-upstream.mjs), and lost by the recording: the figure the target is for. */
+    samplesLostUpstream: Object.fromEntries(stems.map((s) => [s.id, s.samplesLostUpstream])),
+    samplesRealigned: Object.fromEntries(stems.map((s) => [s.id, s.samplesRealigned])),
+    samplesLostByRecording: Object.fromEntries(stems.map((s) => [s.id, s.samplesLostRecording])),
     concealedSamplesTotal: stems.reduce((n, s) => n + s.concealedSamples, 0),
     missingBurstsTotal: stems.reduce((n, s) => n + (s.missingBursts ?? 0), 0),
     maxAlignmentErrorMs: medians.length ? round(Math.max(...medians), 3) : null,
@@ -349,22 +371,30 @@ async function run() {
 /** @param {any} r */
 function printTable(r) {
   console.log(
-    '\n| minutes | players | RSS growth MB | JS heap growth MB | CPU added % of a core | bytes/min | samples lost | concealed samples | max alignment error ms (median per stem) | max per-burst error ms |',
+    '\n| minutes | players | RSS growth MB | JS heap growth MB | CPU added % of a core | bytes/min | samples lost (upstream, realigned) | samples lost by recording | concealed samples | max alignment error ms (median per stem) | max per-burst error ms |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   console.log(
-    `| ${r.minutes} | ${r.players} | ${r.rssGrowthMb} (not recording: ${r.rss.baselineBeforeGrowthMb}, ${r.rss.baselineAfterGrowthMb}) | ${r.heapGrowthMb} | ${r.cpuAddedPct} (${r.cpu.beforePct} → ${r.cpu.recordingPct} → ${r.cpu.afterPct}) | ${(r.bytesPerMinute / 1e6).toFixed(1)} MB | ${r.samplesLostTotal} | ${r.concealedSamplesTotal} | ${r.maxAlignmentErrorMs} | ${r.maxBurstErrorMs} |`,
+    `| ${r.minutes} | ${r.players} | ${r.rssGrowthMb} (not recording: ${r.rss.baselineBeforeGrowthMb}, ${r.rss.baselineAfterGrowthMb}) | ${r.heapGrowthMb} | ${r.cpuAddedPct} (${r.cpu.beforePct} → ${r.cpu.recordingPct} → ${r.cpu.afterPct}) | ${(r.bytesPerMinute / 1e6).toFixed(1)} MB | ${r.samplesLostTotal} (${sum(r.samplesLostUpstream)}, ${sum(r.samplesRealigned)}) | ${sum(r.samplesLostByRecording)} | ${r.concealedSamplesTotal} | ${r.maxAlignmentErrorMs} | ${r.maxBurstErrorMs} |`,
   );
   console.log(
-    '\n| stem | player | start sample | frames | tail short | lost | zeros | dropped | concealed | bursts | missing | median ms | p95 abs ms | max abs ms | unmatched |',
+    '\n| stem | player | start sample | frames | tail short | lost | upstream | realigned | by recording | zeros | dropped | concealed | bursts | missing | median ms | p95 abs ms | max abs ms | unmatched |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const s of r.stems) {
     const a = s.alignment;
     console.log(
-      `| ${s.id} | ${s.player ?? '—'} | ${s.startSample} | ${s.frames} | ${s.tailFrames} | ${s.samplesLost} | ${s.zeroSamples} | ${s.droppedSamples} | ${s.concealedSamples} | ${s.bursts} | ${s.missingBursts ?? '—'} | ${a?.medianMs ?? '—'} | ${a?.p95AbsMs ?? '—'} | ${a?.maxAbsMs ?? '—'} | ${a?.unmatched ?? '—'} |`,
+      `| ${s.id} | ${s.player ?? '—'} | ${s.startSample} | ${s.frames} | ${s.tailFrames} | ${s.samplesLost} | ${s.samplesLostUpstream ?? '—'} | ${s.samplesRealigned ?? '—'} | ${s.samplesLostRecording ?? '—'} | ${s.zeroSamples} | ${s.droppedSamples} | ${s.concealedSamples} | ${s.bursts} | ${s.missingBursts ?? '—'} | ${a?.medianMs ?? '—'} | ${a?.p95AbsMs ?? '—'} | ${a?.maxAbsMs ?? '—'} | ${a?.unmatched ?? '—'} |`,
     );
   }
+}
+
+/**
+ * Sum of a per-stem figure (stems without one left out).
+ * @param {Record<string, number | null>} byStem
+ */
+function sum(byStem) {
+  return Object.values(byStem).reduce((n, x) => n + (x ?? 0), 0);
 }
 
 /** @param {string} text */

@@ -112,7 +112,7 @@ export async function rendererOf(page, browserPid, spinMs = 600) {
     const [best, second] = grown;
     last = grown.map((g) => `${g.pid}:${g.seconds.toFixed(2)}s`).join(' ');
     const spun = (attempt * spinMs) / 1000;
-    if (best && best.seconds >= 0.6 * spun && (!second || best.seconds >= 1.8 * second.seconds)) {
+    if (best && best.seconds >= 0.3 * spun && (!second || best.seconds >= 1.8 * second.seconds)) {
       return best.pid;
     }
   }

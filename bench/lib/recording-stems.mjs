@@ -27,23 +27,29 @@ import {
   summariseErrors,
 } from './recording-align.mjs';
 import { burstGaps, zerosWithin } from './recording-signal.mjs';
+import { upstreamLoss } from './recording-upstream.mjs';
 
 /**
  * @typedef {import('../../src/lib/protocol/recording').TakeManifest} TakeManifest
  * @typedef {import('../../src/lib/protocol/recording').TakeTrack} TakeTrack
  * @typedef {import('./recording-signal.mjs').StemScan} StemScan
  * @typedef {import('./recording-align.mjs').Pair} Pair
+ * @typedef {import('./recording-upstream.mjs').Interval} Interval
+ * @typedef {Map<number, { deviation: number, periods: number, previousEpochMs: number }>} Deviations
  */
 
 /**
  * @param {{ manifest: TakeManifest, track: TakeTrack, scan: StemScan, captured: number[] | null,
- *   reference?: Pair[] | null, periodSamples: number | null, sampleRate?: number, fileStart?: number }}
+ *   reference?: Pair[] | null, periodSamples: number | null, sampleRate?: number, fileStart?: number,
+ *   deviations?: Deviations | null, localUpstream?: Interval[] | null }}
  *   input `captured`: the player's captured-impulse epochs (null: no alignment check, e.g. the mix);
  *   `reference`: the self stem's pairs (its `alignment.pairs`), needed for a remote stem's alignment
  *   (recording-align.mjs says why); `periodSamples`: the burst
  *   period when the signal is strictly periodic (the benchmark's), null otherwise (Chromium's own fake
  *   beeps); `fileStart`: the take sample of the scanned file's first frame — the track's startSample for
- *   the raw take file (the default), 0 for an exported file (padded with silence up to the track's start)
+ *   the raw take file (the default), 0 for an exported file (padded with silence up to the track's start);
+ *   `deviations`: the player's captured intervals (recording-upstream.mjs), to tell upstream loss from
+ *   the recording's; `localUpstream`: for a remote stem, the self stem's `upstreamIntervals`
  */
 export function analyseStem({
   manifest,
@@ -54,6 +60,8 @@ export function analyseStem({
   periodSamples,
   sampleRate = 48_000,
   fileStart = track.startSample,
+  deviations = null,
+  localUpstream = null,
 }) {
   const start = track.startSample;
   const end = fileStart + scan.frames;
@@ -94,6 +102,19 @@ export function analyseStem({
       : reference
         ? remoteAlignment(onsets, manifest.startEpochMs, captured, reference, sampleRate)
         : null;
+  const upstream =
+    alignment && deviations && periodSamples
+      ? upstreamLoss({
+          pairs: alignment.pairs,
+          sender: deviations,
+          local: track.kind === 'self' ? null : localUpstream,
+          zeroRuns: scan.zeroRuns,
+          fileStart,
+          periodSamples,
+          skip: new Set([...seamAts].map((at) => at + fileStart)),
+        })
+      : null;
+  const samplesLost = zeroSamples + droppedSamples;
   return {
     id: track.id,
     kind: track.kind,
@@ -108,7 +129,18 @@ export function analyseStem({
     tailFrames: manifest.durationFrames - end,
     peak: round(scan.peak, 4),
     rms: round(scan.rms, 4),
-    samplesLost: zeroSamples + droppedSamples,
+    samplesLost,
+    /**
+     * Of those, lost before the recorder saw them (null: not known), made up for later by a remote
+     * stem catching up with a clock such a loss stepped, and lost by the recording
+     * (recording-upstream.mjs).
+     */
+    samplesLostUpstream: upstream ? Math.min(samplesLost, upstream.samples) : null,
+    samplesRealigned: upstream
+      ? Math.min(Math.max(0, samplesLost - upstream.samples), upstream.realigned)
+      : null,
+    samplesLostRecording: upstream ? Math.max(0, samplesLost - upstream.samples - upstream.realigned) : null,
+    upstreamIntervals: upstream ? upstream.intervals : null,
     zeroSamples,
     zeroRuns: scan.zeroRuns.slice(0, 20),
     droppedSamples,

@@ -36,32 +36,41 @@ export async function stopRecording(page, timeout = 60_000) {
  * The impulses the page has noted since the last drain, and empties its lists (the bench hooks keep
  * every impulse; a long take must not grow the page): `captured`, the epochs at which our own
  * microphone's bursts entered the graph; `heard`, per peer id, the epochs at which a peer's bursts left
- * its jitter buffer here.
+ * its jitter buffer here; `capturedFrames`, each captured burst's epoch with the exact context frame
+ * at which it entered.
  * @param {Page} page
- * @returns {Promise<{ captured: number[], heard: Record<string, number[]> }>}
+ * @returns {Promise<{ captured: number[], capturedFrames: Array<{ epochMs: number, contextFrame: number }>,
+ *   heard: Record<string, number[]> }>}
  */
 export function drainImpulses(page) {
   return page.evaluate(() => {
     const hooks =
-      /** @type {{ __bandmesh: { impulses: Array<{ peerId?: string, epochMs: number }>,
+      /** @type {{ __bandmesh: { impulses: Array<{ peerId?: string, epochMs: number, contextFrame?: number }>,
        *   stages: unknown[] } }} */ (/** @type {unknown} */ (window)).__bandmesh;
     /** @type {number[]} */
     const captured = [];
+    /** @type {Array<{ epochMs: number, contextFrame: number }>} */
+    const capturedFrames = [];
     /** @type {Record<string, number[]>} */
     const heard = {};
     for (const i of hooks.impulses.splice(0)) {
       if (i.peerId) (heard[i.peerId] ??= []).push(i.epochMs);
-      else captured.push(i.epochMs);
+      else {
+        captured.push(i.epochMs);
+        if (i.contextFrame !== undefined)
+          capturedFrames.push({ epochMs: i.epochMs, contextFrame: i.contextFrame });
+      }
     }
     hooks.stages.length = 0;
-    return { captured, heard };
+    return { captured, capturedFrames, heard };
   });
 }
 
 /**
- * Only the captured-impulse epochs (see drainImpulses; what the page heard is dropped).
+ * Only the captured impulses (see drainImpulses; what the page heard is dropped).
  * @param {Page} page
  */
 export async function drainCaptured(page) {
-  return (await drainImpulses(page)).captured;
+  const { captured, capturedFrames } = await drainImpulses(page);
+  return { captured, capturedFrames };
 }

@@ -44,7 +44,7 @@ const CRASH_AFTER_MS = 10_000;
  */
 const ALIGNMENT_MS = 2;
 
-test.fixme('a take holds every player aligned, everyone sees who records, and it exports as WAV stems with the mix', async ({
+test('a take holds every player aligned, everyone sees who records, and it exports as WAV stems with the mix', async ({
   browser,
   baseURL,
 }, testInfo) => {
@@ -231,7 +231,7 @@ test.fixme('a take holds every player aligned, everyone sees who records, and it
   expect(mix.bursts).toBeGreaterThan(TAKE_MS / 1000);
 });
 
-test.fixme('a take whose page crashed is offered on reopening and recovered to within a flush', async ({
+test('a take whose page crashed is offered on reopening and recovered to within a flush', async ({
   browser,
   baseURL,
 }) => {

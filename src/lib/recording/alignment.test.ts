@@ -98,6 +98,19 @@ describe('TrackPlacer', () => {
     expect(Math.max(...errors.map(Math.abs))).toBeLessThanOrEqual(72);
   });
 
+  it('leaves frames the sender sent but that never arrived empty, at their place', () => {
+    const placer = new TrackPlacer();
+    expect(placer.place(1000, 120, 5000)).toBe(1000);
+    expect(placer.place(1120, 120, 5120)).toBe(1120);
+    expect(placer.skipped).toBe(0);
+    // 70 ms of the sender's frames never came: the next one is 3360 samples on, and so is its place.
+    expect(placer.place(1240 + 3360 + 5, 120, 5240 + 3360)).toBe(1240 + 3360);
+    expect(placer.skipped).toBe(3360);
+    // A sender time going back is a restarted capture: placed where computed.
+    expect(placer.place(9000, 120, 100)).toBe(9000);
+    expect(placer.skipped).toBe(0);
+  });
+
   it('places the first frame after reset where computed', () => {
     const placer = new TrackPlacer();
     placer.place(0, 120);

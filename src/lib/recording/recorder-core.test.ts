@@ -308,6 +308,27 @@ describe('RecorderCore: remote players', () => {
     expect(m.tracks.map((t) => t.id)).toEqual(['mix', 'self', 'u-bob']);
   });
 
+  it('leaves audio that never arrived empty at its place and marks it concealed', async () => {
+    const fs = new MemoryOpfs();
+    const a = tab(fs, new MemoryLocks());
+    a.core.handle({ type: 'track', track: BOB, sourceKeys: ['peer-a'] });
+    await a.start();
+    await a.block(FIRST, 128);
+    // 30 ms of Bob's frames never came (more than the Worker conceals); the estimate for the frames
+    // after the gap is 0.1 ms off: the gap stays where it was, not glued shut.
+    a.sendNet([
+      chunk('peer-a', T0 + 100, 480, 0.1),
+      chunk('peer-a', T0 + 140.1, 480, 0.2, { senderTime: 6720 }),
+    ]);
+    await until(() => floats(fs, 't1', 'u-bob').length === 2400, 'both batches');
+    const bob = floats(fs, 't1', 'u-bob');
+    expect(bob[479]).toBeCloseTo(0.1, 6);
+    expect([...bob.subarray(480, 1920)].every((v) => v === 0)).toBe(true);
+    expect(bob[1920]).toBeCloseTo(0.2, 6);
+    const m = (await a.request({ type: 'stop' }, 'stopped')).manifest!;
+    expect(m.tracks.find((t) => t.id === 'u-bob')!.concealed).toEqual([[5280, 6720]]);
+  });
+
   it("sizes a remote stem by its sender's first frames, and converts later frames to it", async () => {
     const fs = new MemoryOpfs();
     const a = tab(fs, new MemoryLocks());

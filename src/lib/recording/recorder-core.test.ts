@@ -260,12 +260,18 @@ describe('RecorderCore: the tap', () => {
 });
 
 describe('RecorderCore: remote players', () => {
-  it('places frames at their capture time, keeps a stem contiguous, continues it across a reconnect', async () => {
+  /** A tab recording a take with Bob declared (source `peer-a`) and its first tap block in. */
+  async function recordingBob() {
     const fs = new MemoryOpfs();
     const a = tab(fs, new MemoryLocks());
     a.core.handle({ type: 'track', track: BOB, sourceKeys: ['peer-a'] });
     await a.start();
     await a.block(FIRST, 128);
+    return { fs, a };
+  }
+
+  it('places frames at their capture time, keeps a stem contiguous, continues it across a reconnect', async () => {
+    const { fs, a } = await recordingBob();
 
     // Captured 100 ms after take sample 0 → sample 4800. The next batch's estimate is 0.2 ms late:
     // within the placer's tolerance, so it follows on without a gap; then a concealed batch.
@@ -309,11 +315,7 @@ describe('RecorderCore: remote players', () => {
   });
 
   it('leaves audio that never arrived empty at its place and marks it concealed', async () => {
-    const fs = new MemoryOpfs();
-    const a = tab(fs, new MemoryLocks());
-    a.core.handle({ type: 'track', track: BOB, sourceKeys: ['peer-a'] });
-    await a.start();
-    await a.block(FIRST, 128);
+    const { fs, a } = await recordingBob();
     // 30 ms of Bob's frames never came (more than the Worker conceals); the estimate for the frames
     // after the gap is 0.1 ms off: the gap stays where it was, not glued shut.
     a.sendNet([
@@ -360,11 +362,7 @@ describe('RecorderCore: remote players', () => {
   });
 
   it('writes a new stem into the manifest at once, so a crash right after keeps its place', async () => {
-    const fs = new MemoryOpfs();
-    const a = tab(fs, new MemoryLocks());
-    a.core.handle({ type: 'track', track: BOB, sourceKeys: ['peer-a'] });
-    await a.start();
-    await a.block(FIRST, 128);
+    const { fs, a } = await recordingBob();
     a.sendNet([chunk('peer-a', T0 + 100, 480, 0.1)]);
     await until(() => floats(fs, 't1', 'u-bob').length === 480);
     expect(diskManifest(fs, 't1')!.tracks.find((t) => t.id === 'u-bob')).toMatchObject({ startSample: 4800 });

@@ -35,7 +35,9 @@ func main() {
 		os.Exit(2)
 	}
 
-	app := pocketbase.New()
+	// Never dev mode by guessing: PocketBase takes a binary under the temp directory for `go run` and
+	// would log every SQL statement (password hashes and token keys among them). `--dev` still works.
+	app := pocketbase.NewWithConfig(pocketbase.Config{DefaultDev: false})
 
 	// Defaults sit next to the executable (pocketbase/), not under --dir, so tests and deployments
 	// can point --dir anywhere and still run the committed migrations and hooks.
@@ -65,6 +67,9 @@ func main() {
 	})
 
 	app.OnServe().BindFunc(func(se *core.ServeEvent) error {
+		// No installer: it would mint a superuser token, print it in the log and open a browser. The
+		// first superuser comes from `npm run admin -- create EMAIL` (`superuser upsert`).
+		se.InstallerFunc = nil
 		secretFile := cfg.TicketSecretFile
 		if secretFile == "" {
 			secretFile = filepath.Join(se.App.DataDir(), secrets.DefaultFileName)

@@ -33,6 +33,7 @@ try {
   ok(`Bandmesh is running: ${stack.url}`);
   console.log(`  relay (signaling): ${stack.relayUrl}`);
   console.log(`  PocketBase admin:  ${stack.url}/_/   data in ${stack.dataDir}`);
+  console.log('                     (first admin: npm run admin -- create you@example.com)');
   console.log(
     stack.turn
       ? `  TURN (coturn):     ${stack.turnUrls.join(' ')}   secret in ${stack.dataDir}/bandmesh-turn.secret`

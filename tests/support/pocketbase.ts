@@ -43,6 +43,12 @@ export interface StartPocketBaseOptions {
    * something fail on purpose. The copy lives in the temp dir.
    */
   extraHooks?: Record<string, string>;
+  /** False: start without the test superuser (as a fresh install does). */
+  superuser?: boolean;
+  /** The program name the server sees (`os.Args[0]`), e.g. a path under the temp directory. */
+  argv0?: string;
+  /** An existing data directory (the caller's: kept on stop) instead of a fresh one. */
+  dataDir?: string;
 }
 
 export interface RunningPocketBase {
@@ -91,7 +97,7 @@ async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number
 export async function startPocketBase(options: StartPocketBaseOptions = {}): Promise<RunningPocketBase> {
   assertBuilt();
   const root = mkdtempSync(join(tmpdir(), 'bandmesh-pb-'));
-  const dataDir = join(root, 'pb_data');
+  const dataDir = options.dataDir ?? join(root, 'pb_data');
   const env: Record<string, string> = {
     ...baseEnv(),
     BANDMESH_PUBLIC_DIR: options.publicDir ?? join(root, 'no-build'),
@@ -114,11 +120,14 @@ export async function startPocketBase(options: StartPocketBaseOptions = {}): Pro
   const cleanup = (): void => rmSync(root, { recursive: true, force: true });
 
   // Applies the migrations and creates the superuser before the server starts.
-  const upsert = spawnSync(
-    POCKETBASE_BINARY,
-    ['superuser', 'upsert', TEST_SUPERUSER.email, TEST_SUPERUSER.password, ...args],
-    { env, encoding: 'utf8', timeout: 60_000 },
-  );
+  const upsert =
+    options.superuser === false
+      ? { status: 0, stdout: '', stderr: '' }
+      : spawnSync(
+          POCKETBASE_BINARY,
+          ['superuser', 'upsert', TEST_SUPERUSER.email, TEST_SUPERUSER.password, ...args],
+          { env, encoding: 'utf8', timeout: 60_000 },
+        );
   if (upsert.status !== 0) {
     cleanup();
     throw new Error(`PocketBase could not create its test superuser:\n${upsert.stdout}${upsert.stderr}`);
@@ -129,6 +138,7 @@ export async function startPocketBase(options: StartPocketBaseOptions = {}): Pro
     const url = `http://127.0.0.1:${port}`;
     const child = spawn(POCKETBASE_BINARY, ['serve', `--http=127.0.0.1:${port}`, ...args], {
       env,
+      ...(options.argv0 ? { argv0: options.argv0 } : {}),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let text = '';

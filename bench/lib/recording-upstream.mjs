@@ -48,7 +48,8 @@ export function capturedDeviations(captured, periodSamples) {
  * Lost samples of a stem in intervals that span an upstream glitch (see the top of this file).
  * @param {{ pairs: Pair[], sender: Map<number, { deviation: number, periods: number,
  *   previousEpochMs: number }>, local: Interval[] | null, zeroRuns: Array<[number, number]>,
- *   fileStart: number, periodSamples: number, skip?: Set<number>, toleranceSamples?: number }} input
+ *   fileStart: number, periodSamples: number, skip?: Set<number>, toleranceSamples?: number,
+ *   realignSamples?: number }} input
  *   `pairs`: the stem's bursts paired with their captures; `sender`: capturedDeviations of the stem's
  *   player; `local`: for a remote stem, the recording player's glitches (the self stem's
  *   `upstreamIntervals`), null for the self stem; `zeroRuns`: the stem's scan runs (file coordinates,

@@ -119,25 +119,27 @@ describe('private studios', () => {
     expect(ownerList).toHaveLength(1);
   });
 
-  it('give tickets to members and refuse everyone else with not-member', async () => {
+  it('give tickets to members, and to a stranger the answer an address without a studio gets', async () => {
     const ticket = await fetchStudioTicket(owner.pb, studio.slug);
     expect(ticket).toMatchObject({ role: 'owner', studioId: studio.id });
 
     const error = await rejection(fetchStudioTicket(stranger.pb, studio.slug));
-    expect(error.status).toBe(403);
-    expect(bandmeshError(error)?.code).toBe('not-member');
+    const nothing = await rejection(fetchStudioTicket(stranger.pb, `${studio.slug}-none`));
+    expect([error.status, error.response]).toEqual([404, nothing.response]);
+    expect(bandmeshError(error)?.code).toBe('not-found');
   });
 
-  it('answer preview and join with invitation-required', async () => {
+  it("answer a stranger's preview and join word for word as if there were no studio", async () => {
+    const nothing = await rejection(fetchStudioPreview(stranger.pb, `${studio.slug}-none`));
     const preview = await rejection(fetchStudioPreview(stranger.pb, studio.slug));
-    expect(preview.status).toBe(403);
+    expect([preview.status, preview.response]).toEqual([404, nothing.response]);
     expect(preview.response).toEqual({
-      code: 'invitation-required',
-      message: 'This studio is private: you need an invitation to join.',
+      code: 'not-found',
+      message:
+        'There is no studio you can open at this address. Check the link; a private studio needs an invitation from its owner.',
     });
     const join = await rejection(joinStudio(stranger.pb, studio.slug));
-    expect(join.status).toBe(403);
-    expect(bandmeshError(join)?.code).toBe('invitation-required');
+    expect([join.status, join.response]).toEqual([404, nothing.response]);
   });
 
   it('preview fully for their members', async () => {

@@ -10,11 +10,10 @@ import (
 
 // Stable error codes; the app switches on them, people read the message.
 const (
-	CodeUnauthorized       = "unauthorized"
-	CodeNotFound           = "not-found"
-	CodeNotMember          = "not-member"
-	CodeInvitationRequired = "invitation-required"
-	CodeInternal           = "internal"
+	CodeUnauthorized = "unauthorized"
+	CodeNotFound     = "not-found"
+	CodeNotMember    = "not-member"
+	CodeInternal     = "internal"
 	// CodeNoRelay: no relay answered when the room was to be placed (503).
 	CodeNoRelay = "no-relay"
 )
@@ -34,12 +33,11 @@ func unauthorized(e *core.RequestEvent) error {
 	return fail(e, http.StatusUnauthorized, CodeUnauthorized, "Sign in with your Bandmesh account to continue.")
 }
 
+// notFound is also the answer for a private studio you are not in, word for word: a stranger
+// cannot tell whether a private studio exists at an address.
 func notFound(e *core.RequestEvent) error {
-	return fail(e, http.StatusNotFound, CodeNotFound, "There is no studio at this address. Check the link, or ask whoever shared it.")
-}
-
-func invitationRequired(e *core.RequestEvent) error {
-	return fail(e, http.StatusForbidden, CodeInvitationRequired, "This studio is private: you need an invitation to join.")
+	return fail(e, http.StatusNotFound, CodeNotFound,
+		"There is no studio you can open at this address. Check the link; a private studio needs an invitation from its owner.")
 }
 
 func internal(e *core.RequestEvent, err error) error {

@@ -79,12 +79,11 @@ func (a *api) ticket(e *core.RequestEvent) error {
 	if err != nil {
 		return internal(e, err)
 	}
+	if m == nil && !isOpen(studio) {
+		return notFound(e)
+	}
 	if m == nil {
-		msg := "You are not a member of this studio yet: join it first."
-		if !isOpen(studio) {
-			msg = "You are not a member of this private studio: you need an invitation to join."
-		}
-		return fail(e, http.StatusForbidden, CodeNotMember, msg)
+		return fail(e, http.StatusForbidden, CodeNotMember, "You are not a member of this studio yet: join it first.")
 	}
 
 	ctx, cancel := context.WithTimeout(e.Request.Context(), placementTimeout)
@@ -189,7 +188,8 @@ func (a *api) join(e *core.RequestEvent) error {
 }
 
 // visibleStudio resolves the slug for a user who may see it (a member, or anyone when the studio
-// is unlisted/public). On any other outcome it has already written the response and returns nil.
+// is unlisted/public); a private studio is not found for anyone else. On any other outcome it has
+// already written the response and returns nil.
 func (a *api) visibleStudio(e *core.RequestEvent, user *core.Record) (*core.Record, *core.Record, error) {
 	studio, err := findStudio(e.App, e.Request.PathValue("slug"))
 	if err != nil {
@@ -203,7 +203,7 @@ func (a *api) visibleStudio(e *core.RequestEvent, user *core.Record) (*core.Reco
 		return nil, nil, internal(e, err)
 	}
 	if m == nil && !isOpen(studio) {
-		return nil, nil, invitationRequired(e)
+		return nil, nil, notFound(e)
 	}
 	return studio, m, nil
 }

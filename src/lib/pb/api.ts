@@ -29,7 +29,6 @@ export const BandmeshErrorCode = {
   Unauthorized: 'unauthorized',
   NotFound: 'not-found',
   NotMember: 'not-member',
-  InvitationRequired: 'invitation-required',
   /** No relay answered when the ticket was to be placed (503); the message says to retry. */
   NoRelay: 'no-relay',
   Internal: 'internal',

@@ -50,7 +50,7 @@ test('two players meet in a studio through a share link and see each other come 
   await expect(adaList).toContainText('Ada');
 });
 
-test('a private studio asks a non-member for an invitation', async ({ browser, baseURL }) => {
+test('a private studio shows a non-member only what a wrong address shows', async ({ browser, baseURL }) => {
   const owner = await newPlayerPage(browser, baseURL!);
   const stranger = await newPlayerPage(browser, baseURL!);
   await signUp(owner, 'Cleo', 'keys');
@@ -62,6 +62,10 @@ test('a private studio asks a non-member for an invitation', async ({ browser, b
 
   await signUp(stranger, 'Dev', 'sax');
   await stranger.goto(path);
-  await expect(stranger.getByRole('heading', { name: 'Invitation required' })).toBeVisible();
+  await expect(stranger.getByRole('heading', { name: 'No studio here for you' })).toBeVisible();
+  await expect(stranger.getByTestId('studio-not-found')).toContainText('needs an invitation from its owner');
   await expect(stranger.getByTestId('present-player')).toHaveCount(0);
+  // The same page as for an address where no studio is.
+  await stranger.goto(`${path}-none`);
+  await expect(stranger.getByRole('heading', { name: 'No studio here for you' })).toBeVisible();
 });

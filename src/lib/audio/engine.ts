@@ -174,7 +174,7 @@ export class AudioEngine {
         this.#playback.post(packet, [packet.pcm.buffer as ArrayBuffer]),
       ),
     );
-    // Four readings a second keep the smoothed clock fitted over a minute (context-clock.ts).
+    // Four readings a second feed the smoothed clock (context-clock.ts: the median of the last 10 s).
     const clockTimer = setInterval(() => this.#readClock(), CLOCK_READ_MS);
     this.#offs.push(() => clearInterval(clockTimer));
   }

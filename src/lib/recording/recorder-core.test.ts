@@ -331,6 +331,24 @@ describe('RecorderCore: remote players', () => {
     expect(m.tracks.find((t) => t.id === 'u-bob')!.concealed).toEqual([[5280, 6720]]);
   });
 
+  it('drops chunks a sender claims it captured in the future, and keeps recording its real ones', async () => {
+    const { fs, a } = await recordingBob();
+    // An hour ahead, then ten seconds ahead in sender time (as a hostile or broken sender might claim).
+    a.sendNet([
+      chunk('peer-a', T0 + 100, 480, 0.1),
+      chunk('peer-a', T0 + 3_600_000, 480, 0.9),
+      chunk('peer-a', T0 + 10_110, 480, 0.8, { senderTime: 4800 + 480 + 480_000 }),
+      chunk('peer-a', T0 + 120, 480, 0.2),
+    ]);
+    await until(() => floats(fs, 't1', 'u-bob').length === 1440, 'the honest chunks');
+    const bob = floats(fs, 't1', 'u-bob');
+    expect(bob[0]).toBeCloseTo(0.1, 6);
+    expect(bob[960]).toBeCloseTo(0.2, 6);
+    expect([...bob].some((v) => v > 0.5)).toBe(false);
+    const m = (await a.request({ type: 'stop' }, 'stopped')).manifest!;
+    expect(m.durationFrames).toBeLessThan(48_000);
+  });
+
   it("sizes a remote stem by its sender's first frames, and converts later frames to it", async () => {
     const fs = new MemoryOpfs();
     const a = tab(fs, new MemoryLocks());

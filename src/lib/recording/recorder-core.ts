@@ -233,8 +233,6 @@ export class RecorderCore {
       nextTapSample: null,
       timers: [],
       startTimer: null,
-      unroutedChunks: 0,
-      droppedTapBlocks: 0,
     };
     this.#take = take;
     tapPort.onmessage = (event) => this.#onTap(take, event.data as FromTap);
@@ -308,10 +306,7 @@ export class RecorderCore {
 
   #onTap(take: Take, data: FromTap): void {
     if (this.#take !== take || typeof data !== 'object' || data === null) return;
-    if (data.type === 'tap-dropped') {
-      if (Number.isSafeInteger(data.blocks)) take.droppedTapBlocks += data.blocks;
-      return;
-    }
+    // `tap-dropped` needs nothing here: the next block's later frame leaves the gap, marked concealed.
     if (data.type !== 'tap-block') return;
     try {
       this.#writeBlock(take, data);
@@ -407,10 +402,7 @@ export class RecorderCore {
     // Before sample 0 there is no timeline to place on (the first tap block defines it).
     if (take.startContextFrame === null) return;
     const info = this.#routes.route(chunk.sourceKey);
-    if (!info) {
-      take.unroutedChunks++;
-      return;
-    }
+    if (!info) return; // a source no track was declared for
     const track = this.#routes.track(take.tracks, info.id, info);
     if (track.file) {
       this.#writeChunk(take, track, chunk);
@@ -445,7 +437,8 @@ export class RecorderCore {
   }
 
   #writeChunk(take: Take, track: Track, chunk: SourcePcm): void {
-    if (writeChunk(track, chunk, take.anchor, take.startContextFrame!, this.#channels))
+    const present = take.nextTapSample ?? 0;
+    if (writeChunk(track, chunk, take.anchor, take.startContextFrame!, present, this.#channels))
       this.#writeManifest(take);
   }
 

@@ -19,6 +19,12 @@ import type { TrackFile } from './track-file';
 
 /** Remote audio held while its track file opens, frames (5 s): opening takes milliseconds. */
 const MAX_PENDING_FRAMES = 5 * RECORDING_SAMPLE_RATE;
+/**
+ * How far past the take's present (the newest tap block) a remote chunk may land: audio arrives after
+ * it was captured, so only clock-estimate error puts it ahead. A peer whose times claim more (a broken
+ * or hostile sender) would otherwise grow the file towards the future until storage runs out.
+ */
+const MAX_AHEAD_FRAMES = RECORDING_SAMPLE_RATE;
 
 /** One track of the running take. */
 export interface Track {
@@ -141,14 +147,16 @@ export function writeTapBlock(
 
 /**
  * Writes a remote chunk where its capture time says (its arrival time when it has none) on a track
- * whose file is open. True when it started the stem: recovery places a file only through the
- * manifest, so the caller writes the manifest at once.
+ * whose file is open; a chunk placed more than MAX_AHEAD_FRAMES past `present` (the take sample the
+ * next tap block starts at) is dropped. True when it started the stem: recovery places a file only
+ * through the manifest, so the caller writes the manifest at once.
  */
 export function writeChunk(
   track: Track,
   chunk: SourcePcm,
   anchor: ClockAnchor,
   startContextFrame: number,
+  present: number,
   channels: ChannelConverter,
 ): boolean {
   const file = track.file!;
@@ -162,6 +170,10 @@ export function writeChunk(
     track.lastClocked = clocked;
   }
   const at = track.placer.place(computed, chunk.frames, chunk.senderTime);
+  if (at > present + MAX_AHEAD_FRAMES) {
+    track.placer.reset();
+    return false;
+  }
   // Frames the sender sent that never arrived (beyond what the Worker conceals): an empty span.
   const missed = track.placer.skipped;
   const isNew = file.startSample === null;

@@ -61,11 +61,6 @@ export class ContextClock {
     if (this.#far === 0) this.#level = median(this.#offsets);
   }
 
-  /** True once a reading has been taken. */
-  get ready(): boolean {
-    return this.#level !== null;
-  }
-
   /**
    * Epoch ms at which context time `contextTimeS` reaches the speaker (`captured`: minus the output
    * latency, the moment a captured sample entered the graph). NaN before the first reading.

@@ -44,8 +44,6 @@ export interface Take {
   nextTapSample: number | null;
   timers: Array<ReturnType<typeof setInterval>>;
   startTimer: ReturnType<typeof setTimeout> | null;
-  unroutedChunks: number;
-  droppedTapBlocks: number;
 }
 
 /** A new take's directory, manifest writer and tap track handles, with the take's lock held. */

@@ -48,6 +48,7 @@ import { chromiumArgs, chromiumPath, ensureChromium } from '../scripts/lib/chrom
 import { ensureBenchBuild } from '../scripts/lib/bench-build.mjs';
 import { at } from '../scripts/lib/paths.mjs';
 import { setup } from '../scripts/lib/setup.mjs';
+import { crowdRateLimitsEnv } from '../scripts/lib/crowd-rate-limits.mjs';
 import { startStack } from '../scripts/lib/stack.mjs';
 import { childPids, treeCpuSeconds } from './lib/cpu.mjs';
 import { writeImpulseWav } from './lib/impulses.mjs';
@@ -100,6 +101,7 @@ const stack = await startStack({
   relayPort: 18191,
   dataDir: join(work, 'pb_data'),
   quiet: true,
+  env: crowdRateLimitsEnv(),
 });
 const browser = await chromium.launch({
   executablePath: chromiumPath,

@@ -40,6 +40,7 @@ import { freeUdpTcpPort } from '../scripts/lib/coturn.mjs';
 import { at } from '../scripts/lib/paths.mjs';
 import { authInitScript, createStudio, joinStudio, signUpUser } from '../scripts/lib/pb-rest.mjs';
 import { setup } from '../scripts/lib/setup.mjs';
+import { crowdRateLimitsEnv } from '../scripts/lib/crowd-rate-limits.mjs';
 import { startStack } from '../scripts/lib/stack.mjs';
 import { childPids } from './lib/cpu.mjs';
 import { machineInfo } from './lib/machine.mjs';
@@ -102,6 +103,7 @@ const stack = await startStack({
   publicDir,
   dataDir: join(work, 'pb_data'),
   quiet: true,
+  env: crowdRateLimitsEnv(),
 });
 cleanups.push(() => stack.stop());
 const launch = {

@@ -15,6 +15,7 @@ import { chromiumArgs, chromiumPath, ensureChromium } from '../scripts/lib/chrom
 import { ensureBenchBuild } from '../scripts/lib/bench-build.mjs';
 import { at } from '../scripts/lib/paths.mjs';
 import { setup } from '../scripts/lib/setup.mjs';
+import { crowdRateLimitsEnv } from '../scripts/lib/crowd-rate-limits.mjs';
 import { startStack } from '../scripts/lib/stack.mjs';
 import { openBand } from './lib/studio-pages.mjs';
 import { latenessPercentiles } from './lib/trace-stats.mjs';
@@ -41,6 +42,7 @@ const stack = await startStack({
   relayPort: 18291,
   dataDir: join(work, 'pb_data'),
   quiet: true,
+  env: crowdRateLimitsEnv(),
 });
 const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
 try {

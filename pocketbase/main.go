@@ -20,6 +20,7 @@ import (
 
 	"bandmesh/pocketbase/internal/config"
 	"bandmesh/pocketbase/internal/placement"
+	"bandmesh/pocketbase/internal/ratelimits"
 	"bandmesh/pocketbase/internal/recordings"
 	"bandmesh/pocketbase/internal/relaycontrol"
 	"bandmesh/pocketbase/internal/secrets"
@@ -30,6 +31,11 @@ import (
 
 func main() {
 	cfg, err := config.FromEnv(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "bandmesh-pocketbase: refusing to start:\n%v\n", err)
+		os.Exit(2)
+	}
+	limits, err := ratelimits.FromEnv(os.Getenv)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bandmesh-pocketbase: refusing to start:\n%v\n", err)
 		os.Exit(2)
@@ -70,6 +76,9 @@ func main() {
 		// No installer: it would mint a superuser token, print it in the log and open a browser. The
 		// first superuser comes from `npm run admin -- create EMAIL` (`superuser upsert`).
 		se.InstallerFunc = nil
+		if err := ratelimits.Register(se, limits); err != nil {
+			return err
+		}
 		secretFile := cfg.TicketSecretFile
 		if secretFile == "" {
 			secretFile = filepath.Join(se.App.DataDir(), secrets.DefaultFileName)

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBenchBuild } from '../../scripts/lib/bench-build.mjs';
+import { crowdRateLimitsEnv } from '../../scripts/lib/crowd-rate-limits.mjs';
 import { startStack } from '../../scripts/lib/stack.mjs';
 import { freePort } from '../support/ports';
 
@@ -30,6 +31,7 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     dataDir,
     publicDir: await ensureBenchBuild(),
     quiet: !process.env.BANDMESH_E2E_VERBOSE,
+    env: crowdRateLimitsEnv(),
   });
   process.env[E2E_ENV.Url] = stack.url;
   process.env[E2E_ENV.RelayHttpUrl] = `http://127.0.0.1:${relayPort}`;

@@ -19,6 +19,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/hook"
 
 	"bandmesh/pocketbase/internal/config"
+	"bandmesh/pocketbase/internal/logretention"
 	"bandmesh/pocketbase/internal/placement"
 	"bandmesh/pocketbase/internal/ratelimits"
 	"bandmesh/pocketbase/internal/recordings"
@@ -36,6 +37,10 @@ func main() {
 		os.Exit(2)
 	}
 	limits, err := ratelimits.FromEnv(os.Getenv)
+	var logs logretention.Config
+	if err == nil {
+		logs, err = logretention.FromEnv(os.Getenv)
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bandmesh-pocketbase: refusing to start:\n%v\n", err)
 		os.Exit(2)
@@ -77,6 +82,9 @@ func main() {
 		// first superuser comes from `npm run admin -- create EMAIL` (`superuser upsert`).
 		se.InstallerFunc = nil
 		if err := ratelimits.Register(se, limits); err != nil {
+			return err
+		}
+		if err := logretention.Register(se, logs); err != nil {
 			return err
 		}
 		secretFile := cfg.TicketSecretFile

@@ -206,9 +206,13 @@ export class TestClient {
    */
   static async connect(
     url: string,
-    options: { origin?: string; welcome?: boolean } = {},
+    options: { origin?: string; welcome?: boolean; localAddress?: string } = {},
   ): Promise<TestClient> {
-    const socket = new WebSocket(url, options.origin ? { origin: options.origin } : {});
+    // localAddress: another loopback source (127.0.0.2, …) counts as another client address.
+    const socket = new WebSocket(url, {
+      ...(options.origin ? { origin: options.origin } : {}),
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+    });
     const client = new TestClient(socket);
     await new Promise<void>((resolveOpen, reject) => {
       socket.once('open', () => resolveOpen());

@@ -34,6 +34,7 @@ describe('loadConfig', () => {
       allowedOrigins: null,
       maxConnections: 2000,
       maxConnectionsPerIp: 32,
+      trustedProxyHeader: null,
       subscribeTimeoutMs: 5000,
       maxVisitsPerUser: 2,
       resumeGraceMs: 10_000,

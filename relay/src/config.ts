@@ -14,6 +14,7 @@ export const ENV = {
   AllowedOrigins: 'BANDMESH_RELAY_ALLOWED_ORIGINS',
   MaxConnections: 'BANDMESH_RELAY_MAX_CONNECTIONS',
   MaxConnectionsPerIp: 'BANDMESH_RELAY_MAX_CONNECTIONS_PER_IP',
+  TrustedProxyHeader: 'BANDMESH_RELAY_TRUSTED_PROXY_HEADER',
   SubscribeTimeoutMs: 'BANDMESH_RELAY_SUBSCRIBE_TIMEOUT_MS',
   MaxVisitsPerUser: 'BANDMESH_RELAY_MAX_VISITS_PER_USER',
   ResumeGraceMs: 'BANDMESH_RELAY_RESUME_GRACE_MS',
@@ -50,6 +51,8 @@ export interface RelayConfig {
   /** WebSocket connections the relay holds at once, in total and per remote address. */
   maxConnections: number;
   maxConnectionsPerIp: number;
+  /** Header a reverse proxy on loopback names the client's address in (limits/client-address.ts); null: none. */
+  trustedProxyHeader: string | null;
   /** A socket that has not joined a studio this long after opening is closed. */
   subscribeTimeoutMs: number;
   /** Live connections one user may hold in one studio (tabs, devices). */
@@ -193,6 +196,13 @@ export async function loadConfig(options: LoadConfigOptions): Promise<RelayConfi
   const allowedOrigins = origins(env);
   const maxConnections = integer(env, ENV.MaxConnections, 2000, 1, 1_000_000);
   const maxConnectionsPerIp = integer(env, ENV.MaxConnectionsPerIp, 32, 1, 1_000_000);
+  const trustedProxyHeader = nonEmpty(env, ENV.TrustedProxyHeader) ?? null;
+  if (trustedProxyHeader !== null && !/^[A-Za-z0-9-]{1,64}$/.test(trustedProxyHeader)) {
+    throw new ConfigError(
+      ENV.TrustedProxyHeader,
+      `expected one header name such as X-Forwarded-For, got ${JSON.stringify(trustedProxyHeader)}.`,
+    );
+  }
   const subscribeTimeoutMs = integer(env, ENV.SubscribeTimeoutMs, 5000, 100, 600_000);
   const maxVisitsPerUser = integer(env, ENV.MaxVisitsPerUser, 2, 1, MESH_MAX_PLAYERS);
   const resumeGraceMs = integer(env, ENV.ResumeGraceMs, 10_000, 0, MAX_RESUME_GRACE_MS);
@@ -243,6 +253,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<RelayConfi
     allowedOrigins,
     maxConnections,
     maxConnectionsPerIp,
+    trustedProxyHeader,
     subscribeTimeoutMs,
     maxVisitsPerUser,
     resumeGraceMs,

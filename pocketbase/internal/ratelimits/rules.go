@@ -7,6 +7,7 @@ package ratelimits
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,10 +51,17 @@ func Defaults() []Rule {
 type Config struct {
 	Enabled bool
 	Rules   []Rule
+	// ProxyHeader is BANDMESH_TRUSTED_PROXY_HEADER: the header a reverse proxy in front of PocketBase
+	// puts the client's address in (e.g. X-Forwarded-For), so each player gets their own buckets.
+	// Empty leaves Settings → Trusted proxy as it is.
+	ProxyHeader string
 }
 
-// FromEnv reads BANDMESH_RATE_LIMITS (on|off, default on) and BANDMESH_RATE_LIMIT_RULES
-// ("join=10/60,auth=20/60": name=requests/seconds, overriding the defaults one by one).
+var headerName = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+
+// FromEnv reads BANDMESH_RATE_LIMITS (on|off, default on), BANDMESH_RATE_LIMIT_RULES
+// ("join=10/60,auth=20/60": name=requests/seconds, overriding the defaults one by one) and
+// BANDMESH_TRUSTED_PROXY_HEADER.
 func FromEnv(getenv func(string) string) (Config, error) {
 	cfg := Config{Enabled: true, Rules: Defaults()}
 	switch v := strings.ToLower(strings.TrimSpace(getenv("BANDMESH_RATE_LIMITS"))); v {
@@ -62,6 +70,10 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		cfg.Enabled = false
 	default:
 		return cfg, fmt.Errorf("BANDMESH_RATE_LIMITS is %q: use on or off", v)
+	}
+	cfg.ProxyHeader = strings.TrimSpace(getenv("BANDMESH_TRUSTED_PROXY_HEADER"))
+	if cfg.ProxyHeader != "" && !headerName.MatchString(cfg.ProxyHeader) {
+		return cfg, fmt.Errorf("BANDMESH_TRUSTED_PROXY_HEADER is %q: give one header name, e.g. X-Forwarded-For", cfg.ProxyHeader)
 	}
 	raw := strings.TrimSpace(getenv("BANDMESH_RATE_LIMIT_RULES"))
 	if raw == "" {
@@ -115,5 +127,10 @@ func Apply(app core.App, cfg Config) error {
 	}
 	settings.RateLimits.Enabled = cfg.Enabled
 	settings.RateLimits.Rules = rules
+	if cfg.ProxyHeader != "" {
+		// The proxy overwrites the header with the one address it saw: read that one, not the leftmost.
+		settings.TrustedProxy.Headers = []string{cfg.ProxyHeader}
+		settings.TrustedProxy.UseLeftmostIP = false
+	}
 	return app.Save(settings)
 }

@@ -46,12 +46,13 @@ func TestFromEnvOffAndOverrides(t *testing.T) {
 
 func TestFromEnvRefusesNonsenseWithASentence(t *testing.T) {
 	for value, want := range map[string]string{
-		"BANDMESH_RATE_LIMITS=maybe":            "use on or off",
-		"BANDMESH_RATE_LIMIT_RULES=join":        "name=requests/seconds",
-		"BANDMESH_RATE_LIMIT_RULES=join=0/60":   "whole numbers",
-		"BANDMESH_RATE_LIMIT_RULES=join=5/-1":   "whole numbers",
-		"BANDMESH_RATE_LIMIT_RULES=join=5/1e9":  "whole numbers",
-		"BANDMESH_RATE_LIMIT_RULES=logins=5/60": `no rule named "logins"`,
+		"BANDMESH_RATE_LIMITS=maybe":             "use on or off",
+		"BANDMESH_RATE_LIMIT_RULES=join":         "name=requests/seconds",
+		"BANDMESH_RATE_LIMIT_RULES=join=0/60":    "whole numbers",
+		"BANDMESH_RATE_LIMIT_RULES=join=5/-1":    "whole numbers",
+		"BANDMESH_RATE_LIMIT_RULES=join=5/1e9":   "whole numbers",
+		"BANDMESH_RATE_LIMIT_RULES=logins=5/60":  `no rule named "logins"`,
+		"BANDMESH_TRUSTED_PROXY_HEADER=X-A, X-B": "give one header name",
 	} {
 		k, v, _ := strings.Cut(value, "=")
 		_, err := FromEnv(env(map[string]string{k: v}))

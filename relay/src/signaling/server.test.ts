@@ -19,6 +19,7 @@ const config: RelayConfig = {
   allowedOrigins: null,
   maxConnections: 100,
   maxConnectionsPerIp: 50,
+  trustedProxyHeader: null,
   subscribeTimeoutMs: 5000,
   maxVisitsPerUser: 2,
   resumeGraceMs: 10_000,

@@ -19,6 +19,7 @@ import { applyControl } from '../control/apply-control.js';
 import { createControlEndpoint } from '../control/control-endpoint.js';
 import { MembershipOverrides } from '../control/membership-overrides.js';
 import { createQueryVerifier } from '../control/query-auth.js';
+import { clientAddress } from '../limits/client-address.js';
 import { ConnectionCaps } from '../limits/connection-caps.js';
 import type { Logger } from '../log.js';
 import { LoadMeter } from '../sfu/load-meter.js';
@@ -144,7 +145,7 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
   };
 
   const accept = (socket: WebSocket, request: IncomingMessage): void => {
-    const slot = caps.acquire(request.socket.remoteAddress);
+    const slot = caps.acquire(clientAddress(request, config.trustedProxyHeader));
     if (!slot.ok) {
       // Refused after the upgrade, so the client gets a reason it can show instead of a bare failure.
       // The socket is not a Connection: it holds no slot and is dropped if it ignores the close.

@@ -153,7 +153,8 @@ function isLocalAddress(host) {
  * coturn's configuration for one stack. Loopback/test only where marked; docs/turn.md has the
  * production file (TLS, denied private peer ranges).
  * @param {{ host: string, port: number, secret: string, minPort: number, maxPort: number,
- *   allowLoopbackPeers: boolean, denyPrivatePeers: boolean, pidFile: string, userDb: string }} options
+ *   allowLoopbackPeers: boolean, denyPrivatePeers: boolean, pidFile: string, userDb: string,
+ *   tls?: { port: number, cert: string, key: string } | null }} options
  */
 export function coturnConfig({
   host,
@@ -165,6 +166,7 @@ export function coturnConfig({
   denyPrivatePeers,
   pidFile,
   userDb,
+  tls = null,
 }) {
   // A wildcard host listens and relays on every address the machine has.
   const wildcard = host === '0.0.0.0' || host === '::';
@@ -177,8 +179,10 @@ export function coturnConfig({
     'use-auth-secret',
     `static-auth-secret=${secret}`,
     'fingerprint',
-    // Plain TURN on UDP/TCP only: TLS (turns:) belongs to a public deployment with a certificate.
-    'no-tls',
+    // TURN over TLS (turns:) only with a certificate (the HTTPS recipe's); else plain UDP/TCP.
+    ...(tls
+      ? [`tls-listening-port=${tls.port}`, `cert=${tls.cert}`, `pkey=${tls.key}`, 'no-tlsv1', 'no-tlsv1_1']
+      : ['no-tls']),
     'no-dtls',
     'no-cli',
     // One listening address: RFC 5780 NAT discovery would need a second one (and an extra port).
@@ -207,7 +211,8 @@ export function coturnConfig({
  * wildcard address private peers are denied (DENIED_PEER_RANGES); on a loopback or private one the
  * players are local too, so their addresses must stay reachable.
  * @param {{ host: string, port: number, dataDir: string, publicHost?: string, minPort?: number,
- *   maxPort?: number, allowLoopbackPeers?: boolean, denyPrivatePeers?: boolean, quiet?: boolean }} options
+ *   maxPort?: number, allowLoopbackPeers?: boolean, denyPrivatePeers?: boolean, quiet?: boolean,
+ *   tls?: { port: number, cert: string, key: string } | null }} options
  */
 export async function startCoturn({
   host,
@@ -218,6 +223,7 @@ export async function startCoturn({
   maxPort = 65535,
   allowLoopbackPeers = host.startsWith('127.') || host === '::1',
   denyPrivatePeers = !isLocalAddress(host),
+  tls = null,
   quiet = false,
 }) {
   const binary = coturnBinary();
@@ -237,6 +243,7 @@ export async function startCoturn({
       denyPrivatePeers,
       pidFile: join(dataDir, 'bandmesh-turnserver.pid'),
       userDb: join(dataDir, 'bandmesh-turndb'),
+      tls,
     }),
     { mode: 0o600 },
   );
@@ -252,7 +259,11 @@ export async function startCoturn({
   return {
     process: proc,
     secretFile,
-    urls: [`turn:${urlHost}:${port}?transport=udp`, `turn:${urlHost}:${port}?transport=tcp`],
+    urls: [
+      `turn:${urlHost}:${port}?transport=udp`,
+      `turn:${urlHost}:${port}?transport=tcp`,
+      ...(tls ? [`turns:${urlHost}:${tls.port}?transport=tcp`] : []),
+    ],
   };
 }
 

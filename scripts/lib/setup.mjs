@@ -1,10 +1,12 @@
 /**
  * Everything `npm start` and `npm test` need before they run, each step skipped when already done:
- * npm dependencies, the Go build of PocketBase, the SPA build, the relay build, coturn (TURN).
+ * npm dependencies, the Go build of PocketBase, the SPA build, the relay build, coturn (TURN), nginx
+ * (the HTTPS front of npm run start:https; only mentioned, not required, when not root).
  * Uses only Node built-ins until the dependencies are installed.
  */
 import { existsSync, statSync } from 'node:fs';
 import { ensureCoturn } from './coturn.mjs';
+import { ensureNginx } from './nginx.mjs';
 import { ensurePocketBaseBinary } from './pocketbase.mjs';
 import { isStale } from './freshness.mjs';
 import { step, info } from './log.mjs';
@@ -46,4 +48,5 @@ export async function setup() {
   await ensureSpaBuild();
   await ensureRelayBuild();
   await ensureCoturn();
+  await ensureNginx();
 }

@@ -28,7 +28,8 @@ export async function startStack({
   quiet = false,
 } = {}) {
   const ticketSecretFile = process.env.BANDMESH_TICKET_SECRET_FILE ?? join(dataDir, 'bandmesh-ticket.secret');
-  const relayUrl = process.env.BANDMESH_RELAY_URL ?? `ws://${host}:${relayPort}/signal`;
+  const relayUrl =
+    env.BANDMESH_RELAY_URL ?? process.env.BANDMESH_RELAY_URL ?? `ws://${host}:${relayPort}/signal`;
   // PocketBase pushes membership changes to the relay it runs beside, directly on loopback, even
   // when BANDMESH_RELAY_URL is a public address behind a proxy.
   const controlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;

@@ -49,12 +49,13 @@ func Middleware(now func() time.Time) *hook.Handler[*core.RequestEvent] {
 		Priority: apis.DefaultRateLimitMiddlewarePriority - 1,
 		Func: func(e *core.RequestEvent) error {
 			if wait, limited := checkStudioRoute(e, l); limited {
-				return tooMany(e, wait, nil)
+				return tooMany(e, wait, "", nil)
 			}
 			err := e.Next()
 			var apiErr *router.ApiError
 			if errors.As(err, &apiErr) && apiErr.Status == http.StatusTooManyRequests {
-				return tooMany(e, nativeWait(apiErr), apiErr.RawData())
+				// PocketBase does not say when its window ends: its length is an upper bound.
+				return tooMany(e, nativeWait(apiErr), "up to ", apiErr.RawData())
 			}
 			return err
 		},
@@ -118,7 +119,7 @@ func nativeWait(apiErr *router.ApiError) time.Duration {
 }
 
 // raw keeps PocketBase's own reason (the rule) for the request log.
-func tooMany(e *core.RequestEvent, wait time.Duration, raw any) error {
+func tooMany(e *core.RequestEvent, wait time.Duration, bound string, raw any) error {
 	e.Response.Header().Set("Cache-Control", "no-store")
 	if wait <= 0 {
 		return e.TooManyRequestsError("Too many requests from your network in a short time. Please wait a minute and try again.", raw)
@@ -126,7 +127,7 @@ func tooMany(e *core.RequestEvent, wait time.Duration, raw any) error {
 	seconds := int(math.Ceil(wait.Seconds()))
 	e.Response.Header().Set("Retry-After", strconv.Itoa(seconds))
 	return e.TooManyRequestsError(fmt.Sprintf(
-		"Too many requests from your network in a short time. Please wait %s and try again.", waitText(seconds)), raw)
+		"Too many requests from your network in a short time. Please wait %s%s and try again.", bound, waitText(seconds)), raw)
 }
 
 func waitText(seconds int) string {

@@ -193,26 +193,52 @@ describe('one HTTPS origin', () => {
 });
 
 describe('TURN over TLS', () => {
-  it('answers a STUN binding request on the turns: port with the same certificate', async () => {
+  /** Sends one STUN message over TLS to the turns: port and resolves with the first whole reply. */
+  function overTls(message: Buffer): Promise<Buffer> {
     const turns = stack.turnUrls.find((u: string) => u.startsWith('turns:'));
     const port = Number(/:(\d+)\?/.exec(turns ?? '')?.[1]);
-    const id = randomBytes(12);
-    const reply = await new Promise<Buffer>((resolve, reject) => {
-      const socket = tlsConnect({ host: '127.0.0.1', port, ca, servername: 'localhost' }, () => {
-        socket.write(Buffer.concat([Buffer.from([0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42]), id]));
-      });
+    return new Promise<Buffer>((resolve, reject) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port, ca, servername: 'localhost' }, () =>
+        socket.write(message),
+      );
       let data = Buffer.alloc(0);
       socket.on('data', (chunk: Buffer) => {
         data = Buffer.concat([data, chunk]);
-        if (data.length >= 20) {
+        if (data.length >= 20 && data.length >= 20 + data.readUInt16BE(2)) {
           socket.end();
           resolve(data);
         }
       });
       socket.on('error', reject);
     });
+  }
+
+  const stun = (type: number, id: Buffer, attributes: Buffer = Buffer.alloc(0)): Buffer => {
+    const header = Buffer.from([0, 0, 0, 0, 0x21, 0x12, 0xa4, 0x42]);
+    header.writeUInt16BE(type, 0);
+    header.writeUInt16BE(attributes.length, 2);
+    return Buffer.concat([header, id, attributes]);
+  };
+
+  it('answers a STUN binding request on the turns: port, with the same certificate', async () => {
+    const id = randomBytes(12);
+    const reply = await overTls(stun(0x0001, id));
     expect(reply.readUInt16BE(0)).toBe(0x0101); // Binding success
     expect(reply.subarray(8, 20).equals(id)).toBe(true);
+  });
+
+  it('asks for credentials before it allocates over TLS (401), like on plain TURN', async () => {
+    // REQUESTED-TRANSPORT (0x0019): UDP.
+    const reply = await overTls(stun(0x0003, randomBytes(12), Buffer.from([0, 0x19, 0, 4, 17, 0, 0, 0])));
+    expect(reply.readUInt16BE(0)).toBe(0x0113); // Allocate error response
+    let code = 0;
+    for (let at = 20; at + 4 <= reply.length;) {
+      const type = reply.readUInt16BE(at);
+      const length = reply.readUInt16BE(at + 2);
+      if (type === 0x0009) code = (reply[at + 6]! & 7) * 100 + reply[at + 7]!; // ERROR-CODE
+      at += 4 + Math.ceil(length / 4) * 4;
+    }
+    expect(code).toBe(401);
   });
 });
 

@@ -42,7 +42,7 @@ test('the owner renames a studio, makes it private, and deletes it after typing 
   }
 });
 
-test('a member sees no settings, and the settings page tells them only the owner changes them', async ({
+test('a member sees no settings (only the owner changes them), and the owner removes them', async ({
   browser,
   baseURL,
 }) => {
@@ -63,4 +63,17 @@ test('a member sees no settings, and the settings page tells them only the owner
   await bo.goto(`${path}/settings`);
   await expect(bo.getByText("Only the studio's owner can change its settings.")).toBeVisible();
   await expect(bo.getByRole('button', { name: 'Delete studio' })).toHaveCount(0);
+
+  // The owner removes Bo, confirming in place first.
+  await ada.getByRole('link', { name: 'Members' }).click();
+  const boRow = ada.getByTestId('member').filter({ hasText: 'Bo' });
+  await boRow.getByRole('button', { name: 'Remove' }).click();
+  await boRow.getByRole('button', { name: 'Keep' }).click();
+  await expect(ada.getByTestId('member')).toHaveCount(2);
+  await boRow.getByRole('button', { name: 'Remove' }).click();
+  await boRow.getByRole('button', { name: 'Yes, remove' }).click();
+  await expect(ada.getByTestId('member')).toHaveCount(1);
+  // An unlisted studio: with the link he may ask to join again, but he is no longer in it.
+  await bo.goto(path);
+  await expect(bo.getByRole('button', { name: 'Join this studio' })).toBeVisible();
 });

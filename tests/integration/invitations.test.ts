@@ -294,6 +294,17 @@ describe('invitation links', () => {
     expect(await code(accept(late, link.token))).toEqual([404, 'invitation-not-found']);
   });
 
+  it('keeps at most 50 open links per studio; revoking one makes room', async () => {
+    const busy = await band('private');
+    const made: Created[] = [];
+    for (let i = 0; i < 50; i += 1) made.push(await invite(busy.owner, busy.studio.slug, ONE_USE));
+    const error = await rejection(invite(busy.owner, busy.studio.slug, ONE_USE));
+    expect([error.status, bandmeshError(error)?.code]).toEqual([429, 'too-many-invitations']);
+    expect(bandmeshError(error)?.message).toMatch(/revoke some first/);
+    await revoke(busy.owner, made[0]!.id);
+    expect((await invite(busy.owner, busy.studio.slug, ONE_USE)).token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
   it('needs a signed-in user', async () => {
     const guest = (await signUp(server.url, 'Guest')).pb;
     guest.authStore.clear();

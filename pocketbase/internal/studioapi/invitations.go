@@ -133,21 +133,6 @@ func (a *api) createInvitation(e *core.RequestEvent) error {
 	}
 
 	now := a.opts.Now().UTC()
-	open, err := e.App.CountRecords(invitationsCollection, dbx.NewExp(
-		"studio = {:studio} AND revoked = FALSE AND expires > {:now} AND uses < maxUses",
-		dbx.Params{"studio": studio.Id, "now": types.NowDateTime().String()}))
-	if err != nil {
-		return internal(e, err)
-	}
-	if open >= MaxOpenInvitations {
-		return fail(e, http.StatusTooManyRequests, CodeTooManyInvitations,
-			fmt.Sprintf("This studio already has %d open invitation links: revoke some first.", MaxOpenInvitations))
-	}
-
-	col, err := e.App.FindCachedCollectionByNameOrId(invitationsCollection)
-	if err != nil {
-		return internal(e, err)
-	}
 	token, hash, err := newToken()
 	if err != nil {
 		return internal(e, err)
@@ -156,16 +141,40 @@ func (a *api) createInvitation(e *core.RequestEvent) error {
 	if err != nil {
 		return internal(e, err)
 	}
-	inv := core.NewRecord(col)
-	inv.Set("studio", studio.Id)
-	inv.Set("role", body.Role)
-	inv.Set("tokenHash", hash)
-	inv.Set("expires", expires)
-	inv.Set("maxUses", body.MaxUses)
-	inv.Set("uses", 0)
-	inv.Set("createdBy", user.Id)
-	if err := e.App.Save(inv); err != nil {
-		return internal(e, err)
+	var inv *core.Record
+	tooMany := false
+	// Counting and inserting in one transaction: concurrent creates cannot pass the limit together.
+	txErr := e.App.RunInTransaction(func(tx core.App) error {
+		open, err := tx.CountRecords(invitationsCollection, dbx.NewExp(
+			"studio = {:studio} AND revoked = FALSE AND expires > {:now} AND uses < maxUses",
+			dbx.Params{"studio": studio.Id, "now": types.NowDateTime().String()}))
+		if err != nil {
+			return err
+		}
+		if open >= MaxOpenInvitations {
+			tooMany = true
+			return nil
+		}
+		col, err := tx.FindCachedCollectionByNameOrId(invitationsCollection)
+		if err != nil {
+			return err
+		}
+		inv = core.NewRecord(col)
+		inv.Set("studio", studio.Id)
+		inv.Set("role", body.Role)
+		inv.Set("tokenHash", hash)
+		inv.Set("expires", expires)
+		inv.Set("maxUses", body.MaxUses)
+		inv.Set("uses", 0)
+		inv.Set("createdBy", user.Id)
+		return tx.Save(inv)
+	})
+	if txErr != nil {
+		return internal(e, txErr)
+	}
+	if tooMany {
+		return fail(e, http.StatusTooManyRequests, CodeTooManyInvitations,
+			fmt.Sprintf("This studio already has %d open invitation links: revoke some first.", MaxOpenInvitations))
 	}
 	e.Response.Header().Set("Cache-Control", "no-store")
 	return e.JSON(http.StatusCreated, toResponse(inv, token))

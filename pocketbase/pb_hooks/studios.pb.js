@@ -1,4 +1,4 @@
-/* global onRecordCreate, onRecordCreateExecute, __hooks -- provided by PocketBase's JS runtime (goja) */
+/* global onRecordCreate, onRecordCreateExecute, onRecordUpdate, onRecordUpdateRequest, __hooks -- provided by PocketBase's JS runtime (goja) */
 /* eslint-disable @typescript-eslint/no-require-imports -- goja loads hook modules with CommonJS require() */
 // Registration only; the logic is in lib/studios.js. Handlers run in their own JS runtimes, so each
 // one requires the module itself.
@@ -9,4 +9,12 @@ onRecordCreate((e) => {
 
 onRecordCreateExecute((e) => {
   require(`${__hooks}/lib/studios.js`).createStudioWithOwnerMembership(e);
+}, 'studios');
+
+onRecordUpdateRequest((e) => {
+  require(`${__hooks}/lib/studios.js`).guardStudioUpdateRequest(e);
+}, 'studios');
+
+onRecordUpdate((e) => {
+  require(`${__hooks}/lib/studios.js`).updateStudioSlug(e);
 }, 'studios');

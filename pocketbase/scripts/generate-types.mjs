@@ -17,7 +17,7 @@ export const TYPES_FILE = resolve(here, '..', '..', 'src', 'lib', 'pb', 'types.t
 const BINARY = resolve(here, '..', 'bandmesh-pocketbase');
 
 /** The collections the app uses, in output order. */
-export const APP_COLLECTIONS = ['users', 'studios', 'memberships', 'recordings'];
+export const APP_COLLECTIONS = ['users', 'studios', 'memberships', 'recordings', 'invitations'];
 
 /**
  * JSON fields have no schema in PocketBase: their TypeScript types are declared here.

@@ -46,10 +46,12 @@ export async function signUpUser(baseUrl, { name, instrument = '' }) {
  * @param {{ name: string, slug: string, visibility?: string, maxPlayers?: number }} studio
  */
 export function createStudio(baseUrl, owner, studio) {
+  // Public by default: only a public studio keeps the slug asked for (unlisted and private ones get
+  // a random ending from the server; pass `visibility` and use the returned record's `slug`).
   return call(baseUrl, '/api/collections/studios/records', {
     method: 'POST',
     token: owner.token,
-    body: { visibility: 'unlisted', maxPlayers: 24, description: '', ...studio, owner: owner.record.id },
+    body: { visibility: 'public', maxPlayers: 24, description: '', ...studio, owner: owner.record.id },
   });
 }
 

@@ -51,12 +51,14 @@ describe('creating a studio', () => {
     expect(members[0]).toMatchObject({ user: owner.id, role: 'owner', studio: studio.id });
   });
 
-  it('refuses a slug that is taken', async () => {
+  it('refuses a slug that is taken (public studios: others get a random ending, studio-addresses.test.ts)', async () => {
     const a = await signUp(server.url, 'A');
     const b = await signUp(server.url, 'B');
-    const studio = await createStudio(a);
+    const studio = await createStudio(a, { visibility: 'public' });
     const error = await rejection(
-      b.pb.collection('studios').create({ name: 'Copy', slug: studio.slug, owner: b.id }),
+      b.pb
+        .collection('studios')
+        .create({ name: 'Copy', slug: studio.slug, owner: b.id, visibility: 'public' }),
     );
     expect(error.status).toBe(400);
     expect(error.response.data.slug.code).toBe('validation_not_unique');

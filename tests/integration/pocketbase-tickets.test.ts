@@ -32,9 +32,12 @@ function verifyHs256(token: string, secret: string): { header: unknown; claims: 
   };
 }
 
+// Public: the studio keeps the readable slug these tests ask for (unlisted/private get a random ending).
 async function ownerWithStudio(url: string, slug: string): Promise<{ owner: TestUser; studioId: string }> {
   const owner = await signUp(url, 'Owner');
-  const studio = await owner.pb.collection('studios').create({ name: 'Tickets', slug, owner: owner.id });
+  const studio = await owner.pb
+    .collection('studios')
+    .create({ name: 'Tickets', slug, owner: owner.id, visibility: 'public' });
   return { owner, studioId: studio.id };
 }
 

@@ -38,7 +38,7 @@ describe('studio creation is atomic with its owner membership', () => {
     expect(error.status).toBe(400);
 
     const su = await superuserClient(server.url);
-    expect(await su.collection('studios').getFullList({ filter: `slug = "doomed-studio"` })).toEqual([]);
+    expect(await su.collection('studios').getFullList({ filter: `owner = "${owner.id}"` })).toEqual([]);
     expect(await su.collection('memberships').getFullList({ filter: `user = "${owner.id}"` })).toEqual([]);
   });
 

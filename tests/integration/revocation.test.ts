@@ -181,4 +181,38 @@ describe('membership changes in PocketBase reach the live room', () => {
     const left = await room.owner.client.next<PeerLeftMessage>((m) => m.type === 'peer-left', WITHIN_MS);
     expect(left).toMatchObject({ peerId: leaver.joined.self.peerId, reason: ErrorCode.MembershipRevoked });
   });
+  it('a member leaving for good (the members page deletes their own membership) is evicted within 5 s', async () => {
+    const room = await liveRoom(['Quitter', 'Stayer']);
+    const [quitter, stayer] = room.players as [Player, Player];
+
+    await quitter.user.pb.collection('memberships').delete(await membershipId(room, quitter.user));
+
+    const error = await quitter.client.next<ErrorMessage>((m) => m.type === 'error', WITHIN_MS);
+    expect(error).toMatchObject({ code: ErrorCode.MembershipRevoked, topic: room.topic });
+    for (const other of [room.owner, stayer]) {
+      const left = await other.client.next<PeerLeftMessage>((m) => m.type === 'peer-left', WITHIN_MS);
+      expect(left).toMatchObject({ peerId: quitter.joined.self.peerId, reason: ErrorCode.MembershipRevoked });
+      expect(other.client.isOpen).toBe(true);
+    }
+  });
+
+  it('making an engineer a member again is re-attested to everyone within 5 s', async () => {
+    const room = await liveRoom(['Mixer']);
+    const [mixer] = room.players as [Player];
+    const id = await membershipId(room, mixer.user);
+    await room.owner.user.pb.collection('memberships').update(id, { role: 'engineer' });
+    for (const player of [room.owner, mixer]) {
+      await player.client.next<PeerUpdatedMessage>((m) => m.type === 'peer-updated', WITHIN_MS);
+    }
+
+    await room.owner.user.pb.collection('memberships').update(id, { role: 'member' });
+
+    for (const player of [room.owner, mixer]) {
+      const updated = await player.client.next<PeerUpdatedMessage>(
+        (m) => m.type === 'peer-updated',
+        WITHIN_MS,
+      );
+      expect(updated.peer).toEqual({ ...mixer.joined.self, role: 'member' });
+    }
+  });
 });

@@ -45,7 +45,7 @@ async function createStudio(
     visibility: 'unlisted',
     ...(maxPlayers === undefined ? {} : { maxPlayers }),
   });
-  return { id: studio.id, slug };
+  return { id: studio.id, slug: studio.slug };
 }
 
 /** The claims of a ticket, read without verifying (the relay verifies). */

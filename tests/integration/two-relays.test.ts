@@ -73,7 +73,7 @@ async function createStudio(maxPlayers?: number): Promise<Studio> {
     visibility: 'unlisted',
     ...(maxPlayers === undefined ? {} : { maxPlayers }),
   });
-  return { id: record.id, slug, topic: studioTopic(record.id), owner };
+  return { id: record.id, slug: record.slug, topic: studioTopic(record.id), owner };
 }
 
 /** Fetches a ticket for `user` and joins the room at the relay the ticket names. */

@@ -48,6 +48,11 @@ func Register(r *router.Router[*core.RequestEvent], opts Options) {
 	g.POST("/ticket", a.ticket)
 	g.GET("/preview", a.preview)
 	g.POST("/join", a.join)
+	g.POST("/invitations", a.createInvitation)
+	inv := r.Group("/api/bandmesh/invitations")
+	inv.POST("/preview", a.previewInvitation)
+	inv.POST("/accept", a.acceptInvitation)
+	inv.POST("/{id}/revoke", a.revokeInvitation)
 }
 
 // TicketResponse is TicketResponse in src/lib/protocol/ticket.ts.

@@ -1,4 +1,5 @@
-/* global Record -- provided by PocketBase's JS runtime (goja) */
+/* global Record, BadRequestError, ValidationError, __hooks -- provided by PocketBase's JS runtime (goja) */
+/* eslint-disable @typescript-eslint/no-require-imports -- goja loads hook modules with CommonJS require() */
 // Studio lifecycle. A studio and its owner's membership are created in one transaction: a studio
 // without an owner membership would be invisible to its owner (the rules go through memberships).
 
@@ -20,6 +21,29 @@ function applyStudioDefaults(e) {
   if (!e.record.getString('recordingAllowed')) {
     e.record.set('recordingAllowed', DEFAULT_RECORDING_ALLOWED);
   }
+  require(`${__hooks}/lib/slugs.js`).assignSlugOnCreate(e.record);
+  e.next();
+}
+
+/**
+ * A studio keeps its address: links already shared must keep working, and an unlisted or private
+ * studio's random ending must not be dropped. Superusers may still move a studio.
+ */
+function guardStudioUpdateRequest(e) {
+  if (!e.hasSuperuserAuth() && e.record.getString('slug') !== e.record.original().getString('slug')) {
+    throw new BadRequestError('A studio keeps its address.', {
+      slug: new ValidationError(
+        'studio_slug_locked',
+        "A studio's address cannot be changed: links you shared would stop working.",
+      ),
+    });
+  }
+  e.next();
+}
+
+/** Before every save of a changed studio: a studio leaving 'public' gets an unguessable address. */
+function updateStudioSlug(e) {
+  require(`${__hooks}/lib/slugs.js`).assignSlugOnUpdate(e.record);
   e.next();
 }
 
@@ -45,4 +69,9 @@ function createStudioWithOwnerMembership(e) {
   });
 }
 
-module.exports = { applyStudioDefaults, createStudioWithOwnerMembership };
+module.exports = {
+  applyStudioDefaults,
+  createStudioWithOwnerMembership,
+  guardStudioUpdateRequest,
+  updateStudioSlug,
+};

@@ -32,6 +32,14 @@ export const BandmeshErrorCode = {
   /** No relay answered when the ticket was to be placed (503); the message says to retry. */
   NoRelay: 'no-relay',
   Internal: 'internal',
+  /** Invitation links (internal/studioapi/invitations.go). */
+  InvalidInvitation: 'invalid-invitation',
+  InvitationNotFound: 'invitation-not-found',
+  InvitationExpired: 'invitation-expired',
+  InvitationUsedUp: 'invitation-used-up',
+  InvitationRevoked: 'invitation-revoked',
+  CannotInvite: 'cannot-invite',
+  TooManyInvitations: 'too-many-invitations',
 } as const;
 export type BandmeshErrorCode = (typeof BandmeshErrorCode)[keyof typeof BandmeshErrorCode];
 
@@ -51,4 +59,8 @@ export const bandmeshRoutes = {
   ticket: (slug: string) => `/api/bandmesh/studios/${encodeURIComponent(slug)}/ticket`,
   preview: (slug: string) => `/api/bandmesh/studios/${encodeURIComponent(slug)}/preview`,
   join: (slug: string) => `/api/bandmesh/studios/${encodeURIComponent(slug)}/join`,
+  invitations: (slug: string) => `/api/bandmesh/studios/${encodeURIComponent(slug)}/invitations`,
+  invitationPreview: '/api/bandmesh/invitations/preview',
+  invitationAccept: '/api/bandmesh/invitations/accept',
+  invitationRevoke: (id: string) => `/api/bandmesh/invitations/${encodeURIComponent(id)}/revoke`,
 } as const;

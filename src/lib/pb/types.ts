@@ -7,6 +7,7 @@ export const Collections = {
   Studios: 'studios',
   Memberships: 'memberships',
   Recordings: 'recordings',
+  Invitations: 'invitations',
 } as const;
 export type CollectionName = (typeof Collections)[keyof typeof Collections];
 
@@ -65,10 +66,22 @@ export interface RecordingsRecord extends BaseRecord {
   file: string;
 }
 
+export type InvitationsRoleOptions = 'engineer' | 'member';
+export interface InvitationsRecord extends BaseRecord {
+  studio: string;
+  role: InvitationsRoleOptions;
+  expires: string;
+  maxUses: number;
+  uses: number;
+  createdBy: string;
+  revoked: boolean;
+}
+
 /** Collection name → record type, for typing `pb.collection(name)`. */
 export interface CollectionRecords {
   users: UsersRecord;
   studios: StudiosRecord;
   memberships: MembershipsRecord;
   recordings: RecordingsRecord;
+  invitations: InvitationsRecord;
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/hook"
 
 	"bandmesh/pocketbase/internal/config"
+	"bandmesh/pocketbase/internal/mail"
 	"bandmesh/pocketbase/internal/placement"
 	"bandmesh/pocketbase/internal/recordings"
 	"bandmesh/pocketbase/internal/relaycontrol"
@@ -128,11 +129,19 @@ func main() {
 		}
 		recordings.Register(se.Router, uploads)
 
+		// Mail (issue 10): SMTP from the environment, and the verified-address rule.
+		if err := mail.ApplySettings(se.App, cfg.Mail); err != nil {
+			return err
+		}
+		mail.BindRequireVerified(se.App, cfg.Mail.RequireVerified)
+
 		studioapi.Register(se.Router, studioapi.Options{
 			TicketSecret: secret,
 			Placer:       placer,
 			RoomLimit:    cfg.RoomLimit,
 			TURN:         turn.Options{URLs: cfg.TURN.URLs, Secret: cfg.TURN.Secret, TTL: cfg.TURN.TTL},
+
+			RequireVerified: cfg.Mail.RequireVerified,
 		})
 		return se.Next()
 	})

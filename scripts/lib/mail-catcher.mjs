@@ -33,7 +33,7 @@ import { inboxPage, messagePage } from './mail-inbox-page.mjs';
  * @property {() => Promise<void>} stop idempotent
  */
 
-const LINK = /https?:\/\/[^\s"'<>()]+/g;
+const LINK = /https?:\/\/[^\s"'<>()[\]]+/g;
 
 /** @param {string} html */
 const decodeEntities = (html) =>
@@ -42,9 +42,16 @@ const decodeEntities = (html) =>
     .replace(/&#x3D;|&#61;/g, '=')
     .replace(/&quot;/g, '"');
 
-/** @param {string} text @param {string} html */
+const HREF = /\shref\s*=\s*["']?(https?:\/\/[^\s"'<>]+)/gi;
+
+/**
+ * The http(s) URLs a reader can follow: in the text, and the HTML's `href`s (not its doctype's or
+ * namespaces' URLs).
+ * @param {string} text @param {string} html
+ */
 export function extractLinks(text, html) {
-  const found = [...(text.match(LINK) ?? []), ...(decodeEntities(html).match(LINK) ?? [])];
+  const hrefs = [...decodeEntities(html).matchAll(HREF)].map((m) => m[1] ?? '');
+  const found = [...(text.match(LINK) ?? []), ...hrefs];
   return [...new Set(found.map((link) => link.replace(/[.,;]+$/, '')))];
 }
 

@@ -52,7 +52,7 @@ describe('mail catcher', () => {
     await send(
       catcher,
       '<script>alert(1)</script>',
-      '<p onclick="x()">hi <a href="https://x.test/?a=1&amp;b=2">go</a></p>',
+      '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd"><p onclick="x()">hi <a href="https://x.test/?a=1&amp;b=2">go</a></p>',
       'text/html',
     );
     const inbox = await fetch(catcher.inboxUrl);
@@ -61,6 +61,9 @@ describe('mail catcher', () => {
     expect(inboxHtml).not.toContain('<script>alert(1)');
     expect(inboxHtml).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
     const [{ id }] = (await (await fetch(catcher.apiUrl)).json()) as { id: string }[];
+    const caught = await (await fetch(`${catcher.apiUrl}/${id}`)).json();
+    // The followable links only, not the doctype's URL.
+    expect(caught.links).toEqual(['https://x.test/?a=1&b=2']);
     const pageHtml = await (await fetch(new URL(`/m/${id}`, catcher.inboxUrl))).text();
     expect(pageHtml).toContain('<iframe sandbox=""');
     expect(pageHtml).not.toContain('<p onclick');

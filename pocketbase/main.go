@@ -134,6 +134,7 @@ func main() {
 			return err
 		}
 		mail.BindRequireVerified(se.App, cfg.Mail.RequireVerified)
+		mail.RegisterRoutes(se.Router, cfg.Mail.RequireVerified)
 
 		studioapi.Register(se.Router, studioapi.Options{
 			TicketSecret: secret,

@@ -4,7 +4,7 @@
 // {RECORD:name} (HTML-escaped) and wraps the body in its layout.
 const button = (path, label) =>
   `<p><a class="btn" href="{APP_URL}/auth/${path}?token={TOKEN}" target="_blank" rel="noopener">${label}</a></p>` +
-  `<p>Or paste this address into your browser:<br>{APP_URL}/auth/${path}?token={TOKEN}</p>`;
+  `<p>Or paste this address into your browser:<br><span style="word-break:break-all">{APP_URL}/auth/${path}?token={TOKEN}</span></p>`;
 
 const templates = {
   verificationTemplate: {

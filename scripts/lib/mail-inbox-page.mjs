@@ -20,6 +20,7 @@ const STYLE = `
   ul.list { list-style: none; padding: 0; margin: 0; }
   ul.list li { border-top: 1px solid var(--panel-2); padding: .6rem 0; }
   ul.list li:first-child { border-top: 0; }
+  ul.list a { overflow-wrap: anywhere; word-break: break-all; }
   .subject { font-weight: 600; }
   dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: 0; }
   dt { color: var(--muted); }

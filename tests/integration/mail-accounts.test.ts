@@ -50,6 +50,11 @@ async function verify(user: Awaited<ReturnType<typeof signUp>>): Promise<string>
 }
 
 describe('mail with the verified-address rule on', () => {
+  it('tells the app, without a session, that this server wants a verified address', async () => {
+    const response = await fetch(`${server.url}/api/bandmesh/mail-policy`);
+    expect(await response.json()).toEqual({ requireVerified: true });
+  });
+
   it('verifies an address through the link in the mail', async () => {
     const ada = await signUp(server.url, 'Ada');
     expect(ada.pb.authStore.record?.verified).toBe(false);

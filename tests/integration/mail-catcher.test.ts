@@ -60,7 +60,7 @@ describe('mail catcher', () => {
     const inboxHtml = await inbox.text();
     expect(inboxHtml).not.toContain('<script>alert(1)');
     expect(inboxHtml).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
-    const [{ id }] = (await (await fetch(catcher.apiUrl)).json()) as { id: string }[];
+    const [{ id }] = (await (await fetch(catcher.apiUrl)).json()) as [{ id: string }];
     const caught = await (await fetch(`${catcher.apiUrl}/${id}`)).json();
     // The followable links only, not the doctype's URL.
     expect(caught.links).toEqual(['https://x.test/?a=1&b=2']);

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureBenchBuild } from '../../scripts/lib/bench-build.mjs';
 import { startStack } from '../../scripts/lib/stack.mjs';
+import { authInitScript, createStudio, signUpUser } from '../../scripts/lib/pb-rest.mjs';
+import { nextMail, tokenFrom } from '../support/mail';
 import { freePort } from '../support/ports';
 import { expect, PASSWORD, test } from './fixtures';
 
@@ -22,7 +24,6 @@ test.describe('mail verification', () => {
       httpPort: await freePort(),
       relayPort: await freePort(),
       dataDir,
-      turn: false,
       publicDir: await ensureBenchBuild(),
       quiet: !process.env.BANDMESH_E2E_VERBOSE,
     });
@@ -68,5 +69,35 @@ test.describe('mail verification', () => {
     await page.getByLabel('Address').fill(slug);
     await page.getByRole('button', { name: 'Create studio' }).click();
     await expect(page).toHaveURL(new RegExp(`/s/${slug}$`));
+  });
+
+  test('an unverified player joins a studio and is told why there is no TURN relay', async ({ browser }) => {
+    const { url, mailApiUrl } = stack!;
+    // The owner verifies through the same mail, over REST.
+    const owner = await signUpUser(url, { name: 'Owner', instrument: 'piano' });
+    await fetch(`${url}/api/collections/users/request-verification`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: owner.email }),
+    });
+    const token = tokenFrom(await nextMail(mailApiUrl!, owner.email), url, 'verify');
+    const confirmed = await fetch(`${url}/api/collections/users/confirm-verification`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token }),
+    });
+    expect(confirmed.status).toBe(204);
+    const slug = `turn-${Date.now().toString(36)}`;
+    await createStudio(url, owner, { name: 'Open jam', slug });
+
+    const guest = await signUpUser(url, { name: 'Guest', instrument: 'flute' });
+    const context = await browser.newContext({ baseURL: url });
+    await context.addInitScript(authInitScript(guest));
+    const page = await context.newPage();
+    await page.goto(`/s/${slug}`);
+    await page.getByRole('button', { name: 'Join this studio' }).click();
+    await expect(page.getByTestId('turn-withheld')).toContainText(
+      "Verify your email address to connect through this server's TURN relay",
+    );
   });
 });

@@ -100,4 +100,45 @@ test.describe('mail verification', () => {
       "Verify your email address to connect through this server's TURN relay",
     );
   });
+
+  test('forgot password: the link in the mail sets a new one; a new email moves by mail too', async ({
+    browser,
+  }) => {
+    const { url, mailApiUrl } = stack!;
+    const player = await signUpUser(url, { name: 'Remy', instrument: 'oud' });
+    const page = await (await browser.newContext({ baseURL: url })).newPage();
+    await page.goto('/login');
+    await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    await page.getByLabel('Email').fill(player.email);
+    await page.getByRole('button', { name: 'Send me a link' }).click();
+    await expect(page.getByRole('heading', { name: 'Check your inbox' })).toBeVisible();
+
+    await page.goto(
+      `/auth/reset?token=${tokenFrom(await nextMail(mailApiUrl!, player.email), url, 'reset')}`,
+    );
+    await page.getByLabel('New password', { exact: true }).fill('my-new-password-42');
+    await page.getByLabel('New password, again').fill('my-new-password-42');
+    await page.getByRole('button', { name: 'Save my new password' }).click();
+    await expect(page.getByRole('heading', { name: 'Password changed' })).toBeVisible();
+    await page.getByRole('link', { name: 'Log in' }).last().click();
+    await page.getByLabel('Email').fill(player.email);
+    await page.getByLabel('Password').fill('my-new-password-42');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await expect(page.getByTestId('signed-in-as')).toHaveText('Remy');
+
+    const newEmail = `remy-new-${Date.now().toString(36)}@example.test`;
+    await page.goto('/auth/email-change');
+    await page.getByLabel('New email').fill(newEmail);
+    await page.getByRole('button', { name: 'Send the link' }).click();
+    await expect(page.getByRole('heading', { name: 'Check the new inbox' })).toBeVisible();
+    await page.goto(
+      `/auth/email-change?token=${tokenFrom(await nextMail(mailApiUrl!, newEmail), url, 'email-change')}`,
+    );
+    await page.getByLabel('Password').fill('not-my-password');
+    await page.getByRole('button', { name: 'Confirm my new email' }).click();
+    await expect(page.getByRole('alert')).toHaveText('That is not the password of this account.');
+    await page.getByLabel('Password').fill('my-new-password-42');
+    await page.getByRole('button', { name: 'Confirm my new email' }).click();
+    await expect(page.getByRole('heading', { name: 'Your email is changed' })).toBeVisible();
+  });
 });

@@ -23,7 +23,7 @@ try {
   const mailInboxPort = port('BANDMESH_MAIL_INBOX_PORT', 8025);
   await setup();
   const { startStack } = await import('./lib/stack.mjs');
-  step('Starting coturn (TURN), PocketBase and the relay');
+  step('Starting coturn (TURN), PocketBase, the relay and the mail inbox');
   const stack = await startStack({
     host: process.env.BANDMESH_HOST ?? '127.0.0.1',
     httpPort,

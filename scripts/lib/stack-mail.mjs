@@ -13,7 +13,12 @@ export async function startMailFor({ enabled, appUrl, inboxPort }) {
   /** @type {Record<string, string>} */
   const env = { BANDMESH_APP_URL: process.env.BANDMESH_APP_URL ?? appUrl };
   if (!enabled || process.env.BANDMESH_SMTP_HOST) return { catcher: null, env };
-  const catcher = await start({ host: '127.0.0.1', smtpPort: 0, httpPort: inboxPort });
+  const catcher = await start({ host: '127.0.0.1', smtpPort: 0, httpPort: inboxPort }).catch((error) => {
+    throw new Error(
+      `The local mail inbox cannot listen on 127.0.0.1:${inboxPort} (${error.code ?? error.message}): ` +
+        'set BANDMESH_MAIL_INBOX_PORT to a free port, or BANDMESH_SMTP_HOST to use a real SMTP server.',
+    );
+  });
   env.BANDMESH_SMTP_HOST = '127.0.0.1';
   env.BANDMESH_SMTP_PORT = String(catcher.smtpPort);
   env.BANDMESH_MAIL_FROM = process.env.BANDMESH_MAIL_FROM ?? 'bandmesh@bandmesh.localhost';

@@ -13,6 +13,7 @@ import {
   rejection,
   signUp,
   startPocketBase,
+  superuserClient,
   type RunningPocketBase,
 } from '../support/pocketbase';
 
@@ -184,4 +185,23 @@ describe('mail with the verified-address rule on', () => {
     expect(relogged.record.verified).toBe(true);
     expect((await rejection(users.confirmEmailChange(token, di.password))).status).toBe(400);
   });
+
+  // Last in this file: it shortens the reset link's lifetime on the shared server.
+  it('refuses an expired reset link', async () => {
+    const admin = await superuserClient(server.url);
+    await admin.collections.update('users', { passwordResetToken: { duration: 10 } });
+    const fay = await signUp(server.url, 'Fay');
+    const users = guestClient(server.url).collection('users');
+    await users.requestPasswordReset(fay.email);
+    const token = tokenFrom(await nextMail(catcher.apiUrl, fay.email), APP_URL, 'reset');
+    const { exp } = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number };
+    // Wait until the token's own expiry (whole seconds) has passed, then one second more.
+    await new Promise((r) => setTimeout(r, Math.max(0, exp * 1000 - Date.now()) + 1100));
+    const expired = await rejection(
+      users.confirmPasswordReset(token, 'too-late-password', 'too-late-password'),
+    );
+    expect(expired.status).toBe(400);
+    expect(Object.keys(expired.response.data ?? {})).toContain('token');
+    await guestClient(server.url).collection('users').authWithPassword(fay.email, fay.password);
+  }, 30_000);
 });

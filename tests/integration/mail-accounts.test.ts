@@ -11,6 +11,7 @@ import { mailTo, nextMail, tokenFrom } from '../support/mail';
 import {
   guestClient,
   rejection,
+  runPocketBaseToExit,
   signUp,
   startPocketBase,
   superuserClient,
@@ -49,6 +50,18 @@ async function verify(user: Awaited<ReturnType<typeof signUp>>): Promise<string>
   expect(mail.subject).toBe('Confirm your email for Bandmesh');
   return tokenFrom(mail, APP_URL, 'verify');
 }
+
+describe('mail configuration', () => {
+  it('refuses to start with mail settings a person must fix, naming the variable', () => {
+    const args = ['serve', '--http=127.0.0.1:0', '--dir=/nonexistent-bandmesh'];
+    const noSender = runPocketBaseToExit(args, { BANDMESH_SMTP_HOST: 'smtp.example.org' });
+    expect(noSender.code).toBe(2);
+    expect(noSender.output).toContain('BANDMESH_MAIL_FROM');
+    const badRule = runPocketBaseToExit(args, { BANDMESH_REQUIRE_VERIFIED: 'sometimes' });
+    expect(badRule.code).toBe(2);
+    expect(badRule.output).toContain('BANDMESH_REQUIRE_VERIFIED="sometimes" must be true or false');
+  });
+});
 
 describe('mail with the verified-address rule on', () => {
   it('tells the app, without a session, that this server wants a verified address', async () => {

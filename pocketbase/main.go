@@ -20,6 +20,7 @@ import (
 
 	"bandmesh/pocketbase/internal/config"
 	"bandmesh/pocketbase/internal/logretention"
+	"bandmesh/pocketbase/internal/mail"
 	"bandmesh/pocketbase/internal/placement"
 	"bandmesh/pocketbase/internal/ratelimits"
 	"bandmesh/pocketbase/internal/recordings"
@@ -145,11 +146,20 @@ func main() {
 		}
 		recordings.Register(se.Router, uploads)
 
+		// Mail (issue 10): SMTP from the environment, and the verified-address rule.
+		if err := mail.ApplySettings(se.App, cfg.Mail); err != nil {
+			return err
+		}
+		mail.BindRequireVerified(se.App, cfg.Mail.RequireVerified)
+		mail.RegisterRoutes(se.Router, cfg.Mail.RequireVerified)
+
 		studioapi.Register(se.Router, studioapi.Options{
 			TicketSecret: secret,
 			Placer:       placer,
 			RoomLimit:    cfg.RoomLimit,
 			TURN:         turn.Options{URLs: cfg.TURN.URLs, Secret: cfg.TURN.Secret, TTL: cfg.TURN.TTL},
+
+			RequireVerified: cfg.Mail.RequireVerified,
 		})
 		return se.Next()
 	})

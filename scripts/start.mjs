@@ -20,14 +20,16 @@ try {
   const httpPort = port('BANDMESH_HTTP_PORT', 8090);
   const relayPort = port('BANDMESH_RELAY_PORT', 8091);
   const turnPort = port('BANDMESH_TURN_PORT', 3478);
+  const mailInboxPort = port('BANDMESH_MAIL_INBOX_PORT', 8025);
   await setup();
   const { startStack } = await import('./lib/stack.mjs');
-  step('Starting coturn (TURN), PocketBase and the relay');
+  step('Starting coturn (TURN), PocketBase, the relay and the mail inbox');
   const stack = await startStack({
     host: process.env.BANDMESH_HOST ?? '127.0.0.1',
     httpPort,
     relayPort,
     turnPort,
+    mailInboxPort,
     ...(process.env.BANDMESH_DATA_DIR ? { dataDir: process.env.BANDMESH_DATA_DIR } : {}),
   });
   ok(`Bandmesh is running: ${stack.url}`);
@@ -38,6 +40,11 @@ try {
     stack.turn
       ? `  TURN (coturn):     ${stack.turnUrls.join(' ')}   secret in ${stack.dataDir}/bandmesh-turn.secret`
       : `  TURN (external):   ${stack.turnUrls.join(' ') || 'none'}`,
+  );
+  console.log(
+    stack.inboxUrl
+      ? `  Mail (inbox):      ${stack.inboxUrl}   (verification and password mail lands here)`
+      : `  Mail (SMTP):       ${process.env.BANDMESH_SMTP_HOST}`,
   );
   console.log('  Press Ctrl-C to stop.');
 

@@ -3,18 +3,22 @@
  * and the relay. coturn goes first because it creates the TURN secret PocketBase signs credentials
  * with; PocketBase before the relay because it creates the ticket secret the relay verifies with.
  * With BANDMESH_TURN_URLS set, TURN is an external server configured by the environment, and none is
- * started here.
+ * started here. Likewise mail: a local catcher (mail-catcher.mjs) unless BANDMESH_SMTP_HOST names a
+ * real SMTP server.
  */
 import { join } from 'node:path';
 import { freeUdpTcpPort, startCoturn } from './coturn.mjs';
 import { pocketBaseBinary } from './pocketbase.mjs';
 import { startProcess, waitForHttp } from './process.mjs';
+import { startMailFor } from './stack-mail.mjs';
 import { at } from './paths.mjs';
 
 /**
  * `turnPort` 0 picks a free port; `turn: false` starts no TURN server (tickets then carry no ICE servers).
+ * `mail: false` starts no mail catcher; `mailInboxPort` 0 (default) picks a free port for its inbox.
  * @param {{ host?: string, httpPort?: number, relayPort?: number, turn?: boolean, turnPort?: number,
- *   dataDir?: string, publicDir?: string, env?: Record<string, string>, quiet?: boolean }} [options]
+ *   dataDir?: string, publicDir?: string, env?: Record<string, string>, quiet?: boolean, mail?: boolean,
+ *   mailInboxPort?: number }} [options]
  */
 export async function startStack({
   host = '127.0.0.1',
@@ -26,6 +30,8 @@ export async function startStack({
   publicDir = at('build'),
   env = {},
   quiet = false,
+  mail = true,
+  mailInboxPort = 0,
 } = {}) {
   const ticketSecretFile = process.env.BANDMESH_TICKET_SECRET_FILE ?? join(dataDir, 'bandmesh-ticket.secret');
   const relayUrl =
@@ -59,10 +65,14 @@ export async function startStack({
   let pocketbase = null;
   /** @type {{ current: import('./process.mjs').ManagedProcess | null }} */
   const relay = { current: null };
+  /** @type {Awaited<ReturnType<typeof startMailFor>>} */
+  let mailer = { catcher: null, env: {} };
   const stop = async () => {
     await Promise.all([relay.current?.stop(), pocketbase?.stop(), coturn?.process.stop()]);
+    await mailer.catcher?.stop();
   };
   try {
+    mailer = await startMailFor({ enabled: mail, appUrl: url, inboxPort: mailInboxPort });
     pocketbase = startProcess({
       name: 'pocketbase',
       command: pocketBaseBinary,
@@ -70,6 +80,7 @@ export async function startStack({
       env: {
         ...shared,
         ...turnEnv,
+        ...mailer.env,
         BANDMESH_PUBLIC_DIR: publicDir,
         BANDMESH_RELAY_URL: relayUrl,
         BANDMESH_RELAY_CONTROL_URL: relayControlUrl,
@@ -97,6 +108,9 @@ export async function startStack({
     dataDir,
     /** The TURN URLs tickets carry (the external ones when BANDMESH_TURN_URLS is set), or []. */
     turnUrls: coturn?.urls ?? (process.env.BANDMESH_TURN_URLS ?? '').split(',').filter(Boolean),
+    /** The local mail catcher's inbox page and JSON API (null: none started). */
+    inboxUrl: mailer.catcher?.inboxUrl ?? null,
+    mailApiUrl: mailer.catcher?.apiUrl ?? null,
     /** The coturn this stack started (null: none), e.g. for a test that takes TURN away. */
     turn: coturn?.process ?? null,
     processes,

@@ -41,6 +41,8 @@ type Config struct {
 	TURN      TURN
 	// Recordings are the upload limits of recordings.go.
 	Recordings Recordings
+	// Mail is SMTP and the verified-address rule: mail.go.
+	Mail Mail
 }
 
 // TURN holds coturn's REST-auth settings; Enabled is false when neither URLs nor secret is set.
@@ -83,6 +85,9 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	cfg.TURN = turn
 
 	if cfg.Recordings, err = recordingsFromEnv(getenv); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.Mail, err = mailFromEnv(getenv); err != nil {
 		errs = append(errs, err)
 	}
 

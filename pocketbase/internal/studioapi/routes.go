@@ -10,6 +10,7 @@ import (
 	"github.com/pocketbase/pocketbase/core"
 	"github.com/pocketbase/pocketbase/tools/router"
 
+	"bandmesh/pocketbase/internal/mail"
 	"bandmesh/pocketbase/internal/placement"
 	"bandmesh/pocketbase/internal/tickets"
 	"bandmesh/pocketbase/internal/turn"
@@ -23,6 +24,9 @@ type Options struct {
 	// RoomLimit is BANDMESH_ROOM_LIMIT; a ticket's maxPlayers is min(studio.maxPlayers, RoomLimit).
 	RoomLimit int
 	TURN      turn.Options
+	// RequireVerified withholds TURN credentials from users whose address is not verified
+	// (BANDMESH_REQUIRE_VERIFIED); the ticket then says why in TurnWithheld.
+	RequireVerified bool
 	// Now is injectable for tests; nil means time.Now.
 	Now func() time.Time
 }
@@ -66,6 +70,8 @@ type TicketResponse struct {
 	MaxPlayers int              `json:"maxPlayers"`
 	// Rec is the ticket's rec claim: may this member record (at mint time).
 	Rec bool `json:"rec"`
+	// TurnWithheld says why IceServers is empty although TURN is configured (absent otherwise).
+	TurnWithheld *Error `json:"turnWithheld,omitempty"`
 }
 
 func (a *api) ticket(e *core.RequestEvent) error {
@@ -119,16 +125,26 @@ func (a *api) ticket(e *core.RequestEvent) error {
 	if err != nil {
 		return internal(e, err)
 	}
+	// An unverified account still plays over direct links, but TURN (a relay of anyone's packets,
+	// paid for by the host) needs an address someone answered mail at.
+	iceServers, withheld := []turn.IceServer{}, (*Error)(nil)
+	if mail.MayUseStudios(a.opts.RequireVerified, user) {
+		iceServers = turn.IceServers(a.opts.TURN, user.Id, now)
+	} else if len(a.opts.TURN.URLs) > 0 {
+		withheld = &Error{Code: mail.CodeEmailNotVerified, Message: "Verify your email address to connect through this server's TURN relay: " +
+			"until then, players behind strict firewalls may not hear you. Open the link we sent you."}
+	}
 	e.Response.Header().Set("Cache-Control", "no-store")
 	return e.JSON(http.StatusOK, TicketResponse{
-		Ticket:     token,
-		RelayURL:   placed.Relay.WSURL,
-		IceServers: turn.IceServers(a.opts.TURN, user.Id, now),
-		ExpiresAt:  claims.Exp,
-		Role:       claims.Role,
-		StudioID:   studio.Id,
-		MaxPlayers: claims.MaxPlayers,
-		Rec:        claims.Rec,
+		Ticket:       token,
+		RelayURL:     placed.Relay.WSURL,
+		IceServers:   iceServers,
+		ExpiresAt:    claims.Exp,
+		Role:         claims.Role,
+		StudioID:     studio.Id,
+		MaxPlayers:   claims.MaxPlayers,
+		Rec:          claims.Rec,
+		TurnWithheld: withheld,
 	})
 }
 

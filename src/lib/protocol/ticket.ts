@@ -123,6 +123,11 @@ export interface TicketResponse {
    * servers: false). The relay's `subscribed.mayRecord` and `recording-permission` are the live word.
    */
   rec?: boolean;
+  /**
+   * Why `iceServers` is empty although the server has TURN (absent otherwise): today only
+   * `email-not-verified` (BANDMESH_REQUIRE_VERIFIED), with a sentence to show.
+   */
+  turnWithheld?: { code: string; message: string };
 }
 
 /** Structural copy of `RTCIceServer`, so this module needs no DOM types. */

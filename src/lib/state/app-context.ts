@@ -2,12 +2,14 @@
 import { getContext, setContext } from 'svelte';
 import type { TypedPocketBase } from '../pb/client';
 import type { StudioApi } from '../pb/studios';
+import type { AccountMail } from './account-mail.svelte';
 import type { AuthState } from './auth.svelte';
 
 export interface AppContext {
   pb: TypedPocketBase;
   auth: AuthState;
   studios: StudioApi;
+  mail: AccountMail;
 }
 
 const KEY = Symbol('bandmesh-app');

@@ -11,6 +11,8 @@ export interface CurrentUser {
   email: string;
   name: string;
   instruments: string[];
+  /** Whether the address is confirmed by mail (docs/pocketbase.md#mail). */
+  verified: boolean;
 }
 
 export interface SignUpInput {
@@ -40,6 +42,7 @@ export class AuthState {
       email: String(record.email ?? ''),
       name: String(record.name ?? '') || 'Anonymous player',
       instruments: Array.isArray(record.instruments) ? record.instruments.map(String) : [],
+      verified: record.verified === true,
     };
   }
 

@@ -5,6 +5,7 @@
  * studio.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { crowdRateLimitsEnv } from '../../scripts/lib/crowd-rate-limits.mjs';
 import { bandmeshError, fetchStudioPreview, joinStudio } from '../../src/lib/pb/client';
 import type { StudiosRecord } from '../../src/lib/pb/types';
 import {
@@ -19,7 +20,8 @@ import {
 let server: RunningPocketBase;
 
 beforeAll(async () => {
-  server = await startPocketBase();
+  // Dozens of sign-ups and accepts from one address: crowd-sized budgets (the limits stay on).
+  server = await startPocketBase({ env: crowdRateLimitsEnv() });
 });
 
 afterAll(async () => {

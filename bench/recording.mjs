@@ -103,9 +103,8 @@ const stack = await startStack({
   publicDir,
   dataDir: join(work, 'pb_data'),
   // Players are signed up over REST and create studios at once: no mail round trip (docs/pocketbase.md#mail).
-  env: { BANDMESH_REQUIRE_VERIFIED: 'false' },
+  env: { BANDMESH_REQUIRE_VERIFIED: 'false', ...crowdRateLimitsEnv() },
   quiet: true,
-  env: crowdRateLimitsEnv(),
 });
 cleanups.push(() => stack.stop());
 const launch = {

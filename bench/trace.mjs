@@ -42,9 +42,8 @@ const stack = await startStack({
   relayPort: 18291,
   dataDir: join(work, 'pb_data'),
   // Players are signed up over REST and create studios at once: no mail round trip (docs/pocketbase.md#mail).
-  env: { BANDMESH_REQUIRE_VERIFIED: 'false' },
+  env: { BANDMESH_REQUIRE_VERIFIED: 'false', ...crowdRateLimitsEnv() },
   quiet: true,
-  env: crowdRateLimitsEnv(),
 });
 const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
 try {

@@ -32,9 +32,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
     publicDir: await ensureBenchBuild(),
     // Specs sign players up over REST and create studios at once; mail-verification.spec.ts runs a
     // stack of its own with the verified-address rule on.
-    env: { BANDMESH_REQUIRE_VERIFIED: 'false' },
+    env: { BANDMESH_REQUIRE_VERIFIED: 'false', ...crowdRateLimitsEnv() },
     quiet: !process.env.BANDMESH_E2E_VERBOSE,
-    env: crowdRateLimitsEnv(),
   });
   process.env[E2E_ENV.Url] = stack.url;
   process.env[E2E_ENV.RelayHttpUrl] = `http://127.0.0.1:${relayPort}`;

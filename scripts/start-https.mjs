@@ -43,6 +43,8 @@ try {
   console.log(`  relay (signaling): ${stack.relayUrl}`);
   console.log(`  PocketBase admin:  ${stack.url}/_/   data in ${stack.dataDir}`);
   console.log(`  TURN (coturn):     ${stack.turnUrls.join(' ')}`);
+  if (stack.inboxUrl)
+    console.log(`  mail inbox:        ${stack.inboxUrl}   (local catcher: mail never leaves this machine)`);
   console.log('  Press Ctrl-C to stop.');
 
   let stopping = false;

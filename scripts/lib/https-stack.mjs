@@ -61,6 +61,7 @@ export async function startHttpsStack({
       dataDir,
       ...(publicDir ? { publicDir } : {}),
       quiet,
+      appUrl: url,
       env: {
         BANDMESH_RELAY_URL: `wss://${HOST}:${httpsPort}/signal`,
         BANDMESH_TURN_URLS: coturn.urls.join(','),
@@ -94,6 +95,8 @@ export async function startHttpsStack({
     /** The self-signed certificate (PEM path) clients must trust. */
     cert,
     turnUrls: coturn.urls,
+    /** The local mail catcher's inbox (null: BANDMESH_SMTP_HOST names a real server). */
+    inboxUrl: stack.inboxUrl,
     dataDir,
     processes: [...stack.processes, coturn.process, nginx],
     stop,

@@ -15,10 +15,11 @@ import { at } from './paths.mjs';
 
 /**
  * `turnPort` 0 picks a free port; `turn: false` starts no TURN server (tickets then carry no ICE servers).
+ * `appUrl` is where mail links point when players reach the app elsewhere (behind a TLS proxy).
  * `mail: false` starts no mail catcher; `mailInboxPort` 0 (default) picks a free port for its inbox.
  * @param {{ host?: string, httpPort?: number, relayPort?: number, turn?: boolean, turnPort?: number,
  *   dataDir?: string, publicDir?: string, env?: Record<string, string>, quiet?: boolean, mail?: boolean,
- *   mailInboxPort?: number }} [options]
+ *   mailInboxPort?: number, appUrl?: string }} [options]
  */
 export async function startStack({
   host = '127.0.0.1',
@@ -32,6 +33,7 @@ export async function startStack({
   quiet = false,
   mail = true,
   mailInboxPort = 0,
+  appUrl = '',
 } = {}) {
   const ticketSecretFile = process.env.BANDMESH_TICKET_SECRET_FILE ?? join(dataDir, 'bandmesh-ticket.secret');
   const relayUrl =
@@ -72,7 +74,7 @@ export async function startStack({
     await mailer.catcher?.stop();
   };
   try {
-    mailer = await startMailFor({ enabled: mail, appUrl: url, inboxPort: mailInboxPort });
+    mailer = await startMailFor({ enabled: mail, appUrl: appUrl || url, inboxPort: mailInboxPort });
     pocketbase = startProcess({
       name: 'pocketbase',
       command: pocketBaseBinary,

@@ -3,11 +3,13 @@ import { getContext, setContext } from 'svelte';
 import type { TypedPocketBase } from '../pb/client';
 import type { StudioApi } from '../pb/studios';
 import type { AuthState } from './auth.svelte';
+import type { ThemeState } from './theme.svelte';
 
 export interface AppContext {
   pb: TypedPocketBase;
   auth: AuthState;
   studios: StudioApi;
+  theme: ThemeState;
 }
 
 const KEY = Symbol('bandmesh-app');

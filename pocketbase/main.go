@@ -18,6 +18,7 @@ import (
 	"github.com/pocketbase/pocketbase/plugins/migratecmd"
 	"github.com/pocketbase/pocketbase/tools/hook"
 
+	"bandmesh/pocketbase/internal/account"
 	"bandmesh/pocketbase/internal/config"
 	"bandmesh/pocketbase/internal/placement"
 	"bandmesh/pocketbase/internal/recordings"
@@ -127,6 +128,7 @@ func main() {
 			se.App.Logger().Info("recording upload sweep at start", "removed", n, "error", err)
 		}
 		recordings.Register(se.Router, uploads)
+		account.Register(se.Router) // issue 10: export and delete your own data
 
 		studioapi.Register(se.Router, studioapi.Options{
 			TicketSecret: secret,

@@ -174,7 +174,10 @@ describe('membership changes in PocketBase reach the live room', () => {
     const room = await liveRoom(['Leaver']);
     const [leaver] = room.players as [Player];
 
-    await leaver.user.pb.collection('users').delete(leaver.user.id);
+    await leaver.user.pb.send('/api/bandmesh/me/delete', {
+      method: 'POST',
+      body: { password: leaver.user.password },
+    });
 
     const error = await leaver.client.next<ErrorMessage>((m) => m.type === 'error', WITHIN_MS);
     expect(error).toMatchObject({ code: ErrorCode.MembershipRevoked, topic: room.topic });

@@ -56,4 +56,17 @@ test('a player edits their profile and uploads a picture; the server refuses wha
   const preview = page.getByTestId('avatar-preview');
   await expect(preview).toHaveAttribute('src', /\/api\/files\/.+\.png\?thumb=256x256/);
   await expect.poll(() => preview.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(256);
+
+  // In a studio, the presence list shows the picture's small thumbnail and every instrument.
+  const slug = `gil-${Date.now().toString(36)}`;
+  await page.goto('/');
+  await page.getByLabel('Studio name').fill('Birth of the Cool');
+  await page.getByLabel('Address').fill(slug);
+  await page.getByRole('button', { name: 'Create studio' }).click();
+  await expect(page).toHaveURL(new RegExp(`/s/${slug}$`));
+  const me = page.getByTestId('present-player');
+  await expect(me).toContainText('piano, arranging · owner');
+  const avatar = me.getByTestId('player-avatar');
+  await expect(avatar).toHaveAttribute('src', /\?thumb=64x64$/);
+  await expect.poll(() => avatar.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(64);
 });

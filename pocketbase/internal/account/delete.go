@@ -99,18 +99,20 @@ func DeleteAccount(app core.App, userID string) (*Deleted, error) {
 	return result, nil
 }
 
-// oldestEngineer is the engineer membership of the studio created first, or nil.
+// oldestEngineer is the engineer whose membership is the oldest, or nil. Ties within PocketBase's
+// millisecond timestamps go to the row inserted first (SQLite's rowid), never to a random id.
 func oldestEngineer(app core.App, studioID string) (*core.Record, error) {
-	rows, err := app.FindRecordsByFilter(membershipsCollection, "studio = {:studio} && role = 'engineer'",
-		"created,id", 1, 0, dbx.Params{"studio": studioID})
+	rec := &core.Record{}
+	err := app.RecordQuery(membershipsCollection).
+		AndWhere(dbx.HashExp{"studio": studioID, "role": "engineer"}).
+		OrderBy("created ASC", "rowid ASC").
+		Limit(1).
+		One(rec)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	if len(rows) == 0 {
-		return nil, nil
-	}
-	return rows[0], nil
+	return rec, nil
 }

@@ -29,6 +29,11 @@ let server: RunningPocketBase;
 let slugCounter = 0;
 
 beforeAll(async () => {
+  try {
+    execFileSync('sqlite3', ['-version']);
+  } catch {
+    throw new Error('This test reads data.db with the sqlite3 command-line tool: apt-get install sqlite3');
+  }
   server = await startPocketBase();
 });
 

@@ -18,6 +18,7 @@ import (
 	"github.com/pocketbase/pocketbase/plugins/migratecmd"
 	"github.com/pocketbase/pocketbase/tools/hook"
 
+	"bandmesh/pocketbase/internal/account"
 	"bandmesh/pocketbase/internal/config"
 	"bandmesh/pocketbase/internal/logretention"
 	"bandmesh/pocketbase/internal/mail"
@@ -145,6 +146,7 @@ func main() {
 			se.App.Logger().Info("recording upload sweep at start", "removed", n, "error", err)
 		}
 		recordings.Register(se.Router, uploads)
+		account.Register(se.Router) // issue 10: export and delete your own data
 
 		// Mail (issue 10): SMTP from the environment, and the verified-address rule.
 		if err := mail.ApplySettings(se.App, cfg.Mail); err != nil {

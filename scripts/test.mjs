@@ -7,6 +7,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureTool } from './lib/apt.mjs';
 import { ensureBenchBuild } from './lib/bench-build.mjs';
 import { ensureChromium } from './lib/chromium.mjs';
 import { countGoTests, runGoTests } from './lib/go-test.mjs';
@@ -72,6 +73,8 @@ try {
   // build/ must not.
   await ensureBenchBuild();
   await ensureChromium();
+  // tests/integration/account-data.test.ts reads data.db to prove a deleted account left nothing.
+  await ensureTool('sqlite3');
 } catch (error) {
   fail(error instanceof Error ? error.message : String(error));
   process.exit(1);

@@ -5,7 +5,6 @@
  * TURN REST auth (`use-auth-secret`) on a secret kept in the data dir, which PocketBase signs
  * credentials with. Only node: builtins here (setup runs before npm dependencies exist).
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import {
@@ -19,9 +18,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { info, step } from './log.mjs';
+import { aptInstall } from './apt.mjs';
+import { info } from './log.mjs';
 import { startProcess } from './process.mjs';
-import { mustRun, run } from './run.mjs';
+import { run } from './run.mjs';
 
 /** The secret coturn and PocketBase share, created once per data dir. */
 export const TURN_SECRET_FILE_NAME = 'bandmesh-turn.secret';
@@ -53,11 +53,7 @@ export async function ensureCoturn() {
         '(or point BANDMESH_TURNSERVER at a turnserver binary).',
     );
   }
-  step("Installing Debian's coturn (apt-get)");
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const candidate = spawnSync('apt-cache', ['policy', 'coturn'], { encoding: 'utf8', env }).stdout ?? '';
-  if (!/Candidate:\s*(?!\(none\))\S+/.test(candidate)) await mustRun('apt-get', ['update', '-qq'], { env });
-  await mustRun('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'coturn'], { env });
+  await aptInstall('coturn');
   await disablePackageService();
   if (!coturnBinary())
     throw new Error('apt-get installed coturn but no turnserver binary was found on PATH.');

@@ -7,10 +7,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { info, step } from './log.mjs';
+import { aptInstall } from './apt.mjs';
+import { info } from './log.mjs';
 import { at } from './paths.mjs';
 import { startProcess } from './process.mjs';
-import { mustRun, run } from './run.mjs';
+import { run } from './run.mjs';
 
 const INSTALL_HINT =
   '    sudo apt-get update && sudo apt-get install -y nginx\n' +
@@ -37,11 +38,7 @@ export async function ensureNginx({ required = false } = {}) {
     info(message);
     return;
   }
-  step("Installing Debian's nginx (apt-get)");
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const candidate = spawnSync('apt-cache', ['policy', 'nginx'], { encoding: 'utf8', env }).stdout ?? '';
-  if (!/Candidate:\s*(?!\(none\))\S+/.test(candidate)) await mustRun('apt-get', ['update', '-qq'], { env });
-  await mustRun('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'nginx'], { env });
+  await aptInstall('nginx');
   // The package's own service serves a default site on port 80 nobody asked for.
   const quiet = { stdio: /** @type {const} */ ('ignore') };
   const systemd = existsSync('/run/systemd/system');

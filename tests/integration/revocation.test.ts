@@ -170,11 +170,47 @@ describe('membership changes in PocketBase reach the live room', () => {
     }
   });
 
+  it('an owner who deletes their account hands the live room to its engineer, who is re-attested as owner', async () => {
+    const room = await liveRoom(['Engineer', 'Fan']);
+    const [engineer, fan] = room.players as [Player, Player];
+    await room.owner.user.pb
+      .collection('memberships')
+      .update(await membershipId(room, engineer.user), { role: 'engineer' });
+    for (const player of [room.owner, engineer, fan]) {
+      await player.client.next<PeerUpdatedMessage>((m) => m.type === 'peer-updated', WITHIN_MS);
+    }
+
+    await room.owner.user.pb.send('/api/bandmesh/me/delete', {
+      method: 'POST',
+      body: { password: room.owner.user.password },
+    });
+
+    const error = await room.owner.client.next<ErrorMessage>((m) => m.type === 'error', WITHIN_MS);
+    expect(error).toMatchObject({ code: ErrorCode.MembershipRevoked, topic: room.topic });
+    for (const player of [engineer, fan]) {
+      const updated = await player.client.next<PeerUpdatedMessage>(
+        (m) => m.type === 'peer-updated',
+        WITHIN_MS,
+      );
+      expect(updated.peer).toEqual({ ...engineer.joined.self, role: 'owner' });
+      const left = await player.client.next<PeerLeftMessage>((m) => m.type === 'peer-left', WITHIN_MS);
+      expect(left).toMatchObject({
+        peerId: room.owner.joined.self.peerId,
+        reason: ErrorCode.MembershipRevoked,
+      });
+    }
+    expect(engineer.client.isOpen).toBe(true);
+    expect(fan.client.isOpen).toBe(true);
+  });
+
   it('a member who deletes their account is evicted from the room', async () => {
     const room = await liveRoom(['Leaver']);
     const [leaver] = room.players as [Player];
 
-    await leaver.user.pb.collection('users').delete(leaver.user.id);
+    await leaver.user.pb.send('/api/bandmesh/me/delete', {
+      method: 'POST',
+      body: { password: leaver.user.password },
+    });
 
     const error = await leaver.client.next<ErrorMessage>((m) => m.type === 'error', WITHIN_MS);
     expect(error).toMatchObject({ code: ErrorCode.MembershipRevoked, topic: room.topic });

@@ -4,12 +4,14 @@ import type { TypedPocketBase } from '../pb/client';
 import type { StudioApi } from '../pb/studios';
 import type { AccountMail } from './account-mail.svelte';
 import type { AuthState } from './auth.svelte';
+import type { ThemeState } from './theme.svelte';
 
 export interface AppContext {
   pb: TypedPocketBase;
   auth: AuthState;
   studios: StudioApi;
   mail: AccountMail;
+  theme: ThemeState;
 }
 
 const KEY = Symbol('bandmesh-app');

@@ -1,0 +1,77 @@
+/**
+ * The profile form's rules, mirroring what the server enforces (pocketbase/pb_migrations/1795344000
+ * and pb_hooks/lib/users.js), and the server's avatar refusals in words. Pure, for unit tests.
+ */
+export const PROFILE_LIMITS = {
+  instruments: 20,
+  instrumentLength: 40,
+  textLength: 80,
+  avatarBytes: 2 * 1024 * 1024,
+  avatarTypes: ['image/jpeg', 'image/png', 'image/webp', 'image/gif'],
+} as const;
+
+export type SkillLevel = 'beginner' | 'intermediate' | 'advanced' | 'professional';
+
+export const SKILL_LEVELS: { value: SkillLevel; label: string }[] = [
+  { value: 'beginner', label: 'Beginner' },
+  { value: 'intermediate', label: 'Intermediate' },
+  { value: 'advanced', label: 'Advanced' },
+  { value: 'professional', label: 'Professional' },
+];
+
+export interface ProfileValues {
+  name: string;
+  instruments: string[] | null;
+  city: string;
+  country: string;
+  skill: SkillLevel | '';
+}
+
+export interface ProfileFormInput extends ProfileValues {
+  instruments: string[];
+  /** A new avatar to upload; null keeps the current one. */
+  avatar: File | null;
+  removeAvatar: boolean;
+}
+
+export type ProfileSaveResult =
+  | { ok: true }
+  | { ok: false; error: { message: string; fields: Record<string, string> }; avatarCode: string | null };
+
+/** "5.2 MB": one decimal, in the binary megabytes the server's limit is set in. */
+export function formatMegabytes(bytes: number): string {
+  const mb = bytes / (1024 * 1024);
+  return `${mb >= 10 || Number.isInteger(mb) ? Math.round(mb) : mb.toFixed(1)} MB`;
+}
+
+/** Adds an instrument unless it is blank, a duplicate (ignoring case) or over a limit; says why not. */
+export function addInstrument(list: readonly string[], raw: string): { list: string[]; problem: string } {
+  const name = raw.trim();
+  if (!name) return { list: [...list], problem: '' };
+  if (name.length > PROFILE_LIMITS.instrumentLength) {
+    return {
+      list: [...list],
+      problem: `Keep each instrument to ${PROFILE_LIMITS.instrumentLength} characters or fewer.`,
+    };
+  }
+  if (list.some((item) => item.toLowerCase() === name.toLowerCase())) return { list: [...list], problem: '' };
+  if (list.length >= PROFILE_LIMITS.instruments) {
+    return { list: [...list], problem: `List at most ${PROFILE_LIMITS.instruments} instruments.` };
+  }
+  return { list: [...list, name], problem: '' };
+}
+
+/**
+ * The server's reason for refusing an avatar (its validation code), in words. PocketBase judges the
+ * file by its content, so a script renamed `.png` is refused like any other non-image.
+ */
+export function avatarMessage(code: string, file: File | null): string {
+  if (code === 'validation_file_size_limit') {
+    const limit = formatMegabytes(PROFILE_LIMITS.avatarBytes);
+    return file
+      ? `That file is ${formatMegabytes(file.size)}; the limit is ${limit}.`
+      : `The limit is ${limit}.`;
+  }
+  if (code === 'validation_invalid_mime_type') return 'Only JPEG, PNG, WebP or GIF.';
+  return 'This picture could not be used. Try another one.';
+}

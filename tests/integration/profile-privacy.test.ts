@@ -29,7 +29,7 @@ async function shareStudio(owner: TestUser, ...members: TestUser[]): Promise<str
     .collection('studios')
     .create({ name: 'Shared', slug, owner: owner.id, visibility: 'unlisted' });
   for (const member of members) {
-    await member.pb.send(`/api/bandmesh/studios/${slug}/join`, { method: 'POST' });
+    await member.pb.send(`/api/bandmesh/studios/${studio.slug}/join`, { method: 'POST' });
   }
   return studio.id;
 }

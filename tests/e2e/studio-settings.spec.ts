@@ -13,8 +13,8 @@ test('the owner renames a studio, makes it private, and deletes it after typing 
   await expect(ada.getByTestId('present-player')).toHaveCount(1);
   const publicPath = new URL(ada.url()).pathname;
 
-  await ada.getByRole('link', { name: 'Settings' }).click();
-  await expect(ada.getByRole('heading', { name: 'Settings' })).toBeVisible();
+  await ada.getByRole('link', { name: 'Studio settings' }).click();
+  await expect(ada.getByRole('heading', { name: 'Studio settings' })).toBeVisible();
   await ada.getByLabel('Studio name').fill(`${name} II`);
   await ada.getByLabel('Invitation only').check();
   await expect(ada.getByText('The studio gets a new address with a random ending')).toBeVisible();
@@ -59,7 +59,7 @@ test('a member sees no settings (only the owner changes them), and the owner rem
   await bo.getByRole('button', { name: 'Join this studio' }).click();
   await expect(bo.getByTestId('present-player')).not.toHaveCount(0);
   await expect(bo.getByRole('link', { name: 'Members' })).toBeVisible();
-  await expect(bo.getByRole('link', { name: 'Settings' })).toHaveCount(0);
+  await expect(bo.getByRole('link', { name: 'Studio settings' })).toHaveCount(0);
   await bo.goto(`${path}/settings`);
   await expect(bo.getByText("Only the studio's owner can change its settings.")).toBeVisible();
   await expect(bo.getByRole('button', { name: 'Delete studio' })).toHaveCount(0);

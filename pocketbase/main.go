@@ -19,6 +19,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/hook"
 
 	"bandmesh/pocketbase/internal/config"
+	"bandmesh/pocketbase/internal/directory"
 	"bandmesh/pocketbase/internal/logretention"
 	"bandmesh/pocketbase/internal/placement"
 	"bandmesh/pocketbase/internal/ratelimits"
@@ -151,6 +152,7 @@ func main() {
 			RoomLimit:    cfg.RoomLimit,
 			TURN:         turn.Options{URLs: cfg.TURN.URLs, Secret: cfg.TURN.Secret, TTL: cfg.TURN.TTL},
 		})
+		directory.Register(se.Router, directory.NewLive(directory.LiveOptions{Relays: relays, Secret: secret, Logger: se.App.Logger()}))
 		return se.Next()
 	})
 

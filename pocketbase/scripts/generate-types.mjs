@@ -26,6 +26,7 @@ export const APP_COLLECTIONS = ['users', 'studios', 'memberships', 'recordings',
 const JSON_TYPES = {
   'users.instruments': 'string[] | null',
   'users.preferences': 'Record<string, unknown> | null',
+  'studios.instruments': 'string[] | null',
 };
 
 const SKIP = new Set(['id', 'created', 'updated']);

@@ -98,6 +98,9 @@ describe('the studio directory', () => {
       memberCount: 2,
       description: 'Standards on Sundays',
     });
+    expect(page.items.map((s) => s.isMember)).toEqual([false, false, false]);
+    const asFan = await fetchDirectory(fan.pb, { q: 'Jam', genre: 'jazz' });
+    expect(asFan.items.map((s) => [s.name, s.isMember])).toEqual([['Blue Note Jam', true]]);
   });
 
   it('never shows an unlisted or private studio, searched by exact name, slug, genre or instrument', async () => {

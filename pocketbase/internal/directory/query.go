@@ -17,6 +17,8 @@ type Studio struct {
 	Genre       string   `json:"genre"`
 	Instruments []string `json:"instruments"`
 	MemberCount int      `json:"memberCount"`
+	// IsMember: the asking user is in it (the card says "Open" rather than "Join").
+	IsMember bool `json:"isMember"`
 	// PlayingNow is null when no relay could say ("unknown", not 0).
 	PlayingNow *int `json:"playingNow"`
 }
@@ -30,6 +32,7 @@ type row struct {
 	Instruments string `db:"instruments"`
 	MemberCount int    `db:"memberCount"`
 	SortName    string `db:"sortName"`
+	IsMember    bool   `db:"isMember"`
 }
 
 // where is the filter every query shares. visibility = 'public' is fixed here, never taken from the
@@ -52,8 +55,8 @@ func where(p Params) dbx.Expression {
 }
 
 // Find returns one page of matching public studios (by name, then id: a stable order) and how
-// many match in all.
-func Find(app core.App, p Params) ([]Studio, int, error) {
+// many match in all; userID is who asks (for isMember).
+func Find(app core.App, p Params, userID string) ([]Studio, int, error) {
 	var total int
 	err := app.DB().Select("COUNT(*)").From("studios s").Where(where(p)).Row(&total)
 	if err != nil {
@@ -66,12 +69,14 @@ func Find(app core.App, p Params) ([]Studio, int, error) {
 			"COALESCE(s.instruments, '') AS instruments",
 			"(SELECT COUNT(*) FROM memberships m WHERE m.studio = s.id) AS memberCount",
 			// dbx quotes ORDER BY terms, so the case-folded name is a column to sort by.
-			"LOWER(s.name) AS sortName").
+			"LOWER(s.name) AS sortName",
+			"EXISTS (SELECT 1 FROM memberships me WHERE me.studio = s.id AND me.user = {:me}) AS isMember").
 		From("studios s").
 		Where(where(p)).
 		OrderBy("sortName ASC", "s.id ASC").
 		Limit(int64(p.PerPage)).
 		Offset(int64((p.Page - 1) * p.PerPage)).
+		Bind(dbx.Params{"me": userID}).
 		All(&rows)
 	if err != nil {
 		return nil, 0, err
@@ -83,7 +88,7 @@ func Find(app core.App, p Params) ([]Studio, int, error) {
 			instruments = []string{}
 		}
 		out = append(out, Studio{ID: r.ID, Name: r.Name, Slug: r.Slug, Description: r.Description,
-			Genre: r.Genre, Instruments: instruments, MemberCount: r.MemberCount})
+			Genre: r.Genre, Instruments: instruments, MemberCount: r.MemberCount, IsMember: r.IsMember})
 	}
 	return out, total, nil
 }

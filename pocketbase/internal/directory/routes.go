@@ -43,7 +43,7 @@ func list(e *core.RequestEvent, live *Live) error {
 	if err != nil {
 		return e.JSON(http.StatusBadRequest, apiError{"bad-query", err.Error()})
 	}
-	items, total, err := Find(e.App, p)
+	items, total, err := Find(e.App, p, e.Auth.Id)
 	if err != nil {
 		return failInternal(e, err)
 	}

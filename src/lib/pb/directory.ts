@@ -19,6 +19,8 @@ export interface DirectoryStudio {
   genre: StudiosGenreOptions | '';
   instruments: string[];
   memberCount: number;
+  /** The asking user is a member (the card opens the studio instead of offering to join). */
+  isMember: boolean;
   playingNow: number | null;
 }
 

@@ -120,6 +120,13 @@ describe('the studio directory', () => {
         for (const s of hidden) expect(JSON.stringify(page), JSON.stringify(query)).not.toContain(s.id);
       }
     }
+    // Parameters the route does not know (a visibility, a PocketBase filter) change nothing.
+    const smuggled = await raw(
+      owner,
+      `?visibility=unlisted&filter=${encodeURIComponent('visibility != "public"')}&genre=jazz&perPage=50`,
+    );
+    expect(smuggled.status).toBe(200);
+    expect(JSON.parse(smuggled.body).items.map((s: { name: string }) => s.name)).toEqual(['Blue Note Jam']);
     expect(names(await fetchDirectory(browser.pb, { genre: 'jazz' }))).toEqual(['Blue Note Jam']);
     expect(names(await fetchDirectory(browser.pb, { instrument: 'BASS' }))).toEqual(['Blue Note Jam']);
     expect(names(await fetchDirectory(browser.pb, { q: 'sundays' }))).toEqual(['Blue Note Jam']);

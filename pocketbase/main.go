@@ -20,6 +20,7 @@ import (
 
 	"bandmesh/pocketbase/internal/account"
 	"bandmesh/pocketbase/internal/config"
+	"bandmesh/pocketbase/internal/directory"
 	"bandmesh/pocketbase/internal/logretention"
 	"bandmesh/pocketbase/internal/mail"
 	"bandmesh/pocketbase/internal/placement"
@@ -163,6 +164,7 @@ func main() {
 
 			RequireVerified: cfg.Mail.RequireVerified,
 		})
+		directory.Register(se.Router, directory.NewLive(directory.LiveOptions{Relays: relays, Secret: secret, Logger: se.App.Logger()}))
 		return se.Next()
 	})
 

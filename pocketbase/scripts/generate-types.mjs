@@ -26,6 +26,7 @@ export const APP_COLLECTIONS = ['users', 'studios', 'memberships', 'recordings',
 const JSON_TYPES = {
   'users.instruments': 'string[] | null',
   'users.preferences': 'Record<string, unknown> | null',
+  'studios.instruments': 'string[] | null',
 };
 
 const SKIP = new Set(['id', 'created', 'updated']);
@@ -62,7 +63,14 @@ function fieldType(collection, field, unions) {
       return many ? 'string[]' : 'string';
     case 'select': {
       const union = `${pascal(collection.name)}${pascal(field.name)}Options`;
-      unions.push(`export type ${union} = ${(field.values ?? []).map(quote).join(' | ')};`);
+      const values = (field.values ?? []).map(quote);
+      const oneLine = `export type ${union} = ${values.join(' | ')};`;
+      // Past Prettier's print width (110) a union goes one member per line, as Prettier writes it.
+      unions.push(
+        oneLine.length <= 110
+          ? oneLine
+          : `export type ${union} =\n${values.map((v) => `  | ${v}`).join('\n')};`,
+      );
       if (many) return `${union}[]`;
       return field.required ? union : `${union} | ''`;
     }

@@ -44,6 +44,7 @@ func Defaults() []Rule {
 		{Name: "ticket", Label: LabelTicket, MaxRequests: 60, Seconds: 60},
 		{Name: "preview", Label: LabelPreview, MaxRequests: 120, Seconds: 60},
 		{Name: "invitations", Label: "/api/bandmesh/invitations/", MaxRequests: 60, Seconds: 60},
+		{Name: "directory", Label: "GET /api/bandmesh/directory", MaxRequests: 120, Seconds: 60},
 	}
 }
 

@@ -28,6 +28,7 @@ async function start(): Promise<string> {
       dropped: {},
     }),
     roomPeers: (studio) => (studio === 'band1' ? 3 : null),
+    allRooms: () => ({ band1: 3 }),
     verify: createQueryVerifier(SECRET, () => NOW),
   });
   server = createServer(handler);
@@ -47,6 +48,8 @@ describe('the relay HTTP surface', () => {
     expect(load).toMatchObject({ status: 200, body: { ok: true, relayId: 'r1', peers: 3 } });
     const room = await get(`${base}/rooms/band1`, relayQueryHeaders(SECRET, 'GET', '/rooms/band1', NOW));
     expect(room).toEqual({ status: 200, body: { live: true, peers: 3 } });
+    const all = await get(`${base}/rooms`, relayQueryHeaders(SECRET, 'GET', '/rooms', NOW));
+    expect(all).toEqual({ status: 200, body: { ok: true, rooms: { band1: 3 } } });
     // The query string is not part of what is signed, and changes nothing.
     const query = await get(`${base}/load?x=1`, relayQueryHeaders(SECRET, 'GET', '/load', NOW - 59));
     expect(query.status).toBe(200);
@@ -62,6 +65,8 @@ describe('the relay HTTP surface', () => {
       expect(answer.body).not.toHaveProperty('peers');
     };
     await refused('/rooms/band1', {}, 'bad-signature');
+    await refused('/rooms', {}, 'bad-signature');
+    await refused('/rooms', relayQueryHeaders(SECRET, 'GET', '/load', NOW), 'bad-signature');
     await refused('/load', {}, 'bad-signature');
     await refused(
       '/rooms/band1',

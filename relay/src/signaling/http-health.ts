@@ -1,8 +1,10 @@
 /**
  * The relay's plain-HTTP surface: `GET /healthz` for supervisors and tests, `GET /load` (how busy
  * this relay is, for placing rooms and for the benchmark), `GET /rooms/<studioId>` (whether the
- * studio's room is live here, so PocketBase pins it to this relay), JSON 404 for the rest.
- * It reports counts only — never who is connected. `/load` and `/rooms/…` answer only signed
+ * studio's room is live here, so PocketBase pins it to this relay), `GET /rooms` (seats of every live
+ * room here, so PocketBase's studio directory asks each relay once, not once per studio), JSON 404
+ * for the rest.
+ * It reports counts only — never who is connected. `/load` and `/rooms…` answer only signed
  * requests (control/query-auth.ts): whether a band is live is not for anyone who knows its id.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -54,13 +56,15 @@ export function createHttpHandler(options: {
   load: () => RelayLoad;
   /** Seats in the studio's room, or null when it is not live here. */
   roomPeers: (studioId: string) => number | null;
+  /** Seats of every live room, by studio id. */
+  allRooms: () => Record<string, number>;
   /** Checks a `/load` or `/rooms/…` request's signature (control/query-auth.ts). */
   verify: (method: string, path: string, headers: IncomingMessage['headers']) => QueryRefusal | null;
 }): (request: IncomingMessage, response: ServerResponse) => void {
   return (request, response) => {
     const path = requestPath(request.url);
     const room = path === null ? null : ROOM_PATH.exec(path);
-    if (path === null || (path !== '/healthz' && path !== '/load' && room === null)) {
+    if (path === null || (path !== '/healthz' && path !== '/load' && path !== '/rooms' && room === null)) {
       json(response, 404, { ok: false, error: 'not-found' });
       return;
     }
@@ -86,6 +90,10 @@ export function createHttpHandler(options: {
     if (room) {
       const peers = options.roomPeers(room[1]!);
       json(response, 200, { live: peers !== null, peers: peers ?? 0 });
+      return;
+    }
+    if (path === '/rooms') {
+      json(response, 200, { ok: true, rooms: options.allRooms() });
       return;
     }
     if (path === '/load') {

@@ -264,6 +264,16 @@ describe('Room departures and updates', () => {
     });
     expect(refused.ok).toBe(false);
     expect(rooms.roomCount).toBe(0);
+    // The directory's view: seats per live studio room, nothing for rooms that emptied.
+    const b = new FakeMember('b');
+    const c = new FakeMember('c');
+    const enter = (topic: string, member: FakeMember, sub: string) =>
+      rooms.admit(topic, { member, claims: claims(sub), client: 2, role: 'member', maxVisitsPerUser: 2 });
+    enter(TOPIC, b, 'ub');
+    enter('studio/xyz', c, 'uc');
+    expect(rooms.studioSeats()).toEqual({ abc: 1, xyz: 1 });
+    rooms.leave('studio/xyz', c);
+    expect(rooms.studioSeats()).toEqual({ abc: 1 });
     const again = rooms.admit(TOPIC, {
       member: new FakeMember('b'),
       claims: claims('ub'),

@@ -74,6 +74,15 @@ export class RoomRegistry<M extends RoomMember> {
     return count;
   }
 
+  /** Seats per live room, keyed by studio id (topics are `studio/<id>`), for the public directory. */
+  studioSeats(): Record<string, number> {
+    const seats: Record<string, number> = {};
+    for (const [topic, room] of this.#rooms) {
+      if (topic.startsWith('studio/')) seats[topic.slice('studio/'.length)] = room.size;
+    }
+    return seats;
+  }
+
   clear(): void {
     for (const room of this.#rooms.values()) room.dispose();
     this.#rooms.clear();

@@ -113,6 +113,7 @@ export function createRelayServer(options: RelayServerOptions): RelayServer {
       dropped: { ...sfu.forwarder.stats.dropped },
     }),
     roomPeers: (studioId) => rooms.forStudio(studioId)?.size ?? null,
+    allRooms: () => rooms.studioSeats(),
     verify: createQueryVerifier(config.ticketSecret),
   });
   const control = createControlEndpoint({

@@ -11,6 +11,9 @@ export interface StudioSettings {
   description: string;
   visibility: StudiosVisibilityOptions;
   maxPlayers: number;
+  /** Directory fields: '' is no genre (the server checks the value); the studio's instruments. */
+  genre: string;
+  instruments: string[];
 }
 
 export interface Member {

@@ -37,6 +37,22 @@ export interface UsersRecord extends BaseRecord {
 
 export type StudiosVisibilityOptions = 'private' | 'unlisted' | 'public';
 export type StudiosRecordingAllowedOptions = 'everyone' | 'engineers' | 'nobody';
+export type StudiosGenreOptions =
+  | 'rock'
+  | 'pop'
+  | 'jazz'
+  | 'blues'
+  | 'folk'
+  | 'classical'
+  | 'electronic'
+  | 'hip-hop'
+  | 'metal'
+  | 'funk-soul'
+  | 'country'
+  | 'latin'
+  | 'world'
+  | 'experimental'
+  | 'other';
 export interface StudiosRecord extends BaseRecord {
   name: string;
   slug: string;
@@ -45,6 +61,8 @@ export interface StudiosRecord extends BaseRecord {
   maxPlayers: number;
   description: string;
   recordingAllowed: StudiosRecordingAllowedOptions;
+  genre: StudiosGenreOptions | '';
+  instruments: string[] | null;
 }
 
 export type MembershipsRoleOptions = 'owner' | 'engineer' | 'member';

@@ -26,7 +26,7 @@ test('the directory lists public studios, narrows by search, never shows an unli
   const tag = `zq${Date.now().toString(36)}`;
 
   const jazzPath = await createStudio(ada, `Tide Jazz ${tag}`, 'Listed publicly');
-  await ada.getByRole('link', { name: 'Settings' }).click();
+  await ada.getByRole('link', { name: 'Studio settings' }).click();
   await ada.getByLabel('Genre').selectOption({ label: 'Jazz' });
   await ada.getByLabel('Instruments you play or are looking for').fill('Double bass, bass, Double Bass');
   await ada.getByRole('button', { name: 'Save settings' }).click();

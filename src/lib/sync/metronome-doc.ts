@@ -222,7 +222,9 @@ export class MetronomeDoc {
   }
 
   readonly #onTransaction = (tr: Y.Transaction): void => {
-    if (tr.changed.has(this.#map as unknown as Y.AbstractType<Y.YEvent<never>>)) this.#reconcile(!tr.local);
+    for (const type of tr.changed.keys()) {
+      if ((type as unknown) === this.#map) return this.#reconcile(!tr.local);
+    }
   };
 
   /** Effective values from the items and their authors; heals refused items when we are privileged. */

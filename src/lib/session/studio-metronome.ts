@@ -12,6 +12,8 @@ import { MetronomePlayer } from './metronome-player';
 import { SharedClock } from './shared-clock';
 import type { StudioAudio } from './studio-audio';
 
+const REMAP_MS = 250;
+
 export interface StudioMetronome {
   readonly doc: MetronomeDoc;
   readonly player: MetronomePlayer;
@@ -44,6 +46,12 @@ export function createStudioMetronome(options: {
   });
   const player = new MetronomePlayer({ doc, clock, engine: () => options.audio.engine, now });
   const refresh = () => player.refresh();
+  // While it runs, the mapping is also resent at the rate the engine reads its output clock (4/s): when a
+  // loaded machine stalls the audio device, the context's frames move against the wall clock in steps,
+  // and every beat until the next mapping would sound late by the step.
+  const timer = setInterval(() => {
+    if (doc.transport.running) refresh();
+  }, REMAP_MS);
   const offs = [
     doc.subscribe(refresh),
     options.audio.events.on('state', refresh),
@@ -67,6 +75,7 @@ export function createStudioMetronome(options: {
     dispose() {
       if (disposed) return;
       disposed = true;
+      clearInterval(timer);
       for (const off of offs) off();
       player.dispose();
       doc.dispose();

@@ -11,6 +11,8 @@ import type { MetronomePlayer } from '../session/metronome-player';
 import type { MetronomeView } from '../components/MetronomePanel.svelte';
 import { FrameClock } from './frame-clock';
 
+const CLICK_KEY = 'bandmesh.metronome.clickDb';
+
 /** Where the shared timeline is now, for the beat indicator. */
 export interface BeatPosition {
   /** 1-based beat within the bar (or within the count-in bar). */
@@ -29,9 +31,15 @@ export class MetronomeState implements MetronomeView {
   #clickDb = $state(0);
   #refusal = $state<string | null>(null);
 
-  constructor(options: { doc: MetronomeDoc; player: MetronomePlayer }) {
+  readonly #storage: Storage | null;
+
+  constructor(options: { doc: MetronomeDoc; player: MetronomePlayer; storage?: Storage | null }) {
     this.#doc = options.doc;
     this.#player = options.player;
+    this.#storage = options.storage ?? null;
+    // The click level is this player's own, so this browser remembers it (like the audio settings).
+    const saved = Number(this.#storage?.getItem(CLICK_KEY) ?? Number.NaN);
+    if (Number.isFinite(saved)) options.player.setClickDb(saved);
     this.#clickDb = options.player.clickDb;
     this.#subscribe = createSubscriber((update) => options.doc.subscribe(update));
     this.#frame = createSubscriber((update) => this.#frames.subscribe(update));
@@ -99,6 +107,7 @@ export class MetronomeState implements MetronomeView {
   setClickDb(db: number): void {
     this.#player.setClickDb(db);
     this.#clickDb = this.#player.clickDb;
+    this.#storage?.setItem(CLICK_KEY, String(this.#clickDb));
   }
 
   dispose(): void {

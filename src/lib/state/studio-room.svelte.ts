@@ -52,7 +52,11 @@ export class StudioRoom {
       pathOf: (userId) => this.audio.pathOf(userId),
       identityOf: (userId) => this.players.find((p) => p.userId === userId) ?? null,
     });
-    this.metronome = new MetronomeState({ doc: session.metronome.doc, player: session.metronome.player });
+    this.metronome = new MetronomeState({
+      doc: session.metronome.doc,
+      player: session.metronome.player,
+      storage: options.storage ?? null,
+    });
     session.events.on('connection', (state) => {
       this.#connection = state;
       if (state.state === 'open' && !this.#error?.fatal) this.#error = null;

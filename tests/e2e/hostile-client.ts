@@ -11,7 +11,7 @@ import { SYNC_CHUNK_BYTES, SyncTag } from '../../src/lib/protocol/sync-wire';
 
 /** Init script: records the relay socket, everything the relay sent, and every reliable channel. */
 export const hostileInitScript = `(() => {
-  const hostile = { sockets: [], relay: [], channels: [], received: [] };
+  const hostile = { sockets: [], relay: [], channels: [], received: [], sent: [] };
   window.__hostile = hostile;
   const NativeWebSocket = window.WebSocket;
   window.WebSocket = class extends NativeWebSocket {
@@ -31,6 +31,13 @@ export const hostileInitScript = `(() => {
       channel.addEventListener('message', (event) => {
         if (event.data instanceof ArrayBuffer) hostile.received.push(Array.from(new Uint8Array(event.data)));
       });
+      // What this page's own client sends: forgeries under its own client id must continue its clock.
+      const send = channel.send.bind(channel);
+      channel.send = (data) => {
+        if (ArrayBuffer.isView(data)) hostile.sent.push(Array.from(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)));
+        else if (data instanceof ArrayBuffer) hostile.sent.push(Array.from(new Uint8Array(data)));
+        return send(data);
+      };
     }
     return channel;
   };
@@ -43,6 +50,8 @@ export interface HostileWindow {
     channels: RTCDataChannel[];
     /** Every message that arrived on a reliable channel. */
     received: number[][];
+    /** Every message the page itself sent on a reliable channel. */
+    sent: number[][];
   };
 }
 
@@ -67,7 +76,7 @@ export function documentFrom(received: number[][]): Y.Doc {
 export function forgedUpdate(
   known: Y.Doc,
   client: number,
-  map: 'mixes' | 'channels',
+  map: 'mixes' | 'channels' | 'metronome',
   entries: Record<string, unknown>,
 ): number[] {
   const forger = new Y.Doc();

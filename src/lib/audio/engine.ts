@@ -29,6 +29,7 @@ import {
 import { AUDIO_SAMPLE_RATE } from '../protocol/audio-frame';
 import type { Impairment, SendSettings } from '../protocol/audio-worker';
 import type { CaptureAnchor } from '../protocol/link-ping';
+import type { MetronomeMessage } from '../protocol/audio-worklet';
 import type { ClockAnchor } from '../protocol/recording';
 import { Emitter } from '../util/emitter';
 import type { AudioNetClient } from './audio-net-client';
@@ -48,6 +49,8 @@ export interface AudioEngineEvents extends Record<string, unknown> {
    */
   impulse: { slot?: number; epochMs: number; contextFrame?: number };
   error: { code: string; message: string };
+  /** Benchmark: the metronome's click for `beat` started; `epochMs` is when it is heard (our epoch clock). */
+  click: { beat: number; epochMs: number };
   /** The microphone was reopened: senders of the old track should switch to this one. */
   input: { track: MediaStreamTrack | null };
 }
@@ -336,6 +339,19 @@ export class AudioEngine {
     return { senderTime: (frame - origin) >>> 0, epochMs: this.#contextFrameToEpochMs(frame, true) };
   }
 
+  /**
+   * The context frame (fractional) heard at epoch ms `epochMs` on our clock: how the metronome maps the
+   * shared timeline onto this context (the inverse of the played-time mapping, context-clock.ts).
+   */
+  playedFrameAt(epochMs: number): number {
+    return (epochMs - this.#contextFrameToEpochMs(0, false)) * (this.context.sampleRate / 1000);
+  }
+
+  /** The metronome's timeline on our frames (protocol/audio-worklet.ts), or its stop. */
+  setMetronome(message: Omit<MetronomeMessage, 'type'>): void {
+    if (!this.#disposed) this.#playback.post({ type: 'metronome', ...message });
+  }
+
   dispose(): void {
     if (this.#disposed) return;
     this.closeRecordTap();
@@ -373,6 +389,12 @@ export class AudioEngine {
         this.events.emit('impulse', {
           ...(event.slot === undefined ? { contextFrame: event.contextFrame } : { slot: event.slot }),
           epochMs: this.#contextFrameToEpochMs(event.contextFrame, event.slot === undefined),
+        });
+        return;
+      case 'click-rendered':
+        this.events.emit('click', {
+          beat: event.beat,
+          epochMs: this.#contextFrameToEpochMs(event.contextFrame, false),
         });
         return;
       case 'capture-origin':

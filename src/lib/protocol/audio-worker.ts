@@ -144,6 +144,13 @@ export interface SourceStats {
   rttMs: number | null;
   /** Transports attached now. */
   transports: number;
+  /**
+   * Its epoch clock − ours, ms (clock-offset.ts), from the direct transport whose estimate is tightest,
+   * with that estimate's error bound; null without a direct transport that measured it (the SFU's relay
+   * answers pings itself, so it measures no peer's clock).
+   */
+  clockOffsetMs: number | null;
+  clockUncertaintyMs: number | null;
   /** Our frames sent on its transports (each transport counts). */
   framesSent: number;
   /** Their frames that arrived, duplicates included. */

@@ -119,8 +119,28 @@ export interface SetBenchmarkMessage {
   threshold?: number;
   holdoffMs?: number;
 }
+/**
+ * The metronome's timeline on this context's frames (the main thread maps the shared clock onto them and
+ * resends a few times a second as the estimates move): beat b sounds at ceil(beatZeroFrame + b ×
+ * framesPerBeat), from `firstBeat` (the count-in's first) on; `gain` is the click's linear level.
+ */
+export interface MetronomeMessage {
+  type: 'metronome';
+  running: boolean;
+  beatZeroFrame: number;
+  framesPerBeat: number;
+  beatsPerBar: number;
+  firstBeat: number;
+  gain: number;
+}
 export type PlaybackCommand =
-  InitMessage | AddPeerMessage | RemovePeerMessage | PacketMessage | ParamsMessage | SetBenchmarkMessage;
+  | InitMessage
+  | AddPeerMessage
+  | RemovePeerMessage
+  | PacketMessage
+  | ParamsMessage
+  | SetBenchmarkMessage
+  | MetronomeMessage;
 export type CaptureCommand = InitMessage | SetFrameSizeMessage | ParamsMessage | SetBenchmarkMessage;
 export type WorkletCommand = PlaybackCommand | CaptureCommand;
 
@@ -168,8 +188,15 @@ export interface WorkletErrorEvent {
   code: WorkletErrorCode;
   message: string;
 }
+/** Benchmark: the metronome started beat `beat`'s click at context frame `contextFrame` (once a beat). */
+export interface ClickRenderedEvent {
+  type: 'click-rendered';
+  beat: number;
+  contextFrame: number;
+}
 export type WorkletEvent =
   | ReadyEvent
+  | ClickRenderedEvent
   | CaptureFrameEvent
   | StatusEvent
   | ImpulseDetectedEvent
@@ -184,6 +211,7 @@ const COMMAND_TYPES: ReadonlySet<string> = new Set([
   'packet',
   'params',
   'set-benchmark',
+  'metronome',
 ]);
 
 /**
@@ -216,8 +244,28 @@ export function asWorkletCommand(data: unknown): WorkletCommand | null {
       return m.floats instanceof Float32Array ? (data as ParamsMessage) : null;
     case 'set-benchmark':
       return typeof m.enabled === 'boolean' ? (data as SetBenchmarkMessage) : null;
+    case 'metronome':
+      return isMetronome(m) ? (data as MetronomeMessage) : null;
   }
   return null;
+}
+
+const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** At least 9,600 frames a beat (300 BPM at 48 kHz is more): a block never holds two onsets. */
+function isMetronome(m: Record<string, unknown>): boolean {
+  return (
+    typeof m.running === 'boolean' &&
+    isFiniteNumber(m.beatZeroFrame) &&
+    isFiniteNumber(m.framesPerBeat) &&
+    m.framesPerBeat >= 1_000 &&
+    Number.isInteger(m.beatsPerBar) &&
+    (m.beatsPerBar as number) >= 1 &&
+    Number.isInteger(m.firstBeat) &&
+    isFiniteNumber(m.gain) &&
+    m.gain >= 0 &&
+    m.gain <= 4
+  );
 }
 
 function isSlot(v: unknown): v is number {

@@ -8,6 +8,8 @@ const stats = (over: Partial<SourceStats>): SourceStats => ({
   sourceKey: 'bo',
   rttMs: 4,
   transports: 1,
+  clockOffsetMs: null,
+  clockUncertaintyMs: null,
   framesSent: 10,
   framesReceived: 10,
   duplicateFrames: 0,

@@ -91,6 +91,8 @@ function stats(sourceKey: string, over: Partial<SourceStats> = {}): SourceStats 
     sourceKey,
     rttMs: 4,
     transports: 1,
+    clockOffsetMs: null,
+    clockUncertaintyMs: null,
     framesSent: 100,
     framesReceived: 100,
     duplicateFrames: 0,

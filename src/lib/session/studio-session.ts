@@ -37,6 +37,7 @@ import { Participants, type NetworkPath } from './participants';
 import { RoomRoute, type RoutePhase } from './room-route';
 import { RouteRequests } from './route-requests';
 import { StudioAudio, type AudioAssets } from './studio-audio';
+import { createStudioMetronome, type StudioMetronome } from './studio-metronome';
 import { SyncRoutes } from './sync-routes';
 import { UndecryptableWatch } from './undecryptable-watch';
 import { ExportClient } from '../recording/export-client';
@@ -81,6 +82,8 @@ export interface StudioSession {
   readonly events: Emitter<StudioSessionEvents>;
   readonly sync: StudioSync;
   readonly mixer: MixerDoc;
+  /** Tempo, timeline and our click (studio-metronome.ts). */
+  readonly metronome: StudioMetronome;
   readonly audio: StudioAudio;
   readonly participants: Participants;
   /** Recording in this visit: takes, who records, our permission (recording-session.ts). */
@@ -163,6 +166,14 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     benchmark: options.audio.benchmark === true,
     impairment: options.audio.impairment ?? null,
     forceTrack: options.audio.forceTrack === true,
+  });
+
+  const metronome = createStudioMetronome({
+    sync,
+    roster,
+    net,
+    audio,
+    me: { userId: options.me.userId, role: options.ticket.role },
   });
 
   // Presence carries only facts about our own audio; it is re-sent whenever they change.
@@ -447,6 +458,7 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     events,
     sync,
     mixer,
+    metronome,
     audio,
     participants,
     recording,
@@ -473,6 +485,7 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
       // Order matters: say goodbye over the links and the relay before closing them. A take ends first
       // (the relay hears "stopped" while the socket is still open).
       recording.dispose();
+      metronome.dispose();
       audio.dispose();
       mixer.dispose();
       sync.dispose();

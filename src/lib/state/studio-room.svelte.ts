@@ -7,6 +7,7 @@ import type { SignalingState } from '../net/signaling-client';
 import type { NetworkPath } from '../session/participants';
 import type { StudioSession } from '../session/studio-session';
 import { AudioRoom } from './audio-room.svelte';
+import { MetronomeState } from './metronome.svelte';
 import { MixerState } from './mixer.svelte';
 
 /** A player as the relay attests it (never as the player describes itself), plus what we see of it. */
@@ -30,6 +31,7 @@ export class StudioRoom {
   readonly #subscribe: () => void;
   readonly audio: AudioRoom;
   readonly mixer: MixerState;
+  readonly metronome: MetronomeState;
   #error = $state<{ message: string; fatal: boolean } | null>(null);
   #connection = $state<{ state: SignalingState; detail?: string }>({ state: 'connecting' });
   /** The last thing a peer sent that was refused or undecodable, in words; cleared after a while. */
@@ -49,6 +51,11 @@ export class StudioRoom {
       latencyOf: (userId) => this.audio.latencyOf(userId),
       pathOf: (userId) => this.audio.pathOf(userId),
       identityOf: (userId) => this.players.find((p) => p.userId === userId) ?? null,
+    });
+    this.metronome = new MetronomeState({
+      doc: session.metronome.doc,
+      player: session.metronome.player,
+      storage: options.storage ?? null,
     });
     session.events.on('connection', (state) => {
       this.#connection = state;
@@ -95,6 +102,7 @@ export class StudioRoom {
   dispose(): void {
     if (this.#noticeTimer) clearTimeout(this.#noticeTimer);
     this.mixer.dispose();
+    this.metronome.dispose();
     this.#session.dispose();
   }
 }

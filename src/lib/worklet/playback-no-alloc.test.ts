@@ -13,17 +13,27 @@ const TypedArrayProto = Object.getPrototypeOf(Float32Array.prototype) as Float32
 
 afterEach(() => vi.restoreAllMocks());
 
-describe('PlaybackEngine.process with a full room', () => {
+describe('PlaybackEngine.process with a full room and the metronome', () => {
   it('has a slot for every other player of the largest room', () => {
     expect(MAX_PEERS).toBeGreaterThanOrEqual(ROOM_MAX_PLAYERS - 1);
   });
 
-  it('mixes all MAX_PEERS slots without subarray or slice', () => {
+  it('mixes all MAX_PEERS slots and the click without subarray or slice', () => {
     const posted: WorkletEvent[] = [];
     const { engine, buffers, status } = sharedPlaybackEngine((e) => void posted.push(e));
     const rings = Array.from({ length: MAX_PEERS }, (_, p) => PacketRing.forPeer(buffers.packets, p));
     for (let slot = 0; slot < MAX_PEERS; slot++)
       engine.handle({ type: 'add-peer', slot, peerKey: `p${slot}` });
+    // The metronome clicks too (four onsets in the run).
+    engine.handle({
+      type: 'metronome',
+      running: true,
+      beatZeroFrame: 1000.5,
+      framesPerBeat: 12_000,
+      beatsPerBar: 4,
+      firstBeat: -4,
+      gain: 1,
+    });
     const pcm = new Float32Array(120);
     const output = [[new Float32Array(128), new Float32Array(128)]];
     const subarray = vi.spyOn(TypedArrayProto, 'subarray');

@@ -31,6 +31,7 @@ import {
   type InitMessage,
   type WorkletEvent,
 } from '../protocol/audio-worklet.js';
+import { ClickTrack } from './dsp/click.js';
 import { ImpulseDetector } from './dsp/impulse.js';
 import { JitterBuffer } from './dsp/jitter-buffer.js';
 import { Meter, onePoleCoeff, panMono, panStereo, resolveAudible } from './dsp/mixer.js';
@@ -79,6 +80,7 @@ export class PlaybackEngine {
   private readonly soloArr = new Float32Array(MAX_PEERS);
   private readonly audible = new Float32Array(MAX_PEERS);
   private readonly outMeter: Meter;
+  private readonly click: ClickTrack;
   private readonly statusPoster: FallbackStatusPoster;
 
   constructor(options: EngineOptions) {
@@ -87,6 +89,7 @@ export class PlaybackEngine {
     this.statusPoster = new FallbackStatusPoster(options.sampleRate, options.post);
     this.smooth = onePoleCoeff(0.01, this.sr);
     this.outMeter = new Meter(this.sr);
+    this.click = new ClickTrack(this.sr);
     for (let p = 0; p < MAX_PEERS; p++) this.peers.push(new PeerChannel(this.sr));
   }
 
@@ -129,6 +132,9 @@ export class PlaybackEngine {
         return;
       case 'set-benchmark':
         this.setBenchmark(m.enabled, m.threshold, m.holdoffMs);
+        return;
+      case 'metronome':
+        this.click.set(m);
         return;
     }
   }
@@ -240,6 +246,11 @@ export class PlaybackEngine {
       peer.gainR = gr;
       this.writePeerStatus(p, peer);
     }
+
+    // The click is part of the personal mix: after the players, before the master fader.
+    const beat = this.click.render(outL, outR, n, currentFrame);
+    if (this.benchmark && !Number.isNaN(beat))
+      this.post({ type: 'click-rendered', beat, contextFrame: this.click.onset(beat) });
 
     const masterTarget = pf[ParamGlobal.MasterGain]!;
     let g = this.master;

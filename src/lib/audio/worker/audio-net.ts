@@ -481,15 +481,26 @@ export class AudioNet {
       let rttMs: number | null = null;
       let framesSent = 0;
       let transports = 0;
+      let clock: { offsetMs: number; uncertaintyMs: number } | null = null;
       for (const link of this.#transports.values()) {
         if (link.sourceKey !== stream.sourceKey) continue;
         transports++;
+        const offset = link.clockOffset();
+        if (offset && (!clock || offset.uncertaintyMs < clock.uncertaintyMs)) clock = offset;
         framesSent += link.framesSent;
         counters.badFrames += link.badPings;
         const rtt = link.rttMs;
         if (rtt !== null && (rttMs === null || rtt < rttMs)) rttMs = rtt;
       }
-      return { ...counters, ...sfu, rttMs, transports, framesSent };
+      return {
+        ...counters,
+        ...sfu,
+        rttMs,
+        transports,
+        framesSent,
+        clockOffsetMs: clock?.offsetMs ?? null,
+        clockUncertaintyMs: clock?.uncertaintyMs ?? null,
+      };
     });
   }
 

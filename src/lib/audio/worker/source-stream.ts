@@ -33,7 +33,14 @@ export type OpusDecoderFactory = (channels: 1 | 2) => Promise<OpusFrameDecoder>;
 /** What a source counts itself; the transports add RTT, what was sent and the SFU's counts (see AudioNet). */
 export type SourceCounters = Omit<
   SourceStats,
-  'rttMs' | 'transports' | 'framesSent' | 'sfuFrames' | 'undecryptableFrames' | 'tamperedFrames'
+  | 'rttMs'
+  | 'transports'
+  | 'framesSent'
+  | 'sfuFrames'
+  | 'undecryptableFrames'
+  | 'tamperedFrames'
+  | 'clockOffsetMs'
+  | 'clockUncertaintyMs'
 >;
 
 /** Longest gap the Worker fills with Opus concealment (20 ms); the jitter buffer handles longer ones. */

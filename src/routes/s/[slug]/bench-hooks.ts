@@ -32,6 +32,11 @@ export function exposeForBenchmark(session: StudioSession, url: URL): void {
   session.audio.events.on('impulse', (impulse) => impulses.push(impulse));
   const stages: Array<{ stage: 'sent' | 'received'; peerId?: string; epochMs: number }> = [];
   session.audio.events.on('stage', (stage) => stages.push(stage));
+  // Metronome clicks as rendered, on the shared timeline's clock (bench:metronome compares players).
+  const clicks: Array<{ beat: number; sharedMs: number; clock: string }> = [];
+  session.metronome.player.events.on('click', (click) =>
+    clicks.push({ ...click, clock: session.metronome.doc.transport.clock }),
+  );
   Object.assign(window, {
     __bandmesh: {
       // A getter: the relay assigns our peer id after the session starts.
@@ -48,6 +53,14 @@ export function exposeForBenchmark(session: StudioSession, url: URL): void {
       state: () => session.audio.state,
       setJitterOverride: (ms: number) => session.audio.engine?.setJitterOverride(ms),
       arrivalTraces: () => session.audio.arrivalTraces(),
+      clicks,
+      metronome: () => ({
+        transport: session.metronome.doc.transport,
+        clocks: session.participants.list().map((p) => ({
+          userId: p.identity.userId,
+          clock: session.metronome.clock.clockOf(p.identity.userId),
+        })),
+      }),
     },
   });
 }

@@ -6,6 +6,7 @@ import { createSubscriber } from 'svelte/reactivity';
 import type { SignalingState } from '../net/signaling-client';
 import type { NetworkPath } from '../session/participants';
 import type { StudioSession } from '../session/studio-session';
+import type { AccountPreferences } from './account-preferences';
 import { AudioRoom } from './audio-room.svelte';
 import { MetronomeState } from './metronome.svelte';
 import { MixerState } from './mixer.svelte';
@@ -38,10 +39,16 @@ export class StudioRoom {
   #notice = $state<string | null>(null);
   #noticeTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(session: StudioSession, options: { me: string; storage?: Storage | null }) {
+  constructor(
+    session: StudioSession,
+    options: { me: string; storage?: Storage | null; account?: AccountPreferences | null },
+  ) {
     this.#session = session;
     this.#subscribe = createSubscriber((update) => session.events.on('presence', update));
-    this.audio = new AudioRoom(session.audio, { storage: options.storage ?? null });
+    this.audio = new AudioRoom(session.audio, {
+      storage: options.storage ?? null,
+      account: options.account ?? null,
+    });
     this.mixer = new MixerState({
       mixer: session.mixer,
       me: options.me,

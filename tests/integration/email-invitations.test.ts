@@ -10,6 +10,7 @@ import { start, type MailCatcher } from '../../scripts/lib/mail-catcher.mjs';
 import { bandmeshError, createPocketBaseClient, joinStudio } from '../../src/lib/pb/client';
 import type { StudiosRecord } from '../../src/lib/pb/types';
 import { mailTo, nextMail, tokenFrom, type CaughtMail } from '../support/mail';
+import { freePort } from '../support/ports';
 import {
   guestClient,
   rejection,
@@ -371,5 +372,35 @@ describe('invitations by email on a server without mail, with a tight rate limit
     const limited = await rejection(inviteByEmail(owner, studio.slug, body));
     expect(limited.status).toBe(429);
     expect(limited.message).toMatch(/Please wait \d+ minutes and try again/);
+  });
+});
+
+describe('invitations by email when the SMTP server does not answer', () => {
+  let broken: RunningPocketBase;
+  beforeAll(async () => {
+    // Nothing listens on this port: every mail fails to send.
+    const closed = await freePort();
+    broken = await startPocketBase({
+      env: { ...mailEnv(), BANDMESH_SMTP_PORT: String(closed) },
+    });
+  });
+  afterAll(async () => {
+    await broken?.stop();
+  });
+
+  it('says which mail did not go out and withdraws its invitation, so nothing unsent waits', async () => {
+    const owner = await signUp(broken.url, 'Owner');
+    const studio = await owner.pb
+      .collection('studios')
+      .create({ name: 'Offline', slug: 'offline', owner: owner.id, visibility: 'unlisted' });
+    const error = await rejection(
+      inviteByEmail(owner, studio.slug, { emails: ['lost@friends.test'], role: 'member' }),
+    );
+    expect([error.status, bandmeshError(error)?.code]).toEqual([502, 'mail-failed']);
+    expect(bandmeshError(error)?.message).toMatch(/did not take the invitation to lost@friends.test/);
+    const rows = await owner.pb.collection('invitations').getFullList({ filter: `studio = "${studio.id}"` });
+    expect(rows.map((r) => [r.email, r.revoked])).toEqual([['lost@friends.test', true]]);
+    // The server keeps serving.
+    expect((await fetch(`${broken.url}/api/health`)).status).toBe(200);
   });
 });

@@ -100,6 +100,7 @@ test.describe('invitations by email', () => {
 
     await friend.goto(link!);
     await expect(friend.getByTestId('invite-summary')).toHaveText('Ada invites you to join as a member.');
+    await expect(friend.getByTestId('invite-confirm-first')).toHaveCount(0);
     await friend.getByRole('button', { name: `Join ${name}` }).click();
     await expect(friend).toHaveURL(studioPath);
     await expect(friend.getByTestId('present-player').filter({ hasText: '(you)' })).toContainText('member');

@@ -6,8 +6,15 @@
  * @returns {Record<string, string>} environment for startStack's `env`
  */
 export function crowdRateLimitsEnv() {
-  const rules = ['auth', 'signup', 'join', 'ticket', 'preview', 'invitations'].map(
-    (name) => `${name}=1000/60`,
-  );
+  const rules = [
+    'auth',
+    'signup',
+    'join',
+    'ticket',
+    'preview',
+    'invitations',
+    'directory',
+    'email-invitations',
+  ].map((name) => `${name}=1000/60`);
   return { BANDMESH_RATE_LIMIT_RULES: rules.join(',') };
 }

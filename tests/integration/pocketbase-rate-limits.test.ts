@@ -24,6 +24,7 @@ const DEFAULTS = [
   { label: 'bandmesh_preview', maxRequests: 120, duration: 60 },
   { label: '/api/bandmesh/invitations/', maxRequests: 60, duration: 60 },
   { label: 'GET /api/bandmesh/directory', maxRequests: 120, duration: 60 },
+  { label: 'bandmesh_email_invitations', maxRequests: 10, duration: 600 },
 ] as const;
 
 interface Answer {
@@ -240,7 +241,7 @@ describe('rate limits from the environment', () => {
     });
     expect(code).toBe(2);
     expect(output).toContain(
-      'no rule named "logins" (rules: auth, directory, email-change, invitations, join, password-reset, preview, signup, ticket, verification)',
+      'no rule named "logins" (rules: auth, directory, email-change, email-invitations, invitations, join, password-reset, preview, signup, ticket, verification)',
     );
   });
 });

@@ -31,12 +31,13 @@ func Register(se *core.ServeEvent, cfg Config) error {
 const MiddlewareID = "bandmeshRateLimits"
 
 // studioRoute matches the studio routes whose limits PocketBase cannot express itself.
-var studioRoute = regexp.MustCompile(`^/api/bandmesh/studios/[^/]+/(join|ticket|preview)$`)
+var studioRoute = regexp.MustCompile(`^/api/bandmesh/studios/[^/]+/(join|ticket|preview|email-invitations)$`)
 
 var routeLabels = map[string]string{
-	http.MethodPost + " join":   LabelJoin,
-	http.MethodPost + " ticket": LabelTicket,
-	http.MethodGet + " preview": LabelPreview,
+	http.MethodPost + " join":              LabelJoin,
+	http.MethodPost + " ticket":            LabelTicket,
+	http.MethodGet + " preview":            LabelPreview,
+	http.MethodPost + " email-invitations": LabelEmailInvitations,
 }
 
 // Middleware limits the studio routes and rewrites every 429 (PocketBase's too) into a sentence a

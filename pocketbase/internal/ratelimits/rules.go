@@ -28,6 +28,8 @@ const (
 	LabelJoin    = "bandmesh_join"
 	LabelTicket  = "bandmesh_ticket"
 	LabelPreview = "bandmesh_preview"
+	// LabelEmailInvitations: each request may send up to 10 mails, so its budget is small.
+	LabelEmailInvitations = "bandmesh_email_invitations"
 )
 
 // Defaults are per client IP. They leave room for a band signing up together behind one NAT and for
@@ -45,6 +47,7 @@ func Defaults() []Rule {
 		{Name: "preview", Label: LabelPreview, MaxRequests: 120, Seconds: 60},
 		{Name: "invitations", Label: "/api/bandmesh/invitations/", MaxRequests: 60, Seconds: 60},
 		{Name: "directory", Label: "GET /api/bandmesh/directory", MaxRequests: 120, Seconds: 60},
+		{Name: "email-invitations", Label: LabelEmailInvitations, MaxRequests: 10, Seconds: 600},
 	}
 }
 

@@ -60,6 +60,8 @@ type InvitationResponse struct {
 	Expires  string `json:"expires"`
 	Revoked  bool   `json:"revoked"`
 	StudioID string `json:"studio"`
+	// Email is the address an invitation by mail is bound to (empty for links).
+	Email string `json:"email,omitempty"`
 }
 
 // InvitationPreview is what a token's holder sees before accepting.
@@ -68,6 +70,8 @@ type InvitationPreview struct {
 	Role       string `json:"role"`
 	InvitedBy  string `json:"invitedBy"`
 	IsMember   bool   `json:"isMember"`
+	// Email is the address the invitation was mailed to: only that verified account may accept.
+	Email string `json:"email,omitempty"`
 }
 
 type tokenBody struct {
@@ -92,7 +96,7 @@ func toResponse(inv *core.Record, token string) InvitationResponse {
 	return InvitationResponse{
 		ID: inv.Id, Token: token, Role: inv.GetString("role"), MaxUses: inv.GetInt("maxUses"),
 		Uses: inv.GetInt("uses"), Expires: inv.GetDateTime("expires").String(), Revoked: inv.GetBool("revoked"),
-		StudioID: inv.GetString("studio"),
+		StudioID: inv.GetString("studio"), Email: inv.GetString("email"),
 	}
 }
 
@@ -146,7 +150,7 @@ func (a *api) createInvitation(e *core.RequestEvent) error {
 	// Counting and inserting in one transaction: concurrent creates cannot pass the limit together.
 	txErr := e.App.RunInTransaction(func(tx core.App) error {
 		open, err := tx.CountRecords(invitationsCollection, dbx.NewExp(
-			"studio = {:studio} AND revoked = FALSE AND expires > {:now} AND uses < maxUses",
+			"studio = {:studio} AND email = '' AND revoked = FALSE AND expires > {:now} AND uses < maxUses",
 			dbx.Params{"studio": studio.Id, "now": types.NowDateTime().String()}))
 		if err != nil {
 			return err
@@ -252,6 +256,7 @@ func (a *api) previewInvitation(e *core.RequestEvent) error {
 	e.Response.Header().Set("Cache-Control", "no-store")
 	return e.JSON(http.StatusOK, InvitationPreview{
 		StudioName: studio.GetString("name"), Role: inv.GetString("role"), InvitedBy: invitedBy, IsMember: m != nil,
+		Email: inv.GetString("email"),
 	})
 }
 
@@ -285,6 +290,10 @@ func (a *api) acceptInvitation(e *core.RequestEvent) error {
 		if code, message := a.unusable(inv); code != "" {
 			refused = true
 			return fail(e, http.StatusGone, code, message)
+		}
+		if code, message := emailMismatch(inv, user); code != "" {
+			refused = true
+			return fail(e, http.StatusForbidden, code, message)
 		}
 		col, err := tx.FindCachedCollectionByNameOrId(membershipsCollection)
 		if err != nil {

@@ -53,6 +53,7 @@ func Register(r *router.Router[*core.RequestEvent], opts Options) {
 	g.GET("/preview", a.preview)
 	g.POST("/join", a.join)
 	g.POST("/invitations", a.createInvitation)
+	g.POST("/email-invitations", a.createEmailInvitations)
 	inv := r.Group("/api/bandmesh/invitations")
 	inv.POST("/preview", a.previewInvitation)
 	inv.POST("/accept", a.acceptInvitation)

@@ -40,6 +40,12 @@ export const BandmeshErrorCode = {
   InvitationRevoked: 'invitation-revoked',
   CannotInvite: 'cannot-invite',
   TooManyInvitations: 'too-many-invitations',
+  /** Invitations by email (internal/studioapi/email_invitations.go). */
+  InvalidEmail: 'invalid-email',
+  MailUnavailable: 'mail-unavailable',
+  MailFailed: 'mail-failed',
+  InvitationOtherEmail: 'invitation-other-email',
+  InvitationUnverified: 'invitation-unverified',
 } as const;
 export type BandmeshErrorCode = (typeof BandmeshErrorCode)[keyof typeof BandmeshErrorCode];
 
@@ -60,6 +66,7 @@ export const bandmeshRoutes = {
   preview: (slug: string) => `/api/bandmesh/studios/${encodeURIComponent(slug)}/preview`,
   join: (slug: string) => `/api/bandmesh/studios/${encodeURIComponent(slug)}/join`,
   invitations: (slug: string) => `/api/bandmesh/studios/${encodeURIComponent(slug)}/invitations`,
+  emailInvitations: (slug: string) => `/api/bandmesh/studios/${encodeURIComponent(slug)}/email-invitations`,
   invitationPreview: '/api/bandmesh/invitations/preview',
   invitationAccept: '/api/bandmesh/invitations/accept',
   invitationRevoke: (id: string) => `/api/bandmesh/invitations/${encodeURIComponent(id)}/revoke`,

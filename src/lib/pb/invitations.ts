@@ -1,6 +1,7 @@
 /**
- * Invitation links (docs/pocketbase.md#invitations): minting one (its token is shown once), listing
- * and revoking a studio's open links, and a holder's preview and acceptance.
+ * Invitations (docs/pocketbase.md#invitations): minting a link (its token is shown once) or mailing
+ * invitations to addresses, listing and revoking a studio's open ones, and a holder's preview and
+ * acceptance.
  */
 import { bandmeshRoutes, type JoinStudioResponse } from './api';
 import type { TypedPocketBase } from './client';
@@ -27,6 +28,13 @@ export interface InvitationPreview {
   role: InvitationsRoleOptions;
   invitedBy: string;
   isMember: boolean;
+  /** Set when the invitation was mailed: only the verified account with this address may accept. */
+  email?: string;
+}
+
+export interface EmailInvitationRequest {
+  emails: string[];
+  role: InvitationsRoleOptions;
 }
 
 /** The link a person opens to accept. */
@@ -38,7 +46,13 @@ export function createInvitations(pb: TypedPocketBase) {
   return {
     create: (slug: string, invitation: NewInvitation): Promise<CreatedInvitation> =>
       pb.send(bandmeshRoutes.invitations(slug), { method: 'POST', body: invitation, requestKey: null }),
-    /** Links still usable: not revoked, not expired, not used up; newest first. */
+    /** Mails one single-use invitation to each address (the links travel only in the mails). */
+    sendByEmail: (
+      slug: string,
+      request: EmailInvitationRequest,
+    ): Promise<{ invitations: { id: string }[] }> =>
+      pb.send(bandmeshRoutes.emailInvitations(slug), { method: 'POST', body: request, requestKey: null }),
+    /** Invitations still usable (links and mailed ones): not revoked, not expired, not used up; newest first. */
     async open(studioId: string, now = new Date()): Promise<InvitationsRecord[]> {
       const all = await pb.collection('invitations').getFullList({
         filter: pb.filter('studio = {:studio} && revoked = false && expires > {:now}', {

@@ -93,6 +93,7 @@ export interface InvitationsRecord extends BaseRecord {
   uses: number;
   createdBy: string;
   revoked: boolean;
+  email: string;
 }
 
 /** Collection name → record type, for typing `pb.collection(name)`. */

@@ -165,7 +165,7 @@ export class ChatDoc {
   }
 
   readonly #onTransaction = (tr: Y.Transaction): void => {
-    if (tr.changed.has(this.#array as unknown as Y.AbstractType<Y.YEvent<never>>)) this.#scan();
+    for (const type of tr.changed.keys()) if ((type as unknown) === this.#array) return this.#scan();
   };
 
   /** Judges every item not judged yet, in array order. */

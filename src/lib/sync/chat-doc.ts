@@ -20,8 +20,11 @@ export const CHAT_MAX_CHARS = 1000;
 export const CHAT_KEEP = 500;
 export const CHAT_RATE_COUNT = 5;
 export const CHAT_RATE_WINDOW_MS = 5000;
-/** How far ahead of our clock a writer's timestamp may be (clocks differ a little; more is a lie). */
-export const CHAT_FUTURE_SLACK_MS = 60_000;
+/**
+ * How far ahead of our clock a writer's timestamp may be: home computers' clocks can be minutes off, and
+ * a refused message is never shown, so this only stops absurd times (a year ahead), not floods.
+ */
+export const CHAT_FUTURE_SLACK_MS = 10 * 60_000;
 
 export interface ChatAuthor extends Author {
   /** Display name, as the relay attested it for that visit. */

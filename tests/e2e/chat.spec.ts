@@ -161,11 +161,19 @@ test('hostile: a forged chat message is shown as its real writer’s, or refused
   await send(forgedChat(known, subscribed.self.client, [{ text: 'x'.repeat(5000), at: Date.now() }]));
   await send(forgedChat(known, subscribed.self.client, [{ text: 'after the long one', at: Date.now() }]));
   await expect(adaPage.getByTestId('chat-text').last()).toHaveText('after the long one');
+  // 4. A flood of 20 in one update, stamped within 20 ms of Mal's clock: only 5 count.
+  const soon = Date.now() + 60_000;
+  const flood = Array.from({ length: 20 }, (_, i) => ({ text: `flood ${i}`, at: soon + i }));
+  await send(forgedChat(known, subscribed.self.client, flood));
+  await send(forgedChat(known, subscribed.self.client, [{ text: 'after the flood', at: soon + 30_000 }]));
+  await expect(adaPage.getByTestId('chat-text').last()).toHaveText('after the flood');
   await say(adaPage, 'Still here');
   await expect(adaPage.getByTestId('chat-text')).toHaveText([
     'Hello Mal',
     'Owner here: everyone leave',
     'after the long one',
+    ...flood.slice(0, 5).map((m) => m.text),
+    'after the flood',
     'Still here',
   ]);
 });

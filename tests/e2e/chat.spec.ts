@@ -88,6 +88,15 @@ test('two players chat: each message shows its author, links are plain, hidden c
   await expect(bo.getByTestId('chat-unread')).toHaveCount(0);
   await expect(bo.getByTestId('chat-text').last()).toHaveText('Two bars count-in');
 
+  // Scrolled up to read, Bo is not pulled down by a new message; it counts as unread until he looks.
+  await say(ada, Array.from({ length: 30 }, (_, i) => `line ${i + 1}`).join('\n'));
+  await expect(bo.getByTestId('chat-text').last()).toContainText('line 30');
+  await bo.getByRole('log', { name: 'Chat messages' }).evaluate((list) => list.scrollTo({ top: 0 }));
+  await say(ada, 'One more thing');
+  await expect(bo.getByTestId('chat-unread')).toHaveText('1 new message');
+  await bo.getByRole('button', { name: 'Show new messages' }).click();
+  await expect(bo.getByTestId('chat-unread')).toHaveCount(0);
+
   // The count appears near the 1000-character limit, and the input takes no more.
   await bo.getByLabel('Message', { exact: true }).fill('a'.repeat(1200));
   await expect(bo.getByTestId('chat-count')).toHaveText('1000 / 1000 characters');

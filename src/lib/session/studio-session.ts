@@ -37,6 +37,7 @@ import { Participants, type NetworkPath } from './participants';
 import { RoomRoute, type RoutePhase } from './room-route';
 import { RouteRequests } from './route-requests';
 import { StudioAudio, type AudioAssets } from './studio-audio';
+import { createStudioChat, type StudioChat } from './studio-chat';
 import { createStudioMetronome, type StudioMetronome } from './studio-metronome';
 import { SyncRoutes } from './sync-routes';
 import { UndecryptableWatch } from './undecryptable-watch';
@@ -84,6 +85,8 @@ export interface StudioSession {
   readonly mixer: MixerDoc;
   /** Tempo, timeline and our click (studio-metronome.ts). */
   readonly metronome: StudioMetronome;
+  /** The studio chat (studio-chat.ts). */
+  readonly chat: StudioChat;
   readonly audio: StudioAudio;
   readonly participants: Participants;
   /** Recording in this visit: takes, who records, our permission (recording-session.ts). */
@@ -175,6 +178,7 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     audio,
     me: { userId: options.me.userId, role: options.ticket.role },
   });
+  const chat = createStudioChat({ sync, roster, me: { ...options.me, role: options.ticket.role } });
 
   // Presence carries only facts about our own audio; it is re-sent whenever they change.
   const localAudio = (): AudioPresence => ({ audioPaths: audio.paths, audioOn: audio.state.kind === 'on' });
@@ -459,6 +463,7 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     sync,
     mixer,
     metronome,
+    chat,
     audio,
     participants,
     recording,
@@ -486,6 +491,7 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
       // (the relay hears "stopped" while the socket is still open).
       recording.dispose();
       metronome.dispose();
+      chat.dispose();
       audio.dispose();
       mixer.dispose();
       sync.dispose();

@@ -8,6 +8,7 @@ import type { NetworkPath } from '../session/participants';
 import type { StudioSession } from '../session/studio-session';
 import type { AccountPreferences } from './account-preferences';
 import { AudioRoom } from './audio-room.svelte';
+import { ChatState } from './chat.svelte';
 import { MetronomeState } from './metronome.svelte';
 import { MixerState } from './mixer.svelte';
 
@@ -33,6 +34,7 @@ export class StudioRoom {
   readonly audio: AudioRoom;
   readonly mixer: MixerState;
   readonly metronome: MetronomeState;
+  readonly chat: ChatState;
   #error = $state<{ message: string; fatal: boolean } | null>(null);
   #connection = $state<{ state: SignalingState; detail?: string }>({ state: 'connecting' });
   /** The last thing a peer sent that was refused or undecodable, in words; cleared after a while. */
@@ -64,6 +66,7 @@ export class StudioRoom {
       player: session.metronome.player,
       storage: options.storage ?? null,
     });
+    this.chat = new ChatState({ doc: session.chat.doc });
     session.events.on('connection', (state) => {
       this.#connection = state;
       if (state.state === 'open' && !this.#error?.fatal) this.#error = null;

@@ -28,7 +28,7 @@ for (const theme of ['light', 'dark'] as const) {
     browser,
     baseURL,
   }) => {
-    test.setTimeout(120_000);
+    test.setTimeout(180_000);
     const [ada, bo] = await Promise.all([
       signUpUser(baseURL!, { name: 'Ada', instrument: 'bass' }),
       signUpUser(baseURL!, { name: 'Bo', instrument: 'drums' }),

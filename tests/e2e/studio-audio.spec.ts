@@ -144,7 +144,7 @@ test('a denied or missing microphone is explained, and the studio keeps working'
     await page.goto(`/s/${slug}`);
     await page.getByRole('button', { name: 'Start audio' }).click();
     await expect(page.getByRole('alert')).toHaveText(message);
-    await expect(page.getByRole('button', { name: 'Start audio' })).toBeEnabled();
+    await expect(page.getByRole('button', { name: 'Try again' })).toBeEnabled();
     await expect(page.getByTestId('connection-status')).toHaveText(/Connected/);
     await context.close();
   }

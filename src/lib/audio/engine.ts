@@ -34,6 +34,7 @@ import type { ClockAnchor } from '../protocol/recording';
 import { Emitter } from '../util/emitter';
 import type { AudioNetClient } from './audio-net-client';
 import { ContextClock } from './context-clock';
+import { loadWorklets, whenRunning } from './context-start';
 import { openInput, type InputOptions } from './devices';
 import { CaptureNode, PlaybackNode } from './nodes';
 import { RecordTapNode } from './record-tap-node';
@@ -90,23 +91,31 @@ export class AudioEngine {
   readonly #offs: Array<() => void> = [];
   #disposed = false;
 
-  /** Opens the microphone and builds the graph. Throws DeviceError with a readable message. */
+  /**
+   * Opens the microphone and builds the graph. Throws DeviceError (microphone) or AudioStartError (the
+   * context or its worklets never came up: no output device answered) with a readable message.
+   */
   static async start(options: AudioEngineOptions): Promise<AudioEngine> {
     // latencyHint 0: the smallest output buffer the device allows.
     const context = new AudioContext({ latencyHint: 0, sampleRate: AUDIO_SAMPLE_RATE });
+    let stream: MediaStream | null = null;
     try {
-      await Promise.all([
-        context.audioWorklet.addModule(options.workletUrls.capture),
-        context.audioWorklet.addModule(options.workletUrls.playback),
-        context.audioWorklet.addModule(options.workletUrls.recordTap),
-        // Only the benchmark listens to remote tracks for impulses.
-        ...(options.benchmark ? [context.audioWorklet.addModule(options.workletUrls.detector)] : []),
+      const urls = options.workletUrls;
+      // Only the benchmark listens to remote tracks for impulses.
+      await loadWorklets(context, [
+        urls.capture,
+        urls.playback,
+        urls.recordTap,
+        ...(options.benchmark ? [urls.detector] : []),
       ]);
-      const stream = await openInput(options.input);
-      if (context.state !== 'running') await context.resume();
+      // Not bounded: the player may take their time answering the browser's microphone prompt.
+      stream = await openInput(options.input);
+      await whenRunning(context);
       return new AudioEngine(context, stream, options);
     } catch (error) {
-      await context.close();
+      for (const track of stream?.getTracks() ?? []) track.stop();
+      // Not awaited: a context that never started may never finish closing either.
+      context.close().catch((closeError: unknown) => console.warn('audio context close', closeError));
       throw error;
     }
   }

@@ -47,6 +47,43 @@ describe('mixer components (server-rendered markup)', () => {
     expect(body).not.toContain('data-testid="latency-badge"');
   });
 
+  it('says a strip is muted, soloed or left out of another’s solo, beyond the pressed M and S', () => {
+    const props = { level: { peak: 0.5, rms: 0.25 }, ongain: noop, onpan: noop, onmute: noop, onsolo: noop };
+    const state = (body: string) => /data-testid="strip-state"[^>]*>([^<]*)</.exec(body)?.[1] ?? null;
+    const muted = render(ChannelStrip, { props: { ...props, strip } }).body;
+    expect(state(muted)).toBe('Muted');
+    expect(muted).toMatch(/class="strip[^"]*\bis-muted\b/);
+    // Mute wins over solo, as in the worklet's mix.
+    expect(state(render(ChannelStrip, { props: { ...props, strip: { ...strip, solo: true } } }).body)).toBe(
+      'Muted',
+    );
+    const soloed = render(ChannelStrip, {
+      props: { ...props, strip: { ...strip, mute: false, solo: true } },
+    });
+    expect(state(soloed.body)).toBe('Solo');
+    expect(soloed.body).toMatch(/class="strip[^"]*\bsoloed\b/);
+    const plain = { ...strip, mute: false };
+    expect(state(render(ChannelStrip, { props: { ...props, strip: plain } }).body)).toBe('');
+
+    // In a mixer with one strip soloed, the others say why they are silent.
+    const { body } = render(MixerPanel, {
+      props: {
+        strips: [plain, { ...plain, userId: 'cy', name: 'Cy', solo: true }],
+        levelOf: () => null,
+        monitor: 0,
+        master: 0,
+        ongain: noop,
+        onpan: noop,
+        onmute: noop,
+        onsolo: noop,
+        onmonitor: noop,
+        onmaster: noop,
+      },
+    });
+    const states = [...body.matchAll(/data-testid="strip-state"[^>]*>([^<]*)</g)].map((m) => m[1]);
+    expect(states).toEqual(['Not in solo', 'Solo']);
+  });
+
   it('names each player’s audio path, and says when their audio is off', () => {
     const player = { key: 'k', name: 'Bob', instrument: 'bass', role: 'member', self: false };
     const { body } = render(PresenceList, {

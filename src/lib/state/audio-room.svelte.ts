@@ -4,6 +4,7 @@
  */
 import { createSubscriber } from 'svelte/reactivity';
 import { listDevices, type DeviceList } from '../audio/devices';
+import type { EffectSettings } from '../protocol/effects';
 import type { AudioSettings } from '../session/audio-settings';
 import type { AudioState, RemotePath, StudioAudio } from '../session/studio-audio';
 import { FrameClock } from './frame-clock';
@@ -87,6 +88,10 @@ export class AudioRoom {
     } catch (error) {
       this.#error = error instanceof Error ? error.message : String(error);
     }
+  }
+
+  setEffects(settings: EffectSettings): void {
+    this.#audio.setEffects(settings);
   }
 
   setInputGainDb(db: number): void {

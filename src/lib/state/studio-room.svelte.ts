@@ -2,11 +2,13 @@
  * One studio visit as reactive state for the studio page: presence, relay connection and errors.
  * It owns the session it is given and disposes it.
  */
+import type PocketBase from 'pocketbase';
 import { createSubscriber } from 'svelte/reactivity';
 import type { SignalingState } from '../net/signaling-client';
 import type { NetworkPath } from '../session/participants';
 import type { StudioSession } from '../session/studio-session';
 import { AudioRoom } from './audio-room.svelte';
+import { EffectsState } from './effects.svelte';
 import { MetronomeState } from './metronome.svelte';
 import { MixerState } from './mixer.svelte';
 
@@ -32,13 +34,17 @@ export class StudioRoom {
   readonly audio: AudioRoom;
   readonly mixer: MixerState;
   readonly metronome: MetronomeState;
+  readonly effects: EffectsState;
   #error = $state<{ message: string; fatal: boolean } | null>(null);
   #connection = $state<{ state: SignalingState; detail?: string }>({ state: 'connecting' });
   /** The last thing a peer sent that was refused or undecodable, in words; cleared after a while. */
   #notice = $state<string | null>(null);
   #noticeTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(session: StudioSession, options: { me: string; storage?: Storage | null }) {
+  constructor(
+    session: StudioSession,
+    options: { me: string; storage?: Storage | null; pb?: PocketBase | null },
+  ) {
     this.#session = session;
     this.#subscribe = createSubscriber((update) => session.events.on('presence', update));
     this.audio = new AudioRoom(session.audio, { storage: options.storage ?? null });
@@ -56,6 +62,12 @@ export class StudioRoom {
       doc: session.metronome.doc,
       player: session.metronome.player,
       storage: options.storage ?? null,
+    });
+    const audio = this.audio;
+    this.effects = new EffectsState({
+      pb: options.pb ?? null,
+      storage: options.storage ?? null,
+      apply: (settings) => audio.setEffects(settings),
     });
     session.events.on('connection', (state) => {
       this.#connection = state;
@@ -103,6 +115,7 @@ export class StudioRoom {
     if (this.#noticeTimer) clearTimeout(this.#noticeTimer);
     this.mixer.dispose();
     this.metronome.dispose();
+    this.effects.dispose();
     this.#session.dispose();
   }
 }

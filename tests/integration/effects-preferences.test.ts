@@ -49,6 +49,24 @@ describe('effects in preferences', () => {
     state.dispose();
   });
 
+  it('two accounts in one browser keep their own settings', async () => {
+    const items = new Map<string, string>();
+    const storage = {
+      getItem: (k: string) => items.get(k) ?? null,
+      setItem: (k: string, v: string) => void items.set(k, v),
+    };
+    const ana = await signUp(server.url, 'Ana');
+    const ben = await signUp(server.url, 'Ben');
+    const anas = new EffectsState({ pb: ana.pb, storage, apply: () => {} });
+    anas.choosePreset('drums');
+    anas.dispose();
+    // Ben's account has no effects yet (Ana's save may still be in flight: only the browser matters here).
+    const applied: EffectSettings[] = [];
+    const bens = new EffectsState({ pb: ben.pb, storage, apply: (s) => void applied.push(s) });
+    expect(applied).toEqual([DEFAULT_EFFECTS]);
+    bens.dispose();
+  });
+
   it('another user or a guest cannot write someone else’s effects', async () => {
     const victim = await signUp(server.url, 'Victim');
     const mallory = await signUp(server.url, 'Mallory');

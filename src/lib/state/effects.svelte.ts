@@ -17,6 +17,9 @@ import {
 } from '../protocol/effects';
 
 export const EFFECTS_STORAGE_KEY = 'bandmesh.effects';
+/** Per account in a shared browser; the bare key when signed out. */
+export const effectsStorageKey = (userId: string | null) =>
+  userId ? `${EFFECTS_STORAGE_KEY}.${userId}` : EFFECTS_STORAGE_KEY;
 /** Account saves wait this long after the last change (a slider drag is many changes). */
 const SAVE_DELAY_MS = 600;
 
@@ -38,9 +41,9 @@ export function accountEffects(record: unknown): EffectSettings | null {
   return parsed.ok ? parsed.settings : null;
 }
 
-function storedEffects(storage: EffectsStateOptions['storage']): EffectSettings | null {
+function storedEffects(storage: EffectsStateOptions['storage'], key: string): EffectSettings | null {
   try {
-    const raw = storage?.getItem(EFFECTS_STORAGE_KEY);
+    const raw = storage?.getItem(key);
     if (!raw) return null;
     const parsed = parseEffectSettings(JSON.parse(raw));
     return parsed.ok ? parsed.settings : null;
@@ -58,11 +61,14 @@ export class EffectsState implements EffectsView {
   #preset = $state<PresetName | null>(null);
   #saveError = $state<string | null>(null);
   #timer: ReturnType<typeof setTimeout> | null = null;
+  readonly #storageKey: string;
 
   constructor(options: EffectsStateOptions) {
     this.#options = options;
     const record = options.pb?.authStore.isValid ? options.pb.authStore.record : null;
-    this.#settings = accountEffects(record) ?? storedEffects(options.storage) ?? DEFAULT_EFFECTS;
+    this.#storageKey = effectsStorageKey(record?.id ?? null);
+    this.#settings =
+      accountEffects(record) ?? storedEffects(options.storage, this.#storageKey) ?? DEFAULT_EFFECTS;
     options.apply(this.#settings);
   }
 
@@ -113,7 +119,7 @@ export class EffectsState implements EffectsView {
   #set(settings: EffectSettings): void {
     this.#settings = settings;
     this.#options.apply(settings);
-    this.#options.storage?.setItem(EFFECTS_STORAGE_KEY, JSON.stringify(settings));
+    this.#options.storage?.setItem(this.#storageKey, JSON.stringify(settings));
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = null;

@@ -22,6 +22,11 @@ export const effectsStorageKey = (userId: string | null) =>
   userId ? `${EFFECTS_STORAGE_KEY}.${userId}` : EFFECTS_STORAGE_KEY;
 /** Account saves wait this long after the last change (a slider drag is many changes). */
 const SAVE_DELAY_MS = 600;
+/**
+ * At most one `effects` message per this many ms (a slider drag fires an input event per frame; each
+ * message is parsed on the audio thread): the first change goes at once, later ones trail.
+ */
+const APPLY_INTERVAL_MS = 50;
 
 type Section = keyof EffectSettings;
 
@@ -62,6 +67,8 @@ export class EffectsState implements EffectsView {
   #saveError = $state<string | null>(null);
   #timer: ReturnType<typeof setTimeout> | null = null;
   readonly #storageKey: string;
+  #applyTimer: ReturnType<typeof setTimeout> | null = null;
+  #lastApply = -Infinity;
 
   constructor(options: EffectsStateOptions) {
     this.#options = options;
@@ -113,18 +120,32 @@ export class EffectsState implements EffectsView {
   }
 
   dispose(): void {
+    if (this.#applyTimer !== null) clearTimeout(this.#applyTimer);
+    this.#applyTimer = null;
     void this.flush();
   }
 
   #set(settings: EffectSettings): void {
     this.#settings = settings;
-    this.#options.apply(settings);
+    this.#applySoon();
     this.#options.storage?.setItem(this.#storageKey, JSON.stringify(settings));
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = null;
       void this.#saveToAccount();
     }, SAVE_DELAY_MS);
+  }
+
+  #applySoon(): void {
+    if (this.#applyTimer !== null) return; // the pending trailing apply will send the latest
+    const wait = this.#lastApply + APPLY_INTERVAL_MS - Date.now();
+    const send = () => {
+      this.#applyTimer = null;
+      this.#lastApply = Date.now();
+      this.#options.apply(this.#settings);
+    };
+    if (wait <= 0) send();
+    else this.#applyTimer = setTimeout(send, wait);
   }
 
   async #saveToAccount(): Promise<void> {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_EFFECTS, PRESETS, type EffectSettings } from '../protocol/effects';
 import { EFFECTS_STORAGE_KEY, EffectsState, accountEffects } from './effects.svelte';
 
@@ -53,6 +53,26 @@ describe('EffectsState (signed out: this browser only)', () => {
       expect(state.settings).toEqual(DEFAULT_EFFECTS);
       state.dispose();
     }
+  });
+});
+
+describe('EffectsState sends a slider drag to the worklet at most every 50 ms', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('the first change at once, the rest as one trailing message with the latest values', () => {
+    vi.useFakeTimers();
+    const applied: EffectSettings[] = [];
+    const state = new EffectsState({ pb: null, storage: storage(), apply: (x) => void applied.push(x) });
+    state.change('eq', { on: true });
+    for (let db = 1; db <= 10; db++) {
+      state.change('eq', { midDb: db });
+      vi.advanceTimersByTime(2);
+    }
+    expect(applied).toHaveLength(2); // the defaults, then the first change
+    vi.advanceTimersByTime(50);
+    expect(applied).toHaveLength(3);
+    expect(applied.at(-1)!.eq).toEqual({ ...DEFAULT_EFFECTS.eq, on: true, midDb: 10 });
+    state.dispose();
   });
 });
 

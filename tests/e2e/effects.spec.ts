@@ -6,7 +6,7 @@ type Player = Awaited<ReturnType<typeof signUpUser>>;
 interface BenchWindow {
   __bandmesh: {
     peerId: string;
-    diagnostics(): Array<{ peerId: string; framesReceived: number }>;
+    diagnostics(): Array<{ peerId: string; framesReceived: number; peak: number }>;
   };
 }
 
@@ -29,13 +29,21 @@ const framesFrom = (page: Page, peerId: string) =>
     peerId,
   );
 
+/** The level (peak, 300 ms release) at which `page` hears `peerId`'s decoded stream now. */
+const peakFrom = (page: Page, peerId: string) =>
+  page.evaluate(
+    (id) =>
+      (window as unknown as BenchWindow).__bandmesh.diagnostics().find((d) => d.peerId === id)?.peak ?? 0,
+    peerId,
+  );
+
 /** Waits until `page` has received at least `more` further frames from `peerId`. */
 async function keepsReceiving(page: Page, peerId: string, more = 200) {
   const before = await framesFrom(page, peerId);
   await expect.poll(() => framesFrom(page, peerId), { timeout: 15_000 }).toBeGreaterThan(before + more);
 }
 
-test('a player turns on a preset and toggles effects; the other keeps hearing them; it is kept', async ({
+test('a player turns on a preset and toggles effects; the other hears the change and keeps receiving; it is kept', async ({
   browser,
   baseURL,
 }) => {
@@ -51,6 +59,10 @@ test('a player turns on a preset and toggles effects; the other keeps hearing th
   const adaId = await adaPage.evaluate(() => (window as unknown as BenchWindow).__bandmesh.peerId);
   await keepsReceiving(boPage, adaId);
 
+  // How loud Bo hears Ada with every effect bypassed (the peak meter holds each beep for 300 ms).
+  await expect.poll(() => peakFrom(boPage, adaId), { timeout: 15_000 }).toBeGreaterThan(0.1);
+  let baseline = 0;
+  for (let i = 0; i < 5; i++) baseline = Math.max(baseline, await peakFrom(boPage, adaId));
   const panel = adaPage.getByTestId('effects-panel');
   // Everything starts bypassed.
   for (const fx of ['gate', 'eq', 'compressor', 'reverb'])
@@ -67,15 +79,27 @@ test('a player turns on a preset and toggles effects; the other keeps hearing th
   await panel.getByTestId('effects-compressor-on').uncheck();
   await expect(panel.getByLabel('Ratio')).toBeDisabled();
   await expect(panel.getByRole('button', { name: 'Voice' })).toHaveAttribute('aria-pressed', 'false');
+  await keepsReceiving(boPage, adaId);
+
+  // The effects act on what is sent: the EQ cut to −15 dB in all three bands brings the (full-scale
+  // square) beep Bo hears from Ada well down while frames keep coming; bypassing it brings it back.
+  for (const band of ['Low', 'Mid', 'High']) await panel.getByLabel(band, { exact: true }).fill('-15');
+  await panel.getByLabel('Mid frequency').fill('1000');
+  await expect(panel.getByTestId('effects-eq').locator('output').first()).toHaveText('-15.0 dB');
+  await expect.poll(() => peakFrom(boPage, adaId), { timeout: 15_000 }).toBeLessThan(baseline / 3);
+  await keepsReceiving(boPage, adaId);
+  await panel.getByTestId('effects-eq-on').uncheck();
+  await expect.poll(() => peakFrom(boPage, adaId), { timeout: 15_000 }).toBeGreaterThan(baseline / 2);
+  await panel.getByTestId('effects-eq-on').check();
   await panel.getByLabel('Mid frequency').fill('2000');
   await expect(panel.getByTestId('effects-eq').locator('output').nth(2)).toHaveText('2000 Hz');
-  await keepsReceiving(boPage, adaId);
   // No error shown on the page.
   await expect(adaPage.getByRole('alert')).toHaveCount(0);
 
   // Saved for Ada: after a reload (audio off again) the settings are as she left them.
   await adaPage.reload();
   await expect(panel.getByTestId('effects-gate-on')).toBeChecked();
+  await expect(panel.getByTestId('effects-eq-lowDb')).toHaveValue('-15');
   await expect(panel.getByTestId('effects-compressor-on')).not.toBeChecked();
   await expect(panel.getByLabel('Mid frequency')).toHaveValue('2000');
   // Bo's own effects are his: still all bypassed.

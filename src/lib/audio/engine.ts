@@ -12,6 +12,7 @@
  * Fallback path (per pair, see session/audio-paths.ts): the microphone track itself is sent on the
  * pair's RTCPeerConnection (`inputTrack`), and remote tracks play through `receiveTrack`.
  */
+import type { EffectSettings } from '../protocol/effects';
 import {
   allocateAudioMemory,
   PACKET_RINGS_BYTES,
@@ -214,6 +215,11 @@ export class AudioEngine {
   }
 
   /** Changes the capture frame size live (the Worker's encoder must be reconfigured to match). */
+  /** The player's input effects (protocol/effects.ts); the capture worklet checks them again. */
+  setEffects(settings: EffectSettings): void {
+    this.#capture.post({ type: 'effects', settings });
+  }
+
   setFrameSamples(frameSamples: number): void {
     this.#capture.post({ type: 'set-frame-size', frameSamples });
   }

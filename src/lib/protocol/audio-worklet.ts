@@ -141,7 +141,16 @@ export type PlaybackCommand =
   | ParamsMessage
   | SetBenchmarkMessage
   | MetronomeMessage;
-export type CaptureCommand = InitMessage | SetFrameSizeMessage | ParamsMessage | SetBenchmarkMessage;
+/**
+ * Capture: the player's input effects (protocol/effects.ts). The capture engine checks every field with
+ * `parseEffectSettings` and answers `bad-message` with the reason when one is out of range.
+ */
+export interface EffectsMessage {
+  type: 'effects';
+  settings: unknown;
+}
+export type CaptureCommand =
+  InitMessage | SetFrameSizeMessage | ParamsMessage | SetBenchmarkMessage | EffectsMessage;
 export type WorkletCommand = PlaybackCommand | CaptureCommand;
 
 // ---- worklet → main ------------------------------------------------------------------------------
@@ -212,6 +221,7 @@ const COMMAND_TYPES: ReadonlySet<string> = new Set([
   'params',
   'set-benchmark',
   'metronome',
+  'effects',
 ]);
 
 /**
@@ -246,6 +256,8 @@ export function asWorkletCommand(data: unknown): WorkletCommand | null {
       return typeof m.enabled === 'boolean' ? (data as SetBenchmarkMessage) : null;
     case 'metronome':
       return isMetronome(m) ? (data as MetronomeMessage) : null;
+    case 'effects':
+      return typeof m.settings === 'object' && m.settings !== null ? (data as EffectsMessage) : null;
   }
   return null;
 }

@@ -9,6 +9,7 @@
  * Pairs that cannot both use the data path (or are forced off it) use a WebRTC audio track instead:
  * see TrackPaths; the personal mix covers both kinds of peer.
  */
+import type { EffectSettings } from '../protocol/effects';
 import type { AudioNetClient } from '../audio/audio-net-client';
 import { AudioEngine, type AudioEngineOptions } from '../audio/engine';
 import type { Impairment, TransportCodec } from '../protocol/audio-worker';
@@ -71,6 +72,7 @@ export class StudioAudio {
   readonly #benchmark: boolean;
   readonly #impairment: Impairment | null;
   #engine: AudioEngine | null = null;
+  #effects: EffectSettings | null = null;
   #state: AudioState = { kind: 'off' };
   #sending = false;
   #settings: AudioSettings = DEFAULT_AUDIO_SETTINGS;
@@ -170,6 +172,12 @@ export class StudioAudio {
     return this.#engine;
   }
 
+  /** Input effects: sent to the running engine now and to every engine started later. */
+  setEffects(settings: EffectSettings): void {
+    this.#effects = settings;
+    this.#engine?.setEffects(settings);
+  }
+
   /** Whether our audio runs (frames leave for the others): the session advertises it as `audioOn`. */
   get sending(): boolean {
     return this.#sending;
@@ -207,6 +215,7 @@ export class StudioAudio {
         return;
       }
       this.#engine = engine;
+      if (this.#effects) engine.setEffects(this.#effects);
       this.#policy = new FrameSizePolicy(performance.now() / 1000);
       engine.events.on('impulse', ({ slot, epochMs, contextFrame }) => {
         const peerId = slot === undefined ? undefined : this.#bySlot(slot)?.identity.peerId;

@@ -4,6 +4,7 @@
  */
 import { createSubscriber } from 'svelte/reactivity';
 import { listDevices, type DeviceList } from '../audio/devices';
+import type { EffectSettings } from '../protocol/effects';
 import type { AudioSettings } from '../session/audio-settings';
 import type { AudioState, RemotePath, StudioAudio } from '../session/studio-audio';
 import type { AccountPreferences } from './account-preferences';
@@ -122,6 +123,10 @@ export class AudioRoom {
     if (this.#savedOutputId) saved.outputDeviceId = this.#savedOutputId;
     this.#storage?.setItem(SETTINGS_KEY, JSON.stringify(saved));
     void this.#account?.save(PREFERENCES_KEY, saved);
+  }
+
+  setEffects(settings: EffectSettings): void {
+    this.#audio.setEffects(settings);
   }
 
   setInputGainDb(db: number): void {

@@ -2,13 +2,15 @@
  * One studio visit as reactive state for the studio page: presence, relay connection and errors.
  * It owns the session it is given and disposes it.
  */
+import type PocketBase from 'pocketbase';
 import { createSubscriber } from 'svelte/reactivity';
 import type { SignalingState } from '../net/signaling-client';
 import type { NetworkPath } from '../session/participants';
 import type { StudioSession } from '../session/studio-session';
-import type { AccountPreferences } from './account-preferences';
+import { AccountPreferences } from './account-preferences';
 import { AudioRoom } from './audio-room.svelte';
 import { ChatState } from './chat.svelte';
+import { EffectsState } from './effects.svelte';
 import { MetronomeState } from './metronome.svelte';
 import { MixerState } from './mixer.svelte';
 
@@ -35,6 +37,7 @@ export class StudioRoom {
   readonly mixer: MixerState;
   readonly metronome: MetronomeState;
   readonly chat: ChatState;
+  readonly effects: EffectsState;
   #error = $state<{ message: string; fatal: boolean } | null>(null);
   #connection = $state<{ state: SignalingState; detail?: string }>({ state: 'connecting' });
   /** The last thing a peer sent that was refused or undecodable, in words; cleared after a while. */
@@ -43,13 +46,13 @@ export class StudioRoom {
 
   constructor(
     session: StudioSession,
-    options: { me: string; storage?: Storage | null; account?: AccountPreferences | null },
+    options: { me: string; storage?: Storage | null; pb?: PocketBase | null },
   ) {
     this.#session = session;
     this.#subscribe = createSubscriber((update) => session.events.on('presence', update));
     this.audio = new AudioRoom(session.audio, {
       storage: options.storage ?? null,
-      account: options.account ?? null,
+      account: options.pb ? new AccountPreferences(options.pb) : null,
     });
     this.mixer = new MixerState({
       mixer: session.mixer,
@@ -67,6 +70,12 @@ export class StudioRoom {
       storage: options.storage ?? null,
     });
     this.chat = new ChatState({ doc: session.chat.doc });
+    const audio = this.audio;
+    this.effects = new EffectsState({
+      pb: options.pb ?? null,
+      storage: options.storage ?? null,
+      apply: (settings) => audio.setEffects(settings),
+    });
     session.events.on('connection', (state) => {
       this.#connection = state;
       if (state.state === 'open' && !this.#error?.fatal) this.#error = null;
@@ -113,6 +122,7 @@ export class StudioRoom {
     if (this.#noticeTimer) clearTimeout(this.#noticeTimer);
     this.mixer.dispose();
     this.metronome.dispose();
+    this.effects.dispose();
     this.#session.dispose();
   }
 }

@@ -5,7 +5,8 @@
  * meters the input into the status block, can monitor the input straight to its own output at
  * `MonitorGain` (zero network delay), and, for the latency benchmark, reports impulse onsets. After each
  * `init` it tells the context frame of its sample 0 (`capture-origin`), so recording can map a frame's
- * senderTime to the moment it was captured.
+ * senderTime to the moment it was captured. The input effects (gate → EQ → compressor,
+ * `dsp/effects/`) run on what is framed and sent; the reverb is added to the monitor only.
  *
  * The logic lives in {@link CaptureEngine}, a plain class Node tests drive with typed arrays.
  */
@@ -30,6 +31,8 @@ import {
   type InitMessage,
   type WorkletEvent,
 } from '../protocol/audio-worklet.js';
+import { parseEffectSettings } from '../protocol/effects.js';
+import { EffectChain } from './dsp/effects/effect-chain.js';
 import { Framer } from './dsp/framer.js';
 import { ImpulseDetector } from './dsp/impulse.js';
 import { Meter, onePoleCoeff } from './dsp/mixer.js';
@@ -37,6 +40,8 @@ import { acceptCommand, FallbackStatusPoster } from './engine-port.js';
 import { registerEngineProcessor, type AudioBuses } from './scope.js';
 
 const NO_INPUT: Float32Array[] = [];
+/** Largest render quantum the effects have buffers for (Web Audio's is 128); larger ones run dry. */
+const FX_MAX_FRAMES = 1024;
 
 export interface CaptureEngineOptions {
   sampleRate: number;
@@ -60,6 +65,14 @@ export class CaptureEngine {
   /** `capture-origin` is still to be posted (once per init, at the next quantum). */
   private originPending = false;
   private readonly statusPoster: FallbackStatusPoster;
+  private readonly fx: EffectChain;
+  // The effects work on copies of the input (the input buffers are the browser's).
+  private readonly fxA = new Float32Array(FX_MAX_FRAMES);
+  private readonly fxB = new Float32Array(FX_MAX_FRAMES);
+  private readonly fxMono = [this.fxA];
+  private readonly fxStereo = [this.fxA, this.fxB];
+  private readonly revL = new Float32Array(FX_MAX_FRAMES);
+  private readonly revR = new Float32Array(FX_MAX_FRAMES);
 
   constructor(options: CaptureEngineOptions) {
     this.sr = options.sampleRate;
@@ -67,6 +80,7 @@ export class CaptureEngine {
     this.statusPoster = new FallbackStatusPoster(options.sampleRate, options.post);
     this.meter = new Meter(this.sr);
     this.smooth = onePoleCoeff(0.01, this.sr);
+    this.fx = new EffectChain(this.sr, FX_MAX_FRAMES);
   }
 
   handle(data: unknown): void {
@@ -88,6 +102,17 @@ export class CaptureEngine {
       case 'set-benchmark':
         this.setBenchmark(m.enabled, m.threshold, m.holdoffMs);
         return;
+      case 'effects': {
+        const parsed = parseEffectSettings(m.settings);
+        if (parsed.ok) this.fx.set(parsed.settings);
+        else
+          this.post({
+            type: 'error',
+            code: WorkletErrorCode.BadMessage,
+            message: `effects: ${parsed.reason}`,
+          });
+        return;
+      }
       default:
         this.post({ type: 'error', code: WorkletErrorCode.BadMessage, message: `${m.type} is for playback` });
     }
@@ -136,7 +161,8 @@ export class CaptureEngine {
       this.originPending = false;
       this.post({ type: 'capture-origin', contextFrame: currentFrame - framer.frameStart - framer.buffered });
     }
-    framer.push(input, n);
+    const sent = this.applyEffects(input, n);
+    framer.push(sent, n);
     const count = framer.frameSamples * framer.channels;
     for (let start = framer.frameStart; framer.pop(this.frame); start = framer.frameStart) {
       ints[StatusInt.CaptureFrames] = (ints[StatusInt.CaptureFrames]! + 1) | 0;
@@ -175,15 +201,27 @@ export class CaptureEngine {
     if (out) {
       const target = this.params.floats[ParamGlobal.MonitorGain]!;
       const k = this.smooth;
+      // The reverb is heard only here, on top of what is sent; never framed.
+      const reverb = sent !== input && this.fx.reverbActive;
+      if (reverb)
+        this.fx.renderMonitorReverb(this.fxA, sent.length > 1 ? this.fxB : null, n, this.revL, this.revR);
       for (let c = 0; c < out.length; c++) {
         const o = out[c]!;
-        const src = input[c] ?? input[0];
+        const src = sent[c] ?? sent[0];
+        const rev = c === 0 ? this.revL : this.revR;
         // Every channel runs the same ramp from the same start; the last one stores where it ended.
         let g = this.monitor;
         if (src) {
-          for (let i = 0; i < n; i++) {
-            g += (target - g) * k;
-            o[i] = src[i]! * g;
+          if (reverb) {
+            for (let i = 0; i < n; i++) {
+              g += (target - g) * k;
+              o[i] = (src[i]! + rev[i]!) * g;
+            }
+          } else {
+            for (let i = 0; i < n; i++) {
+              g += (target - g) * k;
+              o[i] = src[i]! * g;
+            }
           }
         } else o.fill(0);
         if (c === out.length - 1) this.monitor = src ? g : target;
@@ -191,6 +229,21 @@ export class CaptureEngine {
     }
     if (this.fallback) this.statusPoster.tick(n, status);
     return true;
+  }
+
+  /**
+   * Copies the input and runs gate → EQ → compressor on the copy; returns the buses to send. Without
+   * input, or in a quantum larger than the effect buffers, returns the input untouched.
+   */
+  private applyEffects(input: readonly Float32Array[], n: number): readonly Float32Array[] {
+    const a = input[0];
+    if (!a || n > FX_MAX_FRAMES) return input;
+    const b = input[1];
+    const { fxA, fxB } = this;
+    for (let i = 0; i < n; i++) fxA[i] = a[i]!;
+    if (b) for (let i = 0; i < n; i++) fxB[i] = b[i]!;
+    this.fx.processSend(fxA, b ? fxB : null, n);
+    return b ? this.fxStereo : this.fxMono;
   }
 }
 

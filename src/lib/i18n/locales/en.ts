@@ -297,6 +297,44 @@ export const en = {
     usage: '{{uses}} of {{max}} used · until {{until}}',
     revoke: 'Revoke',
   },
+  privacy: {
+    title: 'Privacy on this Bandmesh server',
+    runsOn: 'This Bandmesh runs on',
+    lead: ', a server its operator hosts. Nothing about you goes to anyone else: no analytics, no advertising, no fonts or scripts from other sites, no public STUN servers. Below is everything that is kept, where, and for how long. The operator, as this server’s administrator, can see all of it.',
+    serverTitle: "On this server, in PocketBase's data folder",
+    accountTitle: 'Your account',
+    account:
+      ': email, password (as a bcrypt hash, never in plain text), name, instruments, city, country, skill level, your picture and your settings (the theme and the language). Until you delete your account. Your email is never shown to anyone else; your profile and picture only to people who share a studio with you.',
+    studiosTitle: 'Studios and memberships',
+    studios:
+      ': the studios you create, and which studios you belong to with which role. Until the studio is deleted, you leave it, or you delete your account.',
+    takesTitle: 'Takes you upload',
+    takes:
+      ', only when you press "Upload to studio": the file and its details, seen by the studio\'s members. Until you or the studio\'s owner delete it, or the studio or your account is deleted. An upload you started and did not finish is removed after 24 hours without progress (the operator can change this).',
+    logsTitle: 'Request logs',
+    logs: ': for each request to this server, its address (which can include ids of your account or studios), method, result, your IP address and browser name. PocketBase deletes them after 7 days at most (the operator can choose fewer, never more while the logs hold IP addresses).',
+    relayTitle: "In the relay's memory only",
+    relay:
+      "While you are in a studio, the relay that connects the players holds your connection, the name and instrument your room ticket carries, your role and whether you are recording. Nothing of it is written to disk; it is gone when the room empties or the relay restarts. The relay's log never contains IP addresses, names, user ids or what you send. Audio that goes through the relay in big rooms is encrypted by each player, so the relay cannot hear it.",
+    turn: 'If this server runs a TURN server (for networks that block direct connections), it relays your audio without being able to decrypt it, and its log, where the operator keeps it, names each connection by your user id and IP address.',
+    browserTitle: 'In your browser, on this computer',
+    recordingsTitle: 'Recordings',
+    recordings:
+      " stay in the browser's private storage (the origin private file system) until you delete them there. They are not on this server unless you upload one.",
+    sessionTitle: 'Your session',
+    session:
+      " (a sign-in token and your own profile) until you log out, your audio settings, your theme and your language, in the browser's local storage.",
+    choiceTitle: 'Your data, your choice',
+    downloadTitle: 'Download',
+    download: ' everything the server keeps about you as one file:',
+    downloadLink: 'Settings → Your data → Download my data',
+    deleteTitle: 'Delete',
+    delete:
+      ' your account: same place, with your password. Your profile, picture, memberships and uploaded takes go at once. A studio you own passes to its longest-standing engineer, or is deleted if it has none.',
+    cannotReach:
+      'What deletion cannot reach: request logs until they expire (7 days at most), deleted data in the database file until it is overwritten, backups the operator made, and copies other players kept — anyone in a jam can record what they hear.',
+    questions: 'Questions about this server: ask its operator, the person who gave you its address.',
+  },
   errors: {
     unreachable: 'Cannot reach the server. Check your connection and try again.',
     wrongLogin: 'Wrong email or password.',

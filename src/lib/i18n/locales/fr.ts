@@ -311,6 +311,45 @@ export const fr: Messages = {
     usage: '{{uses}} sur {{max}} utilisés · jusqu’au {{until}}',
     revoke: 'Retirer',
   },
+  privacy: {
+    title: 'Confidentialité sur ce serveur Bandmesh',
+    runsOn: 'Ce Bandmesh tourne sur',
+    lead: ', un serveur hébergé par son exploitant. Rien de ce qui vous concerne ne part ailleurs : pas de statistiques, pas de publicité, pas de polices ni de scripts d’autres sites, pas de serveurs STUN publics. Voici tout ce qui est conservé, où, et combien de temps. L’exploitant, en tant qu’administrateur de ce serveur, peut tout voir.',
+    serverTitle: 'Sur ce serveur, dans le dossier de données de PocketBase',
+    accountTitle: 'Votre compte',
+    account:
+      ' : adresse e-mail, mot de passe (sous forme de hachage bcrypt, jamais en clair), nom, instruments, ville, pays, niveau, votre photo et vos réglages (le thème et la langue). Jusqu’à ce que vous supprimiez votre compte. Votre adresse e-mail n’est jamais montrée à personne d’autre ; votre profil et votre photo, seulement aux personnes qui partagent un studio avec vous.',
+    studiosTitle: 'Studios et adhésions',
+    studios:
+      ' : les studios que vous créez, et les studios dont vous êtes membre, avec quel rôle. Jusqu’à la suppression du studio, votre départ, ou la suppression de votre compte.',
+    takesTitle: 'Les prises que vous envoyez',
+    takes:
+      ', seulement quand vous appuyez sur « Upload to studio » (le bouton du studio, pas encore traduit) : le fichier et ses détails, visibles des membres du studio. Jusqu’à ce que vous ou le propriétaire du studio la supprimiez, ou que le studio ou votre compte soit supprimé. Un envoi commencé et non terminé est effacé après 24 heures sans progression (l’exploitant peut changer ce délai).',
+    logsTitle: 'Journaux des requêtes',
+    logs: ' : pour chaque requête à ce serveur, son adresse (qui peut contenir les identifiants de votre compte ou de vos studios), la méthode, le résultat, votre adresse IP et le nom de votre navigateur. PocketBase les efface au bout de 7 jours au plus (l’exploitant peut choisir moins, jamais plus tant que les journaux contiennent des adresses IP).',
+    relayTitle: 'Dans la mémoire du relais seulement',
+    relay:
+      'Pendant que vous êtes dans un studio, le relais qui relie les musiciens garde votre connexion, le nom et l’instrument que porte votre ticket de salle, votre rôle et si vous enregistrez. Rien de tout cela n’est écrit sur disque ; tout disparaît quand la salle se vide ou que le relais redémarre. Le journal du relais ne contient jamais d’adresses IP, de noms, d’identifiants ni ce que vous envoyez. L’audio qui passe par le relais dans les grandes salles est chiffré par chaque musicien : le relais ne peut pas l’entendre.',
+    turn: 'Si ce serveur fait tourner un serveur TURN (pour les réseaux qui bloquent les connexions directes), celui-ci relaie votre audio sans pouvoir le déchiffrer, et son journal, là où l’exploitant le garde, désigne chaque connexion par votre identifiant et votre adresse IP.',
+    browserTitle: 'Dans votre navigateur, sur cet ordinateur',
+    recordingsTitle: 'Les enregistrements',
+    recordings:
+      ' restent dans le stockage privé du navigateur (l’origin private file system) jusqu’à ce que vous les y supprimiez. Ils ne sont sur ce serveur que si vous en envoyez un.',
+    sessionTitle: 'Votre session',
+    session:
+      ' (un jeton de connexion et votre propre profil) jusqu’à ce que vous vous déconnectiez, vos réglages audio, votre thème et votre langue, dans le stockage local du navigateur.',
+    choiceTitle: 'Vos données, votre choix',
+    downloadTitle: 'Téléchargez',
+    download: ' tout ce que le serveur conserve sur vous, en un seul fichier :',
+    downloadLink: 'Réglages → Vos données → Télécharger mes données',
+    deleteTitle: 'Supprimez',
+    delete:
+      ' votre compte : au même endroit, avec votre mot de passe. Votre profil, votre photo, vos adhésions et vos prises envoyées partent aussitôt. Un studio dont vous êtes propriétaire passe à son ingé son le plus ancien, ou est supprimé s’il n’en a pas.',
+    cannotReach:
+      'Ce que la suppression ne peut pas atteindre : les journaux des requêtes jusqu’à leur expiration (7 jours au plus), les données effacées dans le fichier de la base jusqu’à ce qu’elles soient écrasées, les sauvegardes faites par l’exploitant, et les copies gardées par d’autres musiciens — chacun, dans un bœuf, peut enregistrer ce qu’il entend.',
+    questions:
+      'Une question sur ce serveur ? Demandez à son exploitant, la personne qui vous a donné son adresse.',
+  },
   errors: {
     unreachable: 'Impossible de joindre le serveur. Vérifiez votre connexion et réessayez.',
     wrongLogin: 'E-mail ou mot de passe incorrect.',

@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test';
-import { expect, PASSWORD, signUp, test } from './fixtures';
+import { expect, PASSWORD, signUp, test, uniqueEmail } from './fixtures';
 
 /**
  * Loads `path` with the app's JavaScript modules refused: the `lang` then on <html> was set by the
@@ -73,7 +73,7 @@ test('a player switches the app to French on /settings; it stays French after a 
   expect(await langBeforeTheApp(page, '/settings')).toBe('en');
 });
 
-test('a signed-out visitor whose browser speaks French sees French from the first paint', async ({
+test('a visitor whose browser speaks French sees French from the first paint, and signs up in French', async ({
   browser,
   baseURL,
 }) => {
@@ -89,6 +89,18 @@ test('a signed-out visitor whose browser speaks French sees French from the firs
   // A wrong form is refused in French, field by field.
   await page.getByRole('button', { name: 'S’inscrire' }).click();
   await expect(page.getByText('Dites au groupe comment vous vous appelez.')).toBeVisible();
+  // Signing up sends the language along, so the verification mail already goes out in French.
+  await page.getByLabel('Nom').fill('Inès');
+  await page.getByLabel('E-mail').fill(uniqueEmail('ines'));
+  await page.getByLabel('Mot de passe').fill(PASSWORD);
+  await page.getByRole('button', { name: 'S’inscrire' }).click();
+  await expect(page.getByTestId('signed-in-as')).toHaveText('Inès');
+  expect(
+    await page.evaluate(
+      () => JSON.parse(localStorage.getItem('pocketbase_auth') ?? 'null')?.record?.preferences?.language,
+    ),
+  ).toBe('fr');
+  await page.getByRole('button', { name: 'Se déconnecter' }).click();
   // Choosing English here, signed out, is kept in this browser.
   await page.goto('/settings');
   await page.getByLabel('English').check();

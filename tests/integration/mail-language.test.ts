@@ -96,6 +96,24 @@ describe('mails in the user language', () => {
       .confirmEmailChange(tokenFrom(change, APP_URL, 'email-change'), leo.password);
   });
 
+  it('sends the first mail in the language given at sign-up, as the app does', async () => {
+    const email = `inscrite-${process.pid}@bandmesh.test`;
+    const password = 'correct-horse-battery';
+    const pb = guestClient(server.url);
+    await pb.collection('users').create({
+      email,
+      password,
+      passwordConfirm: password,
+      name: 'Inès',
+      preferences: { language: 'fr' },
+    });
+    const seen = (await mailTo(catcher.apiUrl, email)).length;
+    await pb.collection('users').requestVerification(email);
+    expect((await nextMail(catcher.apiUrl, email, seen)).subject).toBe(
+      'Confirmez votre adresse e-mail pour Bandmesh',
+    );
+  });
+
   it('sends English to a user who wrote something odd as their language, and keeps serving', async () => {
     for (const [i, language] of ['FR', 'fr-CA<script>', ['fr'], { fr: true }, 'x'.repeat(4000)].entries()) {
       const odd = await speaking(`Odd${i}`, { language });

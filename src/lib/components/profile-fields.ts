@@ -41,10 +41,15 @@ export type ProfileSaveResult =
   | { ok: true }
   | { ok: false; error: { message: string; fields: Record<string, string> }; avatarCode: string | null };
 
-/** "5.2 MB": one decimal, in the binary megabytes the server's limit is set in. */
-export function formatMegabytes(bytes: number): string {
+/** Binary megabytes (the unit the server's limit is set in): whole from 10 up, else one decimal. */
+function megabytes(bytes: number): number {
   const mb = bytes / (1024 * 1024);
-  return `${mb >= 10 || Number.isInteger(mb) ? Math.round(mb) : mb.toFixed(1)} MB`;
+  return mb >= 10 || Number.isInteger(mb) ? Math.round(mb) : Math.round(mb * 10) / 10;
+}
+
+/** "5.2 MB". */
+export function formatMegabytes(bytes: number): string {
+  return `${megabytes(bytes)} MB`;
 }
 
 /** Adds an instrument unless it is blank, a duplicate (ignoring case) or over a limit; says why not. */
@@ -81,9 +86,12 @@ export function avatarMessage(code: string, file: File | null, t?: TFunction): s
   if (code === 'validation_file_size_limit') {
     const limit = formatMegabytes(PROFILE_LIMITS.avatarBytes);
     if (t) {
+      // The language's own unit and decimal mark ("5,2 Mo").
+      const local = (bytes: number) => t('profile.megabytes', { n: megabytes(bytes) });
+      const max = local(PROFILE_LIMITS.avatarBytes);
       return file
-        ? t('profile.avatarTooBig', { size: formatMegabytes(file.size), limit })
-        : t('profile.avatarLimit', { limit });
+        ? t('profile.avatarTooBig', { size: local(file.size), limit: max })
+        : t('profile.avatarLimit', { limit: max });
     }
     return file
       ? `That file is ${formatMegabytes(file.size)}; the limit is ${limit}.`

@@ -167,6 +167,7 @@ export const en = {
     choosePicture: 'Choose a picture…',
     remove: 'Remove',
     pictureNote: 'JPEG, PNG, WebP or GIF, up to 2 MB. Shown only to people in your studios.',
+    megabytes: '{{n, number}} MB',
     avatarTooBig: 'That file is {{size}}; the limit is {{limit}}.',
     avatarLimit: 'The limit is {{limit}}.',
     avatarType: 'Only JPEG, PNG, WebP or GIF.',

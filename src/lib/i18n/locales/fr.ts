@@ -172,6 +172,7 @@ export const fr: Messages = {
     choosePicture: 'Choisir une photo…',
     remove: 'Retirer',
     pictureNote: 'JPEG, PNG, WebP ou GIF, 2 Mo au plus. Visible seulement des personnes de vos studios.',
+    megabytes: '{{n, number}} Mo',
     avatarTooBig: 'Ce fichier fait {{size}} ; la limite est de {{limit}}.',
     avatarLimit: 'La limite est de {{limit}}.',
     avatarType: 'Seulement JPEG, PNG, WebP ou GIF.',

@@ -13,7 +13,8 @@ test('the owner renames a studio, makes it private, and deletes it after typing 
   await expect(ada.getByTestId('present-player')).toHaveCount(1);
   const publicPath = new URL(ada.url()).pathname;
 
-  await ada.getByRole('link', { name: 'Settings' }).click();
+  // The studio's own Settings button, not the header's account settings.
+  await ada.getByRole('main').getByRole('link', { name: 'Settings' }).click();
   await expect(ada.getByRole('heading', { name: 'Settings' })).toBeVisible();
   await ada.getByLabel('Studio name').fill(`${name} II`);
   await ada.getByLabel('Invitation only').check();
@@ -59,7 +60,7 @@ test('a member sees no settings (only the owner changes them), and the owner rem
   await bo.getByRole('button', { name: 'Join this studio' }).click();
   await expect(bo.getByTestId('present-player')).not.toHaveCount(0);
   await expect(bo.getByRole('link', { name: 'Members' })).toBeVisible();
-  await expect(bo.getByRole('link', { name: 'Settings' })).toHaveCount(0);
+  await expect(bo.getByRole('main').getByRole('link', { name: 'Settings' })).toHaveCount(0);
   await bo.goto(`${path}/settings`);
   await expect(bo.getByText("Only the studio's owner can change its settings.")).toBeVisible();
   await expect(bo.getByRole('button', { name: 'Delete studio' })).toHaveCount(0);

@@ -26,6 +26,7 @@ const LIB_FOLDERS = [
   'recording',
   'state',
   'components',
+  'i18n',
 ];
 
 /** Only sync/ imports Yjs and its wire libraries (lib0 is the encoding y-protocols speaks). */
@@ -129,7 +130,7 @@ const boundaries = [
   ...boundary('net', ['protocol', 'util']),
   ...boundary('sync', ['protocol', 'util'], { yjs: false }),
   ...boundary('session', ['net', 'sync', 'audio', 'recording', 'protocol', 'util']),
-  ...boundary('pb', ['protocol']),
+  ...boundary('pb', ['protocol', 'i18n']),
   // The upload client talks to PocketBase through the SDK itself and names pb/'s record types only.
   ...boundary('recording', ['protocol', 'util', 'pb'], {
     allowed: 'protocol/, util/, and from pb/ only types (import type)',
@@ -144,7 +145,19 @@ const boundaries = [
   // state/ adapts everything below it to runes; it names component prop types, never components.
   ...boundary(
     'state',
-    ['protocol', 'util', 'worklet', 'audio', 'net', 'sync', 'session', 'pb', 'recording', 'components'],
+    [
+      'protocol',
+      'util',
+      'worklet',
+      'audio',
+      'net',
+      'sync',
+      'session',
+      'pb',
+      'recording',
+      'components',
+      'i18n',
+    ],
     {
       svelteKit: true,
       extra: [
@@ -156,7 +169,9 @@ const boundaries = [
       ],
     },
   ),
-  ...boundary('components', [], { allowed: 'other components' }),
+  // i18n/ holds the catalogues and the translator context; every layer may word things through it.
+  ...boundary('i18n', []),
+  ...boundary('components', ['i18n'], { allowed: 'other components and i18n/ (the translator)' }),
   {
     files: ['src/routes/**'],
     rules: restrict([

@@ -154,6 +154,7 @@ func main() {
 			return err
 		}
 		mail.BindRequireVerified(se.App, cfg.Mail.RequireVerified)
+		mail.BindLocalizedMails(se.App) // issue 10: French mails for French users
 		mail.RegisterRoutes(se.Router, cfg.Mail.RequireVerified)
 
 		studioapi.Register(se.Router, studioapi.Options{

@@ -31,6 +31,7 @@ const LIB = [
   'recording',
   'state',
   'components',
+  'i18n',
 ];
 
 /** Folders of src/lib/ each row may import without restriction. */
@@ -42,11 +43,13 @@ const MAY: Record<string, string[]> = {
   net: ['protocol', 'util'],
   sync: ['protocol', 'util'],
   session: ['net', 'sync', 'audio', 'recording', 'protocol', 'util'],
-  pb: ['protocol'],
+  pb: ['protocol', 'i18n'],
   recording: ['protocol', 'util'],
-  state: ['protocol', 'util', 'worklet', 'audio', 'net', 'sync', 'session', 'pb', 'recording'],
-  components: [],
-  routes: ['state', 'components', 'pb', 'session', 'protocol'],
+  state: ['protocol', 'util', 'worklet', 'audio', 'net', 'sync', 'session', 'pb', 'recording', 'i18n'],
+  components: ['i18n'],
+  // The catalogues and the translator context: every layer that words things may use them.
+  i18n: [],
+  routes: ['state', 'components', 'pb', 'session', 'protocol', 'i18n'],
 };
 /** Folders a row may import only in part (tested case by case below). */
 const PARTLY: Record<string, string[]> = {
@@ -210,9 +213,9 @@ describe('docs/architecture.md module table', () => {
     for (const line of section.split('\n').slice(1)) {
       if (line.startsWith('## ')) break;
       const cells = line.split('|').map((c) => c.trim());
-      const folder = /^`src\/(?:lib\/)?([a-z]+)\/`$/.exec(cells[1] ?? '')?.[1];
+      const folder = /^`src\/(?:lib\/)?([a-z0-9]+)\/`$/.exec(cells[1] ?? '')?.[1];
       if (!folder) continue;
-      const named = [...(cells[3] ?? '').matchAll(/`([a-z]+)`/g)].map((m) => m[1]!);
+      const named = [...(cells[3] ?? '').matchAll(/`([a-z0-9]+)`/g)].map((m) => m[1]!);
       rows.set(folder, [...new Set(named.filter((f) => LIB.includes(f) && f !== folder))].sort());
     }
     return rows;

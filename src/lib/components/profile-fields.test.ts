@@ -1,5 +1,20 @@
 import { describe, expect, it } from 'vitest';
+import { createInstance } from 'i18next';
+import { en } from '../i18n/locales/en';
+import { fr } from '../i18n/locales/fr';
 import { addInstrument, avatarMessage, formatMegabytes, PROFILE_LIMITS } from './profile-fields';
+
+/** The translate function the app hands components, for one language. */
+function translator(lng: 'en' | 'fr') {
+  const i18n = createInstance();
+  void i18n.init({
+    resources: { en: { translation: en }, fr: { translation: fr } },
+    lng,
+    initAsync: false,
+    interpolation: { escapeValue: false },
+  });
+  return i18n.getFixedT(lng);
+}
 
 describe('formatMegabytes', () => {
   it('writes sizes as a person reads them', () => {
@@ -35,5 +50,20 @@ describe('addInstrument', () => {
     const refused = addInstrument(full, 'one more');
     expect(refused.list).toHaveLength(PROFILE_LIMITS.instruments);
     expect(refused.problem).toBe('List at most 20 instruments.');
+  });
+});
+
+describe('avatarMessage in the reader’s language', () => {
+  it('says sizes with the language’s unit and decimal mark', () => {
+    const file = { size: 5.2 * 1024 * 1024 } as File;
+    expect(avatarMessage('validation_file_size_limit', file, translator('fr'))).toBe(
+      'Ce fichier fait 5,2 Mo ; la limite est de 2 Mo.',
+    );
+    expect(avatarMessage('validation_file_size_limit', file, translator('en'))).toBe(
+      'That file is 5.2 MB; the limit is 2 MB.',
+    );
+    expect(addInstrument([], 'x'.repeat(41), translator('fr')).problem).toBe(
+      'Chaque instrument doit tenir en 40 caractères au plus.',
+    );
   });
 });

@@ -22,7 +22,11 @@ export async function exportMyData(pb: TypedPocketBase): Promise<string> {
   return JSON.stringify(data, null, 2);
 }
 
-export type DeleteAccountResult = { ok: true; answer: DeleteAccountAnswer } | { ok: false; message: string };
+/** Why a delete failed, for the UI to word in the reader's language; `message` is the English sentence. */
+export type DeleteFailure = 'unreachable' | 'wrong-password' | 'server' | 'unknown';
+
+export type DeleteAccountResult =
+  { ok: true; answer: DeleteAccountAnswer } | { ok: false; message: string; reason: DeleteFailure };
 
 /** Deletes the signed-in account; on success the session is cleared too. */
 export async function deleteMyAccount(pb: TypedPocketBase, password: string): Promise<DeleteAccountResult> {
@@ -36,10 +40,21 @@ export async function deleteMyAccount(pb: TypedPocketBase, password: string): Pr
     return { ok: true, answer };
   } catch (error) {
     if (errorStatus(error) === 0) {
-      return { ok: false, message: 'Cannot reach the server. Your account has not been deleted.' };
+      return {
+        ok: false,
+        message: 'Cannot reach the server. Your account has not been deleted.',
+        reason: 'unreachable',
+      };
     }
     const message = (error as { response?: { message?: unknown } }).response?.message;
-    if (errorCode(error) && typeof message === 'string') return { ok: false, message };
-    return { ok: false, message: 'Something went wrong. Your account has not been deleted.' };
+    const code = errorCode(error);
+    if (code && typeof message === 'string') {
+      return { ok: false, message, reason: code === 'wrong-password' ? 'wrong-password' : 'server' };
+    }
+    return {
+      ok: false,
+      message: 'Something went wrong. Your account has not been deleted.',
+      reason: 'unknown',
+    };
   }
 }

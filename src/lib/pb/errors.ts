@@ -1,10 +1,12 @@
 /**
  * Turns PocketBase SDK errors into sentences a person understands, plus per-field messages for forms.
+ * Each sentence the app knows carries its catalogue key (`errors.*`), so the UI can show it in the
+ * reader's language (`LocaleState.error`); a server message the app has no sentence for stays as sent.
  */
-export interface FormError {
-  message: string;
-  fields: Record<string, string>;
-}
+import type { ErrorKey, FormError } from '../i18n/form-error';
+import { en } from '../i18n/locales/en';
+
+export type { ErrorKey, FormError };
 
 interface PbErrorShape {
   status?: number;
@@ -15,21 +17,33 @@ interface PbErrorShape {
   };
 }
 
-const FIELD_MESSAGES: Record<string, Record<string, string>> = {
+const FIELD_MESSAGES: Record<string, Record<string, ErrorKey>> = {
   email: {
-    validation_not_unique: 'An account with this email already exists. Log in instead?',
-    validation_is_email: 'That does not look like an email address.',
-    validation_invalid_email: 'That does not look like an email address.',
+    validation_not_unique: 'emailTaken',
+    validation_is_email: 'emailInvalid',
+    validation_invalid_email: 'emailInvalid',
   },
   password: {
-    validation_min_text_constraint: 'Use a longer password: at least 10 characters.',
-    validation_length_out_of_range: 'Use a longer password: at least 10 characters.',
+    validation_min_text_constraint: 'passwordShort',
+    validation_length_out_of_range: 'passwordShort',
   },
   slug: {
-    validation_not_unique: 'That address is taken by another studio. Try another one.',
-    validation_invalid_format:
-      'Use 3–40 lowercase letters, digits and dashes, starting and ending with a letter or digit.',
+    validation_not_unique: 'slugTaken',
+    validation_invalid_format: 'slugFormat',
   },
+};
+
+/** Stable `code`s of Bandmesh routes that the translated pages show, with the app's own sentence. */
+const CODE_MESSAGES: Record<string, ErrorKey> = {
+  'email-not-verified': 'emailNotVerified',
+  'invalid-invitation': 'invalidInvitation',
+  'invitation-not-found': 'invalidInvitation',
+  'invitation-expired': 'invitationExpired',
+  'invitation-used-up': 'invitationUsedUp',
+  'invitation-revoked': 'invitationRevoked',
+  'cannot-invite': 'cannotInvite',
+  'too-many-invitations': 'tooManyInvitations',
+  'wrong-password': 'wrongPassword',
 };
 
 /** The server's stable error code (`{code}` of our routes), if any. */
@@ -43,25 +57,29 @@ export function errorStatus(error: unknown): number {
   return typeof status === 'number' ? status : 0;
 }
 
+function known(key: ErrorKey, fields: Record<string, string> = {}, fieldKeys = {}): FormError {
+  return { message: en.errors[key], fields, keys: { message: key, fields: fieldKeys } };
+}
+
 export function describeError(error: unknown, context: 'login' | 'form' = 'form'): FormError {
   const status = errorStatus(error);
   const response = (error as PbErrorShape | null)?.response;
-  if (status === 0) {
-    return { message: 'Cannot reach the server. Check your connection and try again.', fields: {} };
-  }
-  if (context === 'login' && status === 400) {
-    return { message: 'Wrong email or password.', fields: {} };
-  }
+  if (status === 0) return known('unreachable');
+  if (context === 'login' && status === 400) return known('wrongLogin');
+  if (status === 429) return known('tooManyRequests');
   const fields: Record<string, string> = {};
+  const fieldKeys: Record<string, ErrorKey> = {};
   for (const [field, detail] of Object.entries(response?.data ?? {})) {
     if (!detail || typeof detail !== 'object') continue;
-    fields[field] =
-      FIELD_MESSAGES[field]?.[detail.code ?? ''] ?? detail.message ?? 'This value is not valid.';
+    const key = FIELD_MESSAGES[field]?.[detail.code ?? ''];
+    if (key) fieldKeys[field] = key;
+    fields[field] = key ? en.errors[key] : (detail.message ?? en.errors.invalidValue);
+    if (!key && !detail.message) fieldKeys[field] = 'invalidValue';
   }
+  if (Object.keys(fields).length > 0) return known('fixFields', fields, fieldKeys);
+  const code = errorCode(error);
+  if (code && CODE_MESSAGES[code]) return known(CODE_MESSAGES[code]);
   const serverMessage = typeof response?.message === 'string' ? response.message : '';
-  const message =
-    Object.keys(fields).length > 0
-      ? 'Please fix the highlighted fields.'
-      : serverMessage || 'Something went wrong. Please try again.';
-  return { message, fields };
+  if (serverMessage) return { message: serverMessage, fields, keys: { fields: fieldKeys } };
+  return known('generic');
 }

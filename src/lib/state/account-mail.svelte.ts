@@ -17,7 +17,12 @@ export const EXPIRED_LINK = 'This link has expired or was already used. Ask for 
 
 function tokenFailure(error: unknown): FormResult {
   const described = describeError(error);
-  if (described.fields.token) return { ok: false, error: { message: EXPIRED_LINK, fields: {} } };
+  if (described.fields.token) {
+    return {
+      ok: false,
+      error: { message: EXPIRED_LINK, fields: {}, keys: { message: 'expiredLink', fields: {} } },
+    };
+  }
   return { ok: false, error: described };
 }
 
@@ -87,7 +92,14 @@ export class AccountMail {
     } catch (error) {
       const failure = tokenFailure(error);
       if (!failure.ok && failure.error.fields.password)
-        return { ok: false, error: { message: 'That is not the password of this account.', fields: {} } };
+        return {
+          ok: false,
+          error: {
+            message: 'That is not the password of this account.',
+            fields: {},
+            keys: { message: 'notThisPassword', fields: {} },
+          },
+        };
       return failure;
     }
   }

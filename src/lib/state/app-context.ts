@@ -4,6 +4,7 @@ import type { TypedPocketBase } from '../pb/client';
 import type { StudioApi } from '../pb/studios';
 import type { AccountMail } from './account-mail.svelte';
 import type { AuthState } from './auth.svelte';
+import type { LocaleState } from './locale.svelte';
 import type { ThemeState } from './theme.svelte';
 
 export interface AppContext {
@@ -12,6 +13,7 @@ export interface AppContext {
   studios: StudioApi;
   mail: AccountMail;
   theme: ThemeState;
+  i18n: LocaleState;
 }
 
 const KEY = Symbol('bandmesh-app');

@@ -20,6 +20,8 @@ export interface SignUpInput {
   email: string;
   password: string;
   instrument: string;
+  /** The language the app is shown in, so the first mail (verification) goes out in it. */
+  language?: string;
 }
 
 export type FormResult = { ok: true } | { ok: false; error: FormError };
@@ -54,6 +56,7 @@ export class AuthState {
         password: input.password,
         passwordConfirm: input.password,
         instruments: input.instrument.trim() ? [input.instrument.trim()] : [],
+        ...(input.language ? { preferences: { language: input.language } } : {}),
       });
     } catch (error) {
       return { ok: false, error: describeError(error) };

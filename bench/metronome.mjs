@@ -49,7 +49,7 @@ const stack = await startStack({
   dataDir: join(work, 'pb_data'),
   turn: false,
   quiet: true,
-  env: crowdRateLimitsEnv(),
+  env: { BANDMESH_REQUIRE_VERIFIED: 'false', ...crowdRateLimitsEnv() },
 });
 const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
 // The whole run is bounded: setup, clock settling and the run itself, with a margin.

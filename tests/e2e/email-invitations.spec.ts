@@ -86,12 +86,16 @@ test.describe('invitations by email', () => {
     await friend.getByRole('button', { name: `Join ${name}` }).click();
     await expect(friend.getByRole('alert')).toContainText('Confirm your email address first');
 
-    await inbox.goto(inboxUrl!);
-    await inbox
+    // The app asks for that mail right after sign-up: reload the inbox until it has arrived.
+    const confirmMail = inbox
       .getByRole('listitem')
       .filter({ hasText: address })
-      .getByRole('link', { name: 'Confirm your email for Bandmesh' })
-      .click();
+      .getByRole('link', { name: 'Confirm your email for Bandmesh' });
+    await expect(async () => {
+      await inbox.goto(inboxUrl!);
+      await expect(confirmMail).toBeVisible({ timeout: 1_000 });
+    }).toPass({ timeout: 30_000 });
+    await confirmMail.click();
     await inbox
       .getByRole('link', { name: new RegExp(`^${url}/auth/verify\\?token=`) })
       .first()

@@ -55,8 +55,13 @@ test.describe('mail verification', () => {
 
     // The catcher's inbox, as a person would read it.
     const inbox = await context.newPage();
-    await inbox.goto(inboxUrl!);
-    await inbox.getByRole('link', { name: 'Confirm your email for Bandmesh' }).click();
+    // PocketBase sends the mail in the background: reload the inbox until it has arrived.
+    const confirmMail = inbox.getByRole('link', { name: 'Confirm your email for Bandmesh' });
+    await expect(async () => {
+      await inbox.goto(inboxUrl!);
+      await expect(confirmMail).toBeVisible({ timeout: 1_000 });
+    }).toPass({ timeout: 30_000 });
+    await confirmMail.click();
     await expect(inbox.getByText(email).first()).toBeVisible();
     await inbox.getByRole('link', { name: new RegExp(`^${url}/auth/verify\\?token=`) }).click();
     await expect(inbox.getByRole('heading', { name: 'Your email is verified' })).toBeVisible();

@@ -693,6 +693,19 @@ export const en = {
     until: 'until {{date}}',
     revoke: 'Revoke',
   },
+  peerProblem: {
+    aPlayer: 'A player',
+    aPlayerLower: 'a player',
+    tooLarge: '{{who}} sent studio changes that were too large; they were ignored.',
+    refusedStructs: "{{who}} sent changes on someone else's behalf; they were ignored.",
+    sendFailed: 'The studio state could not be sent to {{who}}; their mixer may be out of date.',
+    unreadable: '{{who}} sent studio data that could not be read; it was ignored.',
+  },
+  known: {
+    noOutput:
+      'Your browser could not start audio: no output device answered. Check that speakers or headphones are connected and not used exclusively by another app, then try again.',
+    noSinkId: 'This browser cannot choose the output device.',
+  },
   errors: {
     unreachable: 'Cannot reach the server. Check your connection and try again.',
     wrongLogin: 'Wrong email or password.',

@@ -717,6 +717,19 @@ export const fr: Messages = {
     until: 'jusqu’au {{date}}',
     revoke: 'Retirer',
   },
+  peerProblem: {
+    aPlayer: 'Un musicien',
+    aPlayerLower: 'un musicien',
+    tooLarge: '{{who}} a envoyé des changements du studio trop volumineux ; ils ont été ignorés.',
+    refusedStructs: '{{who}} a envoyé des changements au nom de quelqu’un d’autre ; ils ont été ignorés.',
+    sendFailed: 'L’état du studio n’a pas pu être envoyé à {{who}} ; sa console n’est peut-être pas à jour.',
+    unreadable: '{{who}} a envoyé des données du studio illisibles ; elles ont été ignorées.',
+  },
+  known: {
+    noOutput:
+      'Votre navigateur n’a pas pu démarrer l’audio : aucune sortie audio n’a répondu. Vérifiez que des enceintes ou un casque sont branchés et qu’aucune autre application ne les utilise en exclusivité, puis réessayez.',
+    noSinkId: 'Ce navigateur ne permet pas de choisir la sortie audio.',
+  },
   errors: {
     unreachable: 'Impossible de joindre le serveur. Vérifiez votre connexion et réessayez.',
     wrongLogin: 'E-mail ou mot de passe incorrect.',

@@ -1,4 +1,5 @@
 import type { Page } from '@playwright/test';
+import { authInitScript, createStudio, signUpUser } from '../../scripts/lib/pb-rest.mjs';
 import { expect, PASSWORD, signUp, test, uniqueEmail } from './fixtures';
 
 /**
@@ -106,4 +107,55 @@ test('a visitor whose browser speaks French sees French from the first paint, an
   await page.getByLabel('English').check();
   await expect(page.getByRole('heading', { name: 'Settings', level: 1 })).toBeVisible();
   expect(await langBeforeTheApp(page, '/')).toBe('en');
+});
+
+test('a French-speaking player finds the studio, its audio, mixer, chat and the directory in French', async ({
+  browser,
+  baseURL,
+}) => {
+  test.setTimeout(60_000);
+  const player = await signUpUser(baseURL!, { name: 'Inès', instrument: 'accordéon' });
+  const slug = `bal-${Date.now().toString(36)}`;
+  // createStudio sends every field given to PocketBase; its type names only the common ones.
+  const studio = { name: 'Bal musette', slug, genre: 'classical' };
+  await createStudio(baseURL!, player, studio);
+  const context = await browser.newContext({ baseURL, locale: 'fr-FR' });
+  await context.addInitScript(authInitScript(player));
+  const page = await context.newPage();
+
+  await page.goto(`/s/${slug}`);
+  await expect(page.getByRole('heading', { name: 'Bal musette' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Dans le studio' })).toBeVisible();
+  await expect(page.getByTestId('connection-status')).toHaveText('Connecté');
+  await expect(page.getByRole('heading', { name: 'Votre mix' })).toBeVisible();
+  await expect(page.getByTestId('mixer')).toContainText('Personne d’autre n’est encore là.');
+  await expect(page.getByRole('heading', { name: 'Discussion' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Métronome' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Effets' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Enregistrement' })).toBeVisible();
+  await expect(page.getByTestId('record-hint')).toHaveText('Démarrez l’audio pour enregistrer.');
+  await expect(page.getByTestId('no-takes')).toHaveText(
+    'Pas encore de prise. Appuyez sur Enregistrer pour enregistrer le bœuf.',
+  );
+
+  await page.getByRole('button', { name: 'Démarrer l’audio' }).click();
+  await expect(page.getByTestId('audio-status')).toContainText('Actif');
+  await expect(page.getByRole('button', { name: 'Couper l’audio' })).toBeVisible();
+  await expect(page.getByRole('slider', { name: 'Gain d’entrée' })).toBeVisible();
+
+  // The chat answers in French too, and its own message shows with a French time.
+  await page.getByPlaceholder('Écrire au studio').fill('Bonsoir !');
+  await page.getByRole('button', { name: 'Envoyer', exact: true }).click();
+  await expect(page.getByTestId('chat-text')).toHaveText('Bonsoir !');
+
+  // The directory: heading, filters, the card's counts and genre.
+  await page.goto(`/studios?q=${encodeURIComponent('Bal musette')}`);
+  await expect(page.getByRole('heading', { name: 'Studios publics', level: 1 })).toBeVisible();
+  await expect(page.getByLabel('Nom ou description')).toHaveValue('Bal musette');
+  await expect(page.getByRole('button', { name: 'Chercher' })).toBeVisible();
+  const card = page.getByTestId('directory-card').filter({ hasText: 'Bal musette' });
+  await expect(card).toContainText('1 membre');
+  await expect(card).toContainText('Classique');
+  await expect(card.getByRole('link', { name: 'Ouvrir' })).toBeVisible();
+  await expect(page.locator('html')).toHaveAttribute('lang', 'fr');
 });

@@ -1,5 +1,7 @@
 import { render } from 'svelte/server';
 import { describe, expect, it } from 'vitest';
+import { translatorContext } from '$lib/i18n/context';
+import { testTranslator } from '$lib/i18n/test-translator';
 import ChannelStrip from './ChannelStrip.svelte';
 import LatencyBadge from './LatencyBadge.svelte';
 import MixerPanel from './MixerPanel.svelte';
@@ -17,10 +19,13 @@ const strip = {
   latencyMs: 31,
 };
 const noop = () => undefined;
+// The components word their labels through the translator the root layout provides.
+const context = translatorContext(testTranslator('en'));
 
 describe('mixer components (server-rendered markup)', () => {
   it('renders a channel strip with labelled ranges, pressed states and a latency badge', () => {
     const { body } = render(ChannelStrip, {
+      context,
       props: {
         strip,
         level: { peak: 0.5, rms: 0.25 },
@@ -42,7 +47,10 @@ describe('mixer components (server-rendered markup)', () => {
 
   it('shows a stopped player as stopped: no latency badge, "Audio off" instead', () => {
     const props = { level: null, ongain: noop, onpan: noop, onmute: noop, onsolo: noop };
-    const { body } = render(ChannelStrip, { props: { ...props, strip: { ...strip, audioOff: true } } });
+    const { body } = render(ChannelStrip, {
+      context,
+      props: { ...props, strip: { ...strip, audioOff: true } },
+    });
     expect(body).toContain('data-testid="audio-off"');
     expect(body).not.toContain('data-testid="latency-badge"');
   });
@@ -50,23 +58,25 @@ describe('mixer components (server-rendered markup)', () => {
   it('says a strip is muted, soloed or left out of another’s solo, beyond the pressed M and S', () => {
     const props = { level: { peak: 0.5, rms: 0.25 }, ongain: noop, onpan: noop, onmute: noop, onsolo: noop };
     const state = (body: string) => /data-testid="strip-state"[^>]*>([^<]*)</.exec(body)?.[1] ?? null;
-    const muted = render(ChannelStrip, { props: { ...props, strip } }).body;
+    const muted = render(ChannelStrip, { context, props: { ...props, strip } }).body;
     expect(state(muted)).toBe('Muted');
     expect(muted).toMatch(/class="strip[^"]*\bis-muted\b/);
     // Mute wins over solo, as in the worklet's mix.
-    expect(state(render(ChannelStrip, { props: { ...props, strip: { ...strip, solo: true } } }).body)).toBe(
-      'Muted',
-    );
+    expect(
+      state(render(ChannelStrip, { context, props: { ...props, strip: { ...strip, solo: true } } }).body),
+    ).toBe('Muted');
     const soloed = render(ChannelStrip, {
+      context,
       props: { ...props, strip: { ...strip, mute: false, solo: true } },
     });
     expect(state(soloed.body)).toBe('Solo');
     expect(soloed.body).toMatch(/class="strip[^"]*\bsoloed\b/);
     const plain = { ...strip, mute: false };
-    expect(state(render(ChannelStrip, { props: { ...props, strip: plain } }).body)).toBe('');
+    expect(state(render(ChannelStrip, { context, props: { ...props, strip: plain } }).body)).toBe('');
 
     // In a mixer with one strip soloed, the others say why they are silent.
     const { body } = render(MixerPanel, {
+      context,
       props: {
         strips: [plain, { ...plain, userId: 'cy', name: 'Cy', solo: true }],
         levelOf: () => null,
@@ -87,6 +97,7 @@ describe('mixer components (server-rendered markup)', () => {
   it('names each player’s audio path, and says when their audio is off', () => {
     const player = { key: 'k', name: 'Bob', instrument: 'bass', role: 'member', self: false };
     const { body } = render(PresenceList, {
+      context,
       props: {
         players: [
           { ...player, key: 'a', path: 'opus', route: 'relay' as const },
@@ -107,12 +118,13 @@ describe('mixer components (server-rendered markup)', () => {
   });
 
   it('shows a dash for an unknown latency', () => {
-    const { body } = render(LatencyBadge, { props: { ms: null } });
+    const { body } = render(LatencyBadge, { context, props: { ms: null } });
     expect(body).toMatch(/data-level="unknown"[^>]*>\s*—/);
   });
 
   it('lays out strips, monitor, master and the last refusal', () => {
     const { body } = render(MixerPanel, {
+      context,
       props: {
         strips: [strip, { ...strip, userId: 'cat', name: 'Cat' }],
         levelOf: () => null,
@@ -130,5 +142,29 @@ describe('mixer components (server-rendered markup)', () => {
     expect(body.match(/data-testid="channel-strip"/g)).toHaveLength(2);
     expect(body).toContain('Own monitor level');
     expect(body).toContain('Not yours.');
+  });
+
+  it('speaks French to a French reader: headings, strip names, gains and pans', () => {
+    const { body } = render(MixerPanel, {
+      context: translatorContext(testTranslator('fr')),
+      props: {
+        strips: [strip],
+        levelOf: () => null,
+        monitor: -6,
+        master: 0,
+        ongain: noop,
+        onpan: noop,
+        onmute: noop,
+        onsolo: noop,
+        onmonitor: noop,
+        onmaster: noop,
+      },
+    });
+    expect(body).toContain('Votre mix');
+    expect(body).toMatch(/<label[^>]*>Gain de Bob<\/label>/);
+    expect(body).toContain('aria-valuetext="−6,0 dB"');
+    expect(body).toContain('aria-valuetext="Gauche 40 %"');
+    expect(body).toContain('Muet');
+    expect(body).not.toContain('Your mix');
   });
 });

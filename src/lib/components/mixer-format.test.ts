@@ -10,6 +10,9 @@ describe('mixer formatting', () => {
       '−∞ dB',
     ]);
     expect([formatPan(0), formatPan(-0.4), formatPan(1)]).toEqual(['Centre', 'Left 40%', 'Right 100%']);
+    expect([formatDb(-6, -60, 'fr'), formatDb(0, -60, 'fr')]).toEqual(['−6,0 dB', '0,0 dB']);
+    const french = (side: string, pct: number) => (side === 'centre' ? 'Centre' : `${side} ${pct} %`);
+    expect([formatPan(0, french), formatPan(-0.4, french)]).toEqual(['Centre', 'left 40 %']);
     expect([25, 26, 45, 46, null].map(latencyLevel)).toEqual(['good', 'fair', 'fair', 'poor', 'unknown']);
   });
 

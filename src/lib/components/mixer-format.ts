@@ -1,17 +1,24 @@
 /** Formatting shared by the mixer components: pure, so it is unit-tested without a DOM. */
 
-/** "−6.0 dB", "+3.5 dB", "0.0 dB"; the floor reads as "−∞ dB" (silence). */
-export function formatDb(db: number, floor = -60): string {
+/** "−6.0 dB", "+3.5 dB", "0.0 dB" ("−6,0 dB" in French); the floor reads as "−∞ dB" (silence). */
+export function formatDb(db: number, floor = -60, locale = 'en'): string {
   if (db <= floor) return '−∞ dB';
-  const abs = Math.abs(db).toFixed(1);
-  return db > 0.04 ? `+${abs} dB` : db < -0.04 ? `−${abs} dB` : '0.0 dB';
+  const digits = new Intl.NumberFormat(locale, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  const abs = digits.format(Math.abs(db));
+  return db > 0.04 ? `+${abs} dB` : db < -0.04 ? `−${abs} dB` : `${digits.format(0)} dB`;
 }
 
+export type PanSide = 'centre' | 'left' | 'right';
+/** Words a pan position in the reader's language; the default is the English one. */
+export type PanWords = (side: PanSide, pct: number) => string;
+
+const ENGLISH_PAN: PanWords = (side, pct) =>
+  side === 'centre' ? 'Centre' : `${side === 'left' ? 'Left' : 'Right'} ${pct}%`;
+
 /** "Centre", "Left 40%", "Right 100%". */
-export function formatPan(pan: number): string {
+export function formatPan(pan: number, words: PanWords = ENGLISH_PAN): string {
   const pct = Math.round(Math.abs(pan) * 100);
-  if (pct === 0) return 'Centre';
-  return `${pan < 0 ? 'Left' : 'Right'} ${pct}%`;
+  return words(pct === 0 ? 'centre' : pan < 0 ? 'left' : 'right', pct);
 }
 
 export type LatencyLevel = 'good' | 'fair' | 'poor' | 'unknown';

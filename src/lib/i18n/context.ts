@@ -25,3 +25,8 @@ export function getTranslator(): Translator {
   if (!translator) throw new Error('getTranslator() called outside the root layout');
   return translator;
 }
+
+/** The context map that provides a translator to `svelte/server`'s `render` (component tests). */
+export function translatorContext(translator: Translator): Map<symbol, Translator> {
+  return new Map([[KEY, translator]]);
+}

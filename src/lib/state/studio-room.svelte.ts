@@ -2,6 +2,7 @@
  * One studio visit as reactive state for the studio page: presence, relay connection and errors.
  * It owns the session it is given and disposes it.
  */
+import type { TFunction } from 'i18next';
 import type PocketBase from 'pocketbase';
 import { createSubscriber } from 'svelte/reactivity';
 import type { SignalingState } from '../net/signaling-client';
@@ -40,8 +41,9 @@ export class StudioRoom {
   readonly effects: EffectsState;
   #error = $state<{ message: string; fatal: boolean } | null>(null);
   #connection = $state<{ state: SignalingState; detail?: string }>({ state: 'connecting' });
-  /** The last thing a peer sent that was refused or undecodable, in words; cleared after a while. */
-  #notice = $state<string | null>(null);
+  /** The last thing a peer sent that was refused or undecodable; cleared after a while. */
+  // Who sent what: the page words it in the reader's language (describeProblem).
+  #notice = $state<PeerProblem | null>(null);
   #noticeTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
@@ -81,16 +83,16 @@ export class StudioRoom {
       if (state.state === 'open' && !this.#error?.fatal) this.#error = null;
     });
     session.events.on('error', ({ message, fatal }) => (this.#error = { message, fatal }));
-    session.events.on('problem', ({ name, code }) => this.#showNotice(describeProblem(name, code)));
+    session.events.on('problem', ({ name, code }) => this.#showNotice({ name, code }));
   }
 
-  #showNotice(text: string): void {
-    this.#notice = text;
+  #showNotice(problem: PeerProblem): void {
+    this.#notice = problem;
     if (this.#noticeTimer) clearTimeout(this.#noticeTimer);
     this.#noticeTimer = setTimeout(() => (this.#notice = null), 8000);
   }
 
-  get notice(): string | null {
+  get notice(): PeerProblem | null {
     return this.#notice;
   }
 
@@ -127,17 +129,23 @@ export class StudioRoom {
   }
 }
 
-/** A sentence for a refused or broken message from a peer: who, and what it means for the player. */
-export function describeProblem(name: string | null, code: string): string {
-  const who = name ?? 'A player';
+/** A refused or broken message from a peer: who (null: not known), and the session's code for it. */
+export interface PeerProblem {
+  name: string | null;
+  code: string;
+}
+
+/** A sentence for a peer problem in the reader's language: who, and what it means for the player. */
+export function describeProblem({ name, code }: PeerProblem, t: TFunction): string {
+  const who = name ?? t('peerProblem.aPlayer');
   switch (code) {
     case 'too-large':
-      return `${who} sent studio changes that were too large; they were ignored.`;
+      return t('peerProblem.tooLarge', { who });
     case 'refused-structs':
-      return `${who} sent changes on someone else's behalf; they were ignored.`;
+      return t('peerProblem.refusedStructs', { who });
     case 'send-failed':
-      return `The studio state could not be sent to ${name ?? 'a player'}; their mixer may be out of date.`;
+      return t('peerProblem.sendFailed', { who: name ?? t('peerProblem.aPlayerLower') });
     default:
-      return `${who} sent studio data that could not be read; it was ignored.`;
+      return t('peerProblem.unreadable', { who });
   }
 }

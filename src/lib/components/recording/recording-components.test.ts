@@ -6,9 +6,14 @@ import RecordingSettings from './RecordingSettings.svelte';
 import TakesPanel from './TakesPanel.svelte';
 import UploadedTakes from './UploadedTakes.svelte';
 import { formatDuration, recordersSentence } from './recording-format';
+import { recordersWords, sizeFor } from './recording-words';
 import type { TakeItem, TakesActions, UploadedTakeItem } from './types';
+import { translatorContext } from '$lib/i18n/context';
+import { testTranslator } from '$lib/i18n/test-translator';
 
 const noop = () => undefined;
+// The components word their text through the translator the root layout provides.
+const context = translatorContext(testTranslator('en'));
 const never = () => Promise.reject(new Error('not in this test'));
 const actions: TakesActions = {
   rename: never,
@@ -33,6 +38,23 @@ describe('recording words', () => {
     ).toBe('You, Ada and Bob are recording');
   });
 
+  it('conjugates the French sentence by who records, and sizes in French units', () => {
+    const words = recordersWords(testTranslator('fr'));
+    expect(recordersSentence([{ name: 'Ada', self: false }], words)).toBe('Ada enregistre');
+    expect(recordersSentence([{ name: 'Me', self: true }], words)).toBe('Vous enregistrez');
+    expect(
+      recordersSentence(
+        [
+          { name: 'Ada', self: false },
+          { name: 'Bob', self: false },
+        ],
+        words,
+      ),
+    ).toBe('Ada et Bob enregistrent');
+    expect(sizeFor(testTranslator('fr'), 3.4 * 1024 ** 2)).toBe('3,4 Mo');
+    expect(sizeFor(testTranslator('en'), 3.4 * 1024 ** 2)).toBe('3.4 MB');
+  });
+
   it('formats take durations', () => {
     expect(formatDuration(7 * 48_000)).toBe('0:07');
     expect(formatDuration((12 * 60 + 34) * 48_000 + 47_999)).toBe('12:34');
@@ -43,6 +65,7 @@ describe('recording words', () => {
 describe('recording components (server-rendered markup)', () => {
   it('the notice lists every recorder and has nothing that hides it', () => {
     const { body } = render(RecordingNotice, {
+      context,
       props: {
         recorders: [
           { peerId: 'p1', name: 'Ada', self: false },
@@ -54,7 +77,9 @@ describe('recording components (server-rendered markup)', () => {
     expect(body).toMatch(/data-testid="recording-notice-text"[^>]*>Ada and Bob are recording</);
     expect(body).toContain('role="status"');
     expect(body).not.toContain('<button');
-    expect(render(RecordingNotice, { props: { recorders: [] } }).body).not.toContain('recording-notice');
+    expect(render(RecordingNotice, { context, props: { recorders: [] } }).body).not.toContain(
+      'recording-notice',
+    );
   });
 
   const button = {
@@ -71,26 +96,29 @@ describe('recording components (server-rendered markup)', () => {
   };
 
   it('the button records, shows time and storage, and says why it cannot', () => {
-    let { body } = render(RecordButton, { props: button });
+    let { body } = render(RecordButton, { context, props: button });
     expect(body).toMatch(/data-testid="record-start"[^>]*>● Record</);
     expect(body).toMatch(/5\.0 GB free.*about 300 min of recording/s);
     ({ body } = render(RecordButton, {
+      context,
       props: { ...button, phase: 'recording', durationFrames: 65 * 48_000 },
     }));
     expect(body).toMatch(/data-testid="record-stop"[^>]*>■ Stop</);
     expect(body).toMatch(/data-testid="record-elapsed"[^>]*>.*1:05/s);
-    ({ body } = render(RecordButton, { props: { ...button, mayRecord: false } }));
+    ({ body } = render(RecordButton, { context, props: { ...button, mayRecord: false } }));
     expect(body).toMatch(/<button[^>]*disabled[^>]*data-testid="record-start"/);
     expect(body).toContain("The studio's owner does not allow you to record here.");
-    ({ body } = render(RecordButton, { props: { ...button, admitted: false, mayRecord: false } }));
+    ({ body } = render(RecordButton, { context, props: { ...button, admitted: false, mayRecord: false } }));
     expect(body).toContain('Connecting to the studio…');
     ({ body } = render(RecordButton, {
+      context,
       props: { ...button, mayRecord: false, notAllowed: 'Switched off.' },
     }));
     expect(body).toMatch(/data-testid="record-hint"[^>]*>Switched off\.</);
-    ({ body } = render(RecordButton, { props: { ...button, audioOn: false } }));
+    ({ body } = render(RecordButton, { context, props: { ...button, audioOn: false } }));
     expect(body).toContain('Start audio to record.');
     ({ body } = render(RecordButton, {
+      context,
       props: { ...button, lowStorage: true, problem: 'Storage ran out.' },
     }));
     expect(body).toContain('data-testid="record-low-storage"');
@@ -110,6 +138,7 @@ describe('recording components (server-rendered markup)', () => {
 
   it('the takes panel offers recovery, lists takes with their facts, and shows storage', () => {
     const { body } = render(TakesPanel, {
+      context,
       props: {
         takes: [take('a'), take('b', { unfinished: true })],
         loaded: true,
@@ -134,18 +163,26 @@ describe('recording components (server-rendered markup)', () => {
 
   it('the takes panel says when there are none yet', () => {
     const props = { takes: [], storage: null, studioName: 'S', actions, onchanged: noop };
-    expect(render(TakesPanel, { props: { ...props, loaded: false } }).body).toContain('Looking for takes…');
-    expect(render(TakesPanel, { props: { ...props, loaded: true } }).body).toContain(
+    expect(render(TakesPanel, { context, props: { ...props, loaded: false } }).body).toContain(
+      'Looking for takes…',
+    );
+    expect(render(TakesPanel, { context, props: { ...props, loaded: true } }).body).toContain(
       'data-testid="no-takes"',
     );
   });
 
   it('the owner chooses who may record; members read it', () => {
     const onchange = () => Promise.resolve();
-    let { body } = render(RecordingSettings, { props: { policy: 'engineers', canEdit: true, onchange } });
+    let { body } = render(RecordingSettings, {
+      context,
+      props: { policy: 'engineers', canEdit: true, onchange },
+    });
     expect(body).toMatch(/<select/);
     expect(body).toMatch(/<option value="engineers"[^>]*selected/);
-    ({ body } = render(RecordingSettings, { props: { policy: 'nobody', canEdit: false, onchange } }));
+    ({ body } = render(RecordingSettings, {
+      context,
+      props: { policy: 'nobody', canEdit: false, onchange },
+    }));
     expect(body).not.toMatch(/<select/);
     expect(body).toMatch(/data-testid="recording-policy">Recording allowed: nobody/);
   });
@@ -180,19 +217,19 @@ describe('UploadedTakes', () => {
   const rows = (body: string) => body.split('data-testid="uploaded-take"').slice(1);
 
   it('says when it loads, when there is nothing and what went wrong', () => {
-    expect(render(UploadedTakes, { props: { ...props, loaded: false } }).body).toContain(
+    expect(render(UploadedTakes, { context, props: { ...props, loaded: false } }).body).toContain(
       'Loading uploaded takes…',
     );
-    expect(render(UploadedTakes, { props: { ...props, items: [] } }).body).toContain(
+    expect(render(UploadedTakes, { context, props: { ...props, items: [] } }).body).toContain(
       'No takes uploaded yet.',
     );
     expect(
-      render(UploadedTakes, { props: { ...props, error: 'The takes could not be loaded.' } }).body,
+      render(UploadedTakes, { context, props: { ...props, error: 'The takes could not be loaded.' } }).body,
     ).toMatch(/role="alert">The takes could not be loaded\.</);
   });
 
   it('offers Play for a playable mix only, Delete to the uploader and the owner', () => {
-    let [mix, stems] = rows(render(UploadedTakes, { props }).body);
+    let [mix, stems] = rows(render(UploadedTakes, { context, props }).body);
     expect(mix).toContain('uploaded-play');
     expect(mix).toContain('uploaded-delete');
     expect(mix).toMatch(/Ada · .* · 1:30 · 2\.0 MB/s);
@@ -201,7 +238,8 @@ describe('UploadedTakes', () => {
     expect(stems).not.toContain('uploaded-delete');
     expect(stems).toContain('uploaded-download');
     [mix, stems] = rows(
-      render(UploadedTakes, { props: { ...props, permissions: { userId: 'eve', isOwner: true } } }).body,
+      render(UploadedTakes, { context, props: { ...props, permissions: { userId: 'eve', isOwner: true } } })
+        .body,
     );
     expect(mix).toContain('uploaded-delete');
     expect(stems).toContain('uploaded-delete');

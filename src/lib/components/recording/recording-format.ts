@@ -2,10 +2,21 @@
 /** Takes are recorded at 48 kHz (protocol/recording.ts RECORDING_SAMPLE_RATE). */
 const RATE = 48_000;
 
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024 * 1024) return `${Math.max(0, Math.round(bytes / 1024))} kB`;
-  if (bytes < 1024 ** 3) return `${(bytes / 1024 ** 2).toFixed(bytes < 10 * 1024 ** 2 ? 1 : 0)} MB`;
-  return `${(bytes / 1024 ** 3).toFixed(1)} GB`;
+/** Size units in the reader's language ("ko", "Mo", "Go" in French). */
+export interface ByteUnits {
+  kB: string;
+  MB: string;
+  GB: string;
+}
+const ENGLISH_UNITS: ByteUnits = { kB: 'kB', MB: 'MB', GB: 'GB' };
+
+/** "512 kB", "3.4 MB", "1.2 GB"; numbers in `locale`'s format ("3,4 Mo" in French). */
+export function formatBytes(bytes: number, locale = 'en', units: ByteUnits = ENGLISH_UNITS): string {
+  const num = (v: number, digits: number) =>
+    v.toLocaleString(locale, { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  if (bytes < 1024 * 1024) return `${num(Math.max(0, Math.round(bytes / 1024)), 0)} ${units.kB}`;
+  if (bytes < 1024 ** 3) return `${num(bytes / 1024 ** 2, bytes < 10 * 1024 ** 2 ? 1 : 0)} ${units.MB}`;
+  return `${num(bytes / 1024 ** 3, 1)} ${units.GB}`;
 }
 
 /** Free bytes from usage and quota; null when either is unknown. */
@@ -13,13 +24,32 @@ export function freeBytes(storage: { usage: number | null; quota: number | null 
   return storage.usage === null || storage.quota === null ? null : Math.max(0, storage.quota - storage.usage);
 }
 
+/**
+ * The words of the recorders' sentence: French conjugates by who is in the list ("Ada enregistre",
+ * "Ada et Bob enregistrent", "Vous et Ada enregistrez"), so the sentence form is chosen here.
+ */
+export interface RecordersWords {
+  you: string;
+  and: string;
+  sentence: (list: string, form: 'one' | 'many' | 'withYou') => string;
+}
+const ENGLISH_RECORDERS: RecordersWords = {
+  you: 'You',
+  and: ' and ',
+  sentence: (list, form) => `${list} ${form === 'one' ? 'is' : 'are'} recording`,
+};
+
 /** "You are recording", "Ada is recording", "Ada and Bob are recording", "You, Ada and Bob are recording". */
-export function recordersSentence(recorders: Array<{ name: string; self: boolean }>): string {
-  const names = recorders.map((r) => (r.self ? 'You' : r.name));
+export function recordersSentence(
+  recorders: Array<{ name: string; self: boolean }>,
+  words: RecordersWords = ENGLISH_RECORDERS,
+): string {
+  const names = recorders.map((r) => (r.self ? words.you : r.name));
   if (names.length === 0) return '';
-  const list = names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')} and ${names.at(-1)!}`;
-  const plural = names.length > 1 || recorders[0]!.self;
-  return `${list} ${plural ? 'are' : 'is'} recording`;
+  const list =
+    names.length === 1 ? names[0]! : `${names.slice(0, -1).join(', ')}${words.and}${names.at(-1)!}`;
+  const form = recorders.some((r) => r.self) ? 'withYou' : names.length > 1 ? 'many' : 'one';
+  return words.sentence(list, form);
 }
 
 /** 0:07, 12:34, 1:02:03. */
@@ -32,10 +62,11 @@ export function formatDuration(frames: number, rate = RATE): string {
   return `${h > 0 ? `${h}:` : ''}${mm}:${String(s).padStart(2, '0')}`;
 }
 
-export function formatDate(iso: string): string {
+/** Date and time in `locale`'s format (the browser's when undefined). */
+export function formatDate(iso: string, locale?: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return '';
-  return date.toLocaleString(undefined, {
+  return date.toLocaleString(locale, {
     day: 'numeric',
     month: 'short',
     year: 'numeric',
@@ -44,8 +75,8 @@ export function formatDate(iso: string): string {
   });
 }
 
-export function formatTime(iso: string): string {
+export function formatTime(iso: string, locale?: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return '';
-  return date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  return date.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' });
 }

@@ -94,9 +94,6 @@ export interface RecordingView {
   setPolicy(policy: RecordingPolicy): Promise<void>;
 }
 
-export const FORMAT_LABELS = { wav: 'WAV (24-bit)', opus: 'Ogg Opus' } as const;
-export const WHAT_LABELS = { mix: 'Mix', stems: 'Stems', all: 'Mix and stems' } as const;
-
 /** A take uploaded to the studio (PocketBase `recordings`), as the uploaded-takes list shows it. */
 export interface UploadedTakeItem {
   id: string;

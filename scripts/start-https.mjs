@@ -5,6 +5,7 @@
  * the relay behind them. Prints the https URL; Ctrl-C stops everything.
  */
 import { fail, ok, step } from './lib/log.mjs';
+import { runUntilStopped } from './lib/run-until-stopped.mjs';
 import { setup } from './lib/setup.mjs';
 
 const port = (name, fallback) => {
@@ -47,24 +48,7 @@ try {
     console.log(`  mail inbox:        ${stack.inboxUrl}   (local catcher: mail never leaves this machine)`);
   console.log('  Press Ctrl-C to stop.');
 
-  let stopping = false;
-  const shutdown = async () => {
-    if (stopping) return;
-    stopping = true;
-    step('Stopping…');
-    await stack.stop();
-    ok('Stopped.');
-    process.exit(0);
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
-  for (const proc of stack.processes) {
-    proc.exited.then(({ code, signal }) => {
-      if (stopping) return;
-      fail(`${proc.name} exited (${signal ?? code}); stopping.`);
-      void stack.stop().then(() => process.exit(1));
-    });
-  }
+  runUntilStopped(stack);
 } catch (error) {
   fail(error instanceof Error ? error.message : String(error));
   process.exit(1);

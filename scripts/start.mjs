@@ -4,6 +4,7 @@
  */
 import { setup } from './lib/setup.mjs';
 import { fail, ok, step } from './lib/log.mjs';
+import { runUntilStopped } from './lib/run-until-stopped.mjs';
 
 const port = (name, fallback) => {
   const value = process.env[name];
@@ -48,25 +49,7 @@ try {
   );
   console.log('  Press Ctrl-C to stop.');
 
-  let stopping = false;
-  const shutdown = async () => {
-    if (stopping) return;
-    stopping = true;
-    step('Stopping…');
-    await stack.stop();
-    ok('Stopped.');
-    process.exit(0);
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
-  // If one server dies, say so and stop the others.
-  for (const proc of stack.processes) {
-    proc.exited.then(({ code, signal }) => {
-      if (stopping) return;
-      fail(`${proc.name} exited (${signal ?? code}); stopping.`);
-      void stack.stop().then(() => process.exit(1));
-    });
-  }
+  runUntilStopped(stack);
 } catch (error) {
   fail(error instanceof Error ? error.message : String(error));
   process.exit(1);

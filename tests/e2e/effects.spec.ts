@@ -10,11 +10,17 @@ interface BenchWindow {
   };
 }
 
-async function openStudio(browser: Browser, baseURL: string, player: Player, slug: string): Promise<Page> {
+async function openStudio(
+  browser: Browser,
+  baseURL: string,
+  player: Player,
+  slug: string,
+  query = '',
+): Promise<Page> {
   const context = await browser.newContext({ baseURL });
   await context.addInitScript(authInitScript(player));
   const page = await context.newPage();
-  await page.goto(`/s/${slug}?bench=1`);
+  await page.goto(`/s/${slug}?bench=1${query}`);
   await page.getByRole('button', { name: 'Start audio' }).click();
   await expect(page.getByTestId('audio-status')).toContainText('On');
   return page;
@@ -36,6 +42,21 @@ const peakFrom = (page: Page, peerId: string) =>
       (window as unknown as BenchWindow).__bandmesh.diagnostics().find((d) => d.peerId === id)?.peak ?? 0,
     peerId,
   );
+
+/**
+ * The loudest `page` hears `peerId` over 1.5 s, read every 10 ms: on the track path the level is the
+ * receiver's analyser, with no hold, and the fake microphone's beeps are short.
+ */
+const loudestFrom = (page: Page, peerId: string) =>
+  page.evaluate(async (id) => {
+    let loudest = 0;
+    for (let i = 0; i < 150; i++) {
+      const d = (window as unknown as BenchWindow).__bandmesh.diagnostics().find((x) => x.peerId === id);
+      loudest = Math.max(loudest, d?.peak ?? 0);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    return loudest;
+  }, peerId);
 
 /** Waits until `page` has received at least `more` further frames from `peerId`. */
 async function keepsReceiving(page: Page, peerId: string, more = 200) {
@@ -106,4 +127,36 @@ test('a player turns on a preset and toggles effects; the other hears the change
   await expect(panel.getByLabel('Mid frequency')).toHaveValue('2000');
   // Bo's own effects are his: still all bypassed.
   await expect(boPage.getByTestId('effects-gate-on')).not.toBeChecked();
+});
+
+test('on the WebRTC track path the peer hears the effects too, and the raw microphone once they are off', async ({
+  browser,
+  baseURL,
+}) => {
+  test.setTimeout(120_000);
+  const [ada, bo] = await Promise.all(
+    ['Ada', 'Bo'].map((name) => signUpUser(baseURL!, { name, instrument: 'voice' })),
+  );
+  const slug = `fx-track-${Date.now().toString(36)}`;
+  await createStudio(baseURL!, ada!, { name: 'Effects on tracks', slug });
+  await joinStudio(baseURL!, bo!, slug);
+  // Both players force the fallback path: a WebRTC audio track per pair, no data-channel frames.
+  const adaPage = await openStudio(browser, baseURL!, ada!, slug, '&transport=track');
+  const boPage = await openStudio(browser, baseURL!, bo!, slug, '&transport=track');
+  const adaId = await adaPage.evaluate(() => (window as unknown as BenchWindow).__bandmesh.peerId);
+  await expect(boPage.getByTestId('audio-path')).toHaveText('WebRTC audio track');
+
+  await expect.poll(() => loudestFrom(boPage, adaId), { timeout: 30_000 }).toBeGreaterThan(0.1);
+  const baseline = await loudestFrom(boPage, adaId);
+
+  // The same cut as on the data path (see above for why half): Ada's track now carries the EQ.
+  const panel = adaPage.getByTestId('effects-panel');
+  await panel.getByTestId('effects-eq-on').check();
+  for (const band of ['Low', 'Mid', 'High']) await panel.getByLabel(band, { exact: true }).fill('-15');
+  await panel.getByLabel('Mid frequency').fill('1000');
+  await expect.poll(() => loudestFrom(boPage, adaId), { timeout: 20_000 }).toBeLessThan(baseline / 2);
+  // Bypassed again: the microphone's own track goes back out and Bo hears Ada as loud as before.
+  await panel.getByTestId('effects-eq-on').uncheck();
+  await expect.poll(() => loudestFrom(boPage, adaId), { timeout: 20_000 }).toBeGreaterThan(baseline / 2);
+  await expect(adaPage.getByRole('alert')).toHaveCount(0);
 });

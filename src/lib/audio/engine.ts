@@ -39,6 +39,7 @@ import { loadWorklets, whenRunning } from './context-start';
 import { openInput, type InputOptions } from './devices';
 import { CaptureNode, PlaybackNode } from './nodes';
 import { RecordTapNode } from './record-tap-node';
+import { SendTrack } from './send-track';
 import { TrackReceiver } from './track-receiver';
 
 /** How often the output timestamp is read for the smoothed clock. */
@@ -76,6 +77,7 @@ export class AudioEngine {
   readonly #capture: CaptureNode;
   readonly #playback: PlaybackNode;
   readonly #inputGain: GainNode;
+  readonly #sendTrack: SendTrack;
   /** The personal mix as heard: everything that reaches the speakers passes here. */
   readonly #out: GainNode;
   readonly #channels: 1 | 2;
@@ -162,6 +164,12 @@ export class AudioEngine {
     this.#source = context.createMediaStreamSource(stream);
     this.#source.connect(this.#inputGain).connect(this.#capture).connect(this.#out);
     this.#playback.connect(this.#out);
+    this.#sendTrack = new SendTrack({
+      context,
+      capture: this.#capture,
+      output: CaptureNode.SEND_OUTPUT,
+      channels: options.send.channels,
+    });
 
     this.#capture.onEvent((event) => this.#onWorkletEvent(event));
     this.#playback.onEvent((event) => this.#onWorkletEvent(event));
@@ -218,6 +226,7 @@ export class AudioEngine {
   /** The player's input effects (protocol/effects.ts); the capture worklet checks them again. */
   setEffects(settings: EffectSettings): void {
     this.#capture.post({ type: 'effects', settings });
+    if (this.#sendTrack.update({ effects: settings })) this.#inputChanged();
   }
 
   setFrameSamples(frameSamples: number): void {
@@ -226,6 +235,7 @@ export class AudioEngine {
 
   setInputGainDb(db: number): void {
     this.#inputGain.gain.setTargetAtTime(10 ** (db / 20), this.context.currentTime, 0.02);
+    if (this.#sendTrack.update({ inputGainDb: db })) this.#inputChanged();
   }
 
   /** Reopens the microphone with other options (device, processing, channels). */
@@ -241,12 +251,16 @@ export class AudioEngine {
     this.#input = input;
     this.#source = this.context.createMediaStreamSource(stream);
     this.#source.connect(this.#inputGain);
-    this.events.emit('input', { track: this.inputTrack });
+    this.#inputChanged();
   }
 
-  /** The microphone's track, as opened (the fallback path sends it as is). */
+  /** What the fallback path sends: the microphone's track, or the processed one (send-track.ts). */
   get inputTrack(): MediaStreamTrack | null {
-    return this.#stream.getAudioTracks()[0] ?? null;
+    return this.#sendTrack.choose(this.#stream.getAudioTracks()[0] ?? null);
+  }
+
+  #inputChanged(): void {
+    if (!this.#disposed) this.events.emit('input', { track: this.inputTrack });
   }
 
   /**
@@ -376,6 +390,7 @@ export class AudioEngine {
     this.#receivers.clear();
     this.#source.disconnect();
     this.#inputGain.disconnect();
+    this.#sendTrack.dispose();
     this.#capture.dispose();
     this.#playback.dispose();
     this.#out.disconnect();

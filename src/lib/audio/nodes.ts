@@ -31,13 +31,18 @@ abstract class BandmeshNode<Command> extends AudioWorkletNode {
   }
 }
 
-/** Mic in → frames to the encoder (ring or port), input meter, direct monitoring out. */
+/**
+ * Mic in → frames to the encoder (ring or port), input meter; output 0 is direct monitoring, output 1
+ * the send signal (what is framed) for the track path.
+ */
 export class CaptureNode extends BandmeshNode<CaptureCommand> {
+  static readonly SEND_OUTPUT = 1;
+
   constructor(context: AudioContext, init: Omit<InitMessage, 'type' | 'version'>) {
     super(context, CAPTURE_PROCESSOR_NAME, {
       numberOfInputs: 1,
-      numberOfOutputs: 1,
-      outputChannelCount: [2],
+      numberOfOutputs: 2,
+      outputChannelCount: [2, init.channels ?? 1],
       channelCount: init.channels ?? 1,
       channelCountMode: 'explicit',
     });

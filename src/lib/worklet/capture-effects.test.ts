@@ -41,11 +41,18 @@ function setup(channels: 1 | 2) {
   return { engine, posted, ring, drain };
 }
 
-/** Runs `quanta` quanta of a 330 Hz sine; returns the samples sent (interleaved) and the monitor's left. */
+/**
+ * Runs `quanta` quanta of a 330 Hz sine; returns the samples sent (interleaved), the monitor's left and
+ * the send output's left (what the track path carries).
+ */
 function run(engine: CaptureEngine, ring: SampleRing, drain: Float32Array, quanta: number, channels = 1) {
   const sent: number[] = [];
   const monitor: number[] = [];
-  const out = [[new Float32Array(128), new Float32Array(128)]];
+  const sendOut: number[] = [];
+  const out = [
+    [new Float32Array(128), new Float32Array(128)],
+    Array.from({ length: channels }, () => new Float32Array(128)),
+  ];
   for (let q = 0; q < quanta; q++) {
     const a = new Float32Array(128);
     for (let i = 0; i < 128; i++) a[i] = 0.3 * Math.sin((2 * Math.PI * 330 * (q * 128 + i)) / 48000);
@@ -54,8 +61,13 @@ function run(engine: CaptureEngine, ring: SampleRing, drain: Float32Array, quant
     const got = ring.read(drain, ring.availableRead());
     for (let i = 0; i < got; i++) sent.push(drain[i]!);
     for (let i = 0; i < 128; i++) monitor.push(out[0]![0]![i]!);
+    for (let i = 0; i < 128; i++) sendOut.push(out[1]![0]![i]!);
   }
-  return { sent: Float32Array.from(sent), monitor: Float32Array.from(monitor) };
+  return {
+    sent: Float32Array.from(sent),
+    monitor: Float32Array.from(monitor),
+    sendOut: Float32Array.from(sendOut),
+  };
 }
 
 const reverbOnly: EffectSettings = { ...DEFAULT_EFFECTS, reverb: { on: true, mix: 1, size: 0.6 } };
@@ -90,6 +102,17 @@ describe('CaptureEngine effects', () => {
     expect(rev.posted.filter((e) => e.type === 'error')).toEqual([]);
   });
 
+  it('the send output carries what is framed (the track path hears the effects, not the reverb)', () => {
+    for (const settings of [DEFAULT_EFFECTS, PRESETS.voice, reverbOnly]) {
+      const s = setup(1);
+      s.engine.handle({ type: 'effects', settings });
+      const r = run(s.engine, s.ring, s.drain, 200);
+      // Framing holds back at most one frame: every framed sample is the send output's, in order.
+      expect(r.sent.length).toBeGreaterThan(r.sendOut.length - 120 - 1);
+      expect(r.sendOut.subarray(0, r.sent.length)).toEqual(r.sent);
+    }
+  });
+
   it.each([
     [{ type: 'effects' }, 'unrecognised message'],
     [{ type: 'effects', settings: 'loud' }, 'unrecognised message'],
@@ -121,7 +144,10 @@ describe('CaptureEngine effects', () => {
     const s = setup(channels as 1 | 2);
     s.engine.handle({ type: 'effects', settings: PRESETS.drums });
     const input = [new Float32Array(128).fill(0.25), new Float32Array(128).fill(-0.25)].slice(0, channels);
-    const out = [[new Float32Array(128), new Float32Array(128)]];
+    const out = [
+      [new Float32Array(128), new Float32Array(128)],
+      Array.from({ length: channels }, () => new Float32Array(128)),
+    ];
     const subarray = vi.spyOn(TypedArrayProto, 'subarray');
     const slice = vi.spyOn(TypedArrayProto, 'slice');
     const map = vi.spyOn(TypedArrayProto, 'map');

@@ -227,6 +227,7 @@ export class CaptureEngine {
         if (c === out.length - 1) this.monitor = src ? g : target;
       }
     }
+    copySend(sent, outputs[1], n);
     if (this.fallback) this.statusPoster.tick(n, status);
     return true;
   }
@@ -244,6 +245,21 @@ export class CaptureEngine {
     if (b) for (let i = 0; i < n; i++) fxB[i] = b[i]!;
     this.fx.processSend(fxA, b ? fxB : null, n);
     return b ? this.fxStereo : this.fxMono;
+  }
+}
+
+/** Output 1 carries what is sent (the track path's processed signal); silence without input. */
+function copySend(sent: readonly Float32Array[], out: Float32Array[] | undefined, n: number): void {
+  if (!out) return;
+  for (let c = 0; c < out.length; c++) {
+    const o = out[c]!;
+    const src = sent[c] ?? sent[0];
+    if (!src) {
+      o.fill(0);
+      continue;
+    }
+    const m = Math.min(n, o.length, src.length);
+    for (let i = 0; i < m; i++) o[i] = src[i]!;
   }
 }
 

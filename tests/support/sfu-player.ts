@@ -6,7 +6,7 @@
  * message that pins a live room's mode.
  */
 import { PeerConnection, type DataChannel } from 'node-datachannel';
-import { LINK_PING_BYTES, LinkPingKind, writeLinkPing } from '../../src/lib/protocol/link-ping';
+import { LinkPingKind, readClockPong, writeLinkPing } from '../../src/lib/protocol/link-ping';
 import {
   RELAY_CONTROL_VERSION,
   type RelayControl,
@@ -322,7 +322,7 @@ export class SfuPlayer {
   }
 
   #onChannelMessage(bytes: Uint8Array): void {
-    if (bytes.length === LINK_PING_BYTES && bytes[0] === LinkPingKind.Pong) {
+    if (bytes[0] === LinkPingKind.Pong && readClockPong(bytes)) {
       this.pongs++;
       return;
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LinkPingKind, readLinkPing, writeLinkPing } from '../../../src/lib/protocol/link-ping.js';
+import { LinkPingKind, readClockPong, writeLinkPing } from '../../../src/lib/protocol/link-ping.js';
 import { SFU_BUNDLE_MAX_BYTES, SFU_MAX_UPSTREAM_BYTES, readBundle } from '../../../src/lib/protocol/sfu.js';
 import { sealedFrame } from '../../../tests/support/sfu-player.js';
 import { DropReason } from './drop-counters.js';
@@ -113,11 +113,15 @@ describe('Forwarder', () => {
     expect(a.t.sent).toHaveLength(0);
   });
 
-  it('answers a ping with a pong at once, echoing id and time', () => {
+  it('answers a ping at once with a clock pong: id and time echoed, the relay’s epoch clock, no anchor', () => {
     const { forwarder, endpoint } = setup();
     const a = endpoint('r1', 0);
+    const before = performance.timeOrigin + performance.now();
     forwarder.receive(a.e, writeLinkPing(LinkPingKind.Ping, 77, 12.5));
-    expect(readLinkPing(a.t.sent[0]!)).toEqual({ kind: LinkPingKind.Pong, id: 77, timeMs: 12.5 });
+    const pong = readClockPong(a.t.sent[0]!);
+    expect(pong).toMatchObject({ id: 77, pingMs: 12.5, anchor: null });
+    expect(pong!.replyMs).toBeGreaterThanOrEqual(before);
+    expect(pong!.replyMs).toBeLessThanOrEqual(performance.timeOrigin + performance.now());
   });
 
   it('drops and counts malformed, oversized, wrong-version, replayed and stale frames', () => {

@@ -1,7 +1,9 @@
 /**
  * The SFU's hot path: upstream messages from each player's data channel in, bundles per receiver out.
  *
- * - A link ping is answered with a pong at once (the RTT of the relay path).
+ * - A link ping is answered at once with a clock pong carrying the relay's epoch clock: the RTT of the
+ *   relay path, and each player's offset to the relay, which players in an SFU room share so the
+ *   metronome and backing tracks can place each other's timelines without a direct link.
  * - A sealed frame passes the sender's replay window and flood limit, then is copied into the
  *   pending bundle of every *other* open endpoint of the same room, stamped with the sender's
  *   relay-assigned source index. Frames never cross rooms: an endpoint's room is fixed when it is
@@ -14,7 +16,12 @@
  * Per frame and receiver the work is a bounds check and a copy into a preallocated buffer; the only
  * allocation is one buffer per bundle sent.
  */
-import { LINK_PING_BYTES, LinkPingKind } from '../../../src/lib/protocol/link-ping.js';
+import {
+  LINK_PING_BYTES,
+  LinkPingKind,
+  readLinkPing,
+  writeClockPong,
+} from '../../../src/lib/protocol/link-ping.js';
 import {
   BundleWriter,
   FRAME_SEQ_OFFSET,
@@ -50,6 +57,8 @@ export interface EndpointTransport {
 
 export interface ForwarderOptions {
   now?: () => number;
+  /** The relay's epoch clock (ms) that pongs carry; performance.timeOrigin + performance.now() unless tests say. */
+  epochNow?: () => number;
   framesPerSecond?: number;
   burstFrames?: number;
   /** Defers a flush to the end of the event-loop turn; setImmediate unless tests say. */
@@ -91,6 +100,7 @@ export class Forwarder {
   readonly #rooms = new Map<string, Endpoint[]>();
   readonly #pending: Endpoint[] = [];
   readonly #now: () => number;
+  readonly #epochNow: () => number;
   readonly #framesPerSecond: number;
   readonly #burstFrames: number;
   readonly #defer: (flush: () => void) => void;
@@ -106,6 +116,7 @@ export class Forwarder {
 
   constructor(options: ForwarderOptions = {}) {
     this.#now = options.now ?? (() => performance.now());
+    this.#epochNow = options.epochNow ?? (() => performance.timeOrigin + performance.now());
     this.#framesPerSecond = options.framesPerSecond ?? FLOOD_FRAMES_PER_SECOND;
     this.#burstFrames = options.burstFrames ?? FLOOD_BURST_FRAMES;
     this.#defer = options.defer ?? ((flush) => setImmediate(flush));
@@ -243,9 +254,15 @@ export class Forwarder {
     this.stats.bundles++;
   }
 
-  #pong(sender: Endpoint, ping: Uint8Array): void {
-    const pong = Uint8Array.from(ping);
-    pong[0] = LinkPingKind.Pong;
+  #pong(sender: Endpoint, message: Uint8Array): void {
+    const ping = readLinkPing(message);
+    if (!ping) return;
+    const pong = writeClockPong({
+      id: ping.id,
+      pingMs: ping.timeMs,
+      replyMs: this.#epochNow(),
+      anchor: null,
+    });
     try {
       sender.transport.send(pong);
       this.stats.pongs++;

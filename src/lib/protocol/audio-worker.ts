@@ -146,8 +146,8 @@ export interface SourceStats {
   transports: number;
   /**
    * Its epoch clock − ours, ms (clock-offset.ts), from the direct transport whose estimate is tightest,
-   * with that estimate's error bound; null without a direct transport that measured it (the SFU's relay
-   * answers pings itself, so it measures no peer's clock).
+   * with that estimate's error bound; null without a direct transport that measured it (through the SFU
+   * only the relay's clock is measured: `SfuStats.clockOffsetMs`).
    */
   clockOffsetMs: number | null;
   clockUncertaintyMs: number | null;
@@ -187,6 +187,13 @@ export interface SfuStats {
   transports: number;
   /** Smoothed RTT to the relay on the SFU channel, ms; null until measured. */
   rttMs: number | null;
+  /**
+   * The relay's epoch clock − ours, ms, from its clock pongs on the tightest SFU transport, with that
+   * estimate's error bound; null until measured. Players in an SFU room share it (presence) to place
+   * each other's clocks through the relay's.
+   */
+  clockOffsetMs: number | null;
+  clockUncertaintyMs: number | null;
   /** Our sealed frames sent up, and those skipped (channel backed up, or too large for a bundle). */
   framesSent: number;
   skippedSends: number;

@@ -5,6 +5,10 @@
  * several visits takes the tightest estimate; an offset is remembered after its player leaves (clocks
  * drift apart by at most tens of ppm: a timeline on a departed player's clock stays within a
  * millisecond for a minute or more).
+ *
+ * Without a direct link (an SFU room) each player measures the relay's clock instead, on its SFU
+ * channel, and says so in presence; their clock − ours is then (relay − ours) − (relay − theirs), with
+ * the two bounds added. A direct estimate is used when it is the tighter one.
  */
 import type { SourceStats } from '../protocol/audio-worker';
 
@@ -13,6 +17,8 @@ export interface SharedClockOptions {
   me: string;
   /** The user id behind a source key (a peer id), as the relay attests it; null when unknown. */
   userOf: (peerId: string) => string | null;
+  /** The relay's clock − `userId`'s, as that player last said in presence; null when it said none. */
+  relayClockOf?: (userId: string) => UserClock | null;
 }
 
 export interface UserClock {
@@ -25,6 +31,8 @@ export interface UserClock {
 export class SharedClock {
   readonly #options: SharedClockOptions;
   readonly #clocks = new Map<string, UserClock>();
+  /** The relay's clock − ours, from the Worker's SFU stats; null until measured. */
+  #relay: UserClock | null = null;
 
   constructor(options: SharedClockOptions) {
     this.#options = options;
@@ -43,14 +51,50 @@ export class SharedClock {
     for (const [userId, clock] of fresh) this.#clocks.set(userId, clock);
   }
 
-  /** `userId`'s clock − ours (ms): 0 for us, the last estimate for others, null if never measured. */
+  /** Our offset to the relay (the Worker's `SfuStats`); null while no SFU channel measured it. */
+  setRelayClock(clock: UserClock | null): void {
+    this.#relay = clock;
+  }
+
+  /** The relay's clock − ours, as last measured; null while unmeasured. */
+  get relayClock(): UserClock | null {
+    return this.#relay;
+  }
+
+  /** `userId`'s clock − ours (ms): 0 for us, the best estimate for others, null if never measured. */
   offsetOf(userId: string): number | null {
-    if (userId === this.#options.me) return 0;
-    return this.#clocks.get(userId)?.offsetMs ?? null;
+    return this.clockOf(userId)?.offsetMs ?? null;
   }
 
   clockOf(userId: string): UserClock | null {
     if (userId === this.#options.me) return { offsetMs: 0, uncertaintyMs: 0 };
-    return this.#clocks.get(userId) ?? null;
+    const direct = this.#clocks.get(userId) ?? null;
+    const viaRelay = this.#throughRelay(userId);
+    if (!viaRelay) return direct;
+    return direct && direct.uncertaintyMs <= viaRelay.uncertaintyMs ? direct : viaRelay;
+  }
+
+  #throughRelay(userId: string): UserClock | null {
+    const ours = this.#relay;
+    const theirs = ours ? (this.#options.relayClockOf?.(userId) ?? null) : null;
+    if (!ours || !theirs) return null;
+    return {
+      offsetMs: ours.offsetMs - theirs.offsetMs,
+      uncertaintyMs: ours.uncertaintyMs + theirs.uncertaintyMs,
+    };
   }
 }
+
+/**
+ * Whether a new relay clock reading differs from the one others have by enough to tell them again:
+ * presence is sent to everyone, so not for every stats tick (once a second), only past 0.25 ms.
+ */
+export function relayClockMoved(said: UserClock | null, now: UserClock | null): boolean {
+  if (!said || !now) return said !== now;
+  return (
+    Math.abs(said.offsetMs - now.offsetMs) > RELAY_CLOCK_STEP_MS ||
+    Math.abs(said.uncertaintyMs - now.uncertaintyMs) > RELAY_CLOCK_STEP_MS
+  );
+}
+
+const RELAY_CLOCK_STEP_MS = 0.25;

@@ -74,6 +74,8 @@ const peer = (peerId: string, userId: string, joinedAt: number): AttestedPeer =>
 const noSfu = {
   transports: 0,
   rttMs: null,
+  clockOffsetMs: null,
+  clockUncertaintyMs: null,
   framesSent: 0,
   skippedSends: 0,
   oversizeFrames: 0,

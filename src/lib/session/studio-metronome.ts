@@ -9,7 +9,7 @@ import { MetronomeDoc } from '../sync/metronome-doc';
 import type { Author } from '../sync/mixer-doc';
 import type { StudioSync } from '../sync/studio-sync';
 import { MetronomePlayer } from './metronome-player';
-import { SharedClock } from './shared-clock';
+import { SharedClock, type UserClock } from './shared-clock';
 import type { StudioAudio } from './studio-audio';
 
 const REMAP_MS = 250;
@@ -33,6 +33,7 @@ export function createStudioMetronome(options: {
   const clock = new SharedClock({
     me: options.me.userId,
     userOf: (peerId) => roster.get(peerId)?.userId ?? null,
+    relayClockOf: (userId) => relayClockOf(options.sync, roster, userId),
   });
   const doc = new MetronomeDoc({
     doc: options.sync.doc,
@@ -55,8 +56,13 @@ export function createStudioMetronome(options: {
   const offs = [
     doc.subscribe(refresh),
     options.audio.events.on('state', refresh),
-    options.net.events.on('stats', ({ sources }) => {
+    options.net.events.on('stats', ({ sources, sfu }) => {
       clock.update(sources);
+      clock.setRelayClock(
+        sfu.clockOffsetMs === null || sfu.clockUncertaintyMs === null
+          ? null
+          : { offsetMs: sfu.clockOffsetMs, uncertaintyMs: sfu.clockUncertaintyMs },
+      );
       refresh();
     }),
     roster.events.on('reset', ({ self }) => doc.setMe({ userId: self.userId, role: self.role })),
@@ -81,4 +87,15 @@ export function createStudioMetronome(options: {
       doc.dispose();
     },
   };
+}
+
+/** The tightest relay clock reading `userId`'s visits gave in presence (an SFU room); null if none. */
+function relayClockOf(sync: StudioSync, roster: Roster, userId: string): UserClock | null {
+  let best: UserClock | null = null;
+  for (const peer of roster.peers()) {
+    if (peer.userId !== userId) continue;
+    const reading = sync.audioOf(peer.client)?.relayClock;
+    if (reading && (!best || reading.uncertaintyMs < best.uncertaintyMs)) best = reading;
+  }
+  return best;
 }

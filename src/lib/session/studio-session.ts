@@ -38,6 +38,7 @@ import { RoomRoute, type RoutePhase } from './room-route';
 import { RouteRequests } from './route-requests';
 import { StudioAudio, type AudioAssets } from './studio-audio';
 import { createStudioChat, type StudioChat } from './studio-chat';
+import { relayClockMoved, type UserClock } from './shared-clock';
 import { createStudioMetronome, type StudioMetronome } from './studio-metronome';
 import { SyncRoutes } from './sync-routes';
 import { UndecryptableWatch } from './undecryptable-watch';
@@ -181,11 +182,26 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
   const chat = createStudioChat({ sync, roster, me: { ...options.me, role: options.ticket.role } });
 
   // Presence carries only facts about our own audio; it is re-sent whenever they change.
-  const localAudio = (): AudioPresence => ({ audioPaths: audio.paths, audioOn: audio.state.kind === 'on' });
+  const localAudio = (): AudioPresence => {
+    const relayClock = metronome.clock.relayClock;
+    return {
+      audioPaths: audio.paths,
+      audioOn: audio.state.kind === 'on',
+      ...(relayClock ? { relayClock } : {}),
+    };
+  };
   const advertise = () => sync.setLocalAudio(localAudio());
   advertise();
   audio.events.on('paths', advertise);
   audio.events.on('state', advertise);
+  // Our offset to the relay (SFU rooms) is re-sent when it moves by more than it can matter.
+  let advertisedRelay: UserClock | null = null;
+  net.events.on('stats', () => {
+    const now = metronome.clock.relayClock;
+    if (!relayClockMoved(advertisedRelay, now)) return;
+    advertisedRelay = now;
+    advertise();
+  });
 
   const presence = (): PresentPeer[] =>
     presentPeers({

@@ -23,6 +23,21 @@ describe('presence', () => {
     expect(isAudioPresence(null)).toBe(false);
   });
 
+  it('accepts a relay clock reading only when it is a plausible measurement', () => {
+    const base = { audioPaths: ['data'], audioOn: true };
+    expect(isAudioPresence({ ...base, relayClock: { offsetMs: -3.2, uncertaintyMs: 0.4 } })).toBe(true);
+    for (const relayClock of [
+      null,
+      'soon',
+      { offsetMs: Number.NaN, uncertaintyMs: 1 },
+      { offsetMs: 1e12, uncertaintyMs: 1 },
+      { offsetMs: 2, uncertaintyMs: -1 },
+      { offsetMs: 2, uncertaintyMs: Number.POSITIVE_INFINITY },
+      { offsetMs: 2 },
+    ])
+      expect(isAudioPresence({ ...base, relayClock })).toBe(false);
+  });
+
   it('lists attested identities, ourselves first, with audio only from connected peers', () => {
     const list = presentPeers({
       self: peer('peer-self-000', 'me'),

@@ -9,12 +9,41 @@ import { isAudioPathList, type AudioPath } from '../protocol/audio-paths';
 
 export { AUDIO_PATHS, type AudioPath } from '../protocol/audio-paths';
 
+/** A clock offset as measured: the other clock − ours, and the estimate's error bound (ms). */
+export interface ClockReading {
+  offsetMs: number;
+  uncertaintyMs: number;
+}
+
 /** What a player says about its own audio (its awareness state). */
 export interface AudioPresence {
   /** Audio paths this visit can use. */
   audioPaths: AudioPath[];
   /** Whether its audio is running (Start audio pressed and not stopped). */
   audioOn: boolean;
+  /**
+   * The relay's clock − this player's, once measured on its SFU channel: in an SFU room, where no
+   * direct link measures clocks, the others place its clock through the relay's (shared-clock.ts).
+   * A player who lies about it misplaces only the timelines it writes itself.
+   */
+  relayClock?: ClockReading;
+}
+
+/** Offsets beyond a day or bounds beyond 10 s are no measurement of ours: refused. */
+const MAX_OFFSET_MS = 86_400_000;
+const MAX_UNCERTAINTY_MS = 10_000;
+
+export function isClockReading(value: unknown): value is ClockReading {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.offsetMs === 'number' &&
+    Number.isFinite(v.offsetMs) &&
+    Math.abs(v.offsetMs) <= MAX_OFFSET_MS &&
+    typeof v.uncertaintyMs === 'number' &&
+    v.uncertaintyMs >= 0 &&
+    v.uncertaintyMs <= MAX_UNCERTAINTY_MS
+  );
 }
 
 export interface PresentPeer extends AttestedPeer {
@@ -29,7 +58,11 @@ export interface PresentPeer extends AttestedPeer {
 export function isAudioPresence(value: unknown): value is AudioPresence {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
-  return isAudioPathList(v.audioPaths) && typeof v.audioOn === 'boolean';
+  return (
+    isAudioPathList(v.audioPaths) &&
+    typeof v.audioOn === 'boolean' &&
+    (v.relayClock === undefined || isClockReading(v.relayClock))
+  );
 }
 
 /** The attested participants, ourselves first, each with what its link told us about its audio. */

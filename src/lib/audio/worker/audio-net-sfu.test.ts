@@ -124,6 +124,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from }, (_
 describe('AudioNet over the SFU', () => {
   it('three players hear each other through the relay: sealed once, bundled, opened and decoded', async () => {
     const relay = new FakeSfuRelay();
+    relay.clockAheadMs = 1234.5;
     const players = [
       await player('ann-peer-01', relay, { seed: 1 }),
       await player('bo-peer-02', relay, { seed: 2 }),
@@ -164,10 +165,14 @@ describe('AudioNet over the SFU', () => {
     expect(relay.forwarded).toBe(120);
     expect(players.flatMap((p) => p.errors())).toEqual([]);
 
-    // Link probes on the SFU channel: the relay answers, and the Worker has an RTT to the relay.
+    // Link probes on the SFU channel: the relay answers, and the Worker has an RTT to the relay and
+    // the relay's clock − its own, within the estimate's bound.
     await new Promise((resolve) => setTimeout(resolve, 600));
     expect(relay.pongs).toBeGreaterThanOrEqual(3);
-    expect(ann.net.stats().sfu.rttMs).not.toBeNull();
+    const sfu = ann.net.stats().sfu;
+    expect(sfu.rttMs).not.toBeNull();
+    expect(sfu.clockUncertaintyMs).not.toBeNull();
+    expect(Math.abs(sfu.clockOffsetMs! - 1234.5)).toBeLessThanOrEqual(sfu.clockUncertaintyMs! + 0.001);
   });
 
   it('decodes each frame once when a source arrives over mesh and SFU at once', async () => {

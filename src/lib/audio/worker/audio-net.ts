@@ -60,7 +60,8 @@ export class AudioNet {
   readonly #transports = new Map<string, TransportLink>();
   readonly #sfu = new SfuRouter({
     source: (sourceKey) => this.#sources.get(sourceKey),
-    now: () => performance.now(),
+    // The epoch clock, as on direct links: the relay's pongs carry its epoch clock to measure against.
+    now: epochNow,
   });
   #unknownFrames = 0;
   #capture: SampleRing | null = null;

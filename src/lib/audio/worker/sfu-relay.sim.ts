@@ -1,12 +1,12 @@
 /**
  * Test support: the relay's SFU as the tests need it, in memory. Each player gets a data-channel
  * stand-in (the Worker sets `onmessage`; what it sends arrives here). Upstream: a link ping is answered
- * with a pong, as the relay does; a sealed frame is queued for every other player. `flush` packs each
+ * with a clock pong on the relay's epoch clock (ours + `clockAheadMs`), as the relay does; a sealed frame is queued for every other player. `flush` packs each
  * receiver's queue into bundles with the protocol's own BundleWriter, stamped with the sender's
  * relay-assigned source index, exactly as the relay does per interval. Hooks let a test tamper with a
  * frame on the way, or send raw bytes (bad bundles, unknown indexes).
  */
-import { LinkPingKind, readLinkPing, writeLinkPing } from '../../protocol/link-ping';
+import { LinkPingKind, readLinkPing, writeClockPong } from '../../protocol/link-ping';
 import { SEALED_FRAME_VERSION } from '../../protocol/sealed-frame';
 import { BundleWriter, SFU_MAX_UPSTREAM_BYTES } from '../../protocol/sfu';
 
@@ -62,6 +62,8 @@ export class FakeSfuRelay {
   forwarded = 0;
   pongs = 0;
   dropped = 0;
+  /** How far the relay's clock runs ahead of the test's (its pongs say so). */
+  clockAheadMs = 0;
   /** Changes (or replaces) a frame from `from` on its way to `to`; return null to drop it. */
   tamper: ((frame: Uint8Array, from: string, to: string) => Uint8Array | null) | null = null;
 
@@ -114,7 +116,8 @@ export class FakeSfuRelay {
     if (ping) {
       if (ping.kind === LinkPingKind.Ping) {
         this.pongs++;
-        sender.channel.deliver(writeLinkPing(LinkPingKind.Pong, ping.id, ping.timeMs));
+        const replyMs = performance.timeOrigin + performance.now() + this.clockAheadMs;
+        sender.channel.deliver(writeClockPong({ id: ping.id, pingMs: ping.timeMs, replyMs, anchor: null }));
       }
       return;
     }

@@ -8,6 +8,7 @@
  */
 import type { SfuSourceKey, SfuStats, SourceStats } from '../../protocol/audio-worker';
 import { SFU_MAX_SOURCE_INDEX, SFU_MAX_UPSTREAM_BYTES } from '../../protocol/sfu';
+import type { ClockEstimate } from './clock-offset';
 import type { FrameTransport } from './frame-transport';
 import { FrameSealer, type FrameKey } from '../../protocol/sealed-frame';
 import { SfuKeys } from './sfu-keys';
@@ -146,7 +147,10 @@ export class SfuRouter {
   stats(): SfuStats {
     const totals = { ...this.#gone };
     let rttMs: number | null = null;
+    let clock: ClockEstimate | null = null;
     for (const link of this.#transports.values()) {
+      const offset = link.clockOffset();
+      if (offset && (!clock || offset.uncertaintyMs < clock.uncertaintyMs)) clock = offset;
       totals.framesSent += link.framesSent;
       totals.skippedSends += link.skippedSends;
       totals.bundles += link.bundles;
@@ -157,6 +161,8 @@ export class SfuRouter {
     return {
       transports: this.#transports.size,
       rttMs,
+      clockOffsetMs: clock?.offsetMs ?? null,
+      clockUncertaintyMs: clock?.uncertaintyMs ?? null,
       ...totals,
       oversizeFrames: this.#oversizeFrames,
       unkeyedFrames: this.#unkeyedFrames,

@@ -2,12 +2,13 @@
  * One SFU transport in the Worker: the data channel to the relay (transferred, or relayed by the main
  * thread). Up: our sealed frames, one per message, skipped rather than queued late. Down: bundles of
  * other sources' frames (`sfu.ts`), each entry handed on with the relay's source index, and link probes
- * (the relay answers our pings, so the RTT is the one to the relay). Anything else, or a bundle that
+ * (the relay answers our pings with its epoch clock, so the RTT and the clock offset are the relay's). Anything else, or a bundle that
  * does not parse, is counted and dropped whole.
  */
 import { LinkPingKind } from '../../protocol/link-ping';
 import { readBundle, SFU_BUNDLE_KIND } from '../../protocol/sfu';
 import { MAX_BUFFERED_BYTES, type FrameTransport } from './frame-transport';
+import type { ClockEstimate } from './clock-offset';
 import { LinkProbe } from './link-probe';
 
 export class SfuTransport {
@@ -35,6 +36,11 @@ export class SfuTransport {
 
   get rttMs(): number | null {
     return this.#probe.rttMs;
+  }
+
+  /** The relay's epoch clock − ours; null until a clock pong came. */
+  clockOffset(): ClockEstimate | null {
+    return this.#probe.clockOffset();
   }
 
   get badPings(): number {

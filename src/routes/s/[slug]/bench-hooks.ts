@@ -56,6 +56,8 @@ export function exposeForBenchmark(session: StudioSession, url: URL): void {
       clicks,
       metronome: () => ({
         transport: session.metronome.doc.transport,
+        // The relay's clock − ours (SFU rooms place the others through it).
+        relayClock: session.metronome.clock.relayClock,
         clocks: session.participants.list().map((p) => ({
           userId: p.identity.userId,
           clock: session.metronome.clock.clockOf(p.identity.userId),

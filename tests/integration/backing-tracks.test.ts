@@ -75,7 +75,7 @@ function wav(frames = 4800, rate = 48000): Uint8Array {
 function form(fields: Record<string, string>, bytes: Uint8Array, name: string, type: string): FormData {
   const body = new FormData();
   for (const [k, v] of Object.entries(fields)) body.append(k, v);
-  body.append('file', new File([bytes], name, { type }));
+  body.append('file', new File([new Uint8Array(bytes)], name, { type }));
   return body;
 }
 

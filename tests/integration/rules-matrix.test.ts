@@ -95,7 +95,7 @@ async function newRecording(): Promise<string> {
 /** A small WAV: the backing_tracks hook judges files by their bytes. */
 function trackFile(): File {
   const header = wavHeader({ channels: 1, sampleRate: 48000, frames: 16 });
-  return new File([header, new Uint8Array(48)], 'track.wav', { type: 'audio/wav' });
+  return new File([new Uint8Array(header), new Uint8Array(48)], 'track.wav', { type: 'audio/wav' });
 }
 
 async function newBackingTrack(): Promise<string> {

@@ -1,0 +1,221 @@
+/**
+ * The studio's backing tracks as reactive state for BackingTrackPanel: the list in PocketBase (upload
+ * with progress, delete), the shared transport (BackingTrackDoc, through `createSubscriber`), our
+ * playback's load state, level and mute (BackingTrackPlayer), and the position and meter re-read on
+ * animation frames while shown. The doc and the player belong to the session; dispose() stops this adapter.
+ */
+import type PocketBase from 'pocketbase';
+import { createSubscriber } from 'svelte/reactivity';
+import type {
+  BackingTrackItem,
+  BackingTrackView,
+  TrackProblem,
+} from '../components/BackingTrackPanel.svelte';
+import {
+  BackingTrackError,
+  deleteBackingTrack,
+  listBackingTracks,
+  megabytes,
+  uploadBackingTrack,
+} from '../pb/backing-tracks';
+import type { BackingTracksRecord } from '../pb/types';
+import type { BackingLoad, BackingTrackPlayer } from '../session/backing-track-player';
+import type { BackingTrackDoc, BackingTransport } from '../sync/backing-track-doc';
+import type { MixerResult } from '../sync/mixer-doc';
+import { FrameClock } from './frame-clock';
+
+const LEVEL_KEY = 'bandmesh.backingTrack.levelDb';
+
+export class BackingTrackState implements BackingTrackView {
+  readonly #pb: PocketBase;
+  readonly #studioId: string;
+  readonly #doc: BackingTrackDoc;
+  readonly #player: BackingTrackPlayer;
+  readonly #me: { userId: string; role: () => string };
+  readonly #nameOf: (userId: string) => string | null;
+  readonly #storage: Storage | null;
+  readonly #subscribe: () => void;
+  readonly #frame: () => void;
+  readonly #frames = new FrameClock();
+  #records = $state<BackingTracksRecord[]>([]);
+  #listError = $state<string | null>(null);
+  #upload = $state<{ name: string; fraction: number } | null>(null);
+  #problem = $state<TrackProblem | null>(null);
+  #refusal = $state<string | null>(null);
+  #load = $state<BackingLoad>({ kind: 'none' });
+  #levelDb = $state(0);
+  #muted = $state(false);
+  #offLoad: () => void;
+  #disposed = false;
+
+  constructor(options: {
+    pb: PocketBase;
+    studioId: string;
+    doc: BackingTrackDoc;
+    player: BackingTrackPlayer;
+    /** Our user id, and our attested role now (it can change during the visit). */
+    me: { userId: string; role: () => string };
+    /** A present or known member's name, for "started by" and "by" (null: not known). */
+    nameOf: (userId: string) => string | null;
+    storage?: Storage | null;
+  }) {
+    this.#pb = options.pb;
+    this.#studioId = options.studioId;
+    this.#doc = options.doc;
+    this.#player = options.player;
+    this.#me = options.me;
+    this.#nameOf = options.nameOf;
+    this.#storage = options.storage ?? null;
+    // The level is this player's own, so this browser remembers it (like the click level).
+    const saved = Number(this.#storage?.getItem(LEVEL_KEY) ?? Number.NaN);
+    if (Number.isFinite(saved)) options.player.setLevelDb(saved);
+    this.#levelDb = options.player.levelDb;
+    this.#load = options.player.load;
+    this.#offLoad = options.player.events.on('load', (load) => (this.#load = load));
+    this.#subscribe = createSubscriber((update) => options.doc.subscribe(update));
+    this.#frame = createSubscriber((update) => this.#frames.subscribe(update));
+    void this.refresh();
+  }
+
+  get tracks(): BackingTrackItem[] {
+    const role = this.#me.role();
+    return this.#records.map((r) => ({
+      id: r.id,
+      title: r.title,
+      durationMs: r.durationMs,
+      uploaderName: this.#nameOf(r.uploader),
+      canDelete: r.uploader === this.#me.userId || role === 'owner' || role === 'engineer',
+    }));
+  }
+  get listError(): string | null {
+    return this.#listError;
+  }
+  get upload(): { name: string; fraction: number } | null {
+    return this.#upload;
+  }
+  get problem(): TrackProblem | null {
+    return this.#problem;
+  }
+  get refusal(): string | null {
+    return this.#refusal;
+  }
+  get transport(): BackingTransport {
+    this.#subscribe();
+    return this.#doc.transport;
+  }
+  get canControl(): boolean {
+    this.#subscribe();
+    return this.#doc.canControl;
+  }
+  /** Who last started, moved or stopped the track (the transport's attested writer). */
+  get changedBy(): string | null {
+    const clock = this.transport.clock;
+    return clock === '' ? null : (this.#nameOf(clock) ?? '');
+  }
+  get load(): BackingLoad {
+    return this.#load;
+  }
+  get levelDb(): number {
+    return this.#levelDb;
+  }
+  get muted(): boolean {
+    return this.#muted;
+  }
+  /** Position now (ms), re-read on animation frames. */
+  get positionMs(): number {
+    this.#frame();
+    this.#subscribe();
+    return Math.max(0, this.#doc.positionNow());
+  }
+  get synced(): boolean {
+    this.#frame();
+    return this.#player.synced;
+  }
+  level(): { peak: number; rms: number } {
+    this.#frame();
+    return this.#player.level();
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      const records = await listBackingTracks(this.#pb, this.#studioId);
+      if (this.#disposed) return;
+      this.#records = records;
+      this.#listError = null;
+    } catch (error) {
+      if (!this.#disposed) this.#listError = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  async add(file: File, title: string): Promise<void> {
+    if (this.#upload) return;
+    this.#problem = null;
+    this.#upload = { name: file.name, fraction: 0 };
+    try {
+      await uploadBackingTrack(this.#pb, {
+        studioId: this.#studioId,
+        title: title || file.name.replace(/\.[^.]+$/, ''),
+        file,
+        onProgress: (fraction) => {
+          if (this.#upload) this.#upload = { name: file.name, fraction };
+        },
+      });
+      await this.refresh();
+    } catch (error) {
+      this.#problem = problemOf(error, file.size);
+    } finally {
+      this.#upload = null;
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    this.#problem = null;
+    try {
+      await deleteBackingTrack(this.#pb, id);
+      await this.refresh();
+    } catch (error) {
+      this.#problem = problemOf(error, 0);
+    }
+  }
+
+  play(trackId: string, fromMs = 0): void {
+    if (this.#load.kind === 'error' && this.#load.trackId === trackId) this.#player.retry();
+    this.#show(this.#doc.play(trackId, fromMs));
+  }
+  stop(): void {
+    this.#show(this.#doc.stop());
+  }
+  seek(ms: number): void {
+    this.#show(this.#doc.seek(Math.max(0, Math.round(ms))));
+  }
+  setLevelDb(db: number): void {
+    this.#player.setLevelDb(db);
+    this.#levelDb = this.#player.levelDb;
+    this.#storage?.setItem(LEVEL_KEY, String(this.#levelDb));
+  }
+  setMuted(muted: boolean): void {
+    this.#player.setMuted(muted);
+    this.#muted = this.#player.muted;
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#offLoad();
+    this.#frames.dispose();
+  }
+
+  #show(result: MixerResult): void {
+    this.#refusal = result.ok ? null : result.message;
+  }
+}
+
+function problemOf(error: unknown, size: number): TrackProblem {
+  if (error instanceof BackingTrackError)
+    return { code: error.code, message: error.message, size: megabytes(size) };
+  return {
+    code: 'failed',
+    message: error instanceof Error ? error.message : String(error),
+    size: megabytes(size),
+  };
+}

@@ -46,6 +46,7 @@ export class BackingTrackState implements BackingTrackView {
   #levelDb = $state(0);
   #muted = $state(false);
   #offLoad: () => void;
+  #unsubscribe: (() => Promise<void>) | null = null;
   #disposed = false;
 
   constructor(options: {
@@ -75,6 +76,21 @@ export class BackingTrackState implements BackingTrackView {
     this.#subscribe = createSubscriber((update) => options.doc.subscribe(update));
     this.#frame = createSubscriber((update) => this.#frames.subscribe(update));
     void this.refresh();
+    void this.#follow();
+  }
+
+  /** Others' uploads and deletions, through PocketBase's realtime (it applies the same view rule). */
+  async #follow(): Promise<void> {
+    try {
+      const off = await this.#pb.collection('backing_tracks').subscribe('*', () => void this.refresh(), {
+        filter: this.#pb.filter('studio = {:studio}', { studio: this.#studioId }),
+      });
+      if (this.#disposed) void off();
+      else this.#unsubscribe = off;
+    } catch (error) {
+      // Without realtime the list still refreshes after our own changes; say why it may lag.
+      if (!this.#disposed) this.#listError = error instanceof Error ? error.message : String(error);
+    }
   }
 
   get tracks(): BackingTrackItem[] {
@@ -202,6 +218,7 @@ export class BackingTrackState implements BackingTrackView {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#offLoad();
+    void this.#unsubscribe?.();
     this.#frames.dispose();
   }
 

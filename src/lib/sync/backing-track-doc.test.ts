@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { StudioRole } from '../protocol/ticket';
-import { BackingTrackDoc, DEFAULT_BACKING_TRANSPORT } from './backing-track-doc';
+import { BackingTrackDoc, DEFAULT_BACKING_TRANSPORT, NEW_TRACK_LEAD_MS } from './backing-track-doc';
 import { MetronomeDoc, START_LEAD_MS } from './metronome-doc';
 import type { Author } from './mixer-doc';
 
@@ -49,7 +49,7 @@ function createRoom(now = () => 1_000_000) {
 }
 
 describe('BackingTrackDoc', () => {
-  it('starts a track a moment ahead, on the starter’s clock, and every player maps it onto their own', () => {
+  it('starts a new track with time for everyone to load it, on the starter’s clock, mapped onto each player’s', () => {
     let now = 1_000_000;
     const { join, syncAll } = createRoom(() => now);
     const eng = join('eng', 'engineer', 30);
@@ -61,13 +61,16 @@ describe('BackingTrackDoc', () => {
       playing: true,
       trackId: TRACK,
       fromMs: 1500,
-      startAt: 1_000_000 + 30 + START_LEAD_MS,
+      startAt: 1_000_000 + 30 + NEW_TRACK_LEAD_MS,
       clock: 'eng',
     });
     // Half a second after the start, both hear the same position, whatever their clocks say.
-    now += START_LEAD_MS + 500;
+    now += NEW_TRACK_LEAD_MS + 500;
     expect(ann.track.positionNow()).toBeCloseTo(2000, 9);
     expect(eng.track.positionNow()).toBeCloseTo(2000, 9);
+    // The same track again (loaded everywhere by now) starts only a moment ahead.
+    eng.track.play(TRACK, 0);
+    expect(eng.track.transport.startAt).toBe(now + 30 + START_LEAD_MS);
   });
 
   it('seeks by starting again, and stops where it is so it can resume there', () => {
@@ -77,7 +80,7 @@ describe('BackingTrackDoc', () => {
     const eng = join('eng', 'engineer', 10);
     own.track.play(TRACK);
     syncAll();
-    now += START_LEAD_MS + 3000;
+    now += NEW_TRACK_LEAD_MS + 3000;
     expect(eng.track.seek(60_000).ok).toBe(true);
     syncAll();
     expect(own.track.transport).toMatchObject({ playing: true, fromMs: 60_000, clock: 'eng' });

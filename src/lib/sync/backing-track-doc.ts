@@ -17,6 +17,13 @@ import { isPrivileged } from '../protocol/attested';
 import { START_LEAD_MS } from './metronome-doc';
 import { isUserId, type Author, type MixerResult } from './mixer-doc';
 
+/**
+ * How far ahead a track other than the current one starts (ms): every player must download and decode
+ * it first (a few MB on a home connection). The current track is loaded already: it (re)starts
+ * {@link START_LEAD_MS} ahead, like the metronome. A player still loading joins mid-track when ready.
+ */
+export const NEW_TRACK_LEAD_MS = 3000;
+
 /** A track position past a day is no track anyone uploaded (files are ≤ 50 MB). */
 export const MAX_POSITION_MS = 24 * 3600 * 1000;
 
@@ -120,13 +127,17 @@ export class BackingTrackDoc {
     return t.fromMs + (this.#options.now() + offset - t.startAt);
   }
 
-  /** Plays `trackId` from `fromMs`, {@link START_LEAD_MS} from now on our clock (time to reach everyone). */
+  /**
+   * Plays `trackId` from `fromMs` on our clock, {@link START_LEAD_MS} from now (time to reach everyone),
+   * or {@link NEW_TRACK_LEAD_MS} when it is not the current track (time for everyone to load it).
+   */
   play(trackId: string, fromMs = 0): MixerResult {
+    const lead = trackId === this.#transport.trackId ? START_LEAD_MS : NEW_TRACK_LEAD_MS;
     return this.#write({
       playing: true,
       trackId,
       fromMs,
-      startAt: this.#options.now() + START_LEAD_MS,
+      startAt: this.#options.now() + lead,
       clock: this.#me.userId,
     });
   }

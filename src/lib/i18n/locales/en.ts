@@ -494,6 +494,7 @@ export const en = {
     chooseFile: 'Add a track: WAV, MP3, Ogg or FLAC, up to 50 MB',
     none: 'No backing tracks in this studio yet.',
     play: 'Play',
+    playAt: 'Play from {{at}}',
     playFrom: 'Play {{title}} for everyone',
     stop: 'Stop',
     delete: 'Delete',

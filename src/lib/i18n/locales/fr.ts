@@ -509,6 +509,7 @@ export const fr: Messages = {
     chooseFile: 'Ajouter une piste : WAV, MP3, Ogg ou FLAC, 50 Mo au plus',
     none: 'Aucune piste d’accompagnement dans ce studio pour l’instant.',
     play: 'Lire',
+    playAt: 'Lire depuis {{at}}',
     playFrom: 'Lire {{title}} pour tout le monde',
     stop: 'Arrêter',
     delete: 'Supprimer',

@@ -155,7 +155,7 @@ export interface BackingPlayMessage {
   fromFrame: number;
   gain: number;
 }
-/** 20 minutes at 48 kHz: about 440 MB of decoded stereo, the most a player is asked to hold. */
+/** 20 minutes at 48 kHz: about 460 MB of decoded stereo, the most a player is asked to hold. */
 export const BACKING_MAX_FRAMES = 20 * 60 * 48_000;
 export type PlaybackCommand =
   | BackingLoadMessage

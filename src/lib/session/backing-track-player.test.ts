@@ -46,7 +46,9 @@ describe('BackingTrackPlayer', () => {
     clock.update([{ sourceKey: 'p-eng', clockOffsetMs: 30, clockUncertaintyMs: 0.2 } as SourceStats]);
     const { engine, loads, sent, events, decoded } = fakeEngine(now - 10_000);
     const downloads: string[] = [];
+    const mix = { gainDb: -6, mute: false };
     const player = new BackingTrackPlayer({
+      mix: () => mix,
       doc,
       clock,
       engine: () => engine,
@@ -72,7 +74,13 @@ describe('BackingTrackPlayer', () => {
       fromFrame: 48_000,
       gain: expect.closeTo(0.501, 3) as number,
     });
-    player.setMuted(true);
+    // Our strip for the track in the mixer doc: muted, then silent at the mixer's floor.
+    mix.mute = true;
+    player.refresh();
+    expect(sent.at(-1)!.gain).toBe(0);
+    mix.mute = false;
+    mix.gainDb = -60;
+    player.refresh();
     expect(sent.at(-1)!.gain).toBe(0);
     // The benchmark report is put on the timeline's clock.
     const started: number[] = [];
@@ -87,6 +95,7 @@ describe('BackingTrackPlayer', () => {
     const { engine, sent } = fakeEngine(0);
     let downloads = 0;
     const player = new BackingTrackPlayer({
+      mix: () => ({ gainDb: 0, mute: false }),
       doc,
       clock: new SharedClock({ me: 'me', userOf: () => null }),
       engine: () => engine,

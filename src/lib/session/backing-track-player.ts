@@ -4,7 +4,8 @@
  * (decodeAudioData also resamples it to the context's rate) and hands the channels to the playback
  * worklet once; then it maps the transport onto our frames through the writer's clock offset
  * (shared-clock.ts) and our context's played-time mapping, like the metronome (metronome-player.ts),
- * and resends that mapping as the estimates move. The track's level and mute are this player's own.
+ * and resends that mapping as the estimates move. The track's level and mute come from our personal
+ * mix in the mixer doc (source BACKING_TRACK_SOURCE), like a player's strip.
  */
 import { BACKING_MAX_FRAMES } from '../protocol/audio-worklet';
 import type { BackingTransport } from '../sync/backing-track-doc';
@@ -48,8 +49,8 @@ export interface BackingTrackPlayerEvents extends Record<string, unknown> {
   started: { trackId: string; fromMs: number; sharedMs: number };
 }
 
+/** At or below this the track is off (the mixer's floor). */
 export const TRACK_DB_MIN = -60;
-export const TRACK_DB_MAX = 6;
 
 export class BackingTrackPlayer {
   readonly events = new Emitter<BackingTrackPlayerEvents>();
@@ -57,8 +58,7 @@ export class BackingTrackPlayer {
   readonly #clock: SharedClock;
   readonly #engine: () => BackingEngine | null;
   readonly #download: ((trackId: string) => Promise<ArrayBuffer>) | null;
-  #levelDb = -6;
-  #muted = false;
+  readonly #mix: () => { gainDb: number; mute: boolean };
   #load: BackingLoad = { kind: 'none' };
   /** The downloaded file (kept: a new AudioContext after an audio restart decodes it again). */
   #bytes: { trackId: string; data: ArrayBuffer } | null = null;
@@ -76,21 +76,18 @@ export class BackingTrackPlayer {
     engine: () => BackingEngine | null;
     /** The track's file (authorised download); null: tracks cannot be fetched in this visit. */
     download: ((trackId: string) => Promise<ArrayBuffer>) | null;
+    /** The track's strip in our personal mix (MixerDoc); read at every refresh. */
+    mix: () => { gainDb: number; mute: boolean };
   }) {
     this.#doc = options.doc;
     this.#clock = options.clock;
     this.#engine = options.engine;
     this.#download = options.download;
+    this.#mix = options.mix;
   }
 
   get load(): BackingLoad {
     return this.#load;
-  }
-  get levelDb(): number {
-    return this.#levelDb;
-  }
-  get muted(): boolean {
-    return this.#muted;
   }
   /** Whether we know the offset to the clock the transport is on (else ours stands in for it). */
   get synced(): boolean {
@@ -101,17 +98,6 @@ export class BackingTrackPlayer {
   /** The track as we hear it now; zeros while audio is off. */
   level(): { peak: number; rms: number } {
     return this.#engine()?.backingLevel() ?? { peak: 0, rms: 0 };
-  }
-
-  setLevelDb(db: number): void {
-    if (!Number.isFinite(db)) return;
-    this.#levelDb = Math.min(TRACK_DB_MAX, Math.max(TRACK_DB_MIN, db));
-    this.refresh();
-  }
-
-  setMuted(muted: boolean): void {
-    this.#muted = muted;
-    this.refresh();
   }
 
   /** Forgets a failed load, so the next refresh tries again (the person chose the track again). */
@@ -139,6 +125,7 @@ export class BackingTrackPlayer {
       return;
     }
     const sr = engine.context.sampleRate;
+    const mix = this.#mix();
     const offset = t.clock === '' ? 0 : (this.#clock.offsetOf(t.clock) ?? 0);
     engine.setBackingTrack({
       id: loaded.id,
@@ -146,7 +133,7 @@ export class BackingTrackPlayer {
       // startAt on the writer's clock, then on ours, then as the context frame heard at that moment.
       startFrame: t.playing ? Math.round(engine.playedFrameAt(t.startAt - offset)) : 0,
       fromFrame: Math.round((t.fromMs * sr) / 1000),
-      gain: this.#muted || this.#levelDb <= TRACK_DB_MIN ? 0 : dbToGain(this.#levelDb),
+      gain: mix.mute || mix.gainDb <= TRACK_DB_MIN ? 0 : dbToGain(mix.gainDb),
     });
   }
 

@@ -1,11 +1,12 @@
 /**
  * The backing track of one studio visit, as composition: its transport in the studio doc
  * (BackingTrackDoc, attributed through the relay-attested roster and controlled under the metronome's
- * rule), the metronome's shared clock, and our playback (BackingTrackPlayer), kept in step.
+ * rule), the metronome's shared clock, our strip for it in the mixer doc, and our playback
+ * (BackingTrackPlayer), kept in step.
  */
 import type { Roster } from '../net/roster';
-import { BackingTrackDoc } from '../sync/backing-track-doc';
-import type { Author } from '../sync/mixer-doc';
+import { BACKING_TRACK_SOURCE, BackingTrackDoc } from '../sync/backing-track-doc';
+import { DEFAULT_SOURCE_MIX, type Author, type MixerDoc } from '../sync/mixer-doc';
 import type { StudioSync } from '../sync/studio-sync';
 import { BackingTrackPlayer } from './backing-track-player';
 import type { StudioAudio } from './studio-audio';
@@ -27,6 +28,7 @@ export function createStudioBackingTrack(options: {
   roster: Roster;
   audio: StudioAudio;
   metronome: StudioMetronome;
+  mixer: MixerDoc;
   me: Author;
   download: ((trackId: string) => Promise<ArrayBuffer>) | null;
 }): StudioBackingTrack {
@@ -48,6 +50,11 @@ export function createStudioBackingTrack(options: {
     clock: metronome.clock,
     engine: () => options.audio.engine,
     download: options.download,
+    mix: () => {
+      const strip =
+        options.mixer.mixFor(options.me.userId).sources[BACKING_TRACK_SOURCE] ?? DEFAULT_SOURCE_MIX;
+      return { gainDb: strip.gain, mute: strip.mute };
+    },
   });
   const refresh = () => player.refresh();
   const timer = setInterval(() => {
@@ -55,6 +62,7 @@ export function createStudioBackingTrack(options: {
   }, REMAP_MS);
   const offs = [
     doc.subscribe(refresh),
+    options.mixer.subscribe(refresh),
     // The metronome's setting decides who controls the track too; its clock estimates feed ours.
     metronome.doc.subscribe(() => doc.recheck()),
     options.audio.events.on('state', refresh),

@@ -190,6 +190,7 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     roster,
     audio,
     metronome,
+    mixer,
     me: { userId: options.me.userId, role: options.ticket.role },
     download: options.downloadBackingTrack ?? null,
   });

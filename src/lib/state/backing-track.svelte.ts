@@ -1,7 +1,8 @@
 /**
  * The studio's backing tracks as reactive state for BackingTrackPanel: the list in PocketBase (upload
  * with progress, delete), the shared transport (BackingTrackDoc, through `createSubscriber`), our
- * playback's load state, level and mute (BackingTrackPlayer), and the position and meter re-read on
+ * playback's load state (BackingTrackPlayer), the track's strip in our mix (MixerDoc: level, mute),
+ * and the position and meter re-read on
  * animation frames while shown. The doc and the player belong to the session; dispose() stops this adapter.
  */
 import type PocketBase from 'pocketbase';
@@ -20,11 +21,9 @@ import {
 } from '../pb/backing-tracks';
 import type { BackingTracksRecord } from '../pb/types';
 import type { BackingLoad, BackingTrackPlayer } from '../session/backing-track-player';
-import type { BackingTrackDoc, BackingTransport } from '../sync/backing-track-doc';
-import type { MixerResult } from '../sync/mixer-doc';
+import { BACKING_TRACK_SOURCE, type BackingTrackDoc, type BackingTransport } from '../sync/backing-track-doc';
+import { DEFAULT_SOURCE_MIX, type MixerDoc, type MixerResult } from '../sync/mixer-doc';
 import { FrameClock } from './frame-clock';
-
-const LEVEL_KEY = 'bandmesh.backingTrack.levelDb';
 
 export class BackingTrackState implements BackingTrackView {
   readonly #pb: PocketBase;
@@ -33,8 +32,9 @@ export class BackingTrackState implements BackingTrackView {
   readonly #player: BackingTrackPlayer;
   readonly #me: { userId: string; role: () => string };
   readonly #nameOf: (userId: string) => string | null;
-  readonly #storage: Storage | null;
+  readonly #mixer: MixerDoc;
   readonly #subscribe: () => void;
+  readonly #subscribeMix: () => void;
   readonly #frame: () => void;
   readonly #frames = new FrameClock();
   #records = $state<BackingTracksRecord[]>([]);
@@ -43,8 +43,6 @@ export class BackingTrackState implements BackingTrackView {
   #problem = $state<TrackProblem | null>(null);
   #refusal = $state<string | null>(null);
   #load = $state<BackingLoad>({ kind: 'none' });
-  #levelDb = $state(0);
-  #muted = $state(false);
   #offLoad: () => void;
   #unsubscribe: (() => Promise<void>) | null = null;
   #disposed = false;
@@ -58,7 +56,8 @@ export class BackingTrackState implements BackingTrackView {
     me: { userId: string; role: () => string };
     /** A present or known member's name, for "started by" and "by" (null: not known). */
     nameOf: (userId: string) => string | null;
-    storage?: Storage | null;
+    /** Our mix holds the track's strip (source BACKING_TRACK_SOURCE). */
+    mixer: MixerDoc;
   }) {
     this.#pb = options.pb;
     this.#studioId = options.studioId;
@@ -66,11 +65,8 @@ export class BackingTrackState implements BackingTrackView {
     this.#player = options.player;
     this.#me = options.me;
     this.#nameOf = options.nameOf;
-    this.#storage = options.storage ?? null;
-    // The level is this player's own, so this browser remembers it (like the click level).
-    const saved = Number(this.#storage?.getItem(LEVEL_KEY) ?? Number.NaN);
-    if (Number.isFinite(saved)) options.player.setLevelDb(saved);
-    this.#levelDb = options.player.levelDb;
+    this.#mixer = options.mixer;
+    this.#subscribeMix = createSubscriber((update) => options.mixer.subscribe(update));
     this.#load = options.player.load;
     this.#offLoad = options.player.events.on('load', (load) => (this.#load = load));
     this.#subscribe = createSubscriber((update) => options.doc.subscribe(update));
@@ -132,10 +128,10 @@ export class BackingTrackState implements BackingTrackView {
     return this.#load;
   }
   get levelDb(): number {
-    return this.#levelDb;
+    return this.#strip().gain;
   }
   get muted(): boolean {
-    return this.#muted;
+    return this.#strip().mute;
   }
   /** Position now (ms), re-read on animation frames. */
   get positionMs(): number {
@@ -205,13 +201,10 @@ export class BackingTrackState implements BackingTrackView {
     this.#show(this.#doc.seek(Math.max(0, Math.round(ms))));
   }
   setLevelDb(db: number): void {
-    this.#player.setLevelDb(db);
-    this.#levelDb = this.#player.levelDb;
-    this.#storage?.setItem(LEVEL_KEY, String(this.#levelDb));
+    this.#show(this.#mixer.setGain(this.#me.userId, BACKING_TRACK_SOURCE, db));
   }
   setMuted(muted: boolean): void {
-    this.#player.setMuted(muted);
-    this.#muted = this.#player.muted;
+    this.#show(this.#mixer.setMute(this.#me.userId, BACKING_TRACK_SOURCE, muted));
   }
 
   dispose(): void {
@@ -220,6 +213,11 @@ export class BackingTrackState implements BackingTrackView {
     this.#offLoad();
     void this.#unsubscribe?.();
     this.#frames.dispose();
+  }
+
+  #strip() {
+    this.#subscribeMix();
+    return this.#mixer.mixFor(this.#me.userId).sources[BACKING_TRACK_SOURCE] ?? DEFAULT_SOURCE_MIX;
   }
 
   #show(result: MixerResult): void {

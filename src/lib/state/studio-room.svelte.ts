@@ -82,7 +82,7 @@ export class StudioRoom {
           player: session.backingTrack.player,
           me: { userId: options.me, role: () => session.roster.self?.role ?? 'member' },
           nameOf: (userId) => this.players.find((p) => p.userId === userId)?.name ?? null,
-          storage: options.storage ?? null,
+          mixer: session.mixer,
         })
       : null;
     this.chat = new ChatState({ doc: session.chat.doc });

@@ -24,6 +24,13 @@ import { isUserId, type Author, type MixerResult } from './mixer-doc';
  */
 export const NEW_TRACK_LEAD_MS = 3000;
 
+/**
+ * The backing track's strip in every personal mix: a MixerDoc source key that no user id can be
+ * (PocketBase ids have no '-'), so its gain and mute live beside the players' under the mixer's rules
+ * (own mix, or engineer/owner for anyone's).
+ */
+export const BACKING_TRACK_SOURCE = 'backing-track';
+
 /** A track position past a day is no track anyone uploaded (files are ≤ 50 MB). */
 export const MAX_POSITION_MS = 24 * 3600 * 1000;
 

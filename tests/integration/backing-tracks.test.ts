@@ -6,6 +6,8 @@
  * tracks than a studio keeps; a member deleting another's track; editing a track after upload.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crowdRateLimitsEnv } from '../../scripts/lib/crowd-rate-limits.mjs';
@@ -285,6 +287,40 @@ describe('deleting a backing track', () => {
       await deleter.pb.collection('backing_tracks').delete(track.id);
       expect((await rejection(b.member.pb.collection('backing_tracks').getOne(track.id))).status).toBe(404);
     }
+  });
+});
+
+describe('a person’s tracks are their data', () => {
+  it('are in their export, and go with their account (record and file)', async () => {
+    const b = await band();
+    const track = await upload(b.other, b);
+    const exported = await b.other.pb.send<{ backingTracks: Array<Record<string, unknown>> }>(
+      '/api/bandmesh/me/export',
+      {
+        requestKey: null,
+      },
+    );
+    expect(exported.backingTracks).toEqual([
+      expect.objectContaining({
+        id: track.id,
+        studio: b.studio.id,
+        title: 'Groove',
+        format: 'wav',
+        file: track.file,
+      }),
+    ]);
+    const path = join(server.dataDir, 'storage', track.collectionId, track.id, track.file);
+    expect(existsSync(path)).toBe(true);
+    await b.other.pb.send('/api/bandmesh/me/delete', {
+      method: 'POST',
+      body: { password: b.other.password },
+      requestKey: null,
+    });
+    const su = await superuserClient(server.url);
+    expect((await rejection(su.collection('backing_tracks').getOne(track.id))).status).toBe(404);
+    for (let deadline = Date.now() + 5000; existsSync(path) && Date.now() < deadline;)
+      await new Promise((r) => setTimeout(r, 25));
+    expect(existsSync(path)).toBe(false);
   });
 });
 

@@ -501,6 +501,7 @@ export const en = {
     deleteTrack: 'Delete {{title}}',
     playing: 'Playing: {{title}}',
     stopped: 'Stopped: {{title}} at {{at}}',
+    ended: 'Ended: {{title}}',
     startedBy: 'started by {{name}}',
     stoppedBy: 'stopped by {{name}}',
     someone: 'someone who left',

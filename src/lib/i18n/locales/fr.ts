@@ -516,6 +516,7 @@ export const fr: Messages = {
     deleteTrack: 'Supprimer {{title}}',
     playing: 'En lecture : {{title}}',
     stopped: 'Arrêtée : {{title}} à {{at}}',
+    ended: 'Terminée : {{title}}',
     startedBy: 'lancée par {{name}}',
     stoppedBy: 'arrêtée par {{name}}',
     someone: 'quelqu’un qui est parti',

@@ -19,6 +19,7 @@ import (
 	"github.com/pocketbase/pocketbase/tools/hook"
 
 	"bandmesh/pocketbase/internal/account"
+	"bandmesh/pocketbase/internal/backingtracks"
 	"bandmesh/pocketbase/internal/config"
 	"bandmesh/pocketbase/internal/directory"
 	"bandmesh/pocketbase/internal/logretention"
@@ -148,6 +149,8 @@ func main() {
 		}
 		recordings.Register(se.Router, uploads)
 		account.Register(se.Router) // issue 10: export and delete your own data
+		backingtracks.Bind(se.App)  // issue 11: backing tracks' upload and delete guards
+		backingtracks.Register(se.Router)
 
 		// Mail (issue 10): SMTP from the environment, and the verified-address rule.
 		if err := mail.ApplySettings(se.App, cfg.Mail); err != nil {

@@ -17,7 +17,14 @@ export const TYPES_FILE = resolve(here, '..', '..', 'src', 'lib', 'pb', 'types.t
 const BINARY = resolve(here, '..', 'bandmesh-pocketbase');
 
 /** The collections the app uses, in output order. */
-export const APP_COLLECTIONS = ['users', 'studios', 'memberships', 'recordings', 'invitations'];
+export const APP_COLLECTIONS = [
+  'users',
+  'studios',
+  'memberships',
+  'recordings',
+  'invitations',
+  'backing_tracks',
+];
 
 /**
  * JSON fields have no schema in PocketBase: their TypeScript types are declared here.

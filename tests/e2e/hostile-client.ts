@@ -76,7 +76,7 @@ export function documentFrom(received: number[][]): Y.Doc {
 export function forgedUpdate(
   known: Y.Doc,
   client: number,
-  map: 'mixes' | 'channels' | 'metronome',
+  map: 'mixes' | 'channels' | 'metronome' | 'backingTrack',
   entries: Record<string, unknown>,
 ): number[] {
   const forger = new Y.Doc();

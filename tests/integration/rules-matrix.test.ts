@@ -9,6 +9,7 @@ import { crowdRateLimitsEnv } from '../../scripts/lib/crowd-rate-limits.mjs';
 import type { TypedPocketBase } from '../../src/lib/pb/client';
 import { joinStudio } from '../../src/lib/pb/client';
 import type { StudiosRecord } from '../../src/lib/pb/types';
+import { wavHeader } from '../../src/lib/recording/formats/wav';
 import { ACTORS, OPERATIONS, RULES_MATRIX, type Actor } from '../support/rules-matrix.mjs';
 import {
   guestClient,
@@ -88,6 +89,19 @@ async function newRecording(): Promise<string> {
     bytes: 4,
     file,
   });
+  return r.id;
+}
+
+/** A small WAV: the backing_tracks hook judges files by their bytes. */
+function trackFile(): File {
+  const header = wavHeader({ channels: 1, sampleRate: 48000, frames: 16 });
+  return new File([new Uint8Array(header), new Uint8Array(48)], 'track.wav', { type: 'audio/wav' });
+}
+
+async function newBackingTrack(): Promise<string> {
+  const r = await su
+    .collection('backing_tracks')
+    .create({ studio: w.studio.id, uploader: w.target.id, title: 'A track', file: trackFile() });
   return r.id;
 }
 
@@ -187,6 +201,16 @@ const FIXTURES: Record<string, Fixture> = {
       file: new File([new Uint8Array([1, 2, 3, 4])], 'forged.ogg', { type: 'audio/ogg' }),
     }),
     update: { body: { name: 'Renamed take' }, field: 'name', value: 'Renamed take' },
+  },
+  backing_tracks: {
+    make: newBackingTrack,
+    createBody: (actor) => ({
+      studio: w.studio.id,
+      uploader: actorId(actor),
+      title: 'Created',
+      file: trackFile(),
+    }),
+    update: { body: { title: 'Renamed track' }, field: 'title', value: 'Renamed track' },
   },
   recording_uploads: {
     make: newUpload,

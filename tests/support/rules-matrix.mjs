@@ -118,6 +118,22 @@ export const RULES_MATRIX = [
     },
   },
   {
+    collection: 'backing_tracks',
+    target: 'a backing track in S another member uploaded',
+    allowed: {
+      list: MEMBERS,
+      view: MEMBERS,
+      create: MEMBERS,
+      update: [],
+      delete: ['engineer', 'owner'],
+    },
+    notes: {
+      create: 'WAV, MP3, Ogg or FLAC by content, ≤ 50 MB, ≤ 20 per studio; `uploader` is always yourself',
+      update: 'nobody: upload again instead',
+      delete: 'the uploader may delete their own',
+    },
+  },
+  {
     collection: 'recording_uploads',
     target: 'an unfinished upload in S',
     allowed: { list: [], view: [], create: [], update: [], delete: [] },

@@ -12,11 +12,12 @@ import (
 
 // Collection names shared with pb_migrations/.
 const (
-	usersCollection       = "users"
-	studiosCollection     = "studios"
-	membershipsCollection = "memberships"
-	recordingsCollection  = "recordings"
-	uploadsCollection     = "recording_uploads"
+	usersCollection         = "users"
+	studiosCollection       = "studios"
+	membershipsCollection   = "memberships"
+	recordingsCollection    = "recordings"
+	uploadsCollection       = "recording_uploads"
+	backingTracksCollection = "backing_tracks"
 )
 
 // Stable error codes; the app switches on them, people read the message.

@@ -19,6 +19,7 @@ type Export struct {
 	Memberships       []map[string]any `json:"memberships"`
 	Recordings        []map[string]any `json:"recordings"`
 	UnfinishedUploads []map[string]any `json:"unfinishedUploads"`
+	BackingTracks     []map[string]any `json:"backingTracks"`
 	NotOnThisServer   string           `json:"notOnThisServer"`
 }
 
@@ -89,6 +90,12 @@ func BuildExport(app core.App, user *core.Record) (*Export, error) {
 		return nil, err
 	}
 	out.UnfinishedUploads = pick(uploads, "studio", "takeId", "kind", "name", "size", "received", "created", "updated")
+
+	tracks, err := app.FindAllRecords(backingTracksCollection, dbx.HashExp{"uploader": user.Id})
+	if err != nil {
+		return nil, err
+	}
+	out.BackingTracks = pick(tracks, "studio", "title", "format", "sampleRate", "durationMs", "file", "created")
 	return out, nil
 }
 

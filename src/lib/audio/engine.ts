@@ -30,7 +30,7 @@ import {
 import { AUDIO_SAMPLE_RATE } from '../protocol/audio-frame';
 import type { Impairment, SendSettings } from '../protocol/audio-worker';
 import type { CaptureAnchor } from '../protocol/link-ping';
-import type { MetronomeMessage } from '../protocol/audio-worklet';
+import type { BackingPlayMessage, MetronomeMessage } from '../protocol/audio-worklet';
 import type { ClockAnchor } from '../protocol/recording';
 import { Emitter } from '../util/emitter';
 import type { AudioNetClient } from './audio-net-client';
@@ -54,6 +54,8 @@ export interface AudioEngineEvents extends Record<string, unknown> {
   error: { code: string; message: string };
   /** Benchmark: the metronome's click for `beat` started; `epochMs` is when it is heard (our epoch clock). */
   click: { beat: number; epochMs: number };
+  /** Benchmark: backing track `id`'s frame `fromFrame` was rendered; `epochMs` is when it is heard (our clock). */
+  'backing-started': { id: number; fromFrame: number; epochMs: number };
   /** The microphone was reopened: senders of the old track should switch to this one. */
   input: { track: MediaStreamTrack | null };
 }
@@ -381,6 +383,28 @@ export class AudioEngine {
     if (!this.#disposed) this.#playback.post({ type: 'metronome', ...message });
   }
 
+  /** Hands the decoded backing track's channels to the playback worklet (transferred: they move). */
+  loadBackingTrack(id: number, channels: Float32Array[]): void {
+    if (this.#disposed) return;
+    this.#playback.post(
+      { type: 'backing-load', id, channels },
+      channels.map((c) => c.buffer as ArrayBuffer),
+    );
+  }
+
+  /** The backing track's transport on our frames (protocol/audio-worklet.ts), or its stop. */
+  setBackingTrack(message: Omit<BackingPlayMessage, 'type'>): void {
+    if (!this.#disposed) this.#playback.post({ type: 'backing-play', ...message });
+  }
+
+  /** The backing track as we hear it (after our level and mute). */
+  backingLevel(): { peak: number; rms: number } {
+    return {
+      peak: this.#status.floats[StatusFloat.BackingPeak]!,
+      rms: this.#status.floats[StatusFloat.BackingRms]!,
+    };
+  }
+
   dispose(): void {
     if (this.#disposed) return;
     this.closeRecordTap();
@@ -424,6 +448,13 @@ export class AudioEngine {
       case 'click-rendered':
         this.events.emit('click', {
           beat: event.beat,
+          epochMs: this.#contextFrameToEpochMs(event.contextFrame, false),
+        });
+        return;
+      case 'backing-started':
+        this.events.emit('backing-started', {
+          id: event.id,
+          fromFrame: event.fromFrame,
           epochMs: this.#contextFrameToEpochMs(event.contextFrame, false),
         });
         return;

@@ -8,6 +8,7 @@ export const Collections = {
   Memberships: 'memberships',
   Recordings: 'recordings',
   Invitations: 'invitations',
+  BackingTracks: 'backing_tracks',
 } as const;
 export type CollectionName = (typeof Collections)[keyof typeof Collections];
 
@@ -96,6 +97,17 @@ export interface InvitationsRecord extends BaseRecord {
   email: string;
 }
 
+export type BackingTracksFormatOptions = 'wav' | 'mp3' | 'ogg' | 'flac';
+export interface BackingTracksRecord extends BaseRecord {
+  studio: string;
+  uploader: string;
+  title: string;
+  file: string;
+  format: BackingTracksFormatOptions | '';
+  sampleRate: number;
+  durationMs: number;
+}
+
 /** Collection name → record type, for typing `pb.collection(name)`. */
 export interface CollectionRecords {
   users: UsersRecord;
@@ -103,4 +115,5 @@ export interface CollectionRecords {
   memberships: MembershipsRecord;
   recordings: RecordingsRecord;
   invitations: InvitationsRecord;
+  backing_tracks: BackingTracksRecord;
 }

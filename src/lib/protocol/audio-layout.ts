@@ -331,6 +331,9 @@ export const StatusFloat = {
   CaptureRms: 1,
   OutputPeak: 2,
   OutputRms: 3,
+  /** The backing track as this player hears it (after its level and mute). */
+  BackingPeak: 4,
+  BackingRms: 5,
 } as const;
 /** Float32 values per peer. */
 export const PeerStatusFloat = {

@@ -133,7 +133,33 @@ export interface MetronomeMessage {
   firstBeat: number;
   gain: number;
 }
+/**
+ * The decoded backing track, planar at this context's rate (1 or 2 channels of equal length, at most
+ * {@link BACKING_MAX_FRAMES}), transferred once; `id` names it in `backing-play`. Replaces any earlier one.
+ */
+export interface BackingLoadMessage {
+  type: 'backing-load';
+  id: number;
+  channels: Float32Array[];
+}
+/**
+ * The backing track's transport on this context's frames (the main thread maps the shared clock onto
+ * them and resends a few times a second): track frame `fromFrame` sounds at context frame `startFrame`;
+ * `gain` is this player's level for it (0 = muted). A mapping for another `id` than the loaded one stops.
+ */
+export interface BackingPlayMessage {
+  type: 'backing-play';
+  id: number;
+  playing: boolean;
+  startFrame: number;
+  fromFrame: number;
+  gain: number;
+}
+/** 20 minutes at 48 kHz: about 460 MB of decoded stereo, the most a player is asked to hold. */
+export const BACKING_MAX_FRAMES = 20 * 60 * 48_000;
 export type PlaybackCommand =
+  | BackingLoadMessage
+  | BackingPlayMessage
   | InitMessage
   | AddPeerMessage
   | RemovePeerMessage
@@ -203,7 +229,15 @@ export interface ClickRenderedEvent {
   beat: number;
   contextFrame: number;
 }
+/** Benchmark: track frame `fromFrame` of backing track `id` was rendered at context frame `contextFrame`. */
+export interface BackingStartedEvent {
+  type: 'backing-started';
+  id: number;
+  fromFrame: number;
+  contextFrame: number;
+}
 export type WorkletEvent =
+  | BackingStartedEvent
   | ReadyEvent
   | ClickRenderedEvent
   | CaptureFrameEvent
@@ -222,6 +256,8 @@ const COMMAND_TYPES: ReadonlySet<string> = new Set([
   'set-benchmark',
   'metronome',
   'effects',
+  'backing-load',
+  'backing-play',
 ]);
 
 /**
@@ -258,6 +294,10 @@ export function asWorkletCommand(data: unknown): WorkletCommand | null {
       return isMetronome(m) ? (data as MetronomeMessage) : null;
     case 'effects':
       return typeof m.settings === 'object' && m.settings !== null ? (data as EffectsMessage) : null;
+    case 'backing-load':
+      return isBackingLoad(m) ? (data as BackingLoadMessage) : null;
+    case 'backing-play':
+      return isBackingPlay(m) ? (data as BackingPlayMessage) : null;
   }
   return null;
 }
@@ -280,6 +320,25 @@ function isMetronome(m: Record<string, unknown>): boolean {
   );
 }
 
+function isBackingLoad(m: Record<string, unknown>): boolean {
+  const c = m.channels;
+  if (!Number.isInteger(m.id) || !Array.isArray(c) || c.length < 1 || c.length > 2) return false;
+  const first: unknown = c[0];
+  if (!(first instanceof Float32Array) || first.length > BACKING_MAX_FRAMES) return false;
+  return c.every((ch: unknown) => ch instanceof Float32Array && ch.length === first.length);
+}
+function isBackingPlay(m: Record<string, unknown>): boolean {
+  return (
+    Number.isInteger(m.id) &&
+    typeof m.playing === 'boolean' &&
+    Number.isInteger(m.startFrame) &&
+    Number.isInteger(m.fromFrame) &&
+    (m.fromFrame as number) >= 0 &&
+    isFiniteNumber(m.gain) &&
+    m.gain >= 0 &&
+    m.gain <= 4
+  );
+}
 function isSlot(v: unknown): v is number {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < MAX_PEERS;
 }

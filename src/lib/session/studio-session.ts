@@ -40,6 +40,7 @@ import { StudioAudio, type AudioAssets } from './studio-audio';
 import { createStudioChat, type StudioChat } from './studio-chat';
 import { relayClockMoved, type UserClock } from './shared-clock';
 import { createStudioMetronome, type StudioMetronome } from './studio-metronome';
+import { createStudioBackingTrack, type StudioBackingTrack } from './studio-backing-track';
 import { SyncRoutes } from './sync-routes';
 import { UndecryptableWatch } from './undecryptable-watch';
 import { ExportClient } from '../recording/export-client';
@@ -76,6 +77,8 @@ export interface StudioSessionOptions {
   createSocket?: (url: string) => SocketLike;
   /** The studio as takes name it (its id comes from the ticket). */
   studio?: { slug: string; name: string };
+  /** Downloads a backing track's file (members only; pb/backing-tracks.ts). */
+  downloadBackingTrack?: (trackId: string) => Promise<ArrayBuffer>;
 }
 
 export interface StudioSession {
@@ -88,6 +91,8 @@ export interface StudioSession {
   readonly metronome: StudioMetronome;
   /** The studio chat (studio-chat.ts). */
   readonly chat: StudioChat;
+  /** The backing track's transport and our playback of it (studio-backing-track.ts). */
+  readonly backingTrack: StudioBackingTrack;
   readonly audio: StudioAudio;
   readonly participants: Participants;
   /** Recording in this visit: takes, who records, our permission (recording-session.ts). */
@@ -180,6 +185,16 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     me: { userId: options.me.userId, role: options.ticket.role },
   });
   const chat = createStudioChat({ sync, roster, me: { ...options.me, role: options.ticket.role } });
+  const backingTrack = createStudioBackingTrack({
+    studioId: options.ticket.studioId,
+    sync,
+    roster,
+    audio,
+    metronome,
+    mixer,
+    me: { userId: options.me.userId, role: options.ticket.role },
+    download: options.downloadBackingTrack ?? null,
+  });
 
   // Presence carries only facts about our own audio; it is re-sent whenever they change.
   const localAudio = (): AudioPresence => {
@@ -480,6 +495,7 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
     mixer,
     metronome,
     chat,
+    backingTrack,
     audio,
     participants,
     recording,
@@ -506,6 +522,7 @@ export function createStudioSession(options: StudioSessionOptions): StudioSessio
       // Order matters: say goodbye over the links and the relay before closing them. A take ends first
       // (the relay hears "stopped" while the socket is still open).
       recording.dispose();
+      backingTrack.dispose();
       metronome.dispose();
       chat.dispose();
       audio.dispose();

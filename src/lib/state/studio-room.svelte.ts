@@ -10,6 +10,7 @@ import type { NetworkPath } from '../session/participants';
 import type { StudioSession } from '../session/studio-session';
 import { AccountPreferences } from './account-preferences';
 import { AudioRoom } from './audio-room.svelte';
+import { BackingTrackState } from './backing-track.svelte';
 import { ChatState } from './chat.svelte';
 import { EffectsState } from './effects.svelte';
 import { MetronomeState } from './metronome.svelte';
@@ -37,6 +38,8 @@ export class StudioRoom {
   readonly audio: AudioRoom;
   readonly mixer: MixerState;
   readonly metronome: MetronomeState;
+  /** The studio's backing tracks (null without a PocketBase client to list them). */
+  readonly backingTrack: BackingTrackState | null;
   readonly chat: ChatState;
   readonly effects: EffectsState;
   #error = $state<{ message: string; fatal: boolean } | null>(null);
@@ -71,6 +74,17 @@ export class StudioRoom {
       player: session.metronome.player,
       storage: options.storage ?? null,
     });
+    this.backingTrack = options.pb
+      ? new BackingTrackState({
+          pb: options.pb,
+          studioId: session.backingTrack.studioId,
+          doc: session.backingTrack.doc,
+          player: session.backingTrack.player,
+          me: { userId: options.me, role: () => session.roster.self?.role ?? 'member' },
+          nameOf: (userId) => this.players.find((p) => p.userId === userId)?.name ?? null,
+          mixer: session.mixer,
+        })
+      : null;
     this.chat = new ChatState({ doc: session.chat.doc });
     const audio = this.audio;
     this.effects = new EffectsState({
@@ -124,6 +138,7 @@ export class StudioRoom {
     if (this.#noticeTimer) clearTimeout(this.#noticeTimer);
     this.mixer.dispose();
     this.metronome.dispose();
+    this.backingTrack?.dispose();
     this.effects.dispose();
     this.#session.dispose();
   }

@@ -119,6 +119,13 @@ export class MetronomeDoc {
   get canEdit(): boolean {
     return this.#mayTransport(this.#me);
   }
+  /**
+   * Whether `author` may control the shared transport now: the metronome's rule, which the backing
+   * track's transport (backing-track-doc.ts) follows too, so one setting decides who runs the band's time.
+   */
+  mayControl(author: Author | null): boolean {
+    return this.#mayTransport(author);
+  }
   /** Whether we may change who edits (engineers and owners). */
   get canSetEditors(): boolean {
     return isPrivileged(this.#me.role);

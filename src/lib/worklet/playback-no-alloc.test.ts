@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { MAX_PEERS, PacketRing, PeerStatusInt, StatusBlock, StatusInt } from '../protocol/audio-layout.js';
+import {
+  MAX_PEERS,
+  PacketRing,
+  PeerStatusInt,
+  StatusBlock,
+  StatusFloat,
+  StatusInt,
+} from '../protocol/audio-layout.js';
 import { ROOM_MAX_PLAYERS } from '../protocol/ticket.js';
 import type { WorkletEvent } from '../protocol/audio-worklet.js';
 import { sharedPlaybackEngine } from './worklet-harness.sim.js';
@@ -13,12 +20,12 @@ const TypedArrayProto = Object.getPrototypeOf(Float32Array.prototype) as Float32
 
 afterEach(() => vi.restoreAllMocks());
 
-describe('PlaybackEngine.process with a full room and the metronome', () => {
+describe('PlaybackEngine.process with a full room, the metronome and a backing track', () => {
   it('has a slot for every other player of the largest room', () => {
     expect(MAX_PEERS).toBeGreaterThanOrEqual(ROOM_MAX_PLAYERS - 1);
   });
 
-  it('mixes all MAX_PEERS slots and the click without subarray or slice', () => {
+  it('mixes all MAX_PEERS slots, the click and the backing track without subarray or slice', () => {
     const posted: WorkletEvent[] = [];
     const { engine, buffers, status } = sharedPlaybackEngine((e) => void posted.push(e));
     const rings = Array.from({ length: MAX_PEERS }, (_, p) => PacketRing.forPeer(buffers.packets, p));
@@ -32,6 +39,18 @@ describe('PlaybackEngine.process with a full room and the metronome', () => {
       framesPerBeat: 12_000,
       beatsPerBar: 4,
       firstBeat: -4,
+      gain: 1,
+    });
+    // A stereo backing track that starts inside block 100 and runs past the end of the run.
+    const track = [new Float32Array(60_000).fill(0.25), new Float32Array(60_000).fill(-0.25)];
+    engine.handle({ type: 'set-benchmark', enabled: true });
+    engine.handle({ type: 'backing-load', id: 7, channels: track });
+    engine.handle({
+      type: 'backing-play',
+      id: 7,
+      playing: true,
+      startFrame: 100 * 128 + 5,
+      fromFrame: 0,
       gain: 1,
     });
     const pcm = new Float32Array(120);
@@ -71,5 +90,13 @@ describe('PlaybackEngine.process with a full room and the metronome', () => {
     expect(received(MAX_PEERS - 1)).toBe(received(0));
     expect(received(0)).toBeGreaterThan(400);
     expect(Math.max(...output[0]![0]!.map(Math.abs))).toBeGreaterThan(0);
+    // The track was heard from its start frame, and metered.
+    expect(posted).toContainEqual({
+      type: 'backing-started',
+      id: 7,
+      fromFrame: 0,
+      contextFrame: 100 * 128 + 5,
+    });
+    expect(status.floats[StatusFloat.BackingPeak]).toBeGreaterThan(0.2);
   });
 });

@@ -31,6 +31,7 @@ import {
   type InitMessage,
   type WorkletEvent,
 } from '../protocol/audio-worklet.js';
+import { BackingVoice } from './dsp/backing-voice.js';
 import { ClickTrack } from './dsp/click.js';
 import { ImpulseDetector } from './dsp/impulse.js';
 import { JitterBuffer } from './dsp/jitter-buffer.js';
@@ -81,6 +82,7 @@ export class PlaybackEngine {
   private readonly audible = new Float32Array(MAX_PEERS);
   private readonly outMeter: Meter;
   private readonly click: ClickTrack;
+  private readonly backing: BackingVoice;
   private readonly statusPoster: FallbackStatusPoster;
 
   constructor(options: EngineOptions) {
@@ -90,6 +92,7 @@ export class PlaybackEngine {
     this.smooth = onePoleCoeff(0.01, this.sr);
     this.outMeter = new Meter(this.sr);
     this.click = new ClickTrack(this.sr);
+    this.backing = new BackingVoice(this.sr, this.smooth);
     for (let p = 0; p < MAX_PEERS; p++) this.peers.push(new PeerChannel(this.sr));
   }
 
@@ -135,6 +138,12 @@ export class PlaybackEngine {
         return;
       case 'metronome':
         this.click.set(m);
+        return;
+      case 'backing-load':
+        this.backing.load(m.id, m.channels);
+        return;
+      case 'backing-play':
+        this.backing.set(m);
         return;
     }
   }
@@ -251,6 +260,18 @@ export class PlaybackEngine {
     const beat = this.click.render(outL, outR, n, currentFrame);
     if (this.benchmark && !Number.isNaN(beat))
       this.post({ type: 'click-rendered', beat, contextFrame: this.click.onset(beat) });
+
+    // The backing track too: this player's own level for it, before the master fader.
+    const trackStart = this.backing.render(outL, outR, n, currentFrame);
+    floats[StatusFloat.BackingPeak] = this.backing.meter.peak;
+    floats[StatusFloat.BackingRms] = this.backing.meter.rms;
+    if (this.benchmark && !Number.isNaN(trackStart))
+      this.post({
+        type: 'backing-started',
+        id: this.backing.id,
+        fromFrame: this.backing.fromFrame,
+        contextFrame: trackStart,
+      });
 
     const masterTarget = pf[ParamGlobal.MasterGain]!;
     let g = this.master;

@@ -37,6 +37,11 @@ export function exposeForBenchmark(session: StudioSession, url: URL): void {
   session.metronome.player.events.on('click', (click) =>
     clicks.push({ ...click, clock: session.metronome.doc.transport.clock }),
   );
+  // Backing-track starts as rendered, on the transport's clock (bench:tracks compares players).
+  const trackStarts: Array<{ trackId: string; fromMs: number; sharedMs: number; clock: string }> = [];
+  session.backingTrack.player.events.on('started', (start) =>
+    trackStarts.push({ ...start, clock: session.backingTrack.doc.transport.clock }),
+  );
   Object.assign(window, {
     __bandmesh: {
       // A getter: the relay assigns our peer id after the session starts.
@@ -54,6 +59,11 @@ export function exposeForBenchmark(session: StudioSession, url: URL): void {
       setJitterOverride: (ms: number) => session.audio.engine?.setJitterOverride(ms),
       arrivalTraces: () => session.audio.arrivalTraces(),
       clicks,
+      trackStarts,
+      backingTrack: () => ({
+        transport: session.backingTrack.doc.transport,
+        load: session.backingTrack.player.load,
+      }),
       metronome: () => ({
         transport: session.metronome.doc.transport,
         // The relay's clock − ours (SFU rooms place the others through it).

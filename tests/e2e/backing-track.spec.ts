@@ -1,0 +1,191 @@
+/**
+ * Backing tracks end to end on the real stack (PocketBase built from pocketbase/, the relay, the bench
+ * build in Chromium with fake audio): a member uploads a short WAV made here, through the panel, with
+ * its progress, and the others' lists follow; a member cannot start it; the owner starts it and every player's own worklet renders it
+ * (the track strip's meter moves, and each page reports the frame it started on); stop works for all;
+ * and a member's forged start, written straight into the studio doc, is refused and reverted.
+ */
+import type { Browser, Page } from '@playwright/test';
+import { authInitScript, createStudio, joinStudio, signUpUser } from '../../scripts/lib/pb-rest.mjs';
+import { expect, test } from './fixtures';
+import { documentFrom, forgedUpdate, hostileInitScript, type HostileWindow } from './hostile-client';
+
+type Player = Awaited<ReturnType<typeof signUpUser>>;
+interface BenchWindow {
+  __bandmesh: {
+    trackStarts: Array<{ trackId: string; fromMs: number; sharedMs: number }>;
+    backingTrack: () => { transport: { playing: boolean; trackId: string; clock: string } };
+  };
+}
+
+const TITLE = 'Shuffle in G';
+
+/** A 330 Hz tone, 16-bit stereo at 44.1 kHz (the context resamples it to its own rate). */
+function toneWav(seconds = 20, rate = 44_100): Buffer {
+  const frames = seconds * rate;
+  const b = Buffer.alloc(44 + frames * 4);
+  b.write('RIFF', 0);
+  b.writeUInt32LE(36 + frames * 4, 4);
+  b.write('WAVEfmt ', 8);
+  b.writeUInt32LE(16, 16);
+  b.writeUInt16LE(1, 20);
+  b.writeUInt16LE(2, 22);
+  b.writeUInt32LE(rate, 24);
+  b.writeUInt32LE(rate * 4, 28);
+  b.writeUInt16LE(4, 32);
+  b.writeUInt16LE(16, 34);
+  b.write('data', 36);
+  b.writeUInt32LE(frames * 4, 40);
+  for (let i = 0; i < frames; i++) {
+    const v = Math.round(12_000 * Math.sin((2 * Math.PI * 330 * i) / rate));
+    b.writeInt16LE(v, 44 + i * 4);
+    b.writeInt16LE(v, 46 + i * 4);
+  }
+  return b;
+}
+
+async function openStudio(
+  browser: Browser,
+  baseURL: string,
+  player: Player,
+  slug: string,
+  scripts: string[] = [],
+) {
+  const context = await browser.newContext({ baseURL });
+  await context.addInitScript(authInitScript(player));
+  for (const script of scripts) await context.addInitScript(script);
+  const page = await context.newPage();
+  await page.goto(`/s/${slug}?bench=1`);
+  return page;
+}
+
+async function startAudio(page: Page) {
+  await page.getByRole('button', { name: 'Start audio' }).click();
+  await expect(page.getByTestId('audio-status')).toContainText('On');
+}
+
+async function band(baseURL: string, names: string[]) {
+  const players = await Promise.all(names.map((name) => signUpUser(baseURL, { name, instrument: 'keys' })));
+  const slug = `tracks-${Date.now().toString(36)}`;
+  await createStudio(baseURL, players[0]!, { name: 'Tracks', slug });
+  for (const player of players.slice(1)) await joinStudio(baseURL, player, slug);
+  return { players, slug };
+}
+
+const trackMeter = (page: Page) => page.getByRole('meter', { name: 'Backing track level' });
+const meterValue = async (page: Page) => Number((await trackMeter(page).getAttribute('aria-valuenow')) ?? 0);
+
+test('a member uploads a track, the owner plays it for everyone, and stops it', async ({
+  browser,
+  baseURL,
+}) => {
+  test.setTimeout(120_000);
+  const { players, slug } = await band(baseURL!, ['Ada', 'Bo', 'Cy']);
+  const pages: Page[] = [];
+  for (const player of players) pages.push(await openStudio(browser, baseURL!, player, slug));
+  for (const page of pages) await startAudio(page);
+  for (const page of pages) await expect(page.getByTestId('present-player')).toHaveCount(3);
+  const [ada, bo, cy] = pages as [Page, Page, Page];
+
+  // Bo uploads a WAV through the panel; everyone's list shows it once it is stored.
+  await bo
+    .getByTestId('backing-file')
+    .setInputFiles({ name: 'shuffle.wav', mimeType: 'audio/wav', buffer: toneWav() });
+  await bo.getByLabel('Title').fill(TITLE);
+  await bo.getByTestId('backing-upload').click();
+  await expect(bo.getByTestId('backing-list')).toContainText(TITLE);
+  await expect(bo.getByTestId('backing-list')).toContainText('0:20 by Bo');
+  // The others' lists follow without a reload (PocketBase's realtime, under the same view rule).
+  await expect(ada.getByTestId('backing-list')).toContainText(TITLE);
+
+  // A member may not start it (the metronome's default: engineers and the owner).
+  const play = (page: Page) => page.getByRole('button', { name: `Play ${TITLE} for everyone` });
+  await expect(play(bo)).toBeDisabled();
+  await play(ada).click();
+  for (const page of pages) {
+    await expect(page.getByTestId('backing-status')).toContainText(`Playing: ${TITLE} · started by Ada`);
+    // Each player's own worklet rendered the track's first frame, and its strip's meter moved.
+    await expect
+      .poll(() => page.evaluate(() => (window as unknown as BenchWindow).__bandmesh.trackStarts.length), {
+        timeout: 20_000,
+      })
+      .toBeGreaterThan(0);
+  }
+  await expect.poll(() => meterValue(bo), { timeout: 15_000 }).toBeGreaterThan(0);
+  await expect.poll(() => meterValue(cy), { timeout: 15_000 }).toBeGreaterThan(0);
+
+  // Ada stops it for everyone; the track falls silent on Cy's side.
+  await ada.getByTestId('backing-stop').click();
+  for (const page of [bo, cy])
+    await expect(page.getByTestId('backing-status')).toContainText('stopped by Ada');
+  await expect.poll(() => meterValue(cy), { timeout: 15_000 }).toBe(0);
+});
+
+test('hostile: a member’s forged start of the backing track is refused and reverted', async ({
+  browser,
+  baseURL,
+}) => {
+  test.setTimeout(120_000);
+  const { players, slug } = await band(baseURL!, ['Ada', 'Mal']);
+  const [ada, mal] = players as [Player, Player];
+  const adaPage = await openStudio(browser, baseURL!, ada, slug);
+  const malPage = await openStudio(browser, baseURL!, mal, slug, [hostileInitScript]);
+  const hostile = () =>
+    malPage.evaluate(() => {
+      const { relay, received, sent } = (window as unknown as HostileWindow).__hostile;
+      return { relay, received, sent };
+    });
+  await expect
+    .poll(
+      () =>
+        malPage.evaluate(
+          () =>
+            (window as unknown as HostileWindow).__hostile.channels.filter((c) => c.readyState === 'open')
+              .length,
+        ),
+      { timeout: 20_000 },
+    )
+    .toBe(1);
+  await expect
+    .poll(async () =>
+      documentFrom((await hostile()).received)
+        .getMap('channels')
+        .get(`${ada.record.id}:name`),
+    )
+    .toBe('Ada');
+  const { received, sent, relay } = await hostile();
+  const known = documentFrom([...received, ...sent]);
+  const subscribed = relay.find((m) => m.type === 'subscribed') as unknown as {
+    self: { client: number };
+    peers: Array<{ userId: string; client: number }>;
+  };
+  const forged = forgedUpdate(known, subscribed.self.client, 'backingTrack', {
+    transport: {
+      playing: true,
+      trackId: 'abcdefghijklmno',
+      startAt: Date.now(),
+      fromMs: 0,
+      clock: mal.record.id,
+    },
+  });
+  await malPage.evaluate((message) => {
+    const { channels } = (window as unknown as HostileWindow).__hostile;
+    for (const channel of channels) if (channel.readyState === 'open') channel.send(new Uint8Array(message));
+  }, forged);
+
+  // Ada's page ignores it and writes the permitted value (stopped) back under her own client id.
+  const healed = async () => {
+    const { received: r, sent: s } = await hostile();
+    const map = documentFrom([...r, ...s]).getMap('backingTrack');
+    return {
+      playing: (map.get('transport') as { playing?: boolean } | undefined)?.playing,
+      author: map._map.get('transport')?.id.client,
+    };
+  };
+  await expect
+    .poll(healed, { timeout: 15_000 })
+    .toEqual({ playing: false, author: subscribed.peers.find((p) => p.userId === ada.record.id)!.client });
+  const adaView = await adaPage.evaluate(() => (window as unknown as BenchWindow).__bandmesh.backingTrack());
+  expect(adaView.transport.playing).toBe(false);
+  await expect(adaPage.getByTestId('backing-status')).not.toContainText('Playing');
+});

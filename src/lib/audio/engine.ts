@@ -76,6 +76,8 @@ export class AudioEngine {
   readonly #capture: CaptureNode;
   readonly #playback: PlaybackNode;
   readonly #inputGain: GainNode;
+  #inputGainDb = 0;
+  #inputMuted = false;
   /** The personal mix as heard: everything that reaches the speakers passes here. */
   readonly #out: GainNode;
   readonly #channels: 1 | 2;
@@ -225,7 +227,24 @@ export class AudioEngine {
   }
 
   setInputGainDb(db: number): void {
-    this.#inputGain.gain.setTargetAtTime(10 ** (db / 20), this.context.currentTime, 0.02);
+    this.#inputGainDb = db;
+    this.#applyInputGain();
+  }
+
+  /**
+   * "Mute me": silence on every path. The gain node feeds the capture (data channels, SFU, recording
+   * tap, own monitor); the fallback path sends the microphone track itself, so that track is disabled too.
+   */
+  setInputMuted(muted: boolean): void {
+    this.#inputMuted = muted;
+    this.#applyInputGain();
+    const track = this.inputTrack;
+    if (track) track.enabled = !muted;
+  }
+
+  #applyInputGain(): void {
+    const gain = this.#inputMuted ? 0 : 10 ** (this.#inputGainDb / 20);
+    this.#inputGain.gain.setTargetAtTime(gain, this.context.currentTime, 0.02);
   }
 
   /** Reopens the microphone with other options (device, processing, channels). */
@@ -239,6 +258,8 @@ export class AudioEngine {
     for (const track of this.#stream.getTracks()) track.stop();
     this.#stream = stream;
     this.#input = input;
+    // A reopened microphone stays muted while "Mute me" is on (its new track starts enabled).
+    if (this.inputTrack) this.inputTrack.enabled = !this.#inputMuted;
     this.#source = this.context.createMediaStreamSource(stream);
     this.#source.connect(this.#inputGain);
     this.events.emit('input', { track: this.inputTrack });

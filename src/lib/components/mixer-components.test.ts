@@ -247,4 +247,29 @@ describe('mixer components (server-rendered markup)', () => {
     expect(cy).not.toContain('data-testid="channel-strip"');
     expect(cy).toContain('This is Cy’s mix');
   });
+
+  it('shows your card (and so Start audio) before the relay lists you, and only once after', () => {
+    const me = { key: 'me', userId: 'ada', name: 'Ada', instrument: 'bass', role: 'owner', self: true };
+    const props = {
+      strips: [],
+      levelOf: () => null,
+      monitor: 0,
+      master: 0,
+      me,
+      you: createRawSnippet(() => ({ render: () => '<div data-testid="your-input">mine</div>' })),
+      ongain: noop,
+      onpan: noop,
+      onmute: noop,
+      onsolo: noop,
+      onmonitor: noop,
+      onmaster: noop,
+    };
+    const before = render(MixerPanel, { context, props: { ...props, players: [] } }).body;
+    expect(before.match(/data-testid="present-player"/g)).toHaveLength(1);
+    expect(before).toContain('data-testid="your-input"');
+    const admitted = { ...me, key: 'peer-1' };
+    const after = render(MixerPanel, { context, props: { ...props, players: [admitted] } }).body;
+    expect(after.match(/data-testid="present-player"/g)).toHaveLength(1);
+    expect(after.match(/data-testid="your-input"/g)).toHaveLength(1);
+  });
 });

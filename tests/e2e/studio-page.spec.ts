@@ -1,5 +1,6 @@
 import type { Browser, Page } from '@playwright/test';
 import { authInitScript, createStudio, joinStudio, signUpUser } from '../../scripts/lib/pb-rest.mjs';
+import { blockingViolations } from './axe-audit';
 import { expect, test } from './fixtures';
 
 /**
@@ -61,6 +62,8 @@ test('the band, your input, Mute me, the clipping warning and the keyboard short
   // The defaults (the frame size may already have grown: a loaded machine steps it up by itself).
   await expect(adaPage.getByLabel('Codec')).toHaveValue('opus');
   await expect(adaPage.getByLabel('Path')).toHaveValue('auto');
+  // axe reads only what is shown: check every control in Advanced, and later the muted card and the dialog.
+  const found = await blockingViolations(adaPage, 'studio (Advanced open)');
   await pressOnPage(adaPage, 'a');
   await expect(frameSize).toBeHidden();
   await pressOnPage(adaPage, 'a');
@@ -84,6 +87,7 @@ test('the band, your input, Mute me, the clipping warning and the keyboard short
   await pressOnPage(adaPage, 'm');
   await expect(muteMe).toHaveAttribute('aria-pressed', 'true');
   await expect(adaPage.getByTestId('muted-note')).toHaveText('You are muted: nobody hears you.');
+  found.push(...(await blockingViolations(adaPage, 'studio (muted)')));
   await expect.poll(() => levelOf(boPage, 'Ada')).toBe(0);
   await expect(adaPage.getByRole('meter', { name: 'Input level' })).toHaveAttribute('aria-valuenow', '0');
   await muteMe.click();
@@ -122,6 +126,7 @@ test('the band, your input, Mute me, the clipping warning and the keyboard short
   await expect(dialog).toBeVisible();
   await expect(dialog).toContainText('Mute or unmute yourself');
   await expect(dialog.getByRole('button', { name: 'Close' })).toBeFocused();
+  found.push(...(await blockingViolations(adaPage, 'studio (shortcuts dialog)')));
   await adaPage.keyboard.press('Tab');
   await adaPage.keyboard.press('Tab');
   await expect(dialog.getByRole('button', { name: 'Close' })).toBeFocused();
@@ -135,4 +140,6 @@ test('the band, your input, Mute me, the clipping warning and the keyboard short
   await expect(dialog).toBeVisible();
   await dialog.getByRole('button', { name: 'Close' }).click();
   await expect(dialog).toBeHidden();
+
+  expect(found, `axe found ${found.length} serious or critical problems:\n${found.join('\n')}\n`).toEqual([]);
 });

@@ -127,7 +127,7 @@ test('a French-speaking player finds the studio, its audio, mixer, chat and the 
   await expect(page.getByRole('heading', { name: 'Bal musette' })).toBeVisible();
   await expect(page.getByRole('heading', { name: 'Dans le studio' })).toBeVisible();
   await expect(page.getByTestId('connection-status')).toHaveText('Connecté');
-  await expect(page.getByRole('heading', { name: 'Votre mix' })).toBeVisible();
+  await expect(page.getByTestId('mixer')).toContainText('Votre mix');
   await expect(page.getByTestId('mixer')).toContainText('Personne d’autre n’est encore là.');
   await expect(page.getByRole('heading', { name: 'Discussion' })).toBeVisible();
   await expect(page.getByRole('heading', { name: 'Métronome' })).toBeVisible();
@@ -142,6 +142,8 @@ test('a French-speaking player finds the studio, its audio, mixer, chat and the 
   await expect(page.getByTestId('audio-status')).toContainText('Actif');
   await expect(page.getByRole('button', { name: 'Couper l’audio' })).toBeVisible();
   await expect(page.getByRole('slider', { name: 'Gain d’entrée' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Me couper' })).toHaveAttribute('aria-pressed', 'false');
+  await expect(page.getByRole('button', { name: 'Raccourcis clavier' })).toBeVisible();
 
   // The chat answers in French too, and its own message shows with a French time.
   await page.getByPlaceholder('Écrire au studio').fill('Bonsoir !');

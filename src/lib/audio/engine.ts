@@ -80,6 +80,8 @@ export class AudioEngine {
   readonly #playback: PlaybackNode;
   readonly #inputGain: GainNode;
   readonly #sendTrack: SendTrack;
+  #inputGainDb = 0;
+  #inputMuted = false;
   /** The personal mix as heard: everything that reaches the speakers passes here. */
   readonly #out: GainNode;
   readonly #channels: 1 | 2;
@@ -236,8 +238,26 @@ export class AudioEngine {
   }
 
   setInputGainDb(db: number): void {
-    this.#inputGain.gain.setTargetAtTime(10 ** (db / 20), this.context.currentTime, 0.02);
+    this.#inputGainDb = db;
+    this.#applyInputGain();
     if (this.#sendTrack.update({ inputGainDb: db })) this.#inputChanged();
+  }
+
+  /**
+   * "Mute me": silence on every path. The gain node feeds the capture (data channels, SFU, recording
+   * tap, own monitor, and the track path's processed signal); the track path may send the microphone
+   * track itself, so that track is disabled too.
+   */
+  setInputMuted(muted: boolean): void {
+    this.#inputMuted = muted;
+    this.#applyInputGain();
+    const microphone = this.#stream.getAudioTracks()[0];
+    if (microphone) microphone.enabled = !muted;
+  }
+
+  #applyInputGain(): void {
+    const gain = this.#inputMuted ? 0 : 10 ** (this.#inputGainDb / 20);
+    this.#inputGain.gain.setTargetAtTime(gain, this.context.currentTime, 0.02);
   }
 
   /** Reopens the microphone with other options (device, processing, channels). */
@@ -251,6 +271,9 @@ export class AudioEngine {
     for (const track of this.#stream.getTracks()) track.stop();
     this.#stream = stream;
     this.#input = input;
+    // A reopened microphone stays muted while "Mute me" is on (its new track starts enabled).
+    const microphone = stream.getAudioTracks()[0];
+    if (microphone) microphone.enabled = !this.#inputMuted;
     this.#source = this.context.createMediaStreamSource(stream);
     this.#source.connect(this.#inputGain);
     this.#inputChanged();

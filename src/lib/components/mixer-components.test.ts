@@ -1,3 +1,4 @@
+import { createRawSnippet } from 'svelte';
 import { render } from 'svelte/server';
 import { describe, expect, it } from 'vitest';
 import { translatorContext } from '$lib/i18n/context';
@@ -42,7 +43,7 @@ describe('mixer components (server-rendered markup)', () => {
     expect(body).toMatch(/class="secondary mute[^"]*" aria-pressed="true"/);
     expect(body).toMatch(/class="secondary solo[^"]*" aria-pressed="false"/);
     expect(body).toContain('data-testid="meter"');
-    expect(body).toMatch(/data-level="fair"[^>]*>\s*31 ms/);
+    expect(body).toMatch(/data-level="fair"[\s\S]*?31 ms[\s\S]*?one-way delay, noticeable/);
   });
 
   it('shows a stopped player as stopped: no latency badge, "Audio off" instead', () => {
@@ -119,7 +120,7 @@ describe('mixer components (server-rendered markup)', () => {
 
   it('shows a dash for an unknown latency', () => {
     const { body } = render(LatencyBadge, { context, props: { ms: null } });
-    expect(body).toMatch(/data-level="unknown"[^>]*>\s*—/);
+    expect(body).toMatch(/data-level="unknown"[\s\S]*?—[\s\S]*?delay not measured yet/);
   });
 
   it('lays out strips, monitor, master and the last refusal', () => {
@@ -166,5 +167,109 @@ describe('mixer components (server-rendered markup)', () => {
     expect(body).toContain('aria-valuetext="Gauche 40 %"');
     expect(body).toContain('Muet');
     expect(body).not.toContain('Your mix');
+  });
+
+  it('lays out a band of 24: one card per player, each holding its strip, yours holding your input', () => {
+    const players = Array.from({ length: 24 }, (_, i) => ({
+      key: `peer-${i}`,
+      userId: `u${i}`,
+      name: `Player ${i}`,
+      instrument: 'guitar',
+      role: 'member',
+      self: i === 0,
+      latencyMs: i === 0 ? undefined : 10 + i * 3,
+      path: i === 0 ? null : 'opus',
+    }));
+    const strips = players.slice(1).map((p) => ({ ...strip, userId: p.userId, name: p.name, mute: false }));
+    const { body } = render(MixerPanel, {
+      context,
+      props: {
+        players,
+        strips,
+        levelOf: () => ({ peak: 0.3, rms: 0.1 }),
+        monitor: 0,
+        master: 0,
+        you: createRawSnippet(() => ({ render: () => '<div data-testid="your-input">mine</div>' })),
+        ongain: noop,
+        onpan: noop,
+        onmute: noop,
+        onsolo: noop,
+        onmonitor: noop,
+        onmaster: noop,
+      },
+    });
+    const cards = body.split('data-testid="present-player"').slice(1);
+    expect(cards).toHaveLength(24);
+    // Your card: your input, no strip of your own, no delay LED (there is no delay to yourself).
+    expect(cards[0]).toContain('data-self="true"');
+    expect(cards[0]).toContain('data-testid="your-input"');
+    expect(cards[0]).not.toContain('data-testid="channel-strip"');
+    expect(cards[0]).not.toContain('data-testid="latency-badge"');
+    // Every other card: its own strip (labelled with its own name), an LED, and its name shown once.
+    for (const [i, card] of cards.slice(1).entries()) {
+      const name = `Player ${i + 1}`;
+      expect(card.match(/data-testid="channel-strip"/g)).toHaveLength(1);
+      expect(card).toContain(`data-user="u${i + 1}"`);
+      expect(card).toMatch(new RegExp(`<label[^>]*>${name} gain</label>`));
+      expect(card).toContain(`aria-label="Mute ${name}"`);
+      expect(card).toContain('data-testid="latency-badge"');
+      expect(card.match(new RegExp(`>${name}<`, 'g'))).toHaveLength(1);
+    }
+    expect(body).not.toContain('Nobody else is here yet.');
+  });
+
+  it('shows another player’s mix: their card has no strip, yours has one', () => {
+    const players = [
+      { key: 'a', userId: 'ada', name: 'Ada', instrument: 'bass', role: 'owner', self: true },
+      { key: 'c', userId: 'cy', name: 'Cy', instrument: 'keys', role: 'member', self: false, latencyMs: 12 },
+    ];
+    const { body } = render(MixerPanel, {
+      context,
+      props: {
+        players,
+        strips: [{ ...strip, userId: 'ada', name: 'Ada' }],
+        listener: 'cy',
+        listenerName: 'Cy',
+        levelOf: () => null,
+        monitor: 0,
+        master: 0,
+        ongain: noop,
+        onpan: noop,
+        onmute: noop,
+        onsolo: noop,
+        onmonitor: noop,
+        onmaster: noop,
+      },
+    });
+    const [ada, cy] = body.split('data-testid="present-player"').slice(1);
+    expect(body).toContain("Cy's mix");
+    expect(ada).toContain('data-user="ada"');
+    expect(cy).not.toContain('data-testid="channel-strip"');
+    expect(cy).toContain('This is Cy’s mix');
+  });
+
+  it('shows your card (and so Start audio) before the relay lists you, and only once after', () => {
+    const me = { key: 'me', userId: 'ada', name: 'Ada', instrument: 'bass', role: 'owner', self: true };
+    const props = {
+      strips: [],
+      levelOf: () => null,
+      monitor: 0,
+      master: 0,
+      me,
+      you: createRawSnippet(() => ({ render: () => '<div data-testid="your-input">mine</div>' })),
+      ongain: noop,
+      onpan: noop,
+      onmute: noop,
+      onsolo: noop,
+      onmonitor: noop,
+      onmaster: noop,
+    };
+    const before = render(MixerPanel, { context, props: { ...props, players: [] } }).body;
+    expect(before.match(/data-testid="present-player"/g)).toHaveLength(1);
+    expect(before).toContain('data-testid="your-input"');
+    const admitted = { ...me, key: 'peer-1' };
+    const after = render(MixerPanel, { context, props: { ...props, players: [admitted] } }).body;
+    expect(after.match(/data-testid="present-player"/g)).toHaveLength(1);
+    expect(after.match(/data-testid="your-input"/g)).toHaveLength(1);
   });
 });

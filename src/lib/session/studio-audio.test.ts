@@ -45,6 +45,8 @@ function fakeEngine() {
     setPeerParams: (slot: number, p: object) => params.set(slot, { ...params.get(slot), ...p }),
     setMonitorGain: vi.fn(),
     setMasterGain: vi.fn(),
+    setInputGainDb: vi.fn(),
+    setInputMuted: vi.fn(),
     peerStatus: (slot: number) => ({ DepthMs: depth.get(slot) ?? 0, Peak: 0, Rms: 0 }),
     deviceLatencyMs: () => ({ output: 5, base: 3 }),
     inputLevel: () => ({ peak: 0, rms: 0 }),
@@ -186,6 +188,23 @@ describe('StudioAudio', () => {
     audio.stop();
     expect(audio.sending).toBe(false);
     expect(seen).toEqual([true, false]);
+    audio.dispose();
+  });
+
+  it('keeps the input gain and "Mute me" chosen while audio is off, and across a restart', async () => {
+    const { audio, engine } = setup();
+    audio.setInputGainDb(-4.5);
+    audio.setInputMuted(true);
+    expect(engine.setInputMuted).not.toHaveBeenCalled(); // no engine yet
+    await audio.start();
+    expect(engine.setInputGainDb).toHaveBeenLastCalledWith(-4.5);
+    expect(engine.setInputMuted).toHaveBeenLastCalledWith(true);
+    audio.setInputMuted(false);
+    audio.stop();
+    engine.setInputMuted.mockClear();
+    await audio.start();
+    expect(engine.setInputMuted).toHaveBeenCalledExactlyOnceWith(false);
+    expect(engine.setInputGainDb).toHaveBeenLastCalledWith(-4.5);
     audio.dispose();
   });
 

@@ -79,6 +79,8 @@ export class StudioAudio {
   #codec: TransportCodec | null = null;
   #lastError: string | null = null;
   #policy: FrameSizePolicy | null = null;
+  /** The player's input gain and "Mute me", kept across stop/start (a new engine starts at unity). */
+  #input = { gainDb: 0, muted: false };
   /** Round trip to the relay's SFU (the Worker's pings on the SFU channel); null without one. */
   #relayRttMs: number | null = null;
   readonly #tracks: TrackPaths;
@@ -216,6 +218,8 @@ export class StudioAudio {
       }
       this.#engine = engine;
       if (this.#effects) engine.setEffects(this.#effects);
+      engine.setInputGainDb(this.#input.gainDb);
+      engine.setInputMuted(this.#input.muted);
       this.#policy = new FrameSizePolicy(performance.now() / 1000);
       engine.events.on('impulse', ({ slot, epochMs, contextFrame }) => {
         const peerId = slot === undefined ? undefined : this.#bySlot(slot)?.identity.peerId;
@@ -360,6 +364,17 @@ export class StudioAudio {
 
   inputLevel(): { peak: number; rms: number } | null {
     return this.#engine?.inputLevel() ?? null;
+  }
+
+  setInputGainDb(db: number): void {
+    this.#input.gainDb = db;
+    this.#engine?.setInputGainDb(db);
+  }
+
+  /** "Mute me": nobody hears this player (see AudioEngine.setInputMuted); kept while audio restarts. */
+  setInputMuted(muted: boolean): void {
+    this.#input.muted = muted;
+    this.#engine?.setInputMuted(muted);
   }
 
   /**

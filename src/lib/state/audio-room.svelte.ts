@@ -26,6 +26,8 @@ export class AudioRoom {
   #devices = $state<DeviceList>({ inputs: [], outputs: [], canChooseOutput: false });
   #outputId = $state('');
   #error = $state<string | null>(null);
+  #inputGainDb = $state(0);
+  #muted = $state(false);
   readonly #storage: Storage | null;
   readonly #account: AccountPreferences | null;
   /** An output chosen in an earlier visit, applied once the device list shows it exists here. */
@@ -129,8 +131,24 @@ export class AudioRoom {
     this.#audio.setEffects(settings);
   }
 
+  /** The input gain in dB (also while audio is off: it applies when it starts). */
+  get inputGainDb(): number {
+    return this.#inputGainDb;
+  }
+
   setInputGainDb(db: number): void {
-    this.#audio.engine?.setInputGainDb(db);
+    this.#inputGainDb = db;
+    this.#audio.setInputGainDb(db);
+  }
+
+  /** "Mute me": the others hear nothing from this player until it is turned off. */
+  get muted(): boolean {
+    return this.#muted;
+  }
+
+  setMuted(muted: boolean): void {
+    this.#muted = muted;
+    this.#audio.setInputMuted(muted);
   }
 
   /** Refreshed on animation frames at about 30 Hz while rendered and visible (FrameClock). */

@@ -37,7 +37,7 @@ describe('MixerState', () => {
     ]);
     expect(state.setGain('bob', -3)).toBe(true);
     expect(state.strips[0]?.gain).toBe(-3);
-    expect(state.monitor).toBe(-6);
+    expect(state.monitor).toBe(0);
     expect(state.meter('bob')).toEqual({ peak: 0.5, rms: 0.2 });
   });
 

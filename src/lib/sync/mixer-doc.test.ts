@@ -50,7 +50,7 @@ describe('MixerDoc', () => {
   it('gives defaults when nothing is stored', () => {
     const { join } = createRoom();
     const a = join('ann');
-    expect(a.mixer.mixFor('ann')).toEqual({ listener: 'ann', monitor: -6, master: 0, sources: {} });
+    expect(a.mixer.mixFor('ann')).toEqual({ listener: 'ann', monitor: 0, master: 0, sources: {} });
     expect(a.mixer.channels()).toEqual([]);
     expect(a.mixer.mixFor('zed')).toBe(a.mixer.mixFor('zed'));
     expect(DEFAULT_SOURCE_MIX).toEqual({ gain: 0, pan: 0, mute: false, solo: false });
@@ -282,7 +282,7 @@ describe('MixerDoc', () => {
     a.mixer.setMonitor('ann', -20);
     syncAll(peers);
     b.doc.getMap('mixes').delete('ann:monitor');
-    expect(b.mixer.mixFor('ann').monitor).toBe(-6);
+    expect(b.mixer.mixFor('ann').monitor).toBe(0);
     syncAll(peers);
     for (const p of peers) expect(p.mixer.mixFor('ann').monitor).toBe(-20);
   });

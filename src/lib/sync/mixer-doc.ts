@@ -33,7 +33,9 @@ import type { StudioRole } from '../protocol/ticket';
 
 export const DB_MIN = -60;
 export const DB_MAX = 12;
-export const DEFAULT_MONITOR_DB = -6;
+// Own input in own ears at unity, like the other faders: it is what the player plays, level-matched with
+// the others at their default 0 dB. (It was −6 dB with no reason recorded; a player turns it down here.)
+export const DEFAULT_MONITOR_DB = 0;
 export const DEFAULT_MASTER_DB = 0;
 export const DEFAULT_COLOUR = '#7f8aa3';
 

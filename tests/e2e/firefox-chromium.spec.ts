@@ -1,0 +1,119 @@
+import type { Page as PuppeteerPage } from 'puppeteer-core';
+import { authInitScript, createStudio, joinStudio, signUpUser } from '../../scripts/lib/pb-rest.mjs';
+import { launchFirefoxPlayer, type FirefoxPlayer } from './firefox-player';
+import { expect, test } from './fixtures';
+
+/**
+ * A player in Chromium (Playwright, fake beeping microphone) and a player in Firefox ESR (puppeteer-core
+ * over WebDriver BiDi, Firefox's fake tone, its own PulseAudio null sink) meet in one studio and hear
+ * each other: each page's playback worklet decodes the other's frames at a level well above silence,
+ * and each names the other's path. Firefox's tab froze right after "Start audio" in 4 of 24 runs
+ * before the engine stopped reading its output timestamp (src/lib/audio/output-clock.ts); every page
+ * call here fails after 20 s instead of hanging, so a freeze fails the test.
+ */
+
+interface Diagnostics {
+  peerId: string;
+  path: string;
+  framesDecoded: number;
+  peak: number;
+}
+interface BenchWindow {
+  __bandmesh: { peerId: string; diagnostics(): Diagnostics[] };
+}
+
+/** A decoded stream this loud (peak, 0–1) is sound, not silence or concealment. */
+const HEARD_PEAK = 0.05;
+
+let firefox: FirefoxPlayer | null = null;
+test.afterEach(async () => {
+  await firefox?.dispose();
+  firefox = null;
+});
+
+/** `peerId`'s decoded stream as `diagnostics()` reports it in the page that runs it. */
+function rowOf(peerId: string): Diagnostics | null {
+  const rows = (window as unknown as BenchWindow).__bandmesh.diagnostics();
+  return rows.find((row) => row.peerId === peerId) ?? null;
+}
+
+async function foxEnter(page: PuppeteerPage, url: string): Promise<void> {
+  await page.goto(url);
+  await page.locator('button::-p-text(Start audio)').click();
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="audio-status"]')?.textContent?.includes('On'),
+    { timeout: 15_000, polling: 200 },
+  );
+}
+
+test('a Chromium and a Firefox player hear each other both ways', async ({ browser, baseURL }) => {
+  const [ada, fox] = await Promise.all([
+    signUpUser(baseURL!, { name: 'Ada', instrument: 'bass' }),
+    signUpUser(baseURL!, { name: 'Fox', instrument: 'fiddle' }),
+  ]);
+  const slug = `twobrowsers-${Date.now().toString(36)}`;
+  await createStudio(baseURL!, ada, { name: 'Two browsers', slug });
+  await joinStudio(baseURL!, fox, slug);
+
+  const context = await browser.newContext({ baseURL });
+  await context.addInitScript(authInitScript(ada));
+  const adaPage = await context.newPage();
+  await adaPage.goto(`/s/${slug}?bench=1`);
+  await adaPage.getByRole('button', { name: 'Start audio' }).click();
+  await expect(adaPage.getByTestId('audio-status')).toContainText('On');
+
+  firefox = await launchFirefoxPlayer();
+  const foxPage = await firefox.newPage();
+  await foxPage.evaluateOnNewDocument(authInitScript(fox));
+  await foxEnter(foxPage, `${baseURL}/s/${slug}?bench=1`);
+
+  const adaId = await adaPage.evaluate(() => (window as unknown as BenchWindow).__bandmesh.peerId);
+  const foxId = await foxPage.evaluate(() => (window as unknown as BenchWindow).__bandmesh.peerId);
+
+  // Firefox hears Chromium: Ada's beeps decoded in Fox's playback worklet.
+  const heardByFox = await foxPage.waitForFunction(
+    (id: string, min: number) => {
+      const rows = (window as unknown as BenchWindow).__bandmesh.diagnostics();
+      const row = rows.find((r) => r.peerId === id);
+      return row && row.framesDecoded > 0 && row.peak > min ? row : null;
+    },
+    { timeout: 20_000, polling: 100 },
+    adaId,
+    HEARD_PEAK,
+  );
+  const foxHears = (await heardByFox.jsonValue()) as Diagnostics;
+  expect(foxHears.path).toBe('data');
+
+  // Chromium hears Firefox: Fox's tone decoded in Ada's playback worklet.
+  await expect
+    .poll(async () => (await adaPage.evaluate(rowOf, foxId))?.peak ?? 0, { timeout: 20_000 })
+    .toBeGreaterThan(HEARD_PEAK);
+  const adaHears = await adaPage.evaluate(rowOf, foxId);
+  expect(adaHears?.framesDecoded).toBeGreaterThan(0);
+  expect(adaHears?.path).toBe('data');
+
+  // Each names how the other's audio reaches it.
+  await expect(adaPage.getByTestId('audio-path')).toHaveText('Opus over data channel');
+  await expect(adaPage.getByTestId('audio-route')).toHaveText('direct');
+  const foxLabels = await foxPage.waitForFunction(
+    () => {
+      const path = document.querySelector('[data-testid="audio-path"]')?.textContent;
+      const route = document.querySelector('[data-testid="audio-route"]')?.textContent;
+      return path && route ? `${path} · ${route}` : null;
+    },
+    { timeout: 10_000, polling: 200 },
+  );
+  expect(await foxLabels.jsonValue()).toBe('Opus over data channel · direct');
+
+  // Still playing a few seconds on (the freeze came with the clock reads, four a second): three more
+  // seconds of Ada's 2.5 ms frames decoded.
+  await foxPage.waitForFunction(
+    (id: string, past: number) => {
+      const rows = (window as unknown as BenchWindow).__bandmesh.diagnostics();
+      return (rows.find((r) => r.peerId === id)?.framesDecoded ?? 0) > past + 1200;
+    },
+    { timeout: 15_000, polling: 200 },
+    adaId,
+    foxHears.framesDecoded,
+  );
+});

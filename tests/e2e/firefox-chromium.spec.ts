@@ -105,6 +105,16 @@ test('a Chromium and a Firefox player hear each other both ways', async ({ brows
   );
   expect(await foxLabels.jsonValue()).toBe('Opus over data channel · direct');
 
+  // Where the browser cannot choose the output device (AudioContext.setSinkId), the panel says where
+  // the sound goes instead of offering a picker; Chromium can, and shows no such note.
+  await expect(adaPage.getByTestId('output-note')).toHaveCount(0);
+  const foxOutput = await foxPage.evaluate(() => ({
+    canChoose: 'setSinkId' in AudioContext.prototype,
+    note: document.querySelector('[data-testid="output-note"]')?.textContent ?? null,
+  }));
+  if (foxOutput.canChoose) expect(foxOutput.note).toBeNull();
+  else expect(foxOutput.note).toMatch(/^Output: your system’s default/);
+
   // Still playing a few seconds on (the freeze came with the clock reads, four a second): three more
   // seconds of Ada's 2.5 ms frames decoded.
   await foxPage.waitForFunction(

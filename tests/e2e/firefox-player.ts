@@ -10,7 +10,10 @@ import { startPulseAudio } from '../../scripts/lib/pulseaudio.mjs';
  */
 export interface FirefoxPlayer {
   browser: Browser;
+  /** A page whose console warnings and errors are kept for `printPageWarnings`. */
   newPage(): Promise<Page>;
+  /** After a failure: each page's audio diagnostics (if it still answers) and its warnings. */
+  printPageWarnings(): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -35,9 +38,39 @@ export async function launchFirefoxPlayer(): Promise<FirefoxPlayer> {
     throw error;
   }
   let disposing: Promise<void> | null = null;
+  const pages: Array<{ page: Page; lines: string[] }> = [];
   return {
     browser,
-    newPage: () => browser.newPage(),
+    newPage: async () => {
+      const page = await browser.newPage();
+      const lines: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'warn' || m.type() === 'error') lines.push(`[${m.type()}] ${m.text()}`);
+      });
+      page.on('pageerror', (e) => lines.push(`[pageerror] ${e instanceof Error ? e.message : String(e)}`));
+      pages.push({ page, lines });
+      return page;
+    },
+    printPageWarnings: async () => {
+      for (const [i, { page, lines }] of pages.entries()) {
+        const diagnostics = await Promise.race([
+          page
+            .evaluate(() => {
+              const hooks = (window as unknown as { __bandmesh?: { diagnostics?: () => unknown } })
+                .__bandmesh;
+              // The input meter tells a silent microphone from a send path that lost it.
+              const input = document
+                .querySelector('[data-testid="audio-panel"] [data-testid="meter"]')
+                ?.getAttribute('aria-valuenow');
+              return `input level ${input ?? 'none'}; ${hooks?.diagnostics ? JSON.stringify(hooks.diagnostics()) : ''}`;
+            })
+            .catch((e: unknown) => `unavailable: ${String(e)}`),
+          new Promise<string>((resolve) => setTimeout(() => resolve('no answer in 5 s (frozen?)'), 5_000)),
+        ]);
+        console.log(`firefox page ${i} audio diagnostics: ${diagnostics}`);
+        for (const line of lines.slice(-40)) console.log(`  ${line}`);
+      }
+    },
     dispose: () =>
       (disposing ??= (async () => {
         const closed = browser.close().then(

@@ -1,13 +1,15 @@
 /**
  * Where the engine learns when a context time is heard, and how late the output device plays.
  *
- * Chromium answers `getOutputTimestamp()` and `outputLatency` from numbers its audio thread keeps.
- * Firefox (ESR 153 on Linux, PulseAudio with a null sink, measured here) asks its audio backend
- * synchronously on the page's main thread, and that call sometimes never returns: a bare page froze
- * reading `getOutputTimestamp()` in 2 of 25 tries (an earlier trial: 3–4 of 30, `outputLatency` too),
- * and the studio tab froze right after "Start audio" in 4 of 24 runs; `baseLatency` never did. A frozen tab cannot be detected or recovered from script, so in Gecko those
- * two are never read: the clock is `currentTime` against `performance.now()` (jitter the median in
- * context-clock.ts absorbs), heard `baseLatency` later, and the output latency is `baseLatency`.
+ * Chromium answers `getOutputTimestamp()` and `outputLatency` from numbers its audio thread keeps. In
+ * Firefox (ESR 153 on Linux, PulseAudio with a null sink, measured here) reading either sometimes froze
+ * the page's main thread (no answer within 10 s; we did not find why, a synchronous query into the
+ * audio backend is the likely cause): a bare page froze reading `getOutputTimestamp()` in 2 of 25 tries (an earlier
+ * trial: 3–4 of 30, `outputLatency` too), and tests/e2e/firefox-chromium.spec.ts failed 5 of 10 runs
+ * with them, 0 of 10 without, on the same machine. `baseLatency` never froze. A frozen tab cannot be
+ * detected or recovered from script, so in Gecko those two are never read: the clock is `currentTime`
+ * against `performance.now()` (jitter the median in context-clock.ts absorbs), heard `baseLatency`
+ * later, and the output latency is `baseLatency` (Firefox reports 0: the latency is then unknown).
  */
 
 /** One reading: context time `contextTime` (s) is heard at `performanceTime` (ms, performance clock). */

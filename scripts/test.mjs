@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ensureTool } from './lib/apt.mjs';
 import { ensureBenchBuild } from './lib/bench-build.mjs';
 import { ensureChromium } from './lib/chromium.mjs';
+import { ensureFirefox } from './lib/firefox.mjs';
 import { countGoTests, runGoTests } from './lib/go-test.mjs';
 import { fail, ok, step } from './lib/log.mjs';
 import { at, root } from './lib/paths.mjs';
@@ -73,6 +74,8 @@ try {
   // build/ must not.
   await ensureBenchBuild();
   await ensureChromium();
+  // tests/e2e/firefox-chromium.spec.ts plays a Firefox ESR player through its own PulseAudio.
+  await ensureFirefox();
   // tests/integration/account-data.test.ts reads data.db to prove a deleted account left nothing.
   await ensureTool('sqlite3');
 } catch (error) {

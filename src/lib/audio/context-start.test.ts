@@ -4,6 +4,7 @@ import {
   AudioStartError,
   loadWorklets,
   NO_OUTPUT_MESSAGE,
+  NO_WORKLET_MESSAGE,
   whenRunning,
   type StartableContext,
 } from './context-start';
@@ -96,6 +97,12 @@ describe('loadWorklets', () => {
     const context = new StuckContext();
     context.modules = Promise.resolve();
     await expect(loadWorklets(context, ['a.js'])).resolves.toEqual([undefined]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('says plainly when there is no AudioWorklet (an old browser, or plain http:// on a LAN address)', async () => {
+    const bare: StartableContext = Object.assign(new StuckContext(), { audioWorklet: undefined });
+    await expect(loadWorklets(bare, ['a.js'])).rejects.toThrow(NO_WORKLET_MESSAGE);
     expect(vi.getTimerCount()).toBe(0);
   });
 });

@@ -12,6 +12,14 @@ export const NO_OUTPUT_MESSAGE =
   'Your browser could not start audio: no output device answered. Check that speakers or headphones are ' +
   'connected and not used exclusively by another app, then try again.';
 
+/**
+ * No AudioWorklet: a browser without it, or any browser on a page that is not a secure context (plain
+ * http:// on another machine's address), where it is not exposed. Our audio runs only in worklets.
+ */
+export const NO_WORKLET_MESSAGE =
+  'This browser cannot run audio here: it has no AudioWorklet. Open the studio over https:// (or on ' +
+  'localhost) in a current Chrome, Edge, Firefox or Safari.';
+
 export class AudioStartError extends Error {
   constructor(
     /** Which wait ran out: the worklet modules, or the context reaching "running". */
@@ -26,7 +34,7 @@ export class AudioStartError extends Error {
 export interface StartableContext {
   readonly state: AudioContextState | 'interrupted';
   resume(): Promise<void>;
-  readonly audioWorklet: { addModule(url: string): Promise<void> };
+  readonly audioWorklet?: { addModule(url: string): Promise<void> } | undefined;
   addEventListener(type: 'statechange', listener: () => void): void;
   removeEventListener(type: 'statechange', listener: () => void): void;
 }
@@ -40,9 +48,11 @@ function within<T>(work: Promise<T>, ms: number, stage: AudioStartError['stage']
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
-/** Loads the worklet modules, all within `ms`. */
+/** Loads the worklet modules, all within `ms`; rejects with NO_WORKLET_MESSAGE where there is no AudioWorklet. */
 export function loadWorklets(context: StartableContext, urls: string[], ms = AUDIO_START_TIMEOUT_MS) {
-  return within(Promise.all(urls.map((url) => context.audioWorklet.addModule(url))), ms, 'worklets');
+  const worklet = context.audioWorklet;
+  if (!worklet) return Promise.reject(new Error(NO_WORKLET_MESSAGE));
+  return within(Promise.all(urls.map((url) => worklet.addModule(url))), ms, 'worklets');
 }
 
 /**

@@ -38,6 +38,7 @@ import { ContextClock } from './context-clock';
 import { loadWorklets, whenRunning } from './context-start';
 import { openInput, type InputOptions } from './devices';
 import { CaptureNode, PlaybackNode } from './nodes';
+import { createOutputClock, outputReadsMayBlock, type OutputClock } from './output-clock';
 import { RecordTapNode } from './record-tap-node';
 import { SendTrack } from './send-track';
 import { TrackReceiver } from './track-receiver';
@@ -90,6 +91,8 @@ export class AudioEngine {
   #captureOrigin: number | null = null;
   /** The context clock on the epoch clock, smoothed over every reading the anchors and impulses take. */
   readonly #clock = new ContextClock();
+  /** Raw output-timestamp readings (output-clock.ts: Firefox's may block, so it never makes them). */
+  readonly #output: OutputClock;
   #source: MediaStreamAudioSourceNode;
   #stream: MediaStream;
   #input: InputOptions;
@@ -133,6 +136,9 @@ export class AudioEngine {
     this.#stream = stream;
     this.#input = options.input;
     this.#benchmark = options.benchmark === true;
+    this.#output = createOutputClock(context, {
+      blockingReads: outputReadsMayBlock(globalThis.navigator?.userAgent ?? ''),
+    });
     this.shared = typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated === true;
     const memory = {
       capture: allocateAudioMemory(SAMPLE_RING_BYTES, this.shared),
@@ -345,7 +351,7 @@ export class AudioEngine {
 
   /** Device latencies the browser reports, ms. */
   deviceLatencyMs(): { output: number; base: number } {
-    return { output: (this.context.outputLatency || 0) * 1000, base: this.context.baseLatency * 1000 };
+    return this.#output.latencyMs();
   }
 
   /**
@@ -512,10 +518,7 @@ export class AudioEngine {
 
   /** One output-timestamp reading, fed to the smoothed clock. */
   #readClock(): { contextTime: number; performanceTime: number; outputMs: number } {
-    const stamp = this.context.getOutputTimestamp();
-    const contextTime = stamp.contextTime ?? this.context.currentTime;
-    const performanceTime = stamp.performanceTime ?? performance.now();
-    const outputMs = (this.context.outputLatency || this.context.baseLatency || 0) * 1000;
+    const { contextTime, performanceTime, outputMs } = this.#output.read();
     this.#clock.add(contextTime, performance.timeOrigin + performanceTime, outputMs);
     return { contextTime, performanceTime, outputMs };
   }

@@ -4,12 +4,13 @@
  * the catalogue; anything else (a browser's own error text) shows as sent.
  */
 import type { TFunction } from 'i18next';
-import { NO_OUTPUT_MESSAGE } from '../audio/context-start';
+import { NO_OUTPUT_MESSAGE, NO_WORKLET_MESSAGE } from '../audio/context-start';
 import { en } from '../i18n/locales/en';
 
 // The catalogue's English must stay the text the code writes, so the lookup finds it.
 const KNOWN = {
   [NO_OUTPUT_MESSAGE]: 'known.noOutput',
+  [NO_WORKLET_MESSAGE]: 'known.noWorklet',
   [en.known.noSinkId]: 'known.noSinkId',
 } as const satisfies Record<string, `known.${keyof typeof en.known}`>;
 

@@ -397,6 +397,8 @@ export const en = {
     mono: 'Mono',
     stereo: 'Stereo',
     input: 'Input',
+    outputSystem:
+      'Output: your system’s default (this browser cannot choose another here; change it in the system’s sound settings).',
     output: 'Output',
     default: 'Default',
     autoFrame: 'Use larger frames automatically if this computer cannot keep up',
@@ -781,6 +783,8 @@ export const en = {
     noOutput:
       'Your browser could not start audio: no output device answered. Check that speakers or headphones are connected and not used exclusively by another app, then try again.',
     noSinkId: 'This browser cannot choose the output device.',
+    noWorklet:
+      'This browser cannot run audio here: it has no AudioWorklet. Open the studio over https:// (or on localhost) in a current Chrome, Edge, Firefox or Safari.',
   },
   errors: {
     unreachable: 'Cannot reach the server. Check your connection and try again.',

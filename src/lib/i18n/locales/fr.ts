@@ -412,6 +412,8 @@ export const fr: Messages = {
     mono: 'Mono',
     stereo: 'Stéréo',
     input: 'Entrée',
+    outputSystem:
+      'Sortie : celle du système (ce navigateur ne permet pas d’en choisir une autre ici ; changez-la dans les réglages son du système).',
     output: 'Sortie',
     default: 'Par défaut',
     autoFrame: 'Agrandir les trames automatiquement si cet ordinateur ne suit pas',
@@ -805,6 +807,8 @@ export const fr: Messages = {
     noOutput:
       'Votre navigateur n’a pas pu démarrer l’audio : aucune sortie audio n’a répondu. Vérifiez que des enceintes ou un casque sont branchés et qu’aucune autre application ne les utilise en exclusivité, puis réessayez.',
     noSinkId: 'Ce navigateur ne permet pas de choisir la sortie audio.',
+    noWorklet:
+      'Ce navigateur ne peut pas faire tourner l’audio ici : il n’a pas d’AudioWorklet. Ouvrez le studio en https:// (ou sur localhost) dans un Chrome, Edge, Firefox ou Safari récent.',
   },
   errors: {
     unreachable: 'Impossible de joindre le serveur. Vérifiez votre connexion et réessayez.',

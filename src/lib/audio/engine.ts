@@ -98,6 +98,8 @@ export class AudioEngine {
   #input: InputOptions;
   readonly #benchmark: boolean;
   readonly #receivers = new Set<TrackReceiver>();
+  /** Benchmarks only: what the player hears of themselves (the capture node's monitor output). */
+  #monitorMeter: { analyser: AnalyserNode; samples: Float32Array<ArrayBuffer> } | null = null;
   readonly #offs: Array<() => void> = [];
   #disposed = false;
 
@@ -349,6 +351,24 @@ export class AudioEngine {
     };
   }
 
+  /**
+   * Benchmarks and e2e: the peak of the player's own monitor (dry input plus the monitor-only reverb)
+   * over the analyser's last 2,048 samples; the node is made on first use and only with `benchmark`.
+   */
+  monitorPeak(): number {
+    if (!this.#benchmark || this.#disposed) return 0;
+    if (!this.#monitorMeter) {
+      const analyser = new AnalyserNode(this.context, { fftSize: 2048 });
+      this.#capture.connect(analyser, 0);
+      this.#monitorMeter = { analyser, samples: new Float32Array(analyser.fftSize) };
+    }
+    const { analyser, samples } = this.#monitorMeter;
+    analyser.getFloatTimeDomainData(samples);
+    let peak = 0;
+    for (const v of samples) peak = Math.max(peak, Math.abs(v));
+    return peak;
+  }
+
   /** Device latencies the browser reports, ms. */
   deviceLatencyMs(): { output: number; base: number } {
     return this.#output.latencyMs();
@@ -447,6 +467,7 @@ export class AudioEngine {
     this.#capture.dispose();
     this.#playback.dispose();
     this.#out.disconnect();
+    this.#monitorMeter?.analyser.disconnect();
     for (const track of this.#stream.getTracks()) track.stop();
     void this.context.close();
     this.events.clear();

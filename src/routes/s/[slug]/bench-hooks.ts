@@ -54,6 +54,7 @@ export function exposeForBenchmark(session: StudioSession, url: URL): void {
       // The relay's mode for the room and our changeover (mesh / to-sfu / sfu / to-mesh).
       route: () => session.route(),
       deviceLatencyMs: () => session.audio.engine?.deviceLatencyMs() ?? null,
+      monitorPeak: () => session.audio.engine?.monitorPeak() ?? 0,
       start: (settings: Parameters<typeof session.audio.start>[0]) => session.audio.start(settings),
       state: () => session.audio.state,
       setJitterOverride: (ms: number) => session.audio.engine?.setJitterOverride(ms),

@@ -9,7 +9,7 @@ import type { Browser, Page } from '@playwright/test';
 import { authInitScript, createStudio, joinStudio, signUpUser } from '../../scripts/lib/pb-rest.mjs';
 import { expect, test } from './fixtures';
 import { documentFrom, forgedUpdate, hostileInitScript, type HostileWindow } from './hostile-client';
-import { toneWav } from './tone-wav';
+import { toneWav } from '../../bench/lib/tone-wav.mjs';
 
 type Player = Awaited<ReturnType<typeof signUpUser>>;
 interface BenchWindow {
@@ -67,7 +67,7 @@ test('a member uploads a track, the owner plays it for everyone, and stops it', 
   // Bo uploads a WAV through the panel; everyone's list shows it once it is stored.
   await bo
     .getByTestId('backing-file')
-    .setInputFiles({ name: 'shuffle.wav', mimeType: 'audio/wav', buffer: toneWav() });
+    .setInputFiles({ name: 'shuffle.wav', mimeType: 'audio/wav', buffer: toneWav(20) });
   await bo.getByLabel('Title').fill(TITLE);
   await bo.getByTestId('backing-upload').click();
   await expect(bo.getByTestId('backing-list')).toContainText(TITLE);

@@ -7,7 +7,7 @@
 import type { Browser, Page } from '@playwright/test';
 import { authInitScript, createStudio, joinStudio, signUpUser } from '../../scripts/lib/pb-rest.mjs';
 import { expect, test } from './fixtures';
-import { toneWav } from './tone-wav';
+import { toneWav } from '../../bench/lib/tone-wav.mjs';
 
 type Player = Awaited<ReturnType<typeof signUpUser>>;
 interface BenchWindow {

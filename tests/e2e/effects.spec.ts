@@ -6,7 +6,7 @@ type Player = Awaited<ReturnType<typeof signUpUser>>;
 interface BenchWindow {
   __bandmesh: {
     peerId: string;
-    diagnostics(): Array<{ peerId: string; framesReceived: number; peak: number }>;
+    diagnostics(): Array<{ peerId: string; framesReceived: number; peak: number; trackRms: number | null }>;
   };
 }
 
@@ -44,15 +44,16 @@ const peakFrom = (page: Page, peerId: string) =>
   );
 
 /**
- * The loudest `page` hears `peerId` over 1.5 s, read every 10 ms: on the track path the level is the
- * receiver's analyser, with no hold, and the fake microphone's beeps are short.
+ * The loudest `page` hears `peerId` over 1.5 s on the track path, read every 10 ms: the RMS of the
+ * receiver's analyser window (no hold; the fake microphone's beeps are short). RMS, not peak: Opus
+ * rebuilds a full-scale square beep with overshoots whose peak an EQ cut moves much less than its energy.
  */
 const loudestFrom = (page: Page, peerId: string) =>
   page.evaluate(async (id) => {
     let loudest = 0;
     for (let i = 0; i < 150; i++) {
       const d = (window as unknown as BenchWindow).__bandmesh.diagnostics().find((x) => x.peerId === id);
-      loudest = Math.max(loudest, d?.peak ?? 0);
+      loudest = Math.max(loudest, d?.trackRms ?? 0);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     return loudest;
@@ -146,17 +147,20 @@ test('on the WebRTC track path the peer hears the effects too, and the raw micro
   const adaId = await adaPage.evaluate(() => (window as unknown as BenchWindow).__bandmesh.peerId);
   await expect(boPage.getByTestId('audio-path')).toHaveText('WebRTC audio track');
 
-  await expect.poll(() => loudestFrom(boPage, adaId), { timeout: 30_000 }).toBeGreaterThan(0.1);
+  await expect.poll(() => loudestFrom(boPage, adaId), { timeout: 30_000 }).toBeGreaterThan(0.05);
   const baseline = await loudestFrom(boPage, adaId);
 
-  // The same cut as on the data path (see above for why half): Ada's track now carries the EQ.
+  // A hard compressor (−60 dB threshold, 20:1, fastest attack, no make-up) on Ada's channel: her track
+  // now carries it, and the beep's energy Bo hears falls far below a quarter.
   const panel = adaPage.getByTestId('effects-panel');
-  await panel.getByTestId('effects-eq-on').check();
-  for (const band of ['Low', 'Mid', 'High']) await panel.getByLabel(band, { exact: true }).fill('-15');
-  await panel.getByLabel('Mid frequency').fill('1000');
-  await expect.poll(() => loudestFrom(boPage, adaId), { timeout: 20_000 }).toBeLessThan(baseline / 2);
+  await panel.getByTestId('effects-compressor-on').check();
+  await panel.getByTestId('effects-compressor-thresholdDb').fill('-60');
+  await panel.getByTestId('effects-compressor-ratio').fill('20');
+  await panel.getByTestId('effects-compressor-attackMs').fill('0.1');
+  await panel.getByTestId('effects-compressor-makeupDb').fill('0');
+  await expect.poll(() => loudestFrom(boPage, adaId), { timeout: 20_000 }).toBeLessThan(baseline / 4);
   // Bypassed again: the microphone's own track goes back out and Bo hears Ada as loud as before.
-  await panel.getByTestId('effects-eq-on').uncheck();
+  await panel.getByTestId('effects-compressor-on').uncheck();
   await expect.poll(() => loudestFrom(boPage, adaId), { timeout: 20_000 }).toBeGreaterThan(baseline / 2);
   await expect(adaPage.getByRole('alert')).toHaveCount(0);
 });

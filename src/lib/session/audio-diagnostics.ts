@@ -37,6 +37,8 @@ export interface AudioDiagnostics {
   frameSamples: number | null;
   underruns: number;
   peak: number;
+  /** The track path only: RMS over the receiver's last 2,048 samples (null on the data path). */
+  trackRms: number | null;
   /** Jitter buffer, ms: playout delay now, the depth it steers to, and audio not yet played. */
   depthMs: number;
   targetMs: number;
@@ -59,6 +61,7 @@ export function diagnosticsRow(
   status: PeerStatus | null,
 ): AudioDiagnostics {
   const stats = p.stats;
+  const trackLevel = p.receiver?.level() ?? null;
   return {
     peerId: p.identity.peerId,
     userId: p.identity.userId,
@@ -85,7 +88,8 @@ export function diagnosticsRow(
     skips: status?.Skips ?? 0,
     gapSecond: status?.GapSecond ?? 0,
     lastSecondLongestGapMs: (status?.LastSecondLongestGapUs ?? 0) / 1000,
-    peak: p.receiver?.level().peak ?? status?.Peak ?? 0,
+    peak: trackLevel?.peak ?? status?.Peak ?? 0,
+    trackRms: trackLevel?.rms ?? null,
     depthMs: status?.DepthMs ?? 0,
     targetMs: status?.TargetMs ?? 0,
     bufferedMs: status?.BufferedMs ?? 0,

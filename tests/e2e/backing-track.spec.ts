@@ -227,6 +227,10 @@ test('a take recorded while the track plays holds the track as its own stem, at 
     { what: /mix and stems/i, format: /wav/i },
     testInfo.outputPath('take.zip'),
   );
+  // The export panel says the track has a stem of its own, at full level.
+  await expect(ada.getByTestId('take-export')).toContainText(
+    `Backing track: ${TITLE}: a stem of its own, at full level`,
+  );
   const files = await unzip(zip.bytes);
   const names = [...files.keys()];
   const stemName = names.find((n) => /^\d\d Backing track.*\.wav$/.test(n));

@@ -651,6 +651,8 @@ export const en = {
     noMix: 'This take has no mix to play yet.',
     noAudio: '{{name}}: no audio recorded (it reached you as a WebRTC track, or not at all).',
     byArrival: '{{name}}: placed by arrival time (no clock estimate), not by capture time.',
+    backingStem:
+      '{{name}}: a stem of its own, at full level (your level and mute for it changed only the mix).',
     nameLabel: 'Take name',
     noPlayers: 'no players',
     live: '● recording',

@@ -670,6 +670,8 @@ export const fr: Messages = {
     none: 'Pas encore de prise. Appuyez sur Enregistrer pour enregistrer le bœuf.',
     noMix: 'Cette prise n’a pas encore de mix à écouter.',
     noAudio: '{{name}} : aucun son enregistré (il vous parvenait par une piste WebRTC, ou pas du tout).',
+    backingStem:
+      '{{name}} : une piste séparée, à plein niveau (votre niveau et votre sourdine pour elle ne changeaient que le mix).',
     byArrival:
       '{{name}} : placé selon l’heure d’arrivée (pas d’estimation d’horloge), pas selon l’heure de captation.',
     nameLabel: 'Nom de la prise',

@@ -591,7 +591,7 @@ export const en = {
   recording: {
     title: 'Recording',
     about:
-      'A take holds the mix as you hear it and one track per player, lined up, saved in this browser as it records. Everyone in the studio sees that you are recording.',
+      'A take holds the mix as you hear it and one track per player (and the backing track when one plays), lined up, saved in this browser as it records. Everyone in the studio sees that you are recording.',
     offForOwner: 'Recording is switched off in this studio: change “Recording allowed” below to record.',
     notAllowed: "The studio's owner does not allow you to record here.",
     connecting: 'Connecting to the studio…',

@@ -609,7 +609,7 @@ export const fr: Messages = {
   recording: {
     title: 'Enregistrement',
     about:
-      'Une prise contient le mix tel que vous l’entendez et une piste par musicien, alignées, enregistrées dans ce navigateur au fil de la prise. Tout le monde dans le studio voit que vous enregistrez.',
+      'Une prise contient le mix tel que vous l’entendez et une piste par musicien (et la piste d’accompagnement si elle joue), alignées, enregistrées dans ce navigateur au fil de la prise. Tout le monde dans le studio voit que vous enregistrez.',
     offForOwner:
       'L’enregistrement est désactivé dans ce studio : changez « Enregistrement autorisé » ci-dessous pour enregistrer.',
     notAllowed: 'Le propriétaire du studio ne vous autorise pas à enregistrer ici.',

@@ -3,13 +3,24 @@
  * build in Chromium with fake audio): a member uploads a short WAV made here, through the panel, with
  * its progress, and the others' lists follow; a member cannot start it; the owner starts it and every player's own worklet renders it
  * (the track strip's meter moves, and each page reports the frame it started on); stop works for all;
- * and a member's forged start, written straight into the studio doc, is refused and reverted.
+ * and a member's forged start, written straight into the studio doc, is refused and reverted. A take
+ * recorded while the track plays gets the track's own stem, at full level though the player muted it.
  */
 import type { Browser, Page } from '@playwright/test';
 import { authInitScript, createStudio, joinStudio, signUpUser } from '../../scripts/lib/pb-rest.mjs';
 import { expect, test } from './fixtures';
 import { documentFrom, forgedUpdate, hostileInitScript, type HostileWindow } from './hostile-client';
 import { toneWav } from '../../bench/lib/tone-wav.mjs';
+import { decode as decodeWav } from 'node-wav';
+import type { TakeManifest } from '../../src/lib/protocol/recording';
+import {
+  exportTake,
+  listTakeIds,
+  readManifest,
+  startRecording,
+  stopRecording,
+  unzip,
+} from './recording-support';
 
 type Player = Awaited<ReturnType<typeof signUpUser>>;
 interface BenchWindow {
@@ -165,4 +176,82 @@ test('hostile: a member’s forged start of the backing track is refused and rev
   const adaView = await adaPage.evaluate(() => (window as unknown as BenchWindow).__bandmesh.backingTrack());
   expect(adaView.transport.playing).toBe(false);
   await expect(adaPage.getByTestId('backing-status')).not.toContainText('Playing');
+});
+
+test('a take recorded while the track plays holds the track as its own stem, at unity, and exports it', async ({
+  browser,
+  baseURL,
+}, testInfo) => {
+  test.setTimeout(180_000);
+  const { players, slug } = await band(baseURL!, ['Ada']);
+  const ada = await openStudio(browser, baseURL!, players[0]!, slug);
+  await startAudio(ada);
+  await ada
+    .getByTestId('backing-file')
+    .setInputFiles({ name: 'shuffle.wav', mimeType: 'audio/wav', buffer: toneWav(20) });
+  await ada.getByLabel('Title').fill(TITLE);
+  await ada.getByTestId('backing-upload').click();
+  await expect(ada.getByTestId('backing-list')).toContainText(TITLE);
+
+  // The take starts before the track: its backing stem begins where the track does, not at sample 0.
+  await startRecording(ada);
+  await ada.waitForTimeout(1_000);
+  await ada.getByRole('button', { name: `Play ${TITLE} for everyone` }).click();
+  await expect
+    .poll(() => ada.evaluate(() => (window as unknown as BenchWindow).__bandmesh.trackStarts.length), {
+      timeout: 20_000,
+    })
+    .toBeGreaterThan(0);
+  // Ada mutes the track in her own mix: the stem is the track itself, as the other stems are raw.
+  await ada.getByTestId('backing-track-panel').getByRole('button', { name: 'Mute' }).click();
+  await expect.poll(() => meterValue(ada), { timeout: 15_000 }).toBe(0);
+  await ada.waitForTimeout(3_000);
+  await stopRecording(ada);
+
+  const [takeId] = await listTakeIds(ada);
+  const manifest: TakeManifest = await readManifest(ada, takeId!);
+  const backing = manifest.tracks.find((t) => t.kind === 'backing');
+  expect(backing).toMatchObject({
+    id: 'backing',
+    name: `Backing track: ${TITLE}`,
+    channels: 2,
+    userId: null,
+  });
+  expect(backing!.startSample).toBeGreaterThan(0);
+  expect(backing!.frames / 48_000).toBeGreaterThan(2.5);
+  expect(manifest.tracks.map((t) => t.kind)).toEqual(['mix', 'self', 'backing']);
+
+  const zip = await exportTake(
+    ada,
+    takeId!,
+    { what: /mix and stems/i, format: /wav/i },
+    testInfo.outputPath('take.zip'),
+  );
+  // The export panel says the track has a stem of its own, at full level.
+  await expect(ada.getByTestId('take-export')).toContainText(
+    `Backing track: ${TITLE}: a stem of its own, at full level`,
+  );
+  const files = await unzip(zip.bytes);
+  const names = [...files.keys()];
+  const stemName = names.find((n) => /^\d\d Backing track.*\.wav$/.test(n));
+  expect(stemName, names.join(', ')).toBeDefined();
+  expect(names.some((n) => n === 'mix.wav')).toBe(true);
+  expect(names.filter((n) => /^\d\d .*\.wav$/.test(n))).toHaveLength(2); // Ada's own stem and the track's
+
+  // Every exported stem starts at take sample 0: the tone lies from the stem's start sample on, at the
+  // WAV's level (12 000 / 32 768 peak: RMS 0.259), though Ada's mix had it muted.
+  const wav = decodeWav(files.get(stemName!)!);
+  expect(wav.sampleRate).toBe(48_000);
+  const left = wav.channelData[0]!;
+  const before = left.subarray(0, Math.max(0, backing!.startSample - 48));
+  expect(before.every((v) => v === 0)).toBe(true);
+  const from = backing!.startSample + 4_800; // past the first block, into the track
+  const second = left.subarray(from, from + 48_000);
+  const rms = Math.sqrt(second.reduce((sum, v) => sum + v * v, 0) / second.length);
+  expect(rms).toBeGreaterThan(0.24);
+  expect(rms).toBeLessThan(0.28);
+  // A 330 Hz tone: 660 zero crossings a second.
+  let crossings = 0;
+  for (let i = 1; i < second.length; i++) if (second[i - 1]! < 0 !== second[i]! < 0) crossings++;
+  expect(Math.abs(crossings - 660)).toBeLessThan(10);
 });

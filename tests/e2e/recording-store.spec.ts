@@ -99,6 +99,7 @@ async function openRecorder(page: Page, url: string): Promise<void> {
             const contextFrame = first + b * block;
             const input = new Float32Array(block);
             const mix = new Float32Array(block * 2);
+            const backing = new Float32Array(block * 2); // no backing track plays: no stem
             for (let k = 0; k < block; k++) {
               const v = ((contextFrame + k) % period) / period;
               input[k] = v;
@@ -106,8 +107,8 @@ async function openRecorder(page: Page, url: string): Promise<void> {
               mix[2 * k + 1] = -v;
             }
             tap.port1.postMessage(
-              { type: 'tap-block', contextFrame, frames: block, inputChannels: 1, input, mix },
-              [input.buffer, mix.buffer],
+              { type: 'tap-block', contextFrame, frames: block, inputChannels: 1, input, mix, backing },
+              [input.buffer, mix.buffer, backing.buffer],
             );
             posted++;
             sent++;

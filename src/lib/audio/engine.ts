@@ -387,6 +387,8 @@ export class AudioEngine {
     const tap = new RecordTapNode(this.context, { inputChannels: this.#channels });
     this.#inputGain.connect(tap, 0, 0);
     this.#out.connect(tap, 0, 1);
+    // The backing track alone, from the same render as the mix: its stem is sample-aligned with it.
+    this.#playback.connect(tap, 1, 2);
     tap.open(port);
     this.#tap = tap;
   }
@@ -398,6 +400,7 @@ export class AudioEngine {
     this.#tap = null;
     this.#inputGain.disconnect(tap);
     this.#out.disconnect(tap);
+    this.#playback.disconnect(tap);
     tap.dispose();
   }
 

@@ -55,8 +55,9 @@ export class PlaybackNode extends BandmeshNode<PlaybackCommand> {
   constructor(context: AudioContext, init: Omit<InitMessage, 'type' | 'version'>) {
     super(context, PLAYBACK_PROCESSOR_NAME, {
       numberOfInputs: 0,
-      numberOfOutputs: 1,
-      outputChannelCount: [2],
+      // 0: the personal mix; 1: the backing track alone at unity (a recording's backing stem).
+      numberOfOutputs: 2,
+      outputChannelCount: [2, 2],
     });
     this.post({ type: 'init', version: AUDIO_WORKLET_VERSION, ...init });
   }

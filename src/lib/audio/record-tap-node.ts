@@ -14,9 +14,10 @@ export class RecordTapNode extends AudioWorkletNode {
 
   constructor(context: BaseAudioContext, options: RecordTapOptions) {
     super(context, RECORD_TAP_PROCESSOR_NAME, {
-      numberOfInputs: 2,
+      // The microphone, the mix as heard, the backing track alone (engine.openRecordTap).
+      numberOfInputs: 3,
       numberOfOutputs: 0,
-      // Both inputs stereo: a mono source is up-mixed (L = R); the tap down-mixes a mono stem itself.
+      // All inputs stereo: a mono source is up-mixed (L = R); the tap down-mixes a mono stem itself.
       channelCount: 2,
       channelCountMode: 'explicit',
       channelInterpretation: 'speakers',

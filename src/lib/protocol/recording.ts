@@ -6,7 +6,8 @@
  * - the main thread (`RecorderClient`) starts and stops takes, declares tracks, and sends the local clock
  *   anchor once a second;
  * - the record tap worklet (`bandmesh-record-tap`) sends, per block of render quanta, the microphone as
- *   captured and the personal mix as heard, both stamped with the AudioContext frame they belong to;
+ *   captured, the personal mix as heard and the backing track alone, stamped with the AudioContext frame
+ *   they belong to;
  * - the audio network Worker sends each remote source's decoded frames, stamped with their capture time
  *   at the sender on the local clock (sender's timestamp + its clock anchor − the clock offset between
  *   the two players), or with their arrival time when no estimate exists (`aligned: false`).
@@ -47,25 +48,29 @@ export const TAP_BLOCK_FRAMES = TAP_BLOCK_QUANTA * 128;
  */
 export const TAP_POOL_SIZE = 48;
 
-/** A track id is also its file name: `mix`, `self`, or `u-<userId>` (PocketBase ids are [a-z0-9]{15}). */
+/**
+ * A track id is also its file name: `mix`, `self`, `backing` (the backing track at unity), or
+ * `u-<userId>` (PocketBase ids are [a-z0-9]{15}).
+ */
 export type TrackId = string;
 export const MIX_TRACK: TrackId = 'mix';
 export const SELF_TRACK: TrackId = 'self';
+export const BACKING_TRACK: TrackId = 'backing';
 export function remoteTrackId(userId: string): TrackId {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(userId)) throw new RangeError(`bad user id for a track: ${userId}`);
   return `u-${userId}`;
 }
 export function isTrackId(id: string): boolean {
-  return id === MIX_TRACK || id === SELF_TRACK || /^u-[A-Za-z0-9_-]{1,64}$/.test(id);
+  return id === MIX_TRACK || id === SELF_TRACK || id === BACKING_TRACK || /^u-[A-Za-z0-9_-]{1,64}$/.test(id);
 }
 
-export type TrackKind = 'mix' | 'self' | 'remote';
+export type TrackKind = 'mix' | 'self' | 'remote' | 'backing';
 
 /** What the main thread tells the recorder about a track (names come from the relay's attestation). */
 export interface TrackInfo {
   id: TrackId;
   kind: TrackKind;
-  /** Attested user id of the player (null for the mix). */
+  /** Attested user id of the player (null for the mix and the backing track). */
   userId: string | null;
   name: string;
   instrument: string;
@@ -194,8 +199,9 @@ export type FromRecorder =
 
 /**
  * One block from the tap: `frames` frames starting at AudioContext frame `contextFrame`; `input` holds
- * the microphone (interleaved, `inputChannels`), `mix` the personal mix as heard (interleaved stereo).
- * Both arrays come from the tap's pool and must be sent back with `tap-return` once written.
+ * the microphone (interleaved, `inputChannels`), `mix` the personal mix as heard (interleaved stereo),
+ * `backing` the backing track alone at unity (interleaved stereo; zeros while none plays). All three
+ * arrays come from the tap's pool and must be sent back with `tap-return` once written.
  */
 export interface TapBlock {
   type: 'tap-block';
@@ -204,9 +210,12 @@ export interface TapBlock {
   inputChannels: 1 | 2;
   input: Float32Array;
   mix: Float32Array;
+  backing: Float32Array;
 }
 export type FromTap = TapBlock | { type: 'tap-dropped'; blocks: number };
-export type ToTap = { type: 'tap-return'; input: Float32Array; mix: Float32Array } | { type: 'tap-stop' };
+export type ToTap =
+  | { type: 'tap-return'; input: Float32Array; mix: Float32Array; backing: Float32Array }
+  | { type: 'tap-stop' };
 
 // ---- audio network Worker → recorder Worker (netPort) -------------------------------------------
 

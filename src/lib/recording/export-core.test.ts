@@ -7,6 +7,7 @@ import {
   READ_CHUNK_BYTES,
   exportFileName,
   exportTake,
+  planExport,
   safeFileName,
   type ExportDeps,
   type ExportOptions,
@@ -352,5 +353,22 @@ describe('exportTake', () => {
     expect(safeFileName('...', 'take')).toBe('take');
     expect(safeFileName('CON', 'take')).toBe('_CON');
     expect(safeFileName('é'.repeat(300), 'x')).toHaveLength(100);
+  });
+
+  it('exports the backing track as a stem named after its title (or "backing track"), never as the mix', () => {
+    const frames = 4800;
+    const manifest = makeTake(1).manifest;
+    manifest.tracks.push(track('backing', 'backing', 'Backing track: Shuffle in G', '', 2, 960, frames));
+    const sizes = new Map(manifest.tracks.map((t) => [t.file, t.frames * 4 * t.channels]));
+    const files = planExport(manifest, sizes, { format: 'wav', what: 'stems' }).files;
+    expect(files.map((f) => f.name).at(-1)).toBe('04 Backing track_ Shuffle in G.wav');
+    expect(files.at(-1)!.track.kind).toBe('backing');
+    manifest.tracks.at(-1)!.name = '...';
+    expect(planExport(manifest, sizes, { format: 'wav', what: 'stems' }).files.at(-1)!.name).toBe(
+      '04 backing track.wav',
+    );
+    expect(planExport(manifest, sizes, { format: 'wav', what: 'mix' }).files.map((f) => f.name)).toEqual([
+      'mix.wav',
+    ]);
   });
 });

@@ -145,7 +145,7 @@ export function planExport(
     stems.forEach((track, i) => {
       const number = String(i + 1).padStart(digits, '0');
       const who = track.instrument.trim() ? `${track.name} (${track.instrument.trim()})` : track.name;
-      files.push(plan(track, `${number} ${safeFileName(who, track.kind === 'self' ? 'me' : 'player', 90)}`));
+      files.push(plan(track, `${number} ${safeFileName(who, stemFallback(track.kind), 90)}`));
     });
   }
   return {
@@ -462,4 +462,9 @@ async function writeOpus(
     },
     check,
   );
+}
+
+/** A stem's file name when its track name gives none that is safe. */
+function stemFallback(kind: TakeTrack['kind']): string {
+  return kind === 'self' ? 'me' : kind === 'backing' ? 'backing track' : 'player';
 }

@@ -60,10 +60,11 @@ function setup(estimate?: MemoryOpfs['estimate']) {
   const block = (contextFrame: number, frames = 480) => {
     const input = new Float32Array(frames).fill(0.1);
     const mix = new Float32Array(frames * 2).fill(0.2);
-    tap.port1.postMessage({ type: 'tap-block', contextFrame, frames, inputChannels: 1, input, mix }, [
-      input.buffer,
-      mix.buffer,
-    ]);
+    const backing = new Float32Array(frames * 2);
+    tap.port1.postMessage(
+      { type: 'tap-block', contextFrame, frames, inputChannels: 1, input, mix, backing },
+      [input.buffer, mix.buffer, backing.buffer],
+    );
   };
   return { fs, client, tap, block, worker: () => worker };
 }

@@ -102,15 +102,24 @@ class Tab {
     await until(() => this.core.recordingId === id || this.posts.some((m) => m.type === 'error'), 'start');
   }
 
-  /** One tap block of `frames` frames at `contextFrame`: mic sample = value, mix = (value, −value). */
-  async block(contextFrame: number, frames: number, value: (i: number) => number = () => 0.5): Promise<void> {
+  /**
+   * One tap block of `frames` frames at `contextFrame`: mic sample = value, mix = (value, −value),
+   * backing = (track, track / 2) (silence by default: no backing track plays).
+   */
+  async block(
+    contextFrame: number,
+    frames: number,
+    value: (i: number) => number = () => 0.5,
+    track: (i: number) => number = () => 0,
+  ): Promise<void> {
     const input = Float32Array.from({ length: frames }, (_, i) => value(i));
     const mix = new Float32Array(frames * 2).map((_, k) => (k % 2 ? -1 : 1) * value(k >> 1));
+    const backing = new Float32Array(frames * 2).map((_, k) => (k % 2 ? 0.5 : 1) * track(k >> 1));
     const before = this.returned;
-    this.tap.port1.postMessage({ type: 'tap-block', contextFrame, frames, inputChannels: 1, input, mix }, [
-      input.buffer,
-      mix.buffer,
-    ]);
+    this.tap.port1.postMessage(
+      { type: 'tap-block', contextFrame, frames, inputChannels: 1, input, mix, backing },
+      [input.buffer, mix.buffer, backing.buffer],
+    );
     await until(() => this.returned > before || this.core.recordingId === null, 'tap-return');
   }
 
@@ -221,6 +230,82 @@ describe('RecorderCore: the tap', () => {
       stopReason: 'stopped',
       durationFrames: 640,
     });
+  });
+
+  it('gives the backing track its own stem from the first block it sounds in, at unity and aligned', async () => {
+    const fs = new MemoryOpfs();
+    const locks = new MemoryLocks();
+    const a = tab(fs, locks);
+    await a.start();
+    // Two blocks before the track starts: silence is no stem (and no manifest entry).
+    await a.block(FIRST, 128);
+    await a.block(FIRST + 128, 128);
+    expect(diskManifest(fs, 't1')!.tracks.map((t) => t.id)).toEqual(['mix', 'self']);
+    expect(floats(fs, 't1', 'backing')).toHaveLength(0);
+    // The track sounds from sample 300 on; then a dropped block; then the track stops (silence, kept).
+    await a.block(FIRST + 256, 128, undefined, (i) => (i >= 44 ? (256 + i) / 10_000 : 0));
+    // Named in the manifest at once (before any flush), so a crash now keeps its place.
+    expect(diskManifest(fs, 't1')!.tracks.find((t) => t.id === 'backing')).toMatchObject({
+      kind: 'backing',
+      name: 'Backing track',
+      channels: 2,
+      startSample: 256,
+      userId: null,
+    });
+    await a.block(FIRST + 384, 128, undefined, (i) => (384 + i) / 10_000);
+    await a.block(FIRST + 640, 128);
+    const backing = floats(fs, 't1', 'backing');
+    expect(backing).toHaveLength(2 * (768 - 256));
+    // Take sample 300 + k is track value (300 + k) / 10 000 on the left, half of it on the right.
+    expect(backing[2 * (300 - 256)]).toBeCloseTo(0.03, 6);
+    expect(backing[2 * (300 - 256) + 1]).toBeCloseTo(0.015, 6);
+    expect(backing[2 * (400 - 256)]).toBeCloseTo(0.04, 6);
+    expect(backing.subarray(2 * (512 - 256)).every((v) => v === 0)).toBe(true);
+    expect(a.returned).toBe(5);
+
+    vi.advanceTimersByTime(1000);
+    fs.crash();
+    locks.crashTab(a.locks);
+    a.close();
+    const b = tab(fs, locks);
+    const { takes } = await b.request({ type: 'list' }, 'takes');
+    // The backing track is a stem, not a player.
+    expect(takes).toEqual([expect.objectContaining({ id: 't1', players: ['Ana'] })]);
+    const m = (await b.request({ type: 'recover', id: 't1' }, 'recovered')).manifest!;
+    expect(m.tracks.map((t) => [t.id, t.kind, t.startSample, t.frames, t.concealed])).toEqual([
+      ['mix', 'mix', 0, 768, [[512, 640]]],
+      ['self', 'self', 0, 768, [[512, 640]]],
+      ['backing', 'backing', 256, 512, [[512, 640]]],
+    ]);
+  });
+
+  it('leaves no backing file behind when no backing track played', async () => {
+    const fs = new MemoryOpfs();
+    const a = tab(fs, new MemoryLocks());
+    await a.start();
+    await a.block(FIRST, 128);
+    expect(fs.file(`${TAKES_DIRECTORY}/t1/backing.f32`)).not.toBeNull();
+    const stopped = await a.request({ type: 'stop' }, 'stopped');
+    expect(stopped.manifest!.tracks.map((t) => t.id)).toEqual(['mix', 'self']);
+    await until(() => fs.file(`${TAKES_DIRECTORY}/t1/backing.f32`) === null, 'backing file removed');
+  });
+
+  it('drops a tap block that lacks its backing buffer, and still returns the others', async () => {
+    const fs = new MemoryOpfs();
+    const a = tab(fs, new MemoryLocks());
+    await a.start();
+    await a.block(FIRST, 128);
+    const input = new Float32Array(128).fill(0.5);
+    const mix = new Float32Array(256).fill(0.5);
+    const backing = new Float32Array(10).fill(0.5); // too short for 128 stereo frames
+    a.tap.port1.postMessage(
+      { type: 'tap-block', contextFrame: FIRST + 128, frames: 128, inputChannels: 1, input, mix, backing },
+      [input.buffer, mix.buffer, backing.buffer],
+    );
+    await until(() => a.returned === 2);
+    expect(floats(fs, 't1', 'self')).toHaveLength(128);
+    expect(floats(fs, 't1', 'backing')).toHaveLength(0);
+    expect(a.core.recordingId).toBe('t1');
   });
 
   it('ignores malformed messages without failing, and still returns the buffers', async () => {

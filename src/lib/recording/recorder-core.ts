@@ -11,6 +11,7 @@
  */
 import {
   FLUSH_INTERVAL_MS,
+  BACKING_TRACK,
   MIX_TRACK,
   RECORDING_SAMPLE_RATE,
   SELF_TRACK,
@@ -226,7 +227,7 @@ export class RecorderCore {
       tapPort,
       netPort,
       anchor: this.#anchor!,
-      tapHandles: { mix: files.mix, self: files.self },
+      tapHandles: { mix: files.mix, self: files.self, backing: files.backing },
       startContextFrame: null,
       startEpochMs: 0,
       tracks: new Map(),
@@ -324,14 +325,18 @@ export class RecorderCore {
     if (first) this.#begin(take, block);
     const at = block.contextFrame - take.startContextFrame!;
     if (at < 0) return;
-    take.nextTapSample = writeTapBlock(
+    const written = writeTapBlock(
       take.tracks.get(SELF_TRACK)!,
       take.tracks.get(MIX_TRACK)!,
+      take.tracks.get(BACKING_TRACK)!,
       block,
       at,
       take.nextTapSample,
       this.#channels,
     );
+    take.nextTapSample = written.next;
+    // Recovery places a file only through the manifest: a backing stem that just began is named now.
+    if (written.startedBacking && !first) this.#writeManifest(take);
     if (first) {
       // After the first block is written, so the manifest names both files' start.
       this.#writeManifest(take);
@@ -367,16 +372,29 @@ export class RecorderCore {
     // The microphone's channel count is what the tap sends, whatever was declared.
     self.info = { ...self.info, channels: block.inputChannels };
     self.file = new TrackFile(handles.self, block.inputChannels);
+    const backing = this.#routes.track(take.tracks, BACKING_TRACK, {
+      id: BACKING_TRACK,
+      kind: 'backing',
+      userId: null,
+      name: 'Backing track',
+      instrument: '',
+      channels: 2,
+    });
+    backing.info = { ...backing.info, channels: 2 };
+    backing.file = new TrackFile(handles.backing, 2);
     if (take.startTimer !== null) clearTimeout(take.startTimer);
     take.startTimer = null;
   }
 
   #returnBuffers(take: Take, block: TapBlock): void {
-    const buffers = [block.input?.buffer, block.mix?.buffer].filter(
+    const buffers = [block.input?.buffer, block.mix?.buffer, block.backing?.buffer].filter(
       (b, i, all): b is ArrayBuffer => b instanceof ArrayBuffer && all.indexOf(b) === i,
     );
     try {
-      take.tapPort.postMessage({ type: 'tap-return', input: block.input, mix: block.mix }, buffers);
+      take.tapPort.postMessage(
+        { type: 'tap-return', input: block.input, mix: block.mix, backing: block.backing },
+        buffers,
+      );
     } catch {
       // A buffer that cannot be transferred (detached by a confused sender): the tap allocates anew.
     }
@@ -506,6 +524,7 @@ export class RecorderCore {
       if (take.tapHandles) {
         closeQuietly(take.tapHandles.mix);
         closeQuietly(take.tapHandles.self);
+        closeQuietly(take.tapHandles.backing);
       }
       closeQuietly(take.writer);
       take.release();
@@ -527,6 +546,9 @@ export class RecorderCore {
       finalMessage = `${message ?? 'Stopped.'} The take's list entry could not be updated; recover it from the list.`;
     }
     for (const track of take.tracks.values()) if (track.file) closeQuietly(track.file);
+    // No backing track played: its empty file goes (the manifest never named it).
+    if (take.tracks.get(BACKING_TRACK)?.file?.startSample === null)
+      void take.dir.removeEntry(`${BACKING_TRACK}${TRACK_FILE_SUFFIX}`).catch(() => {});
     closeQuietly(take.writer);
     take.release();
     this.#post({

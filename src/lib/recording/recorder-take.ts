@@ -4,6 +4,7 @@
  * sample: recovery places a file only through it.
  */
 import {
+  BACKING_TRACK,
   MIX_TRACK,
   RECORDING_SAMPLE_RATE,
   RECORDING_VERSION,
@@ -35,8 +36,11 @@ export interface Take {
   tapPort: Port;
   netPort: Port | null;
   anchor: ClockAnchor;
-  /** Handles of mix and self, opened at start; their TrackFiles are made at the first block. */
-  tapHandles: { mix: OpfsSyncHandle; self: OpfsSyncHandle } | null;
+  /**
+   * Handles of mix, self and backing, opened at start; their TrackFiles are made at the first block
+   * (the backing file gets its first frame only when the track sounds; unused, it is removed at the end).
+   */
+  tapHandles: { mix: OpfsSyncHandle; self: OpfsSyncHandle; backing: OpfsSyncHandle } | null;
   startContextFrame: number | null;
   startEpochMs: number;
   tracks: Map<TrackId, Track>;
@@ -53,12 +57,13 @@ export interface TakeFiles {
   release: () => void;
   mix: OpfsSyncHandle;
   self: OpfsSyncHandle;
+  backing: OpfsSyncHandle;
   /** Undoes the opening: handles closed, the lock released, the directory removed. */
   discard: () => Promise<void>;
 }
 
 /**
- * Creates take `id`'s directory, manifest writer and the mix and self track files, holding its
+ * Creates take `id`'s directory, manifest writer and the mix, self and backing track files, holding its
  * lock. A failure undoes what was opened and becomes a RequestError saying why.
  */
 export async function openTakeFiles(store: TakeStore, id: string): Promise<TakeFiles> {
@@ -97,7 +102,8 @@ export async function openTakeFiles(store: TakeStore, id: string): Promise<TakeF
     };
     const mix = await openTrack(MIX_TRACK);
     const self = await openTrack(SELF_TRACK);
-    return { dir, writer, release, mix, self, discard };
+    const backing = await openTrack(BACKING_TRACK);
+    return { dir, writer, release, mix, self, backing, discard };
   } catch (error) {
     await discard();
     if (error instanceof RequestError) throw error;

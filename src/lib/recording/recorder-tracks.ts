@@ -119,22 +119,28 @@ export function remoteFileChannels(track: Track): 1 | 2 {
 }
 
 /**
- * Writes a tap block at take sample `at` to the self and mix tracks; returns the sample the next
- * block should start at. A later block leaves a gap (blocks the tap dropped): the files hold zeros
- * there, and the concealed ranges say so.
+ * Writes a tap block at take sample `at` to the self, mix and backing tracks; returns the sample the
+ * next block should start at. A later block leaves a gap (blocks the tap dropped): the files hold zeros
+ * there, and the concealed ranges say so. The backing stem starts at the first block where the track
+ * sounds (silence before it is no file); from there every block is written, so it stays aligned.
+ * `startedBacking` is set when this block started it (the caller writes the manifest at once).
  */
 export function writeTapBlock(
   self: Track,
   mix: Track,
+  backing: Track,
   block: TapBlock,
   at: number,
   expected: number | null,
   channels: ChannelConverter,
-): number {
+): { next: number; startedBacking: boolean } {
   const { frames } = block;
+  const backingFile = backing.file!;
+  const backingLive = backingFile.startSample !== null;
   if (expected !== null && at > expected) {
     addRange(self.concealed, expected, at);
     addRange(mix.concealed, expected, at);
+    if (backingLive) addRange(backing.concealed, expected, at);
   }
   self.file!.write(
     at,
@@ -142,7 +148,15 @@ export function writeTapBlock(
     frames,
   );
   mix.file!.write(at, block.mix, frames);
-  return Math.max(expected ?? 0, at + frames);
+  const startedBacking = !backingLive && sounds(block.backing, frames * 2);
+  if (backingLive || startedBacking) backingFile.write(at, block.backing, frames);
+  return { next: Math.max(expected ?? 0, at + frames), startedBacking };
+}
+
+/** Whether any of the first `count` samples is not zero. */
+function sounds(samples: Float32Array, count: number): boolean {
+  for (let i = 0; i < count; i++) if (samples[i] !== 0) return true;
+  return false;
 }
 
 /**

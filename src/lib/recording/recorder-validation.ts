@@ -4,6 +4,7 @@
  * before it touches a file; a bad request gets a RequestError, a bad block or chunk is dropped.
  */
 import {
+  BACKING_TRACK,
   MIX_TRACK,
   SELF_TRACK,
   isTrackId,
@@ -67,6 +68,7 @@ export function checkTrackInfo(info: TrackInfo): TrackInfo | null {
   const kindOk =
     (info.kind === 'mix' && info.id === MIX_TRACK) ||
     (info.kind === 'self' && info.id === SELF_TRACK) ||
+    (info.kind === 'backing' && info.id === BACKING_TRACK && info.userId === null) ||
     (info.kind === 'remote' && info.id.startsWith('u-'));
   if (!kindOk || (info.channels !== 1 && info.channels !== 2)) return null;
   if (
@@ -86,7 +88,7 @@ export function checkTrackInfo(info: TrackInfo): TrackInfo | null {
 }
 
 export function isTapBlock(block: TapBlock): boolean {
-  const { contextFrame, frames, inputChannels, input, mix } = block;
+  const { contextFrame, frames, inputChannels, input, mix, backing } = block;
   return (
     Number.isSafeInteger(contextFrame) &&
     Number.isSafeInteger(frames) &&
@@ -95,8 +97,10 @@ export function isTapBlock(block: TapBlock): boolean {
     (inputChannels === 1 || inputChannels === 2) &&
     input instanceof Float32Array &&
     mix instanceof Float32Array &&
+    backing instanceof Float32Array &&
     input.length >= frames * inputChannels &&
-    mix.length >= frames * 2
+    mix.length >= frames * 2 &&
+    backing.length >= frames * 2
   );
 }
 

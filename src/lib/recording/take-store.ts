@@ -67,7 +67,7 @@ function isTrack(value: unknown): value is TakeTrack {
     isText(t.id) &&
     isTrackId(t.id) &&
     t.file === `${t.id}${TRACK_FILE_SUFFIX}` &&
-    (t.kind === 'mix' || t.kind === 'self' || t.kind === 'remote') &&
+    (t.kind === 'mix' || t.kind === 'self' || t.kind === 'remote' || t.kind === 'backing') &&
     (t.userId === null || isText(t.userId)) &&
     isText(t.name) &&
     isText(t.instrument) &&
@@ -267,7 +267,7 @@ export function summarize(manifest: TakeManifest, bytes: number, unfinished: boo
     name: manifest.name,
     startedAt: manifest.startedAt,
     durationFrames: manifest.durationFrames,
-    players: manifest.tracks.filter((t) => t.kind !== 'mix').map((t) => t.name),
+    players: manifest.tracks.filter((t) => t.kind === 'self' || t.kind === 'remote').map((t) => t.name),
     bytes,
     state: manifest.state,
     unfinished,

@@ -99,14 +99,15 @@ class Audio implements RecordingAudio {
   clockAnchor() {
     return ANCHOR;
   }
-  /** One tap block: the microphone at `value`, the mix at (value, −value). */
-  block(contextFrame: number, frames: number, value = 0.5) {
+  /** One tap block: the microphone at `value`, the mix at (value, −value), the backing track at `track`. */
+  block(contextFrame: number, frames: number, value = 0.5, track = 0) {
     const input = new Float32Array(frames).fill(value);
     const mix = new Float32Array(frames * 2).map((_, k) => (k % 2 ? -value : value));
-    this.tap!.port1.postMessage({ type: 'tap-block', contextFrame, frames, inputChannels: 1, input, mix }, [
-      input.buffer,
-      mix.buffer,
-    ]);
+    const backing = new Float32Array(frames * 2).fill(track);
+    this.tap!.port1.postMessage(
+      { type: 'tap-block', contextFrame, frames, inputChannels: 1, input, mix, backing },
+      [input.buffer, mix.buffer, backing.buffer],
+    );
   }
   pcm(sourceKey: string, captureEpochMs: number, frames: number, value: number) {
     const chunk: SourcePcm = {
@@ -312,6 +313,33 @@ describe('RecordingSession: tracks', () => {
     const after = clocks();
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(clocks()).toBe(after);
+  });
+
+  it('names the backing stem after the track the transport plays, also when it starts mid-take', async () => {
+    const h = harness();
+    let title: string | null = null;
+    h.rec.nameBackingTrack(() => title);
+    await record(h);
+    const id = h.rec.status.takeId!;
+    const backingNames = () =>
+      h.worker.received.flatMap((m) =>
+        m.type === 'track' && m.track.id === 'backing' ? [m.track.name] : [],
+      );
+    expect(backingNames()).toEqual(['Backing track']);
+    title = '  Shuffle in G ';
+    await until(() => backingNames().length === 2, 'renamed');
+    expect(backingNames()[1]).toBe('Backing track: Shuffle in G');
+    // The track sounds from the second block: the stem starts there, at the level the tap sent.
+    h.audio.block(FIRST + 2048, 2048, 0.5, 0.25);
+    await until(() => floats(h.fs, id, 'backing').length >= 2 * 2048, 'backing stem');
+    const manifest = await h.rec.stop();
+    expect(manifest!.tracks.find((t) => t.id === 'backing')).toMatchObject({
+      kind: 'backing',
+      name: 'Backing track: Shuffle in G',
+      startSample: 2048,
+      frames: 2048,
+    });
+    expect(backingNames()).toHaveLength(2); // declared again only when the name changed
   });
 
   it('names players whose audio comes as a WebRTC track: they get no stem', async () => {

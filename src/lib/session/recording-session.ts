@@ -20,6 +20,7 @@ import type { AttestedPeer } from '../protocol/attested';
 import { RECORDING_NOT_ALLOWED_MESSAGE as REFUSED } from '../protocol/errors';
 import {
   MIN_FREE_BYTES,
+  BACKING_TRACK,
   MIX_TRACK,
   SELF_TRACK,
   remoteTrackId,
@@ -162,6 +163,9 @@ export class RecordingSession {
   /** Remote users declared in the current take: their peer ids so far. */
   readonly #users = new Map<string, { info: TrackInfo; keys: string[] }>();
   #clockTimer: ReturnType<typeof setInterval> | null = null;
+  #backingTitle: () => string | null = () => null;
+  /** The backing stem's name as last declared to the recorder. */
+  #backingName: string | null = null;
   /** Settles the wait for the relay's attestation of our recording (true: attested). */
   #announced: ((attested: boolean | string) => void) | null = null;
   /** We told the relay we record (and have not said stop since). */
@@ -290,6 +294,7 @@ export class RecordingSession {
       this.#clockTimer = setInterval(() => {
         const anchor = this.#o.audio.clockAnchor();
         if (anchor) this.#o.recorder.clock(anchor);
+        this.#declareBacking(false);
       }, this.#o.clockIntervalMs ?? 1000);
       this.#set({ phase: 'recording', startEpochMs });
     } catch (error) {
@@ -447,6 +452,27 @@ export class RecordingSession {
       [],
     );
     for (const p of this.#o.participants.list()) this.#declareRemote(p);
+    this.#declareBacking(true);
+  }
+
+  /**
+   * Where the backing stem's name comes from: the title of the track the transport plays (the list of
+   * titles lives in the page's state). Read at the take's start and once a second during it.
+   */
+  nameBackingTrack(title: () => string | null): void {
+    this.#backingTitle = title;
+  }
+
+  /** Declares the backing stem's name, when it changed (a track started mid-take, another one loaded). */
+  #declareBacking(always: boolean): void {
+    const title = this.#backingTitle()?.trim() || null;
+    const name = title ? `Backing track: ${title}`.slice(0, 200) : 'Backing track';
+    if (!always && name === this.#backingName) return;
+    this.#backingName = name;
+    this.#o.recorder.track(
+      { id: BACKING_TRACK, kind: 'backing', userId: null, name, instrument: '', channels: 2 },
+      [],
+    );
   }
 
   /**

@@ -99,6 +99,11 @@ export class BackingTrackState implements BackingTrackView {
       canDelete: r.uploader === this.#me.userId || role === 'owner' || role === 'engineer',
     }));
   }
+  /** The title of the track the transport names (null: none, or not in the list yet); not reactive. */
+  get transportTitle(): string | null {
+    const id = this.#doc.transport.trackId;
+    return id ? (this.#records.find((r) => r.id === id)?.title ?? null) : null;
+  }
   get listError(): string | null {
     return this.#listError;
   }

@@ -85,6 +85,9 @@ export class StudioRoom {
           mixer: session.mixer,
         })
       : null;
+    const backingTrack = this.backingTrack;
+    // A take's backing stem is named after the track the transport plays (the titles live here).
+    if (backingTrack) session.recording.nameBackingTrack(() => backingTrack.transportTitle);
     this.chat = new ChatState({ doc: session.chat.doc });
     const audio = this.audio;
     this.effects = new EffectsState({

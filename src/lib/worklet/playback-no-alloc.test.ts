@@ -25,7 +25,7 @@ describe('PlaybackEngine.process with a full room, the metronome and a backing t
     expect(MAX_PEERS).toBeGreaterThanOrEqual(ROOM_MAX_PLAYERS - 1);
   });
 
-  it('mixes all MAX_PEERS slots, the click and the backing track without subarray or slice', () => {
+  it('mixes all MAX_PEERS slots, the click and the backing track (and its stem output) without subarray or slice', () => {
     const posted: WorkletEvent[] = [];
     const { engine, buffers, status } = sharedPlaybackEngine((e) => void posted.push(e));
     const rings = Array.from({ length: MAX_PEERS }, (_, p) => PacketRing.forPeer(buffers.packets, p));
@@ -51,10 +51,14 @@ describe('PlaybackEngine.process with a full room, the metronome and a backing t
       playing: true,
       startFrame: 100 * 128 + 5,
       fromFrame: 0,
-      gain: 1,
+      gain: 0.5,
     });
     const pcm = new Float32Array(120);
-    const output = [[new Float32Array(128), new Float32Array(128)]];
+    // Output 0 the mix, output 1 the backing track alone (the recording's stem).
+    const output = [
+      [new Float32Array(128), new Float32Array(128)],
+      [new Float32Array(128), new Float32Array(128)],
+    ];
     const subarray = vi.spyOn(TypedArrayProto, 'subarray');
     const slice = vi.spyOn(TypedArrayProto, 'slice');
     let viewsInProcess = 0;
@@ -97,6 +101,9 @@ describe('PlaybackEngine.process with a full room, the metronome and a backing t
       fromFrame: 0,
       contextFrame: 100 * 128 + 5,
     });
-    expect(status.floats[StatusFloat.BackingPeak]).toBeGreaterThan(0.2);
+    expect(status.floats[StatusFloat.BackingPeak]).toBeGreaterThan(0.1);
+    // The stem output holds the track at unity, whatever this player's level for it (0.5 here).
+    expect(output[1]![0]!.every((v) => v === 0.25)).toBe(true);
+    expect(output[1]![1]!.every((v) => v === -0.25)).toBe(true);
   });
 });

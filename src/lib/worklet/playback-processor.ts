@@ -1,7 +1,8 @@
 /**
  * `bandmesh-playback`: per remote peer, drains the packet ring into a jitter buffer, renders 128 samples
  * with drift compensation and concealment, applies the personal mix (smoothed gain, pan, mute, solo,
- * master) and writes meters and counters to the status block.
+ * master) and writes meters and counters to the status block. Output 0 is the mix; output 1 the backing
+ * track alone, at unity (what a recording takes as the track's stem).
  *
  * The logic lives in {@link PlaybackEngine}, a plain class Node tests drive with typed arrays; the
  * AudioWorkletProcessor at the bottom only adapts it and registers when loaded in a worklet scope.
@@ -180,6 +181,8 @@ export class PlaybackEngine {
     const n = outL.length;
     outL.fill(0);
     if (outR !== outL) outR.fill(0);
+    const stemOut = outputs[1];
+    if (stemOut) for (let c = 0; c < stemOut.length; c++) stemOut[c]!.fill(0);
     const status = this.status;
     const params = this.params;
     if (!status || !params) return true;
@@ -261,8 +264,10 @@ export class PlaybackEngine {
     if (this.benchmark && !Number.isNaN(beat))
       this.post({ type: 'click-rendered', beat, contextFrame: this.click.onset(beat) });
 
-    // The backing track too: this player's own level for it, before the master fader.
-    const trackStart = this.backing.render(outL, outR, n, currentFrame);
+    // The backing track too: this player's own level for it, before the master fader. Output 1 carries
+    // the track alone at unity, for the recording's backing stem (engine.openRecordTap).
+    const stem = outputs[1];
+    const trackStart = this.backing.render(outL, outR, n, currentFrame, stem?.[0], stem?.[1] ?? stem?.[0]);
     floats[StatusFloat.BackingPeak] = this.backing.meter.peak;
     floats[StatusFloat.BackingRms] = this.backing.meter.rms;
     if (this.benchmark && !Number.isNaN(trackStart))

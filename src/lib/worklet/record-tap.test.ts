@@ -36,20 +36,27 @@ function recorderPort() {
     },
     /** The recorder sends a block's buffers back. */
     giveBack(block: TapBlock) {
-      port.onmessage?.({ data: { type: 'tap-return', input: block.input, mix: block.mix } });
+      port.onmessage?.({
+        data: { type: 'tap-return', input: block.input, mix: block.mix, backing: block.backing },
+      });
     },
   };
   const blocks = () => received.filter((m): m is TapBlock => m.type === 'tap-block');
   return { port, received, blocks };
 }
 
-/** Quantum `q` of a test signal: the mic is L = q·1000 + i, R = −that; the mix L = i, R = q. */
+/**
+ * Quantum `q` of a test signal: the mic is L = q·1000 + i, R = −that; the mix L = i, R = q; the
+ * backing track L = −i, R = q + 0.5.
+ */
 function quantum(q: number, micChannels: 1 | 2) {
   const l = Float32Array.from({ length: 128 }, (_, i) => q * 1000 + i);
   const r = Float32Array.from(l, (v) => -v);
   const mixL = Float32Array.from({ length: 128 }, (_, i) => i);
   const mixR = new Float32Array(128).fill(q);
-  return [micChannels === 2 ? [l, r] : [l], [mixL, mixR]];
+  const trackL = Float32Array.from({ length: 128 }, (_, i) => -i);
+  const trackR = new Float32Array(128).fill(q + 0.5);
+  return [micChannels === 2 ? [l, r] : [l], [mixL, mixR], [trackL, trackR]];
 }
 
 function openTap(inputChannels: 1 | 2) {
@@ -95,6 +102,9 @@ describe('RecordTapEngine', () => {
     // Only the pool's pairs are ever sent (those in use cycle; here three suffice).
     expect(new Set(sent.map((b) => b.input)).size).toBeLessThanOrEqual(TAP_POOL_SIZE);
     expect(new Set(sent.map((b) => b.mix)).size).toBe(3);
+    expect(new Set(sent.map((b) => b.backing)).size).toBe(3);
+    // The backing track went through the same path, interleaved: frame 7 of any quantum is (−7, 3.5).
+    expect([sent.at(-1)!.backing[14], sent.at(-1)!.backing[15]]).toEqual([-7, 3.5]);
   });
 
   it('sends the microphone as captured and the mix as heard, stamped with the block’s first frame', () => {
@@ -113,6 +123,10 @@ describe('RecordTapEngine', () => {
     expect([s!.input[2 * f], s!.input[2 * f + 1]]).toEqual([5007, -5007]);
     expect(m!.input[f]).toBe(0); // a stereo mic on a mono stem: (L + R) / 2, as the capture node hears it
     expect([s!.mix[2 * f], s!.mix[2 * f + 1]]).toEqual([7, 5]);
+    // The backing track alone, stereo whatever the microphone, sample-aligned with the mix.
+    expect([s!.backing[2 * f], s!.backing[2 * f + 1]]).toEqual([-7, 5.5]);
+    expect([m!.backing[2 * f], m!.backing[2 * f + 1]]).toEqual([-7, 5.5]);
+    expect(m!.backing).toHaveLength(2 * TAP_BLOCK_FRAMES);
     expect(m!.input).toHaveLength(TAP_BLOCK_FRAMES);
 
     // A mono microphone on a stereo stem is copied to both channels; no input at all is silence.
@@ -120,7 +134,16 @@ describe('RecordTapEngine', () => {
     for (let q = 0; q < TAP_BLOCK_QUANTA; q++) up.tap.process(q % 2 ? quantum(q, 1) : [[], []], [], q * 128);
     const [u] = up.blocks();
     expect([u!.input[2 * 128], u!.input[2 * 128 + 1]]).toEqual([1000, 1000]);
-    expect([u!.input[0], u!.mix[1]]).toEqual([0, 0]);
+    expect([u!.input[0], u!.mix[1], u!.backing[0]]).toEqual([0, 0, 0]);
+    // A mono backing bus is up-mixed (L = R); an unconnected one (no backing track) is zeros.
+    const track = openTap(1);
+    for (let q = 0; q < TAP_BLOCK_QUANTA; q++) {
+      const [mic, mix] = quantum(q, 1);
+      track.tap.process(q % 2 ? [mic!, mix!, [mix![0]!]] : [mic!, mix!, []], [], q * 128);
+    }
+    const [t] = track.blocks();
+    expect([t!.backing[2 * 128 + 2 * 9], t!.backing[2 * 128 + 2 * 9 + 1]]).toEqual([9, 9]);
+    expect(t!.backing.subarray(0, 2 * 128).every((v) => v === 0)).toBe(true);
   });
 
   it('drops and counts blocks while the pool is empty, and says so once buffers come back', () => {
@@ -139,6 +162,12 @@ describe('RecordTapEngine', () => {
     expect(blocks().at(-1)!.contextFrame).toBe((TAP_POOL_SIZE + 3) * TAP_BLOCK_FRAMES);
     // A buffer of the wrong size is not taken into the pool.
     port.onmessage?.({ data: { type: 'tap-return', input: new Float32Array(3), mix: new Float32Array(3) } });
+    // Nor a set whose backing buffer is missing or of the wrong size (a confused or hostile sender).
+    const [b0] = blocks();
+    port.onmessage?.({ data: { type: 'tap-return', input: b0!.input, mix: b0!.mix } });
+    port.onmessage?.({
+      data: { type: 'tap-return', input: b0!.input, mix: b0!.mix, backing: new Float32Array(5) },
+    });
     run(1, (TAP_POOL_SIZE + 4) * TAP_BLOCK_QUANTA);
     expect(blocks()).toHaveLength(TAP_POOL_SIZE + 1);
   });

@@ -35,7 +35,7 @@ export interface ExportChoice {
 /** A take's track as the export panel describes it. */
 export interface TrackFacts {
   name: string;
-  kind: 'mix' | 'self' | 'remote';
+  kind: 'mix' | 'self' | 'remote' | 'backing';
   frames: number;
   /** False: placed by arrival time (no clock estimate for that player). */
   aligned: boolean;

@@ -591,7 +591,7 @@ export const en = {
   recording: {
     title: 'Recording',
     about:
-      'A take holds the mix as you hear it and one track per player, lined up, saved in this browser as it records. Everyone in the studio sees that you are recording.',
+      'A take holds the mix as you hear it and one track per player (and the backing track when one plays), lined up, saved in this browser as it records. Everyone in the studio sees that you are recording.',
     offForOwner: 'Recording is switched off in this studio: change “Recording allowed” below to record.',
     notAllowed: "The studio's owner does not allow you to record here.",
     connecting: 'Connecting to the studio…',
@@ -651,6 +651,8 @@ export const en = {
     noMix: 'This take has no mix to play yet.',
     noAudio: '{{name}}: no audio recorded (it reached you as a WebRTC track, or not at all).',
     byArrival: '{{name}}: placed by arrival time (no clock estimate), not by capture time.',
+    backingStem:
+      '{{name}}: a stem of its own, at full level (your level and mute for it changed only the mix).',
     nameLabel: 'Take name',
     noPlayers: 'no players',
     live: '● recording',

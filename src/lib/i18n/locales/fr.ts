@@ -609,7 +609,7 @@ export const fr: Messages = {
   recording: {
     title: 'Enregistrement',
     about:
-      'Une prise contient le mix tel que vous l’entendez et une piste par musicien, alignées, enregistrées dans ce navigateur au fil de la prise. Tout le monde dans le studio voit que vous enregistrez.',
+      'Une prise contient le mix tel que vous l’entendez et une piste par musicien (et la piste d’accompagnement si elle joue), alignées, enregistrées dans ce navigateur au fil de la prise. Tout le monde dans le studio voit que vous enregistrez.',
     offForOwner:
       'L’enregistrement est désactivé dans ce studio : changez « Enregistrement autorisé » ci-dessous pour enregistrer.',
     notAllowed: 'Le propriétaire du studio ne vous autorise pas à enregistrer ici.',
@@ -670,6 +670,8 @@ export const fr: Messages = {
     none: 'Pas encore de prise. Appuyez sur Enregistrer pour enregistrer le bœuf.',
     noMix: 'Cette prise n’a pas encore de mix à écouter.',
     noAudio: '{{name}} : aucun son enregistré (il vous parvenait par une piste WebRTC, ou pas du tout).',
+    backingStem:
+      '{{name}} : une piste séparée, à plein niveau (votre niveau et votre sourdine pour elle ne changeaient que le mix).',
     byArrival:
       '{{name}} : placé selon l’heure d’arrivée (pas d’estimation d’horloge), pas selon l’heure de captation.',
     nameLabel: 'Nom de la prise',

@@ -88,6 +88,33 @@ describe('BackingVoice', () => {
     expect(run(voice, 1152, 1280).left.every((v) => v === 0)).toBe(true);
   });
 
+  it('writes the track alone at unity to the stem buses, whatever the level or mute, zeros when stopped', () => {
+    const voice = new BackingVoice(SR, 1);
+    voice.load(6, rampTrack(10_000));
+    const outL = new Float32Array(N);
+    const outR = new Float32Array(N);
+    const rawL = new Float32Array(N).fill(9); // stale data from the last block is overwritten
+    const rawR = new Float32Array(N).fill(9);
+    voice.set({ id: 6, playing: true, startFrame: 64, fromFrame: 10, gain: 0 }); // muted in the mix
+    voice.render(outL, outR, N, 0, rawL, rawR);
+    expect(outL.every((v) => v === 0)).toBe(true);
+    expect(
+      framesOf(rawL)
+        .slice(0, 64)
+        .every((f) => f === -1),
+    ).toBe(true);
+    expect(framesOf(rawL)[64]).toBe(10);
+    expect(rawL[64]).toBe(Math.fround(11 / 1e6));
+    expect(rawR[127]).toBe(Math.fround(-(10 + 63 + 1) / 1e6));
+    voice.set({ id: 6, playing: true, startFrame: 64, fromFrame: 10, gain: 0.3 });
+    voice.render(outL.fill(0), outR.fill(0), N, 128, rawL, rawR);
+    expect(rawL[0]).toBe(Math.fround(75 / 1e6));
+    expect(outL[0]).toBeCloseTo(0.3 * rawL[0]!, 9);
+    voice.set({ id: 6, playing: false, startFrame: 64, fromFrame: 10, gain: 0.3 });
+    voice.render(outL.fill(0), outR.fill(0), N, 256, rawL, rawR);
+    expect(rawL.every((v) => v === 0) && rawR.every((v) => v === 0)).toBe(true);
+  });
+
   it('ramps the gain instead of stepping it (no click on a fader move or a stop)', () => {
     const voice = new BackingVoice(SR, 0.01);
     const ones = [new Float32Array(SR).fill(0.5)];

@@ -90,8 +90,17 @@ export class BackingVoice {
   /**
    * Adds the track for frames [currentFrame, currentFrame + n) into `outL`/`outR` and meters it.
    * Returns the context frame at which track frame `fromFrame` was rendered in this block, else NaN.
+   * `rawL`/`rawR`, when given, get the track itself at unity (the recording's backing stem): overwritten
+   * with the frames the mapping plays, zeros elsewhere; this player's level and mute do not touch them.
    */
-  render(outL: Float32Array, outR: Float32Array, n: number, currentFrame: number): number {
+  render(
+    outL: Float32Array,
+    outR: Float32Array,
+    n: number,
+    currentFrame: number,
+    rawL?: Float32Array,
+    rawR?: Float32Array,
+  ): number {
     const left = this.#left;
     const right = this.#right;
     const l = this.#scratchL;
@@ -99,6 +108,8 @@ export class BackingVoice {
     let started = Number.NaN;
     l.fill(0);
     r.fill(0);
+    rawL?.fill(0, 0, n);
+    if (rawR !== rawL) rawR?.fill(0, 0, n);
     if (left && right && n <= l.length && (this.#playing || this.#g > 1e-5)) {
       const target = this.#playing ? this.#gain : 0;
       const k = this.#smooth;
@@ -116,6 +127,11 @@ export class BackingVoice {
         }
         l[i] = left[pos]! * g;
         r[i] = right[pos]! * g;
+        // The stem follows the transport, not the fade: a stop ends it at once, as the timeline says.
+        if (this.#playing && rawL && rawR) {
+          rawL[i] = left[pos]!;
+          rawR[i] = right[pos]!;
+        }
       }
       this.#g = g;
       // Started before this block (a late arrival, a seek into the past) or finished: nothing to report.

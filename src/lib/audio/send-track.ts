@@ -22,15 +22,17 @@ export interface SendTrackOptions {
   channels: 1 | 2;
 }
 
+/**
+ * The processed send signal as a MediaStreamTrack: the capture node's send output through a
+ * MediaStreamAudioDestinationNode, made on first use so a player who never needs it pays nothing.
+ * Whether to send it is the engine's call (`sendsProcessed`), from state the engine owns.
+ */
 export class SendTrack {
   readonly #context: AudioContext;
   readonly #capture: AudioNode;
   readonly #output: number;
   readonly #channels: 1 | 2;
-  /** Made the first time the processed signal is wanted: until then the default path costs nothing. */
   #destination: MediaStreamAudioDestinationNode | null = null;
-  #effects: EffectSettings | null = null;
-  #gainDb = 0;
   #disposed = false;
 
   constructor(options: SendTrackOptions) {
@@ -40,21 +42,9 @@ export class SendTrack {
     this.#channels = options.channels;
   }
 
-  /** Records a change; returns true when the track to send changed because of it. */
-  update(change: { effects?: EffectSettings; inputGainDb?: number }): boolean {
-    const before = this.processed;
-    if (change.effects) this.#effects = change.effects;
-    if (change.inputGainDb !== undefined) this.#gainDb = change.inputGainDb;
-    return before !== this.processed;
-  }
-
-  get processed(): boolean {
-    return sendsProcessed(this.#effects, this.#gainDb);
-  }
-
-  /** The track to send, given the microphone's own one. */
-  choose(microphone: MediaStreamTrack | null): MediaStreamTrack | null {
-    if (this.#disposed || !this.processed) return microphone;
+  /** The processed track; null once disposed. */
+  track(): MediaStreamTrack | null {
+    if (this.#disposed) return null;
     if (!this.#destination) {
       this.#destination = new MediaStreamAudioDestinationNode(this.#context, {
         channelCount: this.#channels,
@@ -62,7 +52,7 @@ export class SendTrack {
       });
       this.#capture.connect(this.#destination, this.#output);
     }
-    return this.#destination.stream.getAudioTracks()[0] ?? microphone;
+    return this.#destination.stream.getAudioTracks()[0] ?? null;
   }
 
   dispose(): void {

@@ -4,28 +4,17 @@
  * spec (metronome, backing-track, chat, effects) with the hostile cases; this one proves they work
  * together on one page at once.
  */
-import type { Browser, Page } from '@playwright/test';
-import { authInitScript, createStudio, joinStudio, signUpUser } from '../../scripts/lib/pb-rest.mjs';
-import { expect, test } from './fixtures';
+import type { Page } from '@playwright/test';
 import { toneWav } from '../../bench/lib/tone-wav.mjs';
+import { expect, test } from './fixtures';
+import { openStudio, studioWith } from './sfu-support';
 
-type Player = Awaited<ReturnType<typeof signUpUser>>;
 interface BenchWindow {
   __bandmesh: {
     clicks: Array<{ beat: number }>;
     trackStarts: unknown[];
     monitorPeak(): number;
   };
-}
-
-async function openStudio(browser: Browser, baseURL: string, player: Player, slug: string) {
-  const context = await browser.newContext({ baseURL });
-  await context.addInitScript(authInitScript(player));
-  const page = await context.newPage();
-  await page.goto(`/s/${slug}?bench=1`);
-  await page.getByRole('button', { name: 'Start audio' }).click();
-  await expect(page.getByTestId('audio-status')).toContainText('On');
-  return page;
 }
 
 const clickCount = (page: Page) =>
@@ -52,14 +41,9 @@ test('three players start the metronome and a backing track together, chat, and 
   baseURL,
 }) => {
   test.setTimeout(180_000);
-  const players = await Promise.all(
-    ['Ada', 'Bo', 'Cy'].map((name) => signUpUser(baseURL!, { name, instrument: 'guitar' })),
-  );
-  const slug = `jam-${Date.now().toString(36)}`;
-  await createStudio(baseURL!, players[0]!, { name: 'Friday jam', slug });
-  for (const player of players.slice(1)) await joinStudio(baseURL!, player!, slug);
+  const { players, slug } = await studioWith(baseURL!, ['Ada', 'Bo', 'Cy'], 'jam');
   const pages: Page[] = [];
-  for (const player of players) pages.push(await openStudio(browser, baseURL!, player!, slug));
+  for (const player of players) pages.push(await openStudio(browser, baseURL!, player, slug));
   for (const page of pages) await expect(page.getByTestId('present-player')).toHaveCount(3);
   const [ada, bo, cy] = pages as [Page, Page, Page];
 

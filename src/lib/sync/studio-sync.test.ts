@@ -5,6 +5,7 @@ import * as Y from 'yjs';
 import { SYNC_CHUNK_BYTES, SYNC_MAX_UPDATE_BYTES, SyncTag } from '../protocol/sync-wire';
 import { splitMessage } from './chunks';
 import { StudioSync, type SyncAuthority } from './studio-sync';
+import type { AudioPresence } from './presence';
 
 /** The relay's attestations, shared by every sync in a test: peer id → Yjs client id. */
 function createRelay() {
@@ -107,6 +108,23 @@ describe('StudioSync', () => {
     link(a, 'A', b, 'B'); // ICE gave up and the pair met again; B's presence did not change meanwhile
     expect(a.heard('B')).toBe(true);
     expect(a.audioOf(b.clientId)).toEqual({ audioPaths: ['track'], audioOn: true });
+  });
+
+  it('hostile: a relay clock reading no measurement could give is refused; the last good presence stays', () => {
+    const relay = createRelay();
+    const a = relay.join('A');
+    const b = relay.join('B');
+    link(a, 'A', b, 'B');
+    const honest = {
+      audioPaths: ['data' as const],
+      audioOn: true,
+      relayClock: { offsetMs: 3.5, uncertaintyMs: 0.4 },
+    };
+    b.setLocalAudio(honest);
+    expect(a.audioOf(b.clientId)).toEqual(honest);
+    // A modified client states an offset of 30 years to move others' view of its clock at will.
+    b.setLocalAudio({ ...honest, relayClock: { offsetMs: 1e12, uncertaintyMs: 0 } } as AudioPresence);
+    expect(a.audioOf(b.clientId)).toEqual(honest);
   });
 
   it('repairs writes lost while the way to a peer changed, on resync', () => {
